@@ -1,0 +1,87 @@
+"""Run a scenario under a spec: the model's result for every event, line by line.
+
+Results are "0" or "EIO" for syscalls and None for environment events (wberror,
+evict).  An event that cannot happen under one spec (say, `open` in a container
+whose volatile mount that spec refused) is skipped in that spec's run with the
+reason; `replay_all` turns an event that no spec can run into a ScenarioError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from explorer import world
+from explorer.scenario import Scenario, ScenarioError, world_event
+from explorer.spec import Spec
+from explorer.world import NORMAL, VOLATILE, World
+
+BOTH = (NORMAL, VOLATILE)
+SKIPPED = "skipped"
+
+
+def result_name(ret: int | None) -> str | None:
+    """0 -> "0", -5 -> "EIO"; None stays None (no result)."""
+    if ret is None:
+        return None
+    if ret == 0:
+        return "0"
+    return "EIO" if ret == -5 else f"E{-ret}"
+
+
+@dataclass
+class Run:
+    """One spec's run of a scenario: results, skipped lines with reasons, final state."""
+
+    spec: Spec
+    results: list[str | None] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)  # event index -> reason
+    states: list[world.State] = field(default_factory=list)  # state after each event
+
+
+def run(scenario: Scenario, spec: Spec) -> Run:
+    """Replay `scenario` under `spec`, skipping (with a reason) what cannot happen here."""
+    b = scenario.bounds
+    state = b.initial()
+    slots: dict[str, int] = {}
+    out = Run(spec)
+    for i, e in enumerate(scenario.events):
+        ev = world_event(scenario, e, slots, state)
+        reason = (
+            "no free fd slot"
+            if ev.arg == -1 and e.verb == "open"
+            else f"{e.fd} is not open"
+            if ev.arg == -1 and e.fd
+            else world.why_disabled(b, state, ev, BOTH)
+        )
+        if reason is not None:
+            out.results.append(SKIPPED)
+            out.skipped[i] = reason
+            out.states.append(state)
+            continue
+        w = World(b, state)
+        ret = spec.apply(w, ev)
+        state = w.freeze()
+        if e.verb == "open":
+            slots[e.fd or ""] = ev.arg
+        elif e.verb == "close":
+            slots.pop(e.fd or "", None)
+        out.results.append(result_name(ret))
+        out.states.append(state)
+    return out
+
+
+def replay(scenario: Scenario, spec: Spec) -> list[str | None]:
+    """The model's result per event ("0", "EIO", None, or "skipped")."""
+    return run(scenario, spec).results
+
+
+def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
+    """Run every spec; an event that no spec can run is bad input."""
+    runs = [run(scenario, s) for s in specs]
+    for i, e in enumerate(scenario.events):
+        if all(i in r.skipped for r in runs):
+            reason = runs[0].skipped[i]
+            if len(runs) > 1:
+                reason += " (under every spec)"
+            raise ScenarioError(scenario.source, e.line, str(e), f"event cannot happen: {reason}")
+    return runs

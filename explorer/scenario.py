@@ -1,0 +1,274 @@
+"""The scenario language of MODEL.md §2: parse, validate, format.
+
+One event per line, `#` starts a comment, an optional ` = RESULT` (as the tool prints
+it) is accepted and kept as the expected result.  Examples:
+
+    mount ovl1            mount ovl2 volatile     umount ovl1
+    open fd1 ovl1         open fd3 host           write fd1
+    fsync fd1             syncfs fd1              close fd1
+    wberror ovl1          evict host              sync
+
+Everything that is wrong whatever the spec (unknown verb or fd, an fd opened twice,
+umount or evict with fds open) is a ScenarioError that names the file, the line, the
+token and the reason.  Whether an event can happen at all may depend on the spec (a
+refused volatile mount, a volatile syncfs that wrote nothing back): `explorer.replay`
+skips such an event in that spec's column, and reports an error only when no spec
+can run it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from explorer import world
+from explorer.world import Bounds
+
+CONTAINER_RE = re.compile(r"ovl([1-9][0-9]*)$")
+RESULT_TOKENS = {"0": 0, "EIO": -5}
+ARITY = {
+    "mount": (1, 2),
+    "umount": (1, 1),
+    "open": (2, 2),
+    "write": (1, 1),
+    "fsync": (1, 1),
+    "syncfs": (1, 1),
+    "close": (1, 1),
+    "wberror": (1, 1),
+    "evict": (1, 1),
+    "sync": (0, 0),
+}
+USAGE = {
+    "mount": "mount ovlN [volatile]",
+    "umount": "umount ovlN",
+    "open": "open FD ovlN|host",
+    "write": "write FD",
+    "fsync": "fsync FD",
+    "syncfs": "syncfs FD",
+    "close": "close FD",
+    "wberror": "wberror ovlN|host",
+    "evict": "evict ovlN|host",
+    "sync": "sync",
+}
+
+
+class ScenarioError(ValueError):
+    """Bad input, located: file, line, token and reason (printed as one line, exit 2)."""
+
+    def __init__(self, source: str, line: int, token: str, reason: str) -> None:
+        self.source, self.line, self.token, self.reason = source, line, token, reason
+        where = f"{source}:{line}" if line else source
+        tok = f" {token!r}:" if token else ""
+        super().__init__(f"{where}:{tok} {reason}")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a scenario: a verb with an fd name and/or a target (ovlN or host)."""
+
+    verb: str
+    fd: str | None = None
+    target: str | None = None
+    volatile: bool = False
+    line: int = 0
+    expect: str | None = None
+
+    def __str__(self) -> str:
+        if self.verb == "mount":
+            return f"mount {self.target}" + (" volatile" if self.volatile else "")
+        if self.verb == "open":
+            return f"open {self.fd} {self.target}"
+        if self.verb in ("write", "fsync", "syncfs", "close"):
+            return f"{self.verb} {self.fd}"
+        if self.verb == "sync":
+            return "sync"
+        return f"{self.verb} {self.target}"
+
+
+@dataclass
+class Scenario:
+    """A parsed, structurally valid scenario and the world bounds it needs."""
+
+    source: str
+    events: list[Event]
+    bounds: Bounds = field(default_factory=Bounds)
+    owners: dict[str, str] = field(default_factory=dict)  # fd name -> ovlN | host
+
+    def text(self) -> str:
+        return "".join(f"{e}\n" for e in self.events)
+
+
+def owner_index(name: str, mounts: int) -> int:
+    """ovlN -> N-1, host -> mounts."""
+    if name == "host":
+        return mounts
+    m = CONTAINER_RE.match(name)
+    assert m is not None
+    return int(m.group(1)) - 1
+
+
+def _tokens(raw: str) -> tuple[list[str], str | None]:
+    text = raw.split("#", 1)[0]
+    expect = None
+    if "=" in text:
+        text, _, rhs = text.partition("=")
+        expect = rhs.strip()
+    return text.split(), expect
+
+
+def _parse_line(source: str, n: int, raw: str) -> Event | None:
+    toks, expect = _tokens(raw)
+    if not toks:
+        if expect is not None:
+            raise ScenarioError(source, n, "=", "a result needs an event before it")
+        return None
+    verb, args = toks[0], toks[1:]
+    if verb not in ARITY:
+        raise ScenarioError(source, n, verb, f"unknown verb (expected one of: {', '.join(ARITY)})")
+    lo, hi = ARITY[verb]
+    if not lo <= len(args) <= hi:
+        bad = args[hi] if len(args) > hi else verb
+        raise ScenarioError(source, n, bad, f"wrong number of words: usage is '{USAGE[verb]}'")
+    if expect is not None and expect not in RESULT_TOKENS:
+        raise ScenarioError(source, n, expect, "a result is 0 or EIO")
+
+    def container(tok: str, host_ok: bool) -> str:
+        if CONTAINER_RE.match(tok) or (host_ok and tok == "host"):
+            return tok
+        want = "ovlN or host" if host_ok else "a container name ovlN (N >= 1)"
+        raise ScenarioError(source, n, tok, f"expected {want}")
+
+    def fd_name(tok: str) -> str:
+        if tok in ("host", "volatile") or CONTAINER_RE.match(tok) or tok in ARITY:
+            raise ScenarioError(source, n, tok, "expected an fd name such as fd1")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", tok):
+            raise ScenarioError(source, n, tok, "an fd name is letters, digits and _")
+        return tok
+
+    if verb == "mount":
+        vol = False
+        if len(args) == 2:
+            if args[1] != "volatile":
+                raise ScenarioError(source, n, args[1], "the only mount option is 'volatile'")
+            vol = True
+        return Event("mount", target=container(args[0], False), volatile=vol, line=n, expect=expect)
+    if verb == "umount":
+        return Event("umount", target=container(args[0], False), line=n, expect=expect)
+    if verb == "open":
+        return Event(
+            "open", fd=fd_name(args[0]), target=container(args[1], True), line=n, expect=expect
+        )
+    if verb in ("wberror", "evict"):
+        return Event(verb, target=container(args[0], True), line=n, expect=expect)
+    if verb == "sync":
+        return Event("sync", line=n, expect=expect)
+    return Event(verb, fd=fd_name(args[0]), line=n, expect=expect)
+
+
+def parse(text: str, source: str = "<stdin>") -> Scenario:
+    """Parse and validate a scenario; raise ScenarioError on the first bad line."""
+    events = [e for n, raw in enumerate(text.splitlines(), 1) if (e := _parse_line(source, n, raw))]
+    if not events:
+        raise ScenarioError(source, 0, "", "the scenario has no events")
+    return _validate(source, events)
+
+
+def _validate(source: str, events: list[Event]) -> Scenario:
+    """Check the fd names, then replay the structure on a plain world to find impossible events."""
+    owners: dict[str, str] = {}
+    opened_at: dict[str, int] = {}
+    closed_at: dict[str, int] = {}
+    live: dict[str, set[str]] = {}
+    peak: dict[str, int] = {}
+    mounts = max(
+        [
+            int(CONTAINER_RE.match(e.target).group(1))
+            for e in events
+            if e.target and e.target != "host"
+        ]
+        or [1]
+    )
+    for e in events:
+        if e.verb == "open":
+            assert e.fd is not None and e.target is not None
+            if e.fd in closed_at:
+                raise ScenarioError(
+                    source,
+                    e.line,
+                    e.fd,
+                    f"fd reused: it was closed at line {closed_at[e.fd]}; give the new open a new name",
+                )
+            if e.fd in owners:
+                raise ScenarioError(
+                    source, e.line, e.fd, f"fd reused: already opened at line {opened_at[e.fd]}"
+                )
+            owners[e.fd], opened_at[e.fd] = e.target, e.line
+            live.setdefault(e.target, set()).add(e.fd)
+            peak[e.target] = max(peak.get(e.target, 0), len(live[e.target]))
+        elif e.fd is not None:
+            if e.fd not in owners:
+                raise ScenarioError(
+                    source, e.line, e.fd, f"unknown fd (no 'open {e.fd} ...' before this line)"
+                )
+            if e.fd in closed_at:
+                raise ScenarioError(
+                    source, e.line, e.fd, f"fd {e.fd} was closed at line {closed_at[e.fd]}"
+                )
+            if e.verb == "close":
+                closed_at[e.fd] = e.line
+                live[owners[e.fd]].discard(e.fd)
+        elif e.verb in ("umount", "evict") and live.get(e.target or ""):
+            held = ", ".join(sorted(live[e.target or ""]))
+            what = "umount with open fds" if e.verb == "umount" else "evict of a held inode"
+            raise ScenarioError(source, e.line, e.target or "", f"{what}: {held} still open")
+    bounds = Bounds(
+        mounts=mounts,
+        fds=max([v for k, v in peak.items() if k != "host"] or [1]),
+        host_fds=peak.get("host", 0),
+    )
+    return Scenario(source, events, bounds, owners)
+
+
+def world_event(
+    scenario: Scenario, e: Event, slots: dict[str, int], state: world.State
+) -> world.Event:
+    """Translate a scenario line into a world event, giving an open the lowest free slot."""
+    b = scenario.bounds
+    if e.verb in ("mount", "umount"):
+        return world.Event(e.verb, owner_index(e.target or "", b.mounts), e.volatile)
+    if e.verb in ("wberror", "evict"):
+        return world.Event(e.verb, owner_index(e.target or "", b.mounts))
+    if e.verb == "sync":
+        return world.Event("sync")
+    if e.verb == "open":
+        owner = owner_index(e.target or "", b.mounts)
+        slot = world.free_slot(b, state, owner)
+        return world.Event("open", -1 if slot is None else slot)
+    return world.Event(e.verb, slots.get(e.fd or "", -1))
+
+
+def format_run(bounds: Bounds, events: list[world.Event]) -> list[Event]:
+    """Name a run of world events as scenario lines: each open gets the next fresh fd name."""
+    names: dict[int, str] = {}
+    counter = 0
+    out: list[Event] = []
+    for n, ev in enumerate(events, 1):
+        if ev.verb in ("mount", "umount"):
+            out.append(
+                Event(ev.verb, target=bounds.owner_name(ev.arg), volatile=ev.volatile, line=n)
+            )
+        elif ev.verb in ("wberror", "evict"):
+            out.append(Event(ev.verb, target=bounds.owner_name(ev.arg), line=n))
+        elif ev.verb == "sync":
+            out.append(Event("sync", line=n))
+        elif ev.verb == "open":
+            counter += 1
+            names[ev.arg] = f"fd{counter}"
+            out.append(
+                Event(
+                    "open", fd=names[ev.arg], target=bounds.owner_name(bounds.owner(ev.arg)), line=n
+                )
+            )
+        else:
+            out.append(Event(ev.verb, fd=names[ev.arg], line=n))
+    return out

@@ -1,0 +1,98 @@
+"""Find a spec by name (the built-ins of specs/) or load one from a Python file.
+
+A spec file defines one subclass of explorer.spec.Spec (or several, and names the one
+to use in a module-level `SPEC`).  A user writes a new one by copying a built-in and
+changing its hooks; it is loaded exactly like a built-in.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+from explorer.spec import Spec
+
+# name -> "module:Class", in the order tables show them (plain first: the reference).
+BUILTIN: dict[str, str] = {
+    "plain": "specs.plain:Plain",
+    "mainline": "specs.mainline:Mainline",
+    "v5.11": "specs.v5_11:V5_11",
+    "v5.10": "specs.v5_10:V5_10",
+    "vivek-v2": "specs.vivek_v2:VivekV2",
+    "vivek-v3": "specs.vivek_v3:VivekV3",
+    "vivek-v3-seen": "specs.vivek_v3_seen:VivekV3Seen",
+    "amir": "specs.amir:Amir",
+    "jeff-split": "specs.jeff_split:JeffSplit",
+}
+
+# The kernel each conformance run boots, and the spec that must predict it.
+KERNEL_SPEC = {"6.1": "v5.11", "6.12": "mainline"}
+
+
+class SpecError(ValueError):
+    """A spec name that is unknown or a spec file that does not load."""
+
+
+def builtin_names() -> list[str]:
+    return list(BUILTIN)
+
+
+def _from_module(module: object, where: str) -> type[Spec]:
+    chosen = getattr(module, "SPEC", None)
+    if chosen is not None:
+        if not (isinstance(chosen, type) and issubclass(chosen, Spec)):
+            raise SpecError(f"{where}: SPEC must be a subclass of explorer.spec.Spec")
+        return chosen
+    own = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, Spec) and v.__module__ == module.__name__
+    ]
+    if len(own) != 1:
+        found = ", ".join(c.__name__ for c in own) or "none"
+        raise SpecError(
+            f"{where}: expected exactly one Spec subclass defined in the file (found {found}); "
+            "name the one to use with SPEC = ClassName"
+        )
+    return own[0]
+
+
+def load_spec(name_or_path: str) -> Spec:
+    """A built-in spec by name, or the spec defined in a .py file."""
+    if name_or_path in BUILTIN:
+        module_name, cls_name = BUILTIN[name_or_path].split(":")
+        return getattr(importlib.import_module(module_name), cls_name)()
+    path = Path(name_or_path)
+    if path.suffix != ".py" and not path.exists():
+        raise SpecError(
+            f"unknown spec {name_or_path!r}: choose one of {', '.join(BUILTIN)} or give a .py path"
+        )
+    if not path.is_file():
+        raise SpecError(f"{path}: no such spec file")
+    module_name = f"errseq_user_spec_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise SpecError(f"{path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # any error in user code becomes one clear line
+        line = ""
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == str(path):
+                line = f", line {tb.tb_lineno}"
+            tb = tb.tb_next
+        raise SpecError(f"{path}{line}: {type(exc).__name__}: {exc}") from None
+    cls = _from_module(module, str(path))
+    if cls.name in BUILTIN and BUILTIN[cls.name].split(":")[0] != cls.__module__:
+        cls = type(cls.__name__, (cls,), {"name": f"{cls.name}@{path.stem}"})
+    return cls()
+
+
+def load_specs(names: list[str] | None) -> list[Spec]:
+    """The specs a command runs: every built-in by default."""
+    return [load_spec(n) for n in (names or builtin_names())]

@@ -1,0 +1,333 @@
+"""The world of MODEL.md §1: one upper filesystem shared by N overlay containers and the host.
+
+A state is a flat tuple of ints, so that it hashes fast and stores small.  Its layout
+is fixed by the bounds (containers, fds per container, host fds):
+
+    [0]                     upper.s_wb_err
+    per file (ovl1..ovlN, host):       wb_err, dirty, cached
+    per container (ovl1..ovlN):        mounted (0 no, 1 normal, 2 volatile), s_wb_err, errseq
+    per fd slot (container fds first, then host fds):  open, f_wb_err, f_sb_err
+
+A spec hook never sees the tuple: it works on a `World`, a mutable copy with views
+named after the kernel's structures (`w.sb.s_wb_err`, `w.inode(f).wb_err`,
+`w.ofs(c).errseq`, `file.f_sb_err`), and the copy is frozen back afterwards.
+
+Events are small tuples `(verb, arg, volatile)`; `arg` is a container or file index
+for mount/umount/wberror/evict, an fd slot for fd events, -1 for sync.  This module
+also decides which events are enabled: those rules are the same for every spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+State = tuple[int, ...]
+
+# Mount modes stored in the `mounted` field.
+UNMOUNTED, NORMAL, VOLATILE = 0, 1, 2
+
+FD_VERBS = ("open", "write", "fsync", "syncfs", "close")
+VERBS = ("mount", "umount", *FD_VERBS, "wberror", "evict", "sync")
+
+# Who performs an event: the kinds MODEL.md §5 groups isolation violations by.
+ENVIRONMENT = -1
+
+
+class Event(NamedTuple):
+    """One step of a run: `verb` with a container, file or fd-slot index `arg`."""
+
+    verb: str
+    arg: int = -1
+    volatile: bool = False
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The shape of the world: how many containers, fds per container, host fds."""
+
+    mounts: int = 2
+    fds: int = 2
+    host_fds: int = 0
+
+    @property
+    def files(self) -> int:
+        """One file per container plus the host's file."""
+        return self.mounts + 1
+
+    @property
+    def host(self) -> int:
+        """Index of the host as an owner and of its file."""
+        return self.mounts
+
+    @property
+    def slots(self) -> int:
+        return self.mounts * self.fds + self.host_fds
+
+    def owner(self, slot: int) -> int:
+        """Container index of an fd slot, or `host` for a host slot."""
+        return slot // self.fds if slot < self.mounts * self.fds else self.mounts
+
+    def owner_slots(self, owner: int) -> range:
+        if owner == self.mounts:
+            base = self.mounts * self.fds
+            return range(base, base + self.host_fds)
+        return range(owner * self.fds, (owner + 1) * self.fds)
+
+    def owner_name(self, owner: int) -> str:
+        return "host" if owner == self.mounts else f"ovl{owner + 1}"
+
+    # Offsets into the state tuple.
+    def inode_base(self, ino: int) -> int:
+        return 1 + 3 * ino
+
+    def ofs_base(self, c: int) -> int:
+        return 1 + 3 * self.files + 3 * c
+
+    def fd_base(self, slot: int) -> int:
+        return 1 + 3 * self.files + 3 * self.mounts + 3 * slot
+
+    @property
+    def width(self) -> int:
+        return 1 + 3 * self.files + 3 * self.mounts + 3 * self.slots
+
+    def initial(self) -> State:
+        """Nothing mounted, nothing open, every file on disk, clean and uncached."""
+        return (0,) * self.width
+
+    def actor(self, ev: Event) -> int:
+        """Who does `ev`: a container index, `host`, or ENVIRONMENT (wberror, evict)."""
+        if ev.verb in ("mount", "umount"):
+            return ev.arg
+        if ev.verb in FD_VERBS:
+            return self.owner(ev.arg)
+        if ev.verb == "sync":
+            return self.mounts
+        return ENVIRONMENT
+
+
+def _field(offset: int, doc: str) -> property:
+    def get(self: _View) -> int:
+        return self._w[self._base + offset]
+
+    def put(self: _View, value: int) -> None:
+        self._w[self._base + offset] = int(value)
+
+    return property(get, put, doc=doc)
+
+
+class _View:
+    __slots__ = ("_w", "_base", "index")
+
+    def __init__(self, w: list[int], base: int, index: int) -> None:
+        self._w, self._base, self.index = w, base, index
+
+
+class SuperBlock(_View):
+    """The upper filesystem's superblock."""
+
+    __slots__ = ()
+    s_wb_err = _field(0, "errseq_t recording every writeback error on the upper fs")
+
+
+class Inode(_View):
+    """An upper inode (one file).  `index` is the file: ovlN's file is N-1, the host's is N."""
+
+    __slots__ = ()
+    wb_err = _field(0, "mapping->wb_err")
+    dirty = _field(1, "has unwritten page-cache data")
+    cached = _field(2, "in the inode cache (its wb_err exists)")
+
+
+class OvlFs(_View):
+    """A container's overlay mount: its superblock errseq and the spec's private sample."""
+
+    __slots__ = ()
+    mounted = _field(0, "UNMOUNTED, NORMAL or VOLATILE")
+    s_wb_err = _field(1, "the overlay superblock's errseq_t")
+    errseq = _field(2, "ofs->errseq: a sample of upper.s_wb_err (spec-specific)")
+
+    @property
+    def volatile(self) -> bool:
+        return self.mounted == VOLATILE
+
+
+class File(_View):
+    """An open file description in an fd slot, with its two cursors."""
+
+    __slots__ = ("owner", "ino")
+    open = _field(0, "the slot holds an open file")
+    f_wb_err = _field(1, "cursor for fsync (of the real upper file, for an overlay fd)")
+    f_sb_err = _field(2, "cursor for syncfs")
+
+    def __init__(self, w: list[int], base: int, index: int, owner: int) -> None:
+        super().__init__(w, base, index)
+        self.owner = owner
+        self.ino = owner  # each owner has exactly one file, with the owner's index
+
+
+class World:
+    """A mutable copy of a state, handed to spec hooks for one event."""
+
+    __slots__ = ("bounds", "_w", "sb")
+
+    def __init__(self, bounds: Bounds, state: State) -> None:
+        self.bounds = bounds
+        self._w = list(state)
+        self.sb = SuperBlock(self._w, 0, 0)
+
+    def freeze(self) -> State:
+        return tuple(self._w)
+
+    def inode(self, ino: int) -> Inode:
+        return Inode(self._w, self.bounds.inode_base(ino), ino)
+
+    def ofs(self, c: int) -> OvlFs:
+        return OvlFs(self._w, self.bounds.ofs_base(c), c)
+
+    def file(self, slot: int) -> File:
+        return File(self._w, self.bounds.fd_base(slot), slot, self.bounds.owner(slot))
+
+    def is_host(self, f: File) -> bool:
+        return f.owner == self.bounds.host
+
+    def inodes(self) -> list[Inode]:
+        return [self.inode(i) for i in range(self.bounds.files)]
+
+    def writeback(self, ino: int) -> None:
+        """Write back one file successfully (a failing writeback is a `wberror` event)."""
+        self._w[self.bounds.inode_base(ino) + 1] = 0
+
+    def writeback_all(self) -> None:
+        """sync_filesystem(upper) / sync(2): every dirty file is written back."""
+        for ino in range(self.bounds.files):
+            self._w[self.bounds.inode_base(ino) + 1] = 0
+
+    def clear(self, base: int) -> None:
+        self._w[base : base + 3] = (0, 0, 0)
+
+
+# --- which events are enabled (the same rules for every spec) -----------------------
+
+
+def mounted(b: Bounds, s: State, c: int) -> int:
+    return s[b.ofs_base(c)]
+
+
+def is_open(b: Bounds, s: State, slot: int) -> bool:
+    return s[b.fd_base(slot)] != 0
+
+
+def free_slot(b: Bounds, s: State, owner: int) -> int | None:
+    """The lowest free fd slot of `owner`: opens always take it, so fds are named canonically."""
+    if owner != b.host and not mounted(b, s, owner):
+        return None
+    for slot in b.owner_slots(owner):
+        if not s[b.fd_base(slot)]:
+            return slot
+    return None
+
+
+def holds(b: Bounds, s: State, ino: int) -> bool:
+    """Some open fd holds the inode, so it cannot be evicted."""
+    return any(s[b.fd_base(slot)] for slot in b.owner_slots(ino))
+
+
+def why_disabled(b: Bounds, s: State, ev: Event, options: tuple[int, ...]) -> str | None:
+    """Why `ev` cannot happen in `s` (None if it can): the reasons a scenario error quotes."""
+    verb, arg = ev.verb, ev.arg
+    if verb == "sync":
+        return None
+    if verb in ("mount", "umount"):
+        name = b.owner_name(arg)
+        if verb == "mount":
+            if mounted(b, s, arg):
+                return f"{name} is already mounted"
+            mode = VOLATILE if ev.volatile else NORMAL
+            if mode not in options:
+                return f"{'volatile' if ev.volatile else 'normal'} mounts are not explored"
+            return None
+        if not mounted(b, s, arg):
+            return f"{name} is not mounted"
+        if holds(b, s, arg):
+            return f"{name} still has open fds (close them first)"
+        return None
+    if verb in ("wberror", "evict"):
+        base = b.inode_base(arg)
+        name = b.owner_name(arg)
+        if verb == "wberror":
+            return None if s[base + 1] else f"{name}'s file has no dirty data to fail writing back"
+        if s[base + 1]:
+            return f"{name}'s file has dirty data (write it back before it can be evicted)"
+        if not s[base + 2]:
+            return f"{name}'s inode is not in the cache"
+        if holds(b, s, arg):
+            return f"{name}'s inode is held by an open fd"
+        return None
+    owner = b.owner(arg)
+    if verb == "open":
+        if owner != b.host and not mounted(b, s, owner):
+            return f"{b.owner_name(owner)} is not mounted"
+        slot = free_slot(b, s, owner)
+        if slot is None:
+            return f"{b.owner_name(owner)} has no free fd (bound reached)"
+        if slot != arg:
+            return "an open takes its owner's lowest free fd slot"
+        return None
+    if not is_open(b, s, arg):
+        return "that fd is not open"
+    return None
+
+
+def all_events(b: Bounds, options: tuple[int, ...]) -> list[Event]:
+    """Every event the bounds allow, in a fixed order (the order the search tries them)."""
+    evs: list[Event] = []
+    for c in range(b.mounts):
+        if NORMAL in options:
+            evs.append(Event("mount", c, False))
+        if VOLATILE in options:
+            evs.append(Event("mount", c, True))
+        evs.append(Event("umount", c))
+    for slot in range(b.slots):
+        evs.extend(Event(verb, slot) for verb in FD_VERBS)
+    for ino in range(b.files):
+        evs.append(Event("wberror", ino))
+        evs.append(Event("evict", ino))
+    evs.append(Event("sync"))
+    return evs
+
+
+def enabled(b: Bounds, s: State, options: tuple[int, ...]) -> list[Event]:
+    """The events enabled in `s`; an open takes the owner's lowest free slot only."""
+    out: list[Event] = []
+    for c in range(b.mounts):
+        if s[b.ofs_base(c)]:
+            if not holds(b, s, c):
+                out.append(Event("umount", c))
+        else:
+            if NORMAL in options:
+                out.append(Event("mount", c, False))
+            if VOLATILE in options:
+                out.append(Event("mount", c, True))
+    for owner in range(b.mounts + 1):
+        slot = free_slot(b, s, owner)
+        if slot is not None:
+            out.append(Event("open", slot))
+    for slot in range(b.slots):
+        if s[b.fd_base(slot)]:
+            out.extend(
+                (
+                    Event("write", slot),
+                    Event("fsync", slot),
+                    Event("syncfs", slot),
+                    Event("close", slot),
+                )
+            )
+    for ino in range(b.files):
+        base = b.inode_base(ino)
+        if s[base + 1]:
+            out.append(Event("wberror", ino))
+        elif s[base + 2] and not holds(b, s, ino):
+            out.append(Event("evict", ino))
+    out.append(Event("sync"))
+    return out

@@ -1,0 +1,31 @@
+"""vivek-v3: overlay fds take their syncfs cursor straight from the upper sb.
+
+Vivek Goyal, "[RFC PATCH 0/3][v3] vfs, overlayfs: Fix syncfs() to return correct
+errors", 20201221195055.35295-1-vgoyal@redhat.com; 3/3 "overlayfs: Report writeback
+errors on upper" is the seed's thread.
+
+- mount: nothing.
+- open (regular file): f_sb_err = errseq_sample(&upper->s_wb_err), overriding the
+  VFS sample of the overlay sb.
+- syncfs: sync_filesystem(ovl sb) syncs upper (not volatile); then, through the new
+  s_op->errseq_check_advance: errseq_check_and_advance(&upper->s_wb_err, &f->f_sb_err).
+Written against v5.10: volatile fsync returns 0, volatile mounts never refused.
+"""
+
+from explorer.world import File, OvlFs, World
+from specs.v5_10 import V5_10
+
+
+class VivekV3(V5_10):
+    name = "vivek-v3"
+    summary = "passthrough: overlay fds sample and advance the upper sb"
+
+    def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
+        inode = w.inode(f.ino)
+        inode.wb_err, f.f_wb_err = self.errseq.sample(inode.wb_err)
+        w.sb.s_wb_err, f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
+
+    def ovl_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+        self.ovl_sync_upper(w, ofs)
+        w.sb.s_wb_err, f.f_sb_err, ret = self.errseq.check_and_advance(w.sb.s_wb_err, f.f_sb_err)
+        return ret
