@@ -1,0 +1,93 @@
+"""Witnesses as plain-text timelines, one lane per container, like the seed's.
+
+    ovl1                    ovl2                    env
+    ------------------------------------------------------------------
+    mount = 0
+    open fd1
+    write fd1
+                                                    wberror ovl1
+                            mount = 0
+    ...
+
+Lanes: every container that acts, then `host` and `env` (wberror, evict) when used.
+The lane width shrinks to fit 72 columns for two containers with host and env.
+Results are shown for mount, fsync and syncfs (the only calls that can fail in the
+model); a marked step gets `<` in the margin and a footnote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from explorer.properties.verdict import Step
+from explorer.replay import result_name
+from explorer.scenario import format_run
+from explorer.world import ENVIRONMENT, Bounds
+
+WIDTH = 72
+SHOWN = ("mount", "fsync", "syncfs")
+
+
+def lane_text(line: str, verb: str, obs: object, owner_shown: bool) -> str:
+    """An event as written in its lane: the container is the lane, so it is dropped."""
+    words = line.split()
+    if not owner_shown and verb in ("mount", "umount", "open"):
+        words = [w for w in words if not (w.startswith("ovl") or w == "host")]
+    text = " ".join(words)
+    if verb in SHOWN and obs is not None:
+        text += f" = {result_name(obs)}"
+    return text
+
+
+def lanes_of(bounds: Bounds, runs: Sequence[Sequence[Step]]) -> list[int]:
+    actors = {bounds.actor(st.action) for run in runs for st in run}
+    lanes = [c for c in range(bounds.mounts) if c in actors]
+    if 0 not in lanes:
+        lanes.insert(0, 0)
+    if bounds.host in actors:
+        lanes.append(bounds.host)
+    if ENVIRONMENT in actors:
+        lanes.append(ENVIRONMENT)
+    return lanes
+
+
+def lane_name(bounds: Bounds, lane: int) -> str:
+    return "env" if lane == ENVIRONMENT else bounds.owner_name(lane)
+
+
+def timeline(
+    bounds: Bounds,
+    steps: Sequence[Step],
+    marks: dict[int, str] | None = None,
+    lanes: list[int] | None = None,
+    title: str = "",
+) -> str:
+    """Render one run; `marks` maps a step index to a footnote (the step gets a `<`)."""
+    marks = marks or {}
+    lanes = lanes or lanes_of(bounds, [steps])
+    width = max(18, min(24, (WIDTH - 6) // len(lanes)))
+    lines = [title] if title else []
+    head = "    " + "".join(f"{lane_name(bounds, lane):<{width}}" for lane in lanes)
+    lines.append(head.rstrip())
+    lines.append("    " + "-" * (width * len(lanes) - 2))
+    named = format_run(bounds, [st.action for st in steps])
+    for i, (st, ev) in enumerate(zip(steps, named, strict=True)):
+        actor = bounds.actor(st.action)
+        col = lanes.index(actor) if actor in lanes else len(lanes) - 1
+        text = lane_text(str(ev), st.action.verb, st.obs, actor == ENVIRONMENT)
+        row = f"{i + 1:>2}  " + " " * (width * col) + text
+        if i in marks:
+            row = f"{row:<{4 + width * len(lanes)}}".rstrip() + "  <"
+        lines.append(row.rstrip())
+    for i, note in sorted(marks.items()):
+        lines.append(f"    < step {i + 1}: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def scenario_text(bounds: Bounds, steps: Sequence[Step], header: str = "") -> str:
+    """The run in the scenario language, ready for `explore replay`."""
+    out = [f"# {line}" for line in header.splitlines()] if header else []
+    for st, ev in zip(steps, format_run(bounds, [st.action for st in steps]), strict=True):
+        res = result_name(st.obs)
+        out.append(f"{ev}" + (f" = {res}" if st.action.verb in SHOWN and res is not None else ""))
+    return "\n".join(out) + "\n"

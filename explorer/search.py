@@ -1,0 +1,135 @@
+"""Breadth-first search over every bounded event sequence of a model.
+
+The engine's whole contract with a model (as in Stateright's StateMachine):
+
+    initial_states() -> iterable of hashable states
+    actions(state)   -> the actions enabled in `state`
+    next_state(state, action) -> (successor, observation)
+
+Nothing here knows what a state means.  Each distinct state is expanded once, at
+its shortest depth; states first reached at `depth` are kept but not expanded, so
+every walk of at most `depth` actions is a walk of the recorded graph.  Parent
+pointers give a shortest path to every state.  Edges are recorded in expansion
+order, so a state's out-edges are one contiguous slice (`out_edges`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class Model(Protocol):
+    def initial_states(self) -> Iterable[Hashable]: ...
+    def actions(self, state: Any) -> Iterable[Any]: ...
+    def next_state(self, state: Any, action: Any) -> tuple[Any, Any]: ...
+
+
+class SearchLimit(RuntimeError):
+    """The search would exceed --max-states; says how far it got."""
+
+    def __init__(self, states: int, depth: int, limit: int) -> None:
+        self.states, self.depth, self.limit = states, depth, limit
+        super().__init__(
+            f"stopped at {states} distinct states (limit {limit}) while expanding depth {depth}; "
+            "lower --depth or --mounts, or raise --max-states"
+        )
+
+
+@dataclass
+class Exploration:
+    """What a search found: states, the edge list, depths and parent pointers."""
+
+    states: list[Any] = field(default_factory=list)
+    index: dict[Any, int] = field(default_factory=dict)
+    depth: list[int] = field(default_factory=list)
+    parent_edge: list[int] = field(default_factory=list)  # -1 for an initial state
+    edge_start: list[int] = field(default_factory=list)  # per state; -1 if not expanded
+    src: list[int] = field(default_factory=list)
+    action: list[Any] = field(default_factory=list)
+    obs: list[Any] = field(default_factory=list)
+    dst: list[int] = field(default_factory=list)
+    max_depth: int = 0
+    seconds: float = 0.0
+
+    @property
+    def n_states(self) -> int:
+        return len(self.states)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.dst)
+
+    def out_edges(self, sid: int) -> range:
+        """Indices of the edges leaving `sid` (empty if it was not expanded)."""
+        start = self.edge_start[sid]
+        if start < 0:
+            return range(0)
+        # Expanded states are a prefix of the ids (BFS order), so the next one starts ours.
+        nxt = sid + 1
+        end = self.edge_start[nxt] if nxt < len(self.edge_start) else -1
+        return range(start, end if end >= 0 else len(self.dst))
+
+    def path_to(self, sid: int) -> list[int]:
+        """Edge indices of a shortest path from an initial state to `sid`."""
+        edges = []
+        e = self.parent_edge[sid]
+        while e >= 0:
+            edges.append(e)
+            e = self.parent_edge[self.src[e]]
+        return edges[::-1]
+
+
+def bfs(
+    model: Model,
+    depth: int,
+    max_states: int | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> Exploration:
+    """Explore every sequence of at most `depth` actions; expand each state once."""
+    t0 = time.perf_counter()
+    ex = Exploration(max_depth=depth)
+    index, states, depths = ex.index, ex.states, ex.depth
+    parent_edge, edge_start = ex.parent_edge, ex.edge_start
+    src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
+    frontier: list[int] = []
+    for s in model.initial_states():
+        if s not in index:
+            index[s] = len(states)
+            frontier.append(len(states))
+            states.append(s)
+            depths.append(0)
+            parent_edge.append(-1)
+            edge_start.append(-1)
+    actions, next_state = model.actions, model.next_state
+    for d in range(depth):
+        nxt: list[int] = []
+        for sid in frontier:
+            s = states[sid]
+            edge_start[sid] = len(dst)
+            for a in actions(s):
+                t, o = next_state(s, a)
+                tid = index.get(t)
+                if tid is None:
+                    tid = len(states)
+                    if max_states is not None and tid >= max_states:
+                        raise SearchLimit(tid, d + 1, max_states)
+                    index[t] = tid
+                    states.append(t)
+                    depths.append(d + 1)
+                    parent_edge.append(len(dst))
+                    edge_start.append(-1)
+                    nxt.append(tid)
+                src.append(sid)
+                act.append(a)
+                obs.append(o)
+                dst.append(tid)
+            if progress is not None and not sid & 0x3FFF:
+                progress(d + 1, len(states), len(dst))
+        frontier = nxt
+        if not frontier:
+            break
+    ex.seconds = time.perf_counter() - t0
+    return ex
