@@ -1,0 +1,745 @@
+/*
+ * errseq-explorer conformance driver: runs as /init in a throw-away VM.
+ *
+ * It reads /scenario.scn (the project's scenario language, MODEL.md §2), builds
+ * the world of MODEL.md §1 on a real kernel and prints one result line per event:
+ *
+ *   @@ KVER <release>
+ *   @@ R <index> <result> [detail]     result: 0, EIO, E<name>, "-" (environment
+ *                                      event done) or "skipped" (cannot happen here)
+ *   @@ W <index> ino=<n> sectors=<a>-<b>[,...]   what a wberror failed on purpose
+ *   @@ K <index> <kernel log line>     every kernel log line printed during event
+ *   @@ BAD <reason>                    the run cannot be trusted (setup failed...)
+ *   @@ END
+ *
+ * Setup (kernel-oracle.md, "Data-only injection"): tmpfs file -> loop -> dm
+ * (linear) -> ext4 without journal, 256-byte inodes, noatime; periodic writeback
+ * off.  Every file the scenario names is created in place, written, fsynced and
+ * synced, so its blocks are allocated and clean.  `wberror F` maps exactly F's
+ * extents (FIEMAP, no SYNC flag) to the dm `error` target with the fs not frozen
+ * (DM_SKIP_LOCKFS), triggers writeback with sync(2) (which checks no errseq) and
+ * heals.  Only raw syscalls and ioctls: no dmsetup, no shell.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/dm-ioctl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXEV 512
+#define MAXC 16
+#define MAXFD 64
+#define DISK_MB 64
+#define FILESZ 4096
+
+static int kmsg_fd = -1;
+static int cur_event = -1;
+
+static void out(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	ssize_t w = write(1, buf, n);
+	(void)w;
+}
+
+static double uptime(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void poweroff(void)
+{
+	sync();
+	out("@@ END %.2f", uptime());
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+static void die(const char *what)
+{
+	out("@@ BAD %s: %s", what, strerror(errno));
+	poweroff();
+}
+
+static const char *errname(int e)
+{
+	static char buf[32];
+	switch (e) {
+	case 0: return "0";
+	case EIO: return "EIO";
+	case EROFS: return "EROFS";
+	case ENOENT: return "ENOENT";
+	case EBUSY: return "EBUSY";
+	case EINVAL: return "EINVAL";
+	case ENOSPC: return "ENOSPC";
+	case EBADF: return "EBADF";
+	case EPERM: return "EPERM";
+	case EEXIST: return "EEXIST";
+	case ENOTDIR: return "ENOTDIR";
+	case ESTALE: return "ESTALE";
+	case EUCLEAN: return "EUCLEAN";
+	}
+	snprintf(buf, sizeof buf, "E%d", e);
+	return buf;
+}
+
+/* Print every kernel log record since the last call, tagged with the event. */
+static void drain_kmsg(void)
+{
+	char rec[8192];
+	if (kmsg_fd < 0)
+		return;
+	for (;;) {
+		ssize_t n = read(kmsg_fd, rec, sizeof rec - 1);
+		if (n < 0) {
+			if (errno == EPIPE)
+				continue; /* overwritten records: keep reading */
+			return;   /* EAGAIN: nothing more */
+		}
+		rec[n] = 0;
+		char *msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		char *nl = strchr(msg, '\n');
+		if (nl)
+			*nl = 0;
+		out("@@ K %d %s", cur_event, msg);
+	}
+}
+
+static void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	if (fd < 0)
+		die(path);
+	if (write(fd, val, strlen(val)) < 0)
+		die(path);
+	close(fd);
+}
+
+static void mkdir_p(const char *path)
+{
+	char tmp[512];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = 0;
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		die(path);
+}
+
+static void insmod(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(path);
+	if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+		die(path);
+	close(fd);
+}
+
+static int run_prog(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* ---------- device-mapper, raw ioctls ---------- */
+
+#define DM_NAME "errseq"
+static int dm_ctl = -1;
+static unsigned loop_major, loop_minor;
+static uint64_t disk_sectors;
+
+struct dm_buf {
+	struct dm_ioctl io;
+	char data[16384];
+};
+
+static void dm_init(struct dm_buf *b, unsigned flags)
+{
+	memset(b, 0, sizeof *b);
+	b->io.version[0] = DM_VERSION_MAJOR;
+	b->io.version[1] = 0;
+	b->io.version[2] = 0;
+	b->io.data_size = sizeof *b;
+	b->io.data_start = sizeof(struct dm_ioctl);
+	b->io.flags = flags;
+	snprintf(b->io.name, sizeof b->io.name, "%s", DM_NAME);
+}
+
+static void dm_cmd(unsigned long cmd, struct dm_buf *b, const char *what)
+{
+	if (ioctl(dm_ctl, cmd, b) < 0)
+		die(what);
+}
+
+struct seg {
+	uint64_t start, len;
+	int error;
+};
+
+/* Load a table: segments in order, "error" or "linear <loop> <start>". */
+static void dm_load(const struct seg *segs, int n)
+{
+	struct dm_buf b;
+	dm_init(&b, 0);
+	char *p = b.data;
+	for (int i = 0; i < n; i++) {
+		struct dm_target_spec *t = (struct dm_target_spec *)p;
+		memset(t, 0, sizeof *t);
+		t->sector_start = segs[i].start;
+		t->length = segs[i].len;
+		char *params = p + sizeof *t;
+		if (segs[i].error) {
+			strcpy(t->target_type, "error");
+			params[0] = 0;
+		} else {
+			strcpy(t->target_type, "linear");
+			sprintf(params, "%u:%u %llu", loop_major, loop_minor,
+				(unsigned long long)segs[i].start);
+		}
+		size_t len = sizeof *t + strlen(params) + 1;
+		len = (len + 7) & ~(size_t)7;
+		t->next = len;
+		p += len;
+	}
+	b.io.target_count = n;
+	dm_cmd(DM_TABLE_LOAD, &b, "DM_TABLE_LOAD");
+}
+
+/* Suspend without freezing the fs (a freeze would write the dirty pages back). */
+static void dm_suspend(void)
+{
+	struct dm_buf b;
+	dm_init(&b, DM_SUSPEND_FLAG | DM_SKIP_LOCKFS_FLAG);
+	dm_cmd(DM_DEV_SUSPEND, &b, "DM suspend");
+}
+
+static void dm_resume(void)
+{
+	struct dm_buf b;
+	dm_init(&b, 0);
+	dm_cmd(DM_DEV_SUSPEND, &b, "DM resume");
+}
+
+static void dm_swap(const struct seg *segs, int n)
+{
+	dm_suspend();
+	dm_load(segs, n);
+	dm_resume();
+}
+
+static void dm_all_linear(void)
+{
+	struct seg s = {0, disk_sectors, 0};
+	dm_swap(&s, 1);
+}
+
+static dev_t setup_devices(void)
+{
+	/* tmpfs file -> loop */
+	int img = open("/tmp/disk.img", O_RDWR | O_CREAT, 0600);
+	if (img < 0 || ftruncate(img, (off_t)DISK_MB << 20) < 0)
+		die("disk image");
+	disk_sectors = ((uint64_t)DISK_MB << 20) / 512;
+	int ctl = open("/dev/loop-control", O_RDWR);
+	if (ctl < 0)
+		die("/dev/loop-control");
+	int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (n < 0)
+		die("LOOP_CTL_GET_FREE");
+	char lp[64];
+	snprintf(lp, sizeof lp, "/dev/loop%d", n);
+	int lfd = -1;
+	for (int i = 0; i < 100 && lfd < 0; i++) {
+		lfd = open(lp, O_RDWR);
+		if (lfd < 0)
+			usleep(10000);
+	}
+	if (lfd < 0)
+		die(lp);
+	if (ioctl(lfd, LOOP_SET_FD, img) < 0)
+		die("LOOP_SET_FD");
+	struct stat st;
+	if (fstat(lfd, &st) < 0)
+		die("stat loop");
+	loop_major = major(st.st_rdev);
+	loop_minor = minor(st.st_rdev);
+	/* lfd and img stay open for the life of the VM */
+
+	/* loop -> dm linear */
+	dm_ctl = open("/dev/mapper/control", O_RDWR);
+	if (dm_ctl < 0)
+		die("/dev/mapper/control");
+	struct dm_buf b;
+	dm_init(&b, 0);
+	dm_cmd(DM_DEV_CREATE, &b, "DM_DEV_CREATE");
+	dev_t dev = (dev_t)b.io.dev;
+	struct seg s = {0, disk_sectors, 0};
+	dm_load(&s, 1);
+	dm_resume();
+	if (mknod("/dev/errseq-dm", S_IFBLK | 0600, dev) < 0 && errno != EEXIST)
+		die("mknod dm");
+	return dev;
+}
+
+/* ---------- the world ---------- */
+
+static int ncont;               /* containers ovl1..ovlN used */
+static int mounted[MAXC + 1];   /* 0 no, 1 normal, 2 volatile */
+static int fd_of[MAXFD];
+static char fd_name[MAXFD][64];
+static int fd_target[MAXFD];    /* container index, 0 = host */
+static int nfd;
+static char buf4k[FILESZ];
+
+/* The file of a target: host's on the upper fs, ovlN's inside its upperdir. */
+static void upper_path(int t, char *p, size_t n)
+{
+	if (t == 0)
+		snprintf(p, n, "/upper/host");
+	else
+		snprintf(p, n, "/upper/ovl%d/upper/file", t);
+}
+
+static void create_file(int t)
+{
+	char p[256];
+	upper_path(t, p, sizeof p);
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die(p);
+	memset(buf4k, 'a' + t, sizeof buf4k);
+	if (pwrite(fd, buf4k, FILESZ, 0) != FILESZ)
+		die("initial write");
+	if (fsync(fd) < 0)
+		die("initial fsync");
+	close(fd);
+}
+
+static void rm_rf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		if (d) {
+			struct dirent *e;
+			while ((e = readdir(d))) {
+				if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+					continue;
+				char sub[512];
+				snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+				rm_rf(sub);
+			}
+			closedir(d);
+		}
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+/* MODEL.md §6: the administrator removes the volatile marker before a remount. */
+static void clear_volatile_marker(int c)
+{
+	char p[256];
+	snprintf(p, sizeof p, "/upper/ovl%d/work/work/incompat", c);
+	rm_rf(p);
+}
+
+static int target_of(const char *tok)
+{
+	if (!strcmp(tok, "host"))
+		return 0;
+	if (!strncmp(tok, "ovl", 3) && isdigit((unsigned char)tok[3])) {
+		int c = atoi(tok + 3);
+		if (c >= 1 && c <= MAXC)
+			return c;
+	}
+	return -1;
+}
+
+static int find_fd(const char *name)
+{
+	for (int i = 0; i < nfd; i++)
+		if (!strcmp(fd_name[i], name))
+			return i;
+	return -1;
+}
+
+static void result_errno(int ret)
+{
+	out("@@ R %d %s", cur_event, errname(ret < 0 ? errno : 0));
+}
+
+static void ev_mount(int c, int vol)
+{
+	char mnt[64], opts[512];
+	if (mounted[c]) {
+		out("@@ R %d skipped already mounted", cur_event);
+		return;
+	}
+	clear_volatile_marker(c);
+	snprintf(mnt, sizeof mnt, "/mnt/ovl%d", c);
+	snprintf(opts, sizeof opts,
+		 "lowerdir=/tmp/lower,upperdir=/upper/ovl%d/upper,workdir=/upper/ovl%d/work%s",
+		 c, c, vol ? ",volatile" : "");
+	int r = mount("overlay", mnt, "overlay", 0, opts);
+	if (r == 0)
+		mounted[c] = vol ? 2 : 1;
+	result_errno(r);
+}
+
+static void ev_umount(int c)
+{
+	char mnt[64];
+	if (!mounted[c]) {
+		out("@@ R %d skipped not mounted", cur_event);
+		return;
+	}
+	snprintf(mnt, sizeof mnt, "/mnt/ovl%d", c);
+	int r = umount2(mnt, 0);
+	if (r == 0) {
+		mounted[c] = 0;
+		clear_volatile_marker(c);
+	}
+	result_errno(r);
+}
+
+static void ev_open(const char *name, int t)
+{
+	char p[256];
+	if (nfd >= MAXFD) {
+		out("@@ BAD too many fds");
+		poweroff();
+	}
+	snprintf(fd_name[nfd], sizeof fd_name[nfd], "%s", name);
+	fd_target[nfd] = t;
+	fd_of[nfd] = -1;
+	if (t > 0 && !mounted[t]) {
+		nfd++;
+		out("@@ R %d skipped ovl%d is not mounted", cur_event, t);
+		return;
+	}
+	if (t == 0)
+		snprintf(p, sizeof p, "/upper/host");
+	else
+		snprintf(p, sizeof p, "/mnt/ovl%d/file", t);
+	int fd = open(p, O_RDWR);
+	fd_of[nfd++] = fd;
+	result_errno(fd);
+}
+
+static void ev_fd(const char *verb, const char *name)
+{
+	int i = find_fd(name);
+	if (i < 0 || fd_of[i] < 0) {
+		out("@@ R %d skipped %s is not open", cur_event, name);
+		return;
+	}
+	int fd = fd_of[i], r;
+	if (!strcmp(verb, "write")) {
+		memset(buf4k, 'A' + cur_event % 26, sizeof buf4k);
+		ssize_t n = pwrite(fd, buf4k, FILESZ, 0);
+		if (n >= 0 && n != FILESZ) {
+			out("@@ R %d E_SHORT short write %zd", cur_event, n);
+			return;
+		}
+		r = n < 0 ? -1 : 0;
+	} else if (!strcmp(verb, "fsync")) {
+		r = fsync(fd);
+	} else if (!strcmp(verb, "syncfs")) {
+		r = syncfs(fd);
+	} else { /* close */
+		r = close(fd);
+		fd_of[i] = -2;
+		fd_name[i][0] = 0; /* the name may not come back, but be safe */
+	}
+	result_errno(r);
+}
+
+/* Map exactly F's data sectors to `error`, write everything back, heal. */
+static void ev_wberror(int t)
+{
+	char p[256];
+	upper_path(t, p, sizeof p);
+	int fd = open(p, O_RDONLY);
+	if (fd < 0)
+		die("wberror open");
+	struct stat st;
+	fstat(fd, &st);
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[32];
+	} f;
+	memset(&f, 0, sizeof f);
+	f.fm.fm_start = 0;
+	f.fm.fm_length = FIEMAP_MAX_OFFSET;
+	f.fm.fm_flags = 0; /* not FIEMAP_FLAG_SYNC: it would write the page back */
+	f.fm.fm_extent_count = 32;
+	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) < 0)
+		die("FIEMAP");
+	close(fd);
+	if (f.fm.fm_mapped_extents == 0) {
+		out("@@ BAD wberror: %s has no extents", p);
+		poweroff();
+	}
+	struct seg segs[80];
+	int n = 0;
+	uint64_t pos = 0;
+	char desc[1024] = "";
+	for (unsigned i = 0; i < f.fm.fm_mapped_extents; i++) {
+		struct fiemap_extent *e = &f.ext[i];
+		if (e->fe_flags & (FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_UNKNOWN |
+				   FIEMAP_EXTENT_DATA_INLINE | FIEMAP_EXTENT_NOT_ALIGNED |
+				   FIEMAP_EXTENT_ENCODED)) {
+			out("@@ BAD wberror: extent flags 0x%x on %s", e->fe_flags, p);
+			poweroff();
+		}
+		uint64_t s = e->fe_physical / 512, len = (e->fe_length + 511) / 512;
+		if (s < pos || s + len > disk_sectors) {
+			out("@@ BAD wberror: extents not sorted");
+			poweroff();
+		}
+		if (s > pos)
+			segs[n++] = (struct seg){pos, s - pos, 0};
+		segs[n++] = (struct seg){s, len, 1};
+		pos = s + len;
+		size_t dl = strlen(desc);
+		snprintf(desc + dl, sizeof desc - dl, "%s%llu-%llu", i ? "," : "",
+			 (unsigned long long)s, (unsigned long long)(s + len));
+	}
+	if (pos < disk_sectors)
+		segs[n++] = (struct seg){pos, disk_sectors - pos, 0};
+	out("@@ W %d ino=%llu sectors=%s", cur_event, (unsigned long long)st.st_ino, desc);
+	dm_swap(segs, n);
+	sync(); /* writes back and waits; checks no errseq */
+	dm_all_linear();
+	out("@@ R %d -", cur_event);
+}
+
+/*
+ * Drop the inode: it must have no fd and be clean (the model's precondition).
+ * drop_caches=2 prunes dentries and inodes of every sb (the overlay's dentries
+ * pin the upper ones, hence several rounds).  Evidence of eviction: F's page is
+ * no longer in the page cache (mincore), printed as the detail.
+ */
+static void ev_evict(int t)
+{
+	char p[256];
+	upper_path(t, p, sizeof p);
+	for (int i = 0; i < 4; i++)
+		write_file("/proc/sys/vm/drop_caches", "2");
+	int fd = open(p, O_RDONLY);
+	if (fd < 0)
+		die("evict check open");
+	void *m = mmap(NULL, FILESZ, PROT_READ, MAP_SHARED, fd, 0);
+	unsigned char vec[1] = {0};
+	int resident = -1;
+	if (m != MAP_FAILED) {
+		if (mincore(m, FILESZ, vec) == 0)
+			resident = vec[0] & 1;
+		munmap(m, FILESZ);
+	}
+	close(fd);
+	out("@@ R %d - %s", cur_event, resident == 0 ? "evicted" : "still-cached");
+}
+
+/* ---------- scenario ---------- */
+
+static char lines[MAXEV][256];
+static int nlines;
+
+static void read_scenario(void)
+{
+	FILE *f = fopen("/scenario.scn", "r");
+	if (!f)
+		die("/scenario.scn");
+	char l[256];
+	while (nlines < MAXEV && fgets(l, sizeof l, f)) {
+		char *h = strchr(l, '#');
+		if (h)
+			*h = 0;
+		char *eq = strchr(l, '=');
+		if (eq)
+			*eq = 0;
+		char *s = l;
+		while (isspace((unsigned char)*s))
+			s++;
+		char *e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = 0;
+		if (*s)
+			snprintf(lines[nlines++], sizeof lines[0], "%s", s);
+	}
+	fclose(f);
+}
+
+/* Every target named anywhere gets its file (and for ovlN its dirs). */
+static void scan_targets(void)
+{
+	for (int i = 0; i < nlines; i++) {
+		char w[4][64] = {{0}};
+		sscanf(lines[i], "%63s %63s %63s %63s", w[0], w[1], w[2], w[3]);
+		for (int k = 1; k < 4; k++) {
+			int t = target_of(w[k]);
+			if (t > ncont)
+				ncont = t;
+		}
+	}
+}
+
+static void run_event(const char *l)
+{
+	char w[4][64] = {{0}};
+	int n = sscanf(l, "%63s %63s %63s %63s", w[0], w[1], w[2], w[3]);
+	(void)n;
+	if (!strcmp(w[0], "mount"))
+		ev_mount(target_of(w[1]), !strcmp(w[2], "volatile"));
+	else if (!strcmp(w[0], "umount"))
+		ev_umount(target_of(w[1]));
+	else if (!strcmp(w[0], "open"))
+		ev_open(w[1], target_of(w[2]));
+	else if (!strcmp(w[0], "write") || !strcmp(w[0], "fsync") || !strcmp(w[0], "syncfs") ||
+		 !strcmp(w[0], "close"))
+		ev_fd(w[0], w[1]);
+	else if (!strcmp(w[0], "wberror"))
+		ev_wberror(target_of(w[1]));
+	else if (!strcmp(w[0], "evict"))
+		ev_evict(target_of(w[1]));
+	else if (!strcmp(w[0], "sync")) {
+		sync();
+		out("@@ R %d 0", cur_event);
+	} else {
+		out("@@ BAD unknown verb %s", w[0]);
+		poweroff();
+	}
+}
+
+static void setup(void)
+{
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	mkdir("/dev", 0755);
+	mkdir("/tmp", 01777);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	if (mount("tmpfs", "/tmp", "tmpfs", 0, "size=80%") < 0)
+		die("mount tmpfs");
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (kmsg_fd >= 0)
+		lseek(kmsg_fd, 0, SEEK_END); /* only what happens from now on */
+
+	insmod("/modules/loop.ko");
+	insmod("/modules/dm-mod.ko");
+	insmod("/modules/overlay.ko");
+
+	/* No periodic flusher: a dirty page stays dirty until the scenario says. */
+	write_file("/proc/sys/vm/dirty_writeback_centisecs", "0");
+
+	out("@@ T modules %.2f", uptime());
+	dev_t dev = setup_devices();
+	(void)dev;
+	char *mkfs[] = {"/sbin/mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-I", "256", "-b", "4096",
+			"-E", "nodiscard,hash_seed=6f0a2c1e-5b7d-4e8f-9a1b-2c3d4e5f6a7b", "-U", "0b6a4a8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "/dev/errseq-dm", NULL};
+	if (run_prog(mkfs) != 0) {
+		errno = EIO;
+		die("mke2fs");
+	}
+	mkdir_p("/upper");
+	out("@@ T mkfs %.2f", uptime());
+	if (mount("/dev/errseq-dm", "/upper", "ext4", MS_NOATIME, "noinit_itable") < 0)
+		die("mount upper");
+	/* Every warning goes to the log: the run is checked against it. */
+	int rl = open("/sys/fs/ext4/dm-0/warning_ratelimit_interval_ms", O_WRONLY);
+	if (rl >= 0) {
+		ssize_t w = write(rl, "0", 1);
+		(void)w;
+		close(rl);
+	}
+	mkdir_p("/tmp/lower");
+	for (int c = 1; c <= ncont; c++) {
+		char p[128];
+		snprintf(p, sizeof p, "/upper/ovl%d/upper", c);
+		mkdir_p(p);
+		snprintf(p, sizeof p, "/upper/ovl%d/work", c);
+		mkdir_p(p);
+		snprintf(p, sizeof p, "/mnt/ovl%d", c);
+		mkdir_p(p);
+		create_file(c);
+	}
+	create_file(0); /* the host's file always exists (MODEL.md §1) */
+	sync();         /* blocks allocated, every page clean */
+}
+
+int main(void)
+{
+	struct utsname u;
+	mkdir("/proc", 0755);
+	mount("proc", "/proc", "proc", 0, NULL);
+	uname(&u);
+	out("@@ KVER %s %.2f", u.release, uptime());
+	read_scenario();
+	scan_targets();
+	setup();
+	drain_kmsg(); /* setup's messages, under event -1 */
+	out("@@ BEGIN %d %.2f", nlines, uptime());
+	for (int i = 0; i < nlines; i++) {
+		cur_event = i;
+		run_event(lines[i]);
+		drain_kmsg();
+	}
+	cur_event = nlines;
+	for (int i = 0; i < nfd; i++)
+		if (fd_of[i] >= 0)
+			close(fd_of[i]);
+	drain_kmsg();
+	poweroff();
+	return 0;
+}

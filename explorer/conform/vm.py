@@ -1,0 +1,231 @@
+"""Boot one throw-away qemu VM per scenario and read back what the kernel returned.
+
+Each run appends a one-file cpio (the scenario) to the cached initramfs, boots the
+Debian kernel with the driver as /init, and parses the driver's `@@` lines
+(see driver.c).  The kernel log of every event comes back too: `check_run` uses it
+to refuse a run that was not data-only (MODEL.md models data writeback errors
+only) or whose `evict` did not evict.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from explorer.conform.build import KernelImage, scenario_cpio
+
+QEMU = "qemu-system-x86_64"
+APPEND = "console=ttyS0 quiet loglevel=0 rdinit=/init panic=-1 mitigations=off"
+TIMEOUT_S = 90.0
+
+# Kernel log lines that speak of a failed write, and how to read their location.
+EXT4_DATA_RE = re.compile(r"I/O error (\d+) writing to inode (\d+) starting block (\d+)")
+BUFFER_RE = re.compile(r"Buffer I/O error on dev(?:ice)? (\S+?),? logical block (\d+)")
+BLK_RE = re.compile(r"I/O error, dev (\S+), sector (\d+) op 0x1:\(WRITE\)")
+SUSPECT_RE = re.compile(
+    r"EXT4-fs error|lost (?:async )?page write|Remounting filesystem read-only|"
+    r"I/O error|Buffer I/O error|error writing|journal|blk_update_request",
+    re.IGNORECASE,
+)
+BLOCK_SECTORS = 8  # the driver formats ext4 with 4096-byte blocks
+
+
+class VmError(RuntimeError):
+    """qemu could not run the scenario (missing binary, crash, timeout)."""
+
+
+@dataclass
+class KernelRun:
+    """What one kernel did with one scenario, parsed from the driver's output."""
+
+    kernel: str
+    release: str = ""
+    results: dict[int, str | None] = field(default_factory=dict)  # event -> result
+    details: dict[int, str] = field(default_factory=dict)
+    klog: dict[int, list[str]] = field(default_factory=dict)  # event -> kernel log lines
+    wberror: dict[int, tuple[int, list[tuple[int, int]]]] = field(default_factory=dict)
+    bad: str | None = None  # the driver gave up: why
+    ended: bool = False
+    wall_s: float = 0.0
+    guest_s: float = 0.0
+    raw: str = ""
+
+    def result_list(self, n: int) -> list[str | None]:
+        return [self.results.get(i, "missing") for i in range(n)]
+
+
+def parse_output(kernel: str, text: str) -> KernelRun:
+    """Read the driver's `@@` protocol; other console noise is ignored."""
+    run = KernelRun(kernel=kernel, raw=text)
+    for line in text.splitlines():
+        if not line.startswith("@@ "):
+            continue
+        tag, _, rest = line[3:].partition(" ")
+        if tag == "KVER":
+            run.release = rest.split()[0] if rest else ""
+        elif tag == "R":
+            idx, _, res = rest.partition(" ")
+            word, _, detail = res.partition(" ")
+            i = int(idx)
+            run.results[i] = None if word == "-" else word
+            if detail:
+                run.details[i] = detail
+        elif tag == "K":
+            idx, _, msg = rest.partition(" ")
+            run.klog.setdefault(int(idx), []).append(msg)
+        elif tag == "W":
+            m = re.match(r"(\d+) ino=(\d+) sectors=(\S+)", rest)
+            if m:
+                spans = [tuple(int(x) for x in s.split("-")) for s in m.group(3).split(",")]
+                run.wberror[int(m.group(1))] = (int(m.group(2)), spans)  # type: ignore[misc]
+        elif tag == "BAD":
+            run.bad = rest
+        elif tag == "END":
+            run.ended = True
+            try:
+                run.guest_s = float(rest)
+            except ValueError:
+                pass
+    return run
+
+
+def check_run(run: KernelRun) -> str | None:
+    """Why this run cannot be compared with the model, or None if it is faithful.
+
+    A `wberror` must fail F's data and nothing else; no other event may log a
+    failed write; an `evict` must really evict.  A `wberror` that failed
+    nothing (F was clean on the kernel) becomes "skipped", like the model's.
+    """
+    if run.bad:
+        return f"driver: {run.bad}"
+    if not run.ended:
+        return "the VM stopped before the driver finished"
+    for i, lines in sorted(run.klog.items()):
+        if i < 0:
+            continue  # setup (mke2fs probing WRITE_ZEROES on loop is harmless)
+        ino, spans = run.wberror.get(i, (None, []))
+        hits = 0
+        for msg in lines:
+            if not SUSPECT_RE.search(msg):
+                continue
+            if (m := EXT4_DATA_RE.search(msg)) and ino is not None and int(m.group(2)) == ino:
+                hits += 1
+                continue
+            if (m := BUFFER_RE.search(msg)) and _inside(int(m.group(2)) * BLOCK_SECTORS, spans):
+                continue
+            if (m := BLK_RE.search(msg)) and _inside(int(m.group(2)), spans):
+                continue
+            return f"event {i}: a write other than the target's data failed: {msg!r}"
+        if i in run.wberror and hits == 0 and run.results.get(i, "x") is None:
+            run.results[i] = "skipped"
+            run.details[i] = "no dirty data: nothing failed"
+    for i in run.wberror:
+        if not run.klog.get(i) and run.results.get(i, "x") is None:
+            run.results[i] = "skipped"
+            run.details[i] = "no dirty data: nothing failed"
+    for i, d in run.details.items():
+        if d == "still-cached":
+            return f"event {i}: evict did not evict the inode (its page is still cached)"
+    return None
+
+
+def _inside(sector: int, spans: Iterable[tuple[int, int]]) -> bool:
+    return any(a <= sector < b for a, b in spans)
+
+
+def qemu_available() -> str | None:
+    """None if qemu can be run here, else the reason it cannot."""
+    if shutil.which(QEMU) is None:
+        return f"{QEMU} not found (run explorer/conform/setup-host.sh)"
+    return None
+
+
+def qemu_cmd(image: KernelImage, initrd: Path, accel: str) -> list[str]:
+    cmd = [QEMU, "-accel", accel, "-M", "pc", "-m", "512", "-smp", "1"]
+    if accel == "kvm":
+        cmd += ["-cpu", "host"]
+    return cmd + [
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
+        "-no-reboot",
+        "-kernel",
+        str(image.vmlinuz),
+        "-initrd",
+        str(initrd),
+        "-append",
+        APPEND,
+    ]
+
+
+def run_scenario(
+    image: KernelImage, text: str, accel: str = "tcg", timeout: float = TIMEOUT_S
+) -> KernelRun:
+    """One fresh VM: boot, run `text`, power off.  Raises VmError if qemu fails."""
+    why = qemu_available()
+    if why:
+        raise VmError(why)
+    with tempfile.TemporaryDirectory(prefix="errseq-vm-") as t:
+        initrd = Path(t) / "initrd.cpio"
+        with open(initrd, "wb") as f:
+            with open(image.initramfs, "rb") as base:
+                shutil.copyfileobj(base, f)
+            f.write(scenario_cpio(text))
+        start = time.monotonic()
+        try:
+            p = subprocess.run(
+                qemu_cmd(image, initrd, accel),
+                capture_output=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace")
+            raise VmError(f"timeout after {timeout:.0f}s; last output: {out[-500:]!r}") from e
+        wall = time.monotonic() - start
+    out = p.stdout.decode(errors="replace")
+    run = parse_output(image.key, out)
+    run.wall_s = wall
+    if not run.ended and p.returncode != 0:
+        err = p.stderr.decode(errors="replace").strip()
+        raise VmError(f"qemu exited {p.returncode}: {err[-500:] or out[-500:]}")
+    return run
+
+
+def run_many(
+    jobs: list[tuple[KernelImage, str]],
+    accel: str = "tcg",
+    workers: int | None = None,
+    on_done: Callable[[int, KernelRun | VmError], None] | None = None,
+) -> list[KernelRun | VmError]:
+    """Run every (kernel, scenario) in its own VM, `workers` at a time (default: cores)."""
+    workers = workers or max(1, min(len(jobs), os.cpu_count() or 2))
+    out: list[KernelRun | VmError] = [VmError("not run")] * len(jobs)
+
+    def one(i: int) -> None:
+        image, text = jobs[i]
+        try:
+            r: KernelRun | VmError = run_scenario(image, text, accel)
+        except VmError as e:
+            r = e
+        out[i] = r
+        if on_done:
+            on_done(i, r)
+
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        list(ex.map(one, range(len(jobs))))
+    return out
