@@ -14,6 +14,19 @@ from explorer import world
 from explorer.spec import Spec
 from explorer.world import NORMAL, VOLATILE, Bounds, Event, State, World
 
+
+def errseq_str(v: int, flavour: type) -> str:
+    """0, or errno/counter with the flags: EIO#0, EIO#1+S (SEEN), EIO#0+RO (split)."""
+    if v == 0:
+        return "0"
+    err = v & 0xFFF
+    name = "EIO" if err == 5 else f"E{err}"
+    if flavour.name == "split":
+        flags = ("R" if v & 0x1000 else "") + ("O" if v & 0x2000 else "")
+        return f"{name}#{v >> 14}" + (f"+{flags}" if flags else "")
+    return f"{name}#{v >> 13}" + ("+S" if v & 0x1000 else "")
+
+
 MOUNT_OPTIONS = {"normal": (NORMAL,), "volatile": (VOLATILE,), "both": (NORMAL, VOLATILE)}
 
 
@@ -60,6 +73,32 @@ class ErrseqModel:
     def viewers(self) -> list[int]:
         """The containers whose isolation can be checked."""
         return list(range(self.bounds.mounts))
+
+    def describe(self, state: State) -> str:
+        """A short human label of a state, for state-graph pictures."""
+        b, es = self.bounds, self.spec.errseq
+        parts = [f"upper {errseq_str(state[0], es)}"]
+        for ino in range(b.files):
+            base = b.inode_base(ino)
+            if state[base + 2]:
+                dirty = " dirty" if state[base + 1] else ""
+                parts.append(f"{b.owner_name(ino)}-file {errseq_str(state[base], es)}{dirty}")
+        for c in range(b.mounts):
+            base = b.ofs_base(c)
+            if state[base]:
+                mode = "volatile" if state[base] == VOLATILE else "normal"
+                parts.append(
+                    f"ovl{c + 1} {mode} sb {errseq_str(state[base + 1], es)}"
+                    f" errseq {errseq_str(state[base + 2], es)}"
+                )
+        for slot in range(b.slots):
+            base = b.fd_base(slot)
+            if state[base]:
+                parts.append(
+                    f"slot{slot + 1} wb {errseq_str(state[base + 1], es)}"
+                    f" sb {errseq_str(state[base + 2], es)}"
+                )
+        return "\n".join(parts)
 
     def actor_name(self, actor: int) -> str:
         return "env" if actor == world.ENVIRONMENT else self.bounds.owner_name(actor)

@@ -91,3 +91,34 @@ def scenario_text(bounds: Bounds, steps: Sequence[Step], header: str = "") -> st
         res = result_name(st.obs)
         out.append(f"{ev}" + (f" = {res}" if st.action.verb in SHOWN and res is not None else ""))
     return "\n".join(out) + "\n"
+
+
+def compare(
+    bounds: Bounds,
+    steps: Sequence[Step],
+    other: Sequence[Step],
+    names: tuple[str, str],
+    title: str = "",
+) -> str:
+    """The same run under two specs: events in lanes, one result column per spec."""
+    lanes = lanes_of(bounds, [steps])
+    res_w = max(5, *(len(n) + 1 for n in names))
+    width = max(14, min(24, (WIDTH - 4 - 2 * res_w) // len(lanes)))
+    lines = [title] if title else []
+    head = "    " + "".join(f"{lane_name(bounds, x):<{width}}" for x in lanes)
+    head += "".join(f"{n:<{res_w}}" for n in names)
+    lines.append(head.rstrip())
+    lines.append("    " + "-" * (width * len(lanes) + 2 * res_w - 1))
+    named = format_run(bounds, [st.action for st in steps])
+    for i, (a, b, ev) in enumerate(zip(steps, other, named, strict=True)):
+        actor = bounds.actor(a.action)
+        col = lanes.index(actor)
+        text = lane_text(str(ev), a.action.verb, None, actor == ENVIRONMENT)
+        cells = ""
+        if a.action.verb in SHOWN or a.obs != b.obs:
+            cells = "".join(f"{result_name(x.obs) or '':<{res_w}}" for x in (a, b))
+        row = f"{i + 1:>2}  " + f"{' ' * (width * col) + text:<{width * len(lanes)}}" + cells
+        if a.obs != b.obs:
+            row = row.rstrip() + "  <"
+        lines.append(row.rstrip())
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,160 @@
+"""The main job (`explore --mounts 2 --depth 8`): validate options, run, print, write out/."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from explorer.check import PROPERTIES, Config, run
+from explorer.model import MOUNT_OPTIONS
+from explorer.render import report as rep
+from explorer.render import terminal
+from explorer.search import SearchLimit
+from explorer.specs import load_spec, load_specs
+from explorer.world import Bounds
+
+KINDS = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
+
+
+class Progress:
+    """States and rate on stderr, only once a run has taken longer than a second."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+        self.status = None
+
+    def __call__(self, spec: str, depth: int, states: int, edges: int) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.t0
+        if elapsed < 1.0:
+            return
+        text = f"{spec}: depth {depth}, {states:,} states, {edges:,} transitions, {states / elapsed:,.0f} states/s"
+        if self.status is None:
+            self.status = terminal.console(stderr=True).status(text)
+            self.status.start()
+        else:
+            self.status.update(text)
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def parse_options(
+    mounts: int,
+    depth: int,
+    fds: int,
+    host_fds: int,
+    mount_options: str,
+    props: list[str] | None,
+    containers: list[str] | None,
+    allow: list[str] | None,
+):
+    if depth < 1:
+        raise ValueError(f"--depth {depth}: must be at least 1")
+    if mounts < 1:
+        raise ValueError(f"--mounts {mounts}: must be at least 1")
+    if fds < 1:
+        raise ValueError(f"--fds {fds}: must be at least 1")
+    if host_fds < 0:
+        raise ValueError(f"--host-fds {host_fds}: must be 0 or more")
+    if mount_options not in MOUNT_OPTIONS:
+        raise ValueError(f"--mount-options {mount_options!r}: choose normal, volatile or both")
+    for p in props or []:
+        if p not in PROPERTIES:
+            raise ValueError(f"--property {p!r}: choose from {', '.join(PROPERTIES)}")
+    viewers = None
+    if containers:
+        viewers = []
+        for c in containers:
+            if not (c.startswith("ovl") and c[3:].isdigit() and 1 <= int(c[3:]) <= mounts):
+                raise ValueError(f"--container {c!r}: choose ovl1..ovl{mounts}")
+            viewers.append(int(c[3:]) - 1)
+    for k in allow or []:
+        if k not in KINDS:
+            raise ValueError(f"--allow {k!r}: choose from {', '.join(KINDS)}")
+    props_t = tuple(p for p in PROPERTIES if p in props) if props else PROPERTIES
+    return (
+        Bounds(mounts, fds, host_fds),
+        MOUNT_OPTIONS[mount_options],
+        props_t,
+        viewers,
+        frozenset(allow or []),
+    )
+
+
+def main_job(
+    *,
+    mounts: int,
+    depth: int,
+    fds: int,
+    host_fds: int,
+    mount_options: str,
+    specs: list[str] | None,
+    props: list[str] | None,
+    against: str,
+    containers: list[str] | None,
+    allow: list[str] | None,
+    out: Path,
+    as_json: bool,
+    quiet: bool,
+    full_graph: bool,
+    show: int,
+    max_states: int | None,
+) -> int:
+    bounds, options, props_t, viewers, allowed = parse_options(
+        mounts, depth, fds, host_fds, mount_options, props, containers, allow
+    )
+    cfg = Config(
+        bounds,
+        depth,
+        options,
+        load_specs(specs),
+        props_t,
+        against=load_spec(against) if "agreement" in props_t else None,
+        viewers=viewers,
+        allow=allowed,
+        max_states=max_states,
+    )
+    progress = Progress(quiet or as_json)
+    try:
+        outcome = run(cfg, progress)
+    except SearchLimit as exc:
+        progress.stop()
+        raise ValueError(str(exc)) from None
+    progress.stop()
+    code = 1 if outcome.failing() else 0
+    files = rep.write_outputs(outcome, out, full_graph)
+    data = rep.report(outcome, files, code)
+    rep.write_report(data, out / "report.json")
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return code
+    con = terminal.console()
+    opts = "+".join(
+        n for n in ("normal", "volatile") if n == mount_options or mount_options == "both"
+    )
+    con.print(
+        f"errseq-explorer: {mounts} container{'s' if mounts > 1 else ''}, {fds} fd{'s' if fds > 1 else ''} each, "
+        f"{host_fds} host fd{'s' if host_fds != 1 else ''}, depth {depth}, {opts} mounts, "
+        f"{len(cfg.specs)} spec{'s' if len(cfg.specs) > 1 else ''} in {outcome.seconds:.2f}s"
+    )
+    con.print(terminal.matrix(outcome))
+    for note in outcome.notes:
+        con.print(f"note: {note}")
+    con.print(terminal.coverage_table(outcome))
+    for v in terminal.most_important(outcome, show):
+        con.print()
+        con.print(rep.witness_text(bounds, v), end="", markup=False)
+    n_files = sum(len(f) for f in files.values())
+    con.print()
+    con.print(f"wrote {out}/report.json and {n_files} witness files under {out}/", end="")
+    if not any(p.endswith(".svg") for f in files.values() for p in f) and files:
+        con.print(
+            f" (no `dot` binary: render with  dot -Tsvg {out}/SPEC/PROP.dot -o PROP.svg)", end=""
+        )
+    con.print()
+    return code

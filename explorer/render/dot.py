@@ -1,0 +1,105 @@
+"""Pictures: a witness as lanes (one column per container), and the state graph.
+
+Built with the graphviz package; `save` writes the .dot and, when Debian's `dot`
+binary is installed, the .svg next to it.  Without `dot`, the caller says how to
+render (`dot -Tsvg file.dot -o file.svg`).
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import graphviz
+import networkx as nx
+
+from explorer.properties.verdict import Step
+from explorer.render.timeline import lane_name, lane_text, lanes_of
+from explorer.scenario import format_run
+from explorer.world import Bounds
+
+MARK = "#ffd0d0"
+HEAD = "#e8e8f0"
+
+
+def have_dot() -> bool:
+    return shutil.which("dot") is not None
+
+
+def lanes_table(
+    bounds: Bounds, steps: Sequence[Step], marks: dict[int, str], lanes: list[int], title: str
+) -> str:
+    """An HTML-like graphviz table: a row per step, a column per lane, marked cells red."""
+    rows = [
+        f'<TR><TD COLSPAN="{len(lanes) + 1}" BORDER="0"><B>{html.escape(title)}</B></TD></TR>',
+        f'<TR><TD BGCOLOR="{HEAD}">#</TD>'
+        + "".join(f'<TD BGCOLOR="{HEAD}"><B>{lane_name(bounds, x)}</B></TD>' for x in lanes)
+        + "</TR>",
+    ]
+    named = format_run(bounds, [st.action for st in steps])
+    for i, (st, ev) in enumerate(zip(steps, named, strict=True)):
+        actor = bounds.actor(st.action)
+        cells = []
+        for lane in lanes:
+            if lane == actor:
+                text = html.escape(lane_text(str(ev), st.action.verb, st.obs, lane < 0))
+                color = f' BGCOLOR="{MARK}"' if i in marks else ""
+                cells.append(f'<TD ALIGN="LEFT"{color}>{text}</TD>')
+            else:
+                cells.append("<TD></TD>")
+        rows.append(f"<TR><TD>{i + 1}</TD>{''.join(cells)}</TR>")
+    for i, note in sorted(marks.items()):
+        rows.append(
+            f'<TR><TD COLSPAN="{len(lanes) + 1}" BORDER="0" ALIGN="LEFT">'
+            f"step {i + 1}: {html.escape(note)}</TD></TR>"
+        )
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
+        + "".join(rows)
+        + "</TABLE>>"
+    )
+
+
+def witness_dot(
+    bounds: Bounds, steps: Sequence[Step], marks: dict[int, str], title: str
+) -> graphviz.Digraph:
+    """One run as lanes: what a mailing-list reader or LWN wants to see."""
+    g = graphviz.Digraph("witness", graph_attr={"fontname": "Helvetica"})
+    g.attr("node", shape="plaintext", fontname="Helvetica", fontsize="11")
+    g.node("timeline", label=lanes_table(bounds, steps, marks, lanes_of(bounds, [steps]), title))
+    return g
+
+
+def state_graph_dot(g: nx.DiGraph, highlight: Sequence[int] = ()) -> graphviz.Digraph:
+    """The (whole or partial) state graph; `highlight` is a path of state ids."""
+    on_path = set(zip(highlight, highlight[1:], strict=False))
+    d = graphviz.Digraph("states", graph_attr={"rankdir": "LR", "fontname": "Helvetica"})
+    d.attr("node", shape="box", fontname="Helvetica", fontsize="9")
+    d.attr("edge", fontname="Helvetica", fontsize="8")
+    for n, data in g.nodes(data=True):
+        d.node(
+            str(n),
+            f"s{n} (depth {data.get('depth', '?')})\n{data.get('label', '')}",
+            color="red" if n in highlight else "black",
+        )
+    for u, v, data in g.edges(data=True):
+        d.edge(
+            str(u),
+            str(v),
+            "\n".join(data.get("labels", [])),
+            color="red" if (u, v) in on_path else "gray40",
+        )
+    return d
+
+
+def save(graph: graphviz.Digraph, path: Path) -> list[Path]:
+    """Write `path` (.dot) and, with the dot binary, `path` with .svg; return what was written."""
+    path.write_text(graph.source)
+    written = [path]
+    if have_dot():
+        svg = path.with_suffix(".svg")
+        svg.write_bytes(graphviz.Source(graph.source).pipe(format="svg"))
+        written.append(svg)
+    return written

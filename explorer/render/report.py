@@ -1,0 +1,244 @@
+"""Everything the terminal says, as files: out/<spec>/<property>.{txt,dot,svg}, report.json.
+
+The JSON is the machine-readable twin of the terminal (CI audits read it, and
+`explore conform --witness` replays its witnesses on real kernels): configuration,
+per spec the state and transition counts and event coverage, and per verdict the
+outcome, the witness as events with results and as a scenario for `explore replay`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from explorer import __version__
+from explorer.check import PROPERTIES, Outcome, SpecResult
+from explorer.properties.verdict import Step, Verdict
+from explorer.render import dot, timeline
+from explorer.replay import result_name
+from explorer.scenario import format_run
+from explorer.world import NORMAL, VOLATILE, Bounds
+
+MAIL = "fits a 72-column mail"
+
+
+def slug(name: str) -> str:
+    return name.replace("/", "_").replace("@", "_at_")
+
+
+def steps_json(bounds: Bounds, steps: list[Step]) -> list[dict[str, Any]]:
+    named = format_run(bounds, [s.action for s in steps])
+    return [
+        {
+            "event": str(ev),
+            "actor": bounds.owner_name(bounds.actor(s.action))
+            if bounds.actor(s.action) >= 0
+            else "env",
+            "result": result_name(s.obs),
+        }
+        for s, ev in zip(steps, named, strict=True)
+    ]
+
+
+def title(v: Verdict) -> str:
+    who = f" ({v.extra['container']})" if "container" in v.extra else ""
+    return f"{v.model}: {v.prop}{who} violated"
+
+
+def witness_text(bounds: Bounds, v: Verdict) -> str:
+    """The timeline of a violated verdict, and the same run in the scenario language."""
+    if v.prop == "isolation":
+        from explorer.render import pair
+
+        return pair.pair_text(bounds, v)
+    if v.prop.startswith("agreement"):
+        body = timeline.compare(bounds, v.witness, v.other, (v.model, v.extra["against"]), title(v))
+    else:
+        body = timeline.timeline(bounds, v.witness, {len(v.witness) - 1: v.reason}, title=title(v))
+    return (
+        body
+        + "\nAs a scenario (explore replay FILE):\n\n"
+        + timeline.scenario_text(bounds, v.witness)
+    )
+
+
+def witness_picture(bounds: Bounds, v: Verdict):
+    if v.prop == "isolation":
+        from explorer.render import pair
+
+        return pair.pair_dot(bounds, v)
+    marks = {len(v.witness) - 1: v.reason}
+    if v.prop.startswith("agreement"):
+        marks = {
+            len(v.witness) - 1: f"{v.model} {result_name(v.witness[-1].obs)}, "
+            f"{v.extra['against']} {result_name(v.other[-1].obs)}"
+        }
+    return dot.witness_dot(bounds, v.witness, marks, title(v))
+
+
+def write_outputs(
+    outcome: Outcome, out_dir: Path, full_graph: bool = False
+) -> dict[tuple[str, str, str], list[str]]:
+    """Write every violated verdict's files; return them by (spec, property, container)."""
+    bounds = outcome.config.bounds
+    files: dict[tuple[str, str, str], list[str]] = {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for r in outcome.results:
+        d = out_dir / slug(r.spec.name)
+        if d.is_dir():
+            for old in d.iterdir():
+                if old.suffix in (".txt", ".dot", ".svg", ".scn"):
+                    old.unlink()
+        for prop, verdicts in r.verdicts.items():
+            for v in verdicts:
+                if v.holds and not v.witness:
+                    continue
+                d.mkdir(parents=True, exist_ok=True)
+                stem = (
+                    prop
+                    if "container" not in v.extra or len(verdicts) == 1
+                    else f"{prop}-{v.extra['container']}"
+                )
+                txt = d / f"{stem}.txt"
+                txt.write_text(witness_text(bounds, v))
+                written = [txt] + dot.save(witness_picture(bounds, v), d / f"{stem}.dot")
+                files[(r.spec.name, prop, v.extra.get("container", ""))] = [str(p) for p in written]
+        if full_graph:
+            from explorer import graph
+
+            d.mkdir(parents=True, exist_ok=True)
+            g = graph.build(r.ex, r.model.describe, lambda a, o: _edge_label(bounds, a, o))
+            dot.save(dot.state_graph_dot(g), d / "graph.dot")
+    return files
+
+
+def _edge_label(bounds: Bounds, action, obs) -> str:
+    ev = (
+        format_run(bounds, [action])[0]
+        if action.verb not in ("write", "fsync", "syncfs", "close")
+        else None
+    )
+    text = str(ev) if ev is not None else f"{action.verb} slot{action.arg + 1}"
+    res = result_name(obs)
+    return text + (f" = {res}" if res is not None and action.verb in timeline.SHOWN else "")
+
+
+def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "spec": v.model,
+        "property": v.prop,
+        "holds": v.holds,
+        "length": v.length if v.witness else None,
+        "violations": v.violations,
+        "explored": v.explored,
+        "reason": v.reason,
+        "files": files,
+    }
+    if v.witness:
+        d["witness"] = steps_json(bounds, v.witness)
+        d["scenario"] = timeline.scenario_text(bounds, v.witness)
+    if v.other:
+        d["other"] = steps_json(bounds, v.other)
+        d["other_scenario"] = timeline.scenario_text(bounds, v.other)
+    for k, val in v.extra.items():
+        if k == "groups":
+            d["groups"] = [
+                {
+                    "kinds": g["kinds"],
+                    "allowed": g.get("allowed", False),
+                    "removed": g.get("removed", []),
+                    "differs_at": g.get("differs_at"),
+                    "witness": steps_json(bounds, g["witness"]),
+                    "other": steps_json(bounds, g["other"]),
+                    "scenario": timeline.scenario_text(bounds, g["witness"]),
+                    "other_scenario": timeline.scenario_text(bounds, g["other"]),
+                }
+                for g in val
+            ]
+        elif k == "general":
+            d["general"] = (
+                None
+                if not val
+                else {
+                    "witness": steps_json(bounds, val["witness"]),
+                    "other": steps_json(bounds, val["other"]),
+                }
+            )
+        else:
+            d[k] = val
+    return d
+
+
+def spec_json(r: SpecResult) -> dict[str, Any]:
+    return {
+        "states": r.ex.n_states,
+        "transitions": r.ex.n_edges,
+        "search_seconds": round(r.ex.seconds, 4),
+        "seconds": round(r.seconds, 4),
+        "coverage": dict(sorted(r.coverage.items())),
+    }
+
+
+def report(outcome: Outcome, files: dict, exit_code: int) -> dict[str, Any]:
+    cfg = outcome.config
+    b = cfg.bounds
+    verdicts = [
+        verdict_json(b, v, files.get((r.spec.name, prop, v.extra.get("container", "")), []))
+        for r in outcome.results
+        for prop in PROPERTIES
+        for v in r.verdicts.get(prop, [])
+    ]
+    return {
+        "tool": f"errseq-explorer {__version__}",
+        "config": {
+            "mounts": b.mounts,
+            "fds": b.fds,
+            "host_fds": b.host_fds,
+            "depth": cfg.depth,
+            "mount_options": [
+                n for n, o in (("normal", NORMAL), ("volatile", VOLATILE)) if o in cfg.options
+            ],
+            "specs": [s.name for s in cfg.specs],
+            "properties": list(cfg.properties),
+            "against": cfg.against.name if cfg.against else None,
+            "allow": sorted(cfg.allow),
+        },
+        "notes": outcome.notes,
+        "specs": {r.spec.name: spec_json(r) for r in outcome.results},
+        "verdicts": verdicts,
+        "witnesses": witnesses(verdicts),
+        "seconds": round(outcome.seconds, 3),
+        "exit": exit_code,
+    }
+
+
+def witnesses(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every run worth replaying on a real kernel: each violation's witness (both runs of
+    an isolation pair, since both are runs of the same spec)."""
+    out = []
+    for v in verdicts:
+        if v["holds"] or "scenario" not in v:
+            continue
+        out.append(
+            {
+                "spec": v["spec"],
+                "property": v["property"],
+                "run": "witness",
+                "scenario": v["scenario"],
+            }
+        )
+        if v["property"] == "isolation" and "other_scenario" in v:
+            out.append(
+                {
+                    "spec": v["spec"],
+                    "property": v["property"],
+                    "run": "other",
+                    "scenario": v["other_scenario"],
+                }
+            )
+    return out
+
+
+def write_report(data: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
