@@ -169,7 +169,42 @@ def replay(
         typer.echo(replay_table(scenario, runs), nl=False)
 
 
+@app.command()
+def diff(
+    a: Annotated[str, typer.Argument(help="First spec (name or .py path).")],
+    b: Annotated[str, typer.Argument(help="Second spec (name or .py path).")],
+    mounts: Annotated[int, typer.Option(help="Overlay containers sharing the upper fs.")] = 2,
+    depth: Annotated[int, typer.Option(help="Longest event sequence explored.")] = 8,
+    fds: Annotated[int, typer.Option(help="Open fds per container at most.")] = 2,
+    host_fds: Annotated[int, typer.Option("--host-fds", help="Open host fds at most.")] = 0,
+    mount_options: Annotated[
+        str, typer.Option("--mount-options", help="normal, volatile or both.")
+    ] = "both",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of timelines.")
+    ] = False,
+) -> None:
+    """The shortest runs on which two specs give different results, one per kind of difference.
+
+    Exit code 0 when they agree on every run within the bounds, 1 when they differ.
+
+    Example:
+
+        explore diff mainline amir --depth 6
+    """
+    from explorer.diff import diff_specs
+
+    try:
+        code = diff_specs(a, b, mounts, depth, fds, host_fds, mount_options, as_json)
+    except (SpecError, ValueError) as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
 # conform: registered here
+from explorer.conform.cli import conform_command  # noqa: E402
+
+app.command("conform")(conform_command)
 
 
 def main() -> None:
