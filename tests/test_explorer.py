@@ -1,0 +1,247 @@
+"""The explorer (issue 3): search counts, properties, witnesses that replay, CLI contract.
+
+Expected values come from MODEL.md and the thread, derived by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from explorer.check import Config, run
+from explorer.cli import app
+from explorer.guarantees import NoLoss, OpenBefore
+from explorer.model import ErrseqModel
+from explorer.properties import safety
+from explorer.render.timeline import scenario_text
+from explorer.replay import run as replay_run
+from explorer.scenario import parse, world_event
+from explorer.search import bfs
+from explorer.specs import builtin_names, load_spec
+from explorer.world import NORMAL, VOLATILE, Bounds
+
+B2 = Bounds(mounts=2, fds=2, host_fds=0)
+BOTH = (NORMAL, VOLATILE)
+OVERLAY_SPECS = [n for n in builtin_names() if n != "plain"]
+SEED = """\
+mount ovl1
+open fd1 ovl1
+write fd1
+wberror ovl1
+mount ovl2
+open fd2 ovl1
+syncfs fd2
+syncfs fd1
+"""
+
+
+@pytest.fixture(scope="module")
+def outcome():
+    """The main job's checks (all but isolation, which has its own tests) at depth 8."""
+    cfg = Config(
+        B2,
+        8,
+        BOTH,
+        [load_spec(n) for n in builtin_names()],
+        ("open-before-syncfs", "open-before-fsync", "no-loss", "agreement"),
+        against=load_spec("plain"),
+    )
+    return run(cfg)
+
+
+def test_tiny_configuration_matches_a_hand_count():
+    # 1 container, 1 fd, no host fd, both mount options, plain, depth 3.
+    # depth 0: S0 (nothing mounted).  Enabled: mount, mount volatile, sync (self-loop).
+    # depth 1: A (mounted normal), B (mounted volatile).          3 edges out of S0
+    # depth 2: from A: umount->S0, open->A1, sync->A; same for B:  new A1, B1; 3+3 edges
+    # depth 3: from A1: write->A1w (dirty), fsync->A1, syncfs->A1, close->Ac (inode still
+    #          cached), sync->A1; umount/open/evict disabled (fd open, 1 fd bound, held).
+    #          same for B1: new A1w, Ac, B1w, Bc;                  5+5 edges
+    # states: 1 + 2 + 2 + 4 = 9; transitions recorded: 3 + 3 + 3 + 5 + 5 = 19.
+    ex = bfs(ErrseqModel(load_spec("plain"), Bounds(1, 1, 0), BOTH), 3)
+    assert ex.n_states == 9
+    assert ex.n_edges == 19
+    assert [ex.depth.count(d) for d in range(4)] == [1, 2, 2, 4]
+
+
+def test_each_state_is_expanded_once_and_parents_give_shortest_paths():
+    ex = bfs(ErrseqModel(load_spec("amir"), B2, BOTH), 6)
+    assert len(set(ex.states)) == ex.n_states
+    expanded = [sid for sid in range(ex.n_states) if ex.edge_start[sid] >= 0]
+    assert all(ex.depth[s] < 6 for s in expanded)
+    assert all(ex.depth[s] == 6 for s in range(ex.n_states) if ex.edge_start[s] < 0)
+    for sid in range(0, ex.n_states, 97):
+        path = ex.path_to(sid)
+        assert len(path) == ex.depth[sid]
+        assert (ex.dst[path[-1]] if path else 0) == sid
+
+
+@pytest.mark.parametrize("spec", OVERLAY_SPECS)
+def test_the_seed_is_a_path_of_every_overlay_graph(spec):
+    model = ErrseqModel(load_spec(spec), B2, BOTH)
+    ex = bfs(model, 8)
+    scenario = parse(SEED, "seed")
+    scenario.bounds = B2  # the explorer's bounds: same slots for ovl1's two fds
+    sid, slots = 0, {}
+    for e in scenario.events:
+        ev = world_event(scenario, e, slots, ex.states[sid])
+        if e.verb == "open":
+            slots[e.fd] = ev.arg
+        edges = [x for x in ex.out_edges(sid) if ex.action[x] == ev]
+        assert edges, f"{spec}: {e} is not an edge out of state {sid}"
+        sid = ex.dst[edges[0]]
+
+
+def test_open_before_syncfs_fails_on_a_normal_mainline_overlay_and_holds_on_plain(outcome):
+    # MODEL.md §4: non-volatile mainline syncfs reports no upper writeback error, so
+    # mount, open fd1, write fd1, wberror, syncfs fd1 = 0 is the shortest violation (5).
+    by = {r.spec.name: r for r in outcome.results}
+    v = by["mainline"].verdicts["open-before-syncfs"][0]
+    assert not v.holds and v.length == 5
+    assert v.witness[0].action.verb == "mount" and not v.witness[0].action.volatile
+    assert v.witness[-1].action.verb == "syncfs" and v.witness[-1].obs == 0
+    assert by["plain"].verdicts["open-before-syncfs"][0].holds
+
+
+def test_plain_keeps_every_guarantee_and_agrees_with_itself(outcome):
+    plain = next(r for r in outcome.results if r.spec.name == "plain")
+    assert all(v.holds for vs in plain.verdicts.values() for v in vs)
+    assert "agreement" not in plain.verdicts
+
+
+def test_amir_keeps_open_before_for_both_calls(outcome):
+    # Amir's goals (2021-01-04): volatile: every syncfs and fsync gets the error (sticky);
+    # normal: first syncfs in every container gets it (ofs->errseq advanced per container).
+    amir = next(r for r in outcome.results if r.spec.name == "amir")
+    assert amir.verdicts["open-before-syncfs"][0].holds
+    assert amir.verdicts["open-before-fsync"][0].holds
+
+
+def test_vivek_v3_seen_loses_an_error(outcome):
+    # The seed, Jeff 12:27: with the mount marking upper SEEN, an error whose fd is closed
+    # can be lost.  Shortest: the container's fd writes and closes before the error, so no
+    # fd holds it; the other container's mount marks upper SEEN; a fresh open then samples
+    # past it for syncfs, and a volatile ovl1's fsync returns 0 without syncing.
+    v = next(r for r in outcome.results if r.spec.name == "vivek-v3-seen").verdicts["no-loss"][0]
+    assert not v.holds
+    assert [s.action.verb for s in v.witness][-1] == "mount"
+
+
+def _replay(spec_name, steps):
+    text = scenario_text(B2, steps)
+    scenario = parse(text, "witness")
+    return replay_run(scenario, load_spec(spec_name)), scenario
+
+
+def test_every_witness_replays_and_shows_its_violation(outcome):
+    checked = 0
+    for r in outcome.results:
+        for prop, verdicts in r.verdicts.items():
+            for v in verdicts:
+                if v.holds:
+                    continue
+                rr, scenario = _replay(r.spec.name, v.witness)
+                assert not rr.skipped, (r.spec.name, prop)
+                expected = [
+                    ("0" if s.obs == 0 else "EIO") if s.obs is not None else None for s in v.witness
+                ]
+                assert rr.results == expected, (r.spec.name, prop)
+                if prop == "agreement":
+                    other = replay_run(scenario, load_spec("plain"))
+                    assert other.results[-1] != rr.results[-1]
+                else:
+                    model = ErrseqModel(r.spec, scenario.bounds, BOTH)
+                    mon = (
+                        NoLoss(model)
+                        if prop == "no-loss"
+                        else OpenBefore(model, prop.split("-")[-1])
+                    )
+                    m, s, reasons = mon.initial(), scenario.bounds.initial(), []
+                    slots: dict[str, int] = {}
+                    for e, t in zip(scenario.events, rr.states, strict=True):
+                        ev = world_event(scenario, e, slots, s)
+                        if e.verb == "open":
+                            slots[e.fd] = ev.arg
+                        ret = (
+                            None
+                            if rr.results[len(reasons)] is None
+                            else (0 if rr.results[len(reasons)] == "0" else -5)
+                        )
+                        m, why = mon.step(m, s, ev, ret, t)
+                        reasons.append(why)
+                        s = t
+                    assert reasons[-1] and not any(reasons[:-1]), (r.spec.name, prop, reasons)
+                checked += 1
+    assert checked >= 15
+
+
+def test_monitor_product_finds_nothing_on_plain_even_deeper():
+    model = ErrseqModel(load_spec("plain"), Bounds(2, 1, 1), BOTH)
+    ex = bfs(model, 9)
+    for mon in (OpenBefore(model, "syncfs"), OpenBefore(model, "fsync"), NoLoss(model)):
+        assert safety.check(ex, mon, "plain").holds
+
+
+runner = CliRunner()
+
+
+def test_cli_exit_codes_json_and_out_files(tmp_path):
+    out = tmp_path / "out"
+    r = runner.invoke(
+        app,
+        ["--spec", "plain", "--property", "open-before-syncfs", "--depth", "6", "--out", str(out)],
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        app,
+        [
+            "--spec",
+            "mainline",
+            "--property",
+            "open-before-syncfs",
+            "--depth",
+            "6",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert r.exit_code == 1
+    data = json.loads(r.output)
+    assert data["specs"]["mainline"]["states"] > 0
+    v = data["verdicts"][0]
+    assert v["property"] == "open-before-syncfs" and not v["holds"] and v["length"] == 5
+    assert (out / "mainline" / "open-before-syncfs.txt").exists()
+    assert (out / "mainline" / "open-before-syncfs.dot").exists()
+    assert json.loads((out / "report.json").read_text())["exit"] == 1
+    assert data["witnesses"][0]["scenario"].startswith("mount ovl1")
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--depth", "0"], "--depth 0"),
+        (["--spec", "nosuch"], "unknown spec"),
+        (["--property", "nosuch"], "--property"),
+        (["--container", "ovl3"], "--container"),
+        (["--mount-options", "weird"], "--mount-options"),
+        (["--allow", "nosuch"], "--allow"),
+    ],
+)
+def test_cli_bad_input_exits_2_without_traceback(args, needle):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2
+    assert needle in r.output
+    assert "Traceback" not in r.output
+
+
+def test_diff_agrees_and_differs():
+    # v5.11 and mainline differ only in the overlay sb's errseq, never in a result.
+    r = runner.invoke(app, ["diff", "mainline", "v5.11", "--depth", "6"])
+    assert r.exit_code == 0 and "agree" in r.output
+    # amir reports upper errors from normal syncfs; mainline does not (5 events).
+    r = runner.invoke(app, ["diff", "mainline", "amir", "--depth", "6"])
+    assert r.exit_code == 1
+    assert "syncfs: 0 vs EIO  (5 events)" in r.output
