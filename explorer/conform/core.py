@@ -115,11 +115,12 @@ def witnesses(report: Path) -> list[Item]:
         if not texts:
             raise ScenarioError(str(report), 0, f"witnesses[{n - 1}]", "no 'scenario' text")
         prop = w.get("property", "witness")
-        for k, (label, text) in enumerate(texts):
-            name = f"w{n}-{prop}-{spec}" + (f"-{label}" if len(texts) > 1 else "")
+        run = w.get("run")
+        for label, text in texts:
+            label = label or (run if isinstance(run, str) else "")
+            name = f"w{n}-{prop}-{spec}" + (f"-{label}" if label else "")
             where = f"{report}#witnesses[{n - 1}]" + (f".{label}" if label else "")
             items.append(Item(name, text, parse(text, where), origin=where, only_kernel=kernel))
-            del k
     return items
 
 

@@ -133,7 +133,9 @@ def check_run(run: KernelRun) -> str | None:
             run.details[i] = "no dirty data: nothing failed"
     for i, d in run.details.items():
         if d == "still-cached":
-            return f"event {i}: evict did not evict the inode (its page is still cached)"
+            return f"event {i}: evict did not evict the inode (no ext4_evict_inode event)"
+        if d == "unverified":
+            return f"event {i}: evict could not be verified (tracefs unavailable)"
     return None
 
 

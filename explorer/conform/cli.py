@@ -1,0 +1,224 @@
+"""`explore conform`: the model's predictions against real kernels, event by event."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from explorer.conform import core
+from explorer.conform.build import BuildError, KernelImage, build
+from explorer.conform.vm import KernelRun, VmError, check_run, qemu_available, run_many
+from explorer.replay import replay
+from explorer.scenario import ScenarioError
+from explorer.specs import SpecError, load_spec
+
+STATUS_STYLE = {
+    core.AGREE: "green",
+    core.MISMATCH: "bold red",
+    core.NOT_REPRESENTABLE: "yellow",
+    core.INVALID: "bold magenta",
+    core.ERROR: "bold red",
+}
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"explore conform: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _kernels(choice: str) -> list[str]:
+    if choice == "all":
+        return list(core.KERNEL_ORDER)
+    if choice not in core.KERNEL_SPEC:
+        _fail(f"--kernel {choice!r}: expected one of 6.1, 6.12, all")
+    return [choice]
+
+
+def plan(
+    items: list[core.Item], kernels: list[str]
+) -> tuple[list[core.Outcome], list[tuple[core.Item, str, list[str | None]]]]:
+    """Model side: outcomes that need no VM (not representable) and the runs to do."""
+    done: list[core.Outcome] = []
+    todo: list[tuple[core.Item, str, list[str | None]]] = []
+    for item in items:
+        for k in kernels:
+            if item.only_kernel and item.only_kernel != k:
+                continue
+            spec = core.KERNEL_SPEC[k]
+            model = replay(item.scenario, load_spec(spec))
+            why = core.not_representable(item.scenario, spec)
+            if why:
+                done.append(
+                    core.Outcome(
+                        item.name,
+                        k,
+                        spec,
+                        core.NOT_REPRESENTABLE,
+                        why,
+                        rows=core.model_rows(item, model),
+                        origin=item.origin,
+                    )
+                )
+            else:
+                todo.append((item, k, model))
+    return done, todo
+
+
+def judge(
+    item: core.Item,
+    kernel: str,
+    model: list[str | None],
+    image: KernelImage,
+    run: KernelRun | VmError,
+) -> core.Outcome:
+    """Turn one VM run into an outcome: error, invalid, agree or mismatch."""
+    spec = core.KERNEL_SPEC[kernel]
+    out = core.Outcome(
+        item.name, kernel, spec, core.ERROR, release=image.release, origin=item.origin
+    )
+    if isinstance(run, VmError):
+        out.reason = str(run)
+        out.rows = core.model_rows(item, model)
+        return out
+    out.wall_s = round(run.wall_s, 2)
+    out.release = run.release or image.release
+    invalid = check_run(run)
+    n = len(item.scenario.events)
+    out.status, out.rows = core.compare(item, kernel, model, run.result_list(n), run.details)
+    if invalid:
+        out.status, out.reason = core.INVALID, invalid
+    return out
+
+
+def render(console: Console, o: core.Outcome) -> None:
+    """One side-by-side table per scenario and kernel."""
+    style = STATUS_STYLE.get(o.status, "")
+    title = f"{o.name} on {o.release or o.kernel} (model: {o.spec}): [{style}]{o.status}[/]"
+    console.print(title)
+    t = Table(show_edge=False, pad_edge=False)
+    t.add_column("line", justify="right")
+    t.add_column("event")
+    t.add_column(f"model {o.spec}")
+    t.add_column(f"kernel {o.kernel}")
+    t.add_column("")
+    for r in o.rows:
+        mark = "[bold red]<< MISMATCH[/]" if r.mismatch else ""
+        kern = core.show(r.kernel) if o.status not in (core.NOT_REPRESENTABLE, core.ERROR) else ""
+        detail = f" ({r.detail})" if r.detail and r.detail not in ("evicted",) else ""
+        t.add_row(str(r.line), r.event, core.show(r.model), kern + detail, mark)
+    console.print(t)
+    if o.reason:
+        console.print(f"  [{style}]{o.status}[/]: {o.reason}")
+    console.print()
+
+
+def conform_command(
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Scenario files (default: the built-in corpus).", show_default=False),
+    ] = None,
+    kernel: Annotated[
+        str, typer.Option("--kernel", "-k", help="6.1 (model v5.11), 6.12 (model mainline) or all.")
+    ] = "all",
+    accel: Annotated[
+        str, typer.Option("--accel", help="qemu accelerator: tcg (works everywhere) or kvm.")
+    ] = "tcg",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness",
+            help="An explorer report.json: replay its mainline/v5.11 "
+            "witnesses on the matching kernel.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="VMs at once (default: number of cores).")
+    ] = 0,
+) -> None:
+    """Run scenarios on real Debian kernels in qemu and compare every result with the model.
+
+    Each scenario gets a fresh VM; `wberror F` fails exactly F's data blocks
+    through device-mapper.  Exit 0 if every run agrees (or is reported as not
+    representable), 1 on a mismatch or a run that could not be checked, 2 on
+    bad input.
+
+    Example:
+
+        explore conform --kernel 6.12 explorer/conform/corpus/seed.scn
+    """
+    if accel not in ("tcg", "kvm"):
+        _fail(f"--accel {accel!r}: expected tcg or kvm")
+    kernels = _kernels(kernel)
+    try:
+        items = [core.load_item(p) for p in scenarios or []]
+        if witness is not None:
+            items += core.witnesses(witness)
+        elif not scenarios:
+            items = core.corpus()
+        if not items:
+            _fail(f"{witness}: no mainline or v5.11 witness to replay")
+        done, todo = plan(items, kernels)
+    except (ScenarioError, SpecError) as exc:
+        _fail(str(exc))
+    console = Console(highlight=False, stderr=False, width=None if sys.stdout.isatty() else 110)
+    err = Console(stderr=True, highlight=False)
+    start = time.monotonic()
+    images: dict[str, KernelImage] = {}
+    if todo:
+        why = qemu_available()
+        if why:
+            _fail(why, 1)
+        try:
+            for k in sorted({k for _, k, _ in todo}):
+                err.print(f"[dim]building {k} (cached after the first time)...[/]")
+                images[k] = build(k)
+        except BuildError as exc:
+            _fail(str(exc), 1)
+        err.print(f"[dim]running {len(todo)} VM(s) ({accel})...[/]")
+
+    def progress(i: int, r: KernelRun | VmError) -> None:
+        item, k, _ = todo[i]
+        what = f"{r.wall_s:.1f}s" if isinstance(r, KernelRun) else f"error: {r}"
+        err.print(f"[dim]  {item.name} on {k}: {what}[/]")
+
+    runs = (
+        run_many(
+            [(images[k], item.text) for item, k, _ in todo],
+            accel,
+            workers=jobs or None,
+            on_done=progress,
+        )
+        if todo
+        else []
+    )
+    outcomes = done + [
+        judge(item, k, model, images[k], r) for (item, k, model), r in zip(todo, runs, strict=True)
+    ]
+    order = {(it.name, k): n for n, (it, k) in enumerate((i, k) for i in items for k in kernels)}
+    outcomes.sort(key=lambda o: order.get((o.name, o.kernel), 0))
+    elapsed = time.monotonic() - start
+    if as_json:
+        doc = core.to_json(outcomes)
+        doc["seconds"] = round(elapsed, 1)
+        doc["kernels"] = {
+            k: {"release": im.release, "version": im.version} for k, im in images.items()
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        for o in outcomes:
+            render(console, o)
+        for k, counts in core.summary(outcomes).items():
+            rel = images[k].release if k in images else k
+            parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            console.print(f"[bold]{k}[/] ({rel}): {parts}")
+        console.print(f"[dim]{len(runs)} VM run(s) in {elapsed:.1f}s[/]")
+    if any(o.failed for o in outcomes):
+        raise typer.Exit(1)
