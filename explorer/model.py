@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from explorer import world
+from explorer.footprint import CachedStepper
 from explorer.spec import Spec
 from explorer.world import NORMAL, VOLATILE, Bounds, Event, State, World
 
@@ -32,11 +33,20 @@ MOUNT_OPTIONS = {"normal": (NORMAL,), "volatile": (VOLATILE,), "both": (NORMAL, 
 
 @dataclass
 class ErrseqModel:
-    """One spec over one bounded world."""
+    """One spec over one bounded world; successors are cached on footprints unless `cache`
+    is off (explorer.footprint explains why that is exact)."""
 
     spec: Spec
     bounds: Bounds
     options: tuple[int, ...] = (NORMAL, VOLATILE)
+    cache: bool = True
+
+    def __post_init__(self) -> None:
+        self._stepper = CachedStepper(self.spec, self.bounds, self.options) if self.cache else None
+        if self._stepper is not None:
+            self.actions = self._stepper.enabled  # type: ignore[method-assign]
+            self.next_state = self._stepper.step  # type: ignore[method-assign]
+            self.successors = self._stepper.successors
 
     def initial_states(self) -> list[State]:
         return [self.bounds.initial()]

@@ -6,6 +6,9 @@ The engine's whole contract with a model (as in Stateright's StateMachine):
     actions(state)   -> the actions enabled in `state`
     next_state(state, action) -> (successor, observation)
 
+and, optionally, `successors(state) -> [(action, successor, observation), ...]`, the
+same thing in one call, which a model may offer because it is faster.
+
 Nothing here knows what a state means.  Each distinct state is expanded once, at
 its shortest depth; states first reached at `depth` are kept but not expanded, so
 every walk of at most `depth` actions is a walk of the recorded graph.  Parent
@@ -103,14 +106,19 @@ def bfs(
             depths.append(0)
             parent_edge.append(-1)
             edge_start.append(-1)
-    actions, next_state = model.actions, model.next_state
+    successors = getattr(model, "successors", None)
+    if successors is None:
+        actions, next_state = model.actions, model.next_state
+
+        def successors(s: Any) -> list[tuple[Any, Any, Any]]:
+            return [(a, *next_state(s, a)) for a in actions(s)]
+
     for d in range(depth):
         nxt: list[int] = []
         for sid in frontier:
             s = states[sid]
             edge_start[sid] = len(dst)
-            for a in actions(s):
-                t, o = next_state(s, a)
+            for a, t, o in successors(s):
                 tid = index.get(t)
                 if tid is None:
                     tid = len(states)
