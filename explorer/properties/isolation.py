@@ -1,0 +1,568 @@
+"""Isolation (MODEL.md §5): what a container sees must not depend on what it cannot see.
+
+For a container c (the *viewer*) every event is inside c, environment or outside c.
+The c-view of a run is its inside and environment events in order, with the results
+of the inside ones.  Isolation is violated when two runs (each of at most
+`ex.max_depth` events) have the same c-view up to an inside call that returns
+different results.
+
+Two searches over the recorded graph, both exact within the bounds:
+
+- The *general* check decides whether any violation exists and finds the shortest
+  pair (the longer run as short as possible, then the sum of both).  It is a subset
+  construction over the c-view: a node is the set of graph states reachable by runs
+  with one c-view, each with the length of the shortest such run; outside events
+  move inside a node (its closure), inside and environment events move between
+  nodes.  Two members of a node that give different results for one inside call are
+  a violation.  (A self-composition, `method="product"`, is kept for comparison: it
+  gives the same answers and is slower here; docs/architecture.md has the figures.)
+- The *removal* check looks for the form a reader grasps at once: run A, and run B
+  that is A with some outside events removed.  It is a self-composition where both
+  copies move together on inside, environment and kept outside events, and A alone
+  on a removed outside event, remembering the kinds removed.  Witnesses are grouped
+  by those kinds; per group the shortest A, then the fewest removed events.
+
+A *flip* is an inside call (the action) with its two results.  A group of several
+kinds is reported only for flips that no group of fewer kinds explains; a flip of
+the general check that no removal explains is reported in its general form.
+
+The engine knows nothing of errseq: it asks the model only `classify`, `kind`,
+`actor` and `actor_name`, and reads the exploration's edges.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.properties.verdict import Step, Verdict
+from explorer.search import Exploration
+
+#: Importance of the kinds of removed events: the seed's case (mount) first.
+KIND_ORDER = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
+
+
+def representatives(model: Any) -> list[int]:
+    """One viewer per class of interchangeable containers.
+
+    Sound when the bounds and mount options treat every container alike (they do:
+    `Bounds` gives each the same fds and the options apply to all) and the specs never
+    single out a container by index; a model may say otherwise with `viewer_class`.
+    """
+    key = getattr(model, "viewer_class", None)
+    seen: dict[Any, int] = {}
+    for v in model.viewers():
+        seen.setdefault(key(v) if key else None, v)
+    return sorted(seen.values())
+
+
+# --- the graph, split for one viewer ------------------------------------------------
+
+
+@dataclass
+class _Split:
+    """Per expanded state: inside/env moves by action id, outside moves by action id."""
+
+    cmoves: list[dict[int, tuple[Any, int, int]] | None]  # aid -> (obs, dst, edge)
+    omoves: list[dict[int, tuple[int, int]] | None]  # aid -> (dst, edge)
+    inside: list[bool]  # per aid
+    kind_bit: list[int]  # per aid (outside ones), a bit of KIND
+    kinds: list[str]  # bit index -> kind
+    actions: list[Any]  # aid -> action
+
+
+def _split(ex: Exploration, model: Any, viewer: int) -> _Split:
+    aid_of: dict[Any, int] = {}
+    actions: list[Any] = []
+    inside: list[bool] = []
+    kind_bit: list[int] = []
+    kinds: list[str] = []
+    kind_index: dict[str, int] = {}
+    outside: list[bool] = []
+    cm: list[dict[int, tuple[Any, int, int]] | None] = [None] * ex.n_states
+    om: list[dict[int, tuple[int, int]] | None] = [None] * ex.n_states
+    act, obs, dst = ex.action, ex.obs, ex.dst
+    for sid in range(ex.n_states):
+        edges = ex.out_edges(sid)
+        if not edges:
+            continue
+        c: dict[int, tuple[Any, int, int]] = {}
+        o: dict[int, tuple[int, int]] = {}
+        for e in edges:
+            a = act[e]
+            aid = aid_of.get(a)
+            if aid is None:
+                aid = aid_of[a] = len(actions)
+                actions.append(a)
+                cls = model.classify(a, viewer)
+                inside.append(cls == "inside")
+                outside.append(cls == "outside")
+                bit = 0
+                if cls == "outside":
+                    k = model.kind(a)
+                    if k not in kind_index:
+                        kind_index[k] = len(kinds)
+                        kinds.append(k)
+                    bit = 1 << kind_index[k]
+                kind_bit.append(bit)
+            if outside[aid]:
+                o[aid] = (dst[e], e)
+            else:
+                c[aid] = (obs[e], dst[e], e)
+        cm[sid], om[sid] = c, o
+    return _Split(cm, om, inside, kind_bit, kinds, actions)
+
+
+def _rank(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def _kinds_of(sp: _Split, mask: int) -> list[str]:
+    return sorted((k for i, k in enumerate(sp.kinds) if mask >> i & 1), key=lambda k: (_rank(k), k))
+
+
+# --- the general check: subset construction over the c-view ---------------------------
+
+
+@dataclass
+class _General:
+    """What the general check found."""
+
+    explored: int
+    pairs: set[tuple[int, int]]  # distinct unordered conflicting graph-state pairs
+    # flip (aid, lo obs, hi obs) -> (key, edges of run 1, edges of run 2)
+    flips: dict[tuple[int, Any, Any], tuple[tuple[int, int], list[int], list[int]]]
+
+
+def _general_subset(ex: Exploration, sp: _Split, count: bool = True) -> _General:
+    depth = ex.max_depth
+    cm, om, inside = sp.cmoves, sp.omoves, sp.inside
+    # Each node: members sid -> length, and sid -> parent (node, sid, edge), the edge that
+    # reached the member (-1 for the initial state).
+    members: list[dict[int, int]] = []
+    parents: list[dict[int, tuple[int, int, int]]] = []
+    index: dict[frozenset, int] = {}
+    queue: deque[int] = deque()
+
+    def add(seeds: dict[int, int], spar: dict[int, tuple[int, int, int]]) -> None:
+        """Close `seeds` under outside events (shortest lengths first) and intern it."""
+        length = dict(seeds)
+        par = dict(spar)
+        buckets: list[list[int]] = [[] for _ in range(depth + 1)]
+        for s, n in seeds.items():
+            buckets[n].append(s)
+        nid = len(members)
+        for n in range(depth):
+            for s in buckets[n]:
+                if length[s] != n:
+                    continue
+                for _aid, (t, e) in (om[s] or {}).items():
+                    if t not in length or length[t] > n + 1:
+                        length[t] = n + 1
+                        par[t] = (nid, s, e)
+                        buckets[n + 1].append(t)
+        key = frozenset(length.items())
+        if key in index:
+            return
+        index[key] = nid
+        members.append(length)
+        parents.append(par)
+        queue.append(nid)
+
+    start = [sid for sid, d in enumerate(ex.depth) if d == 0]
+    add({s: 0 for s in start}, {s: (-1, -1, -1) for s in start})
+    pairs: set[tuple[int, int]] = set()
+    flips: dict[tuple[int, Any, Any], tuple[tuple[int, int], list[int], list[int]]] = {}
+    best_of: dict[tuple[int, Any, Any], tuple[int, int]] = {}
+    while queue:
+        nid = queue.popleft()
+        length = members[nid]
+        moves: dict[int, list[tuple[int, int, Any, int, int]]] = {}  # aid -> (s, n, obs, t, e)
+        for s, n in length.items():
+            if n >= depth:
+                continue
+            for aid, (o, t, e) in (cm[s] or {}).items():
+                moves.setdefault(aid, []).append((s, n, o, t, e))
+        for aid, lst in moves.items():
+            by_obs: dict[Any, list[tuple[int, int, Any, int, int]]] = {}
+            for m in lst:
+                by_obs.setdefault(m[2], []).append(m)
+            if len(by_obs) > 1 and inside[aid]:
+                _conflict(nid, aid, by_obs, parents, pairs, flips, best_of, count)
+            for items in by_obs.values():
+                seeds: dict[int, int] = {}
+                spar: dict[int, tuple[int, int, int]] = {}
+                for s, n, _o, t, e in items:
+                    if t not in seeds or seeds[t] > n + 1:
+                        seeds[t] = n + 1
+                        spar[t] = (nid, s, e)
+                add(seeds, spar)
+    return _General(len(members), pairs, flips)
+
+
+def _conflict(
+    nid: int,
+    aid: int,
+    by_obs: dict[Any, list[tuple[int, int, Any, int, int]]],
+    parents: list[dict[int, tuple[int, int, int]]],
+    pairs: set[tuple[int, int]],
+    flips: dict,
+    best_of: dict,
+    count: bool,
+) -> None:
+    """Record the conflicting pairs of one node for one inside action."""
+    obs_list = sorted(by_obs, key=repr)
+    if count:
+        for x, o1 in enumerate(obs_list):
+            for o2 in obs_list[x + 1 :]:
+                for m1 in by_obs[o1]:
+                    for m2 in by_obs[o2]:
+                        s1, s2 = m1[0], m2[0]
+                        pairs.add((s1, s2) if s1 <= s2 else (s2, s1))
+    # the shortest member of each result, then every two results
+    shortest = {o: min(by_obs[o], key=lambda m: m[1]) for o in obs_list}
+    for x, o1 in enumerate(obs_list):
+        for o2 in obs_list[x + 1 :]:
+            m1, m2 = shortest[o1], shortest[o2]
+            l1, l2 = m1[1] + 1, m2[1] + 1
+            key = (max(l1, l2), l1 + l2)
+            flip = (aid, o1, o2)
+            if flip in best_of and best_of[flip] <= key:
+                continue
+            best_of[flip] = key
+            flips[flip] = (
+                key,
+                _subset_path(parents, nid, m1[0]) + [m1[4]],
+                _subset_path(parents, nid, m2[0]) + [m2[4]],
+            )
+
+
+def _subset_path(parents: list[dict[int, tuple[int, int, int]]], nid: int, sid: int) -> list[int]:
+    """Edges of the shortest run with this node's c-view that ends in `sid`."""
+    edges: list[int] = []
+    while True:
+        pn, ps, e = parents[nid][sid]
+        if e < 0:
+            return edges[::-1]
+        edges.append(e)
+        nid, sid = pn, ps
+
+
+# --- the general check, second method: self-composition with both run lengths ---------
+
+
+def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _General:
+    """Pairs (s1, s2, l1, l2), unordered, pruned by Pareto dominance of the lengths."""
+    depth = ex.max_depth
+    cm, om, inside, dst = sp.cmoves, sp.omoves, sp.inside, ex.dst
+    nodes: list[tuple[int, int, int, int]] = []
+    parent: list[tuple[int, int, int, bool]] = []  # (node, edge of first, edge of second, swapped)
+    front: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    buckets: list[list[int]] = [[] for _ in range(2 * depth + 1)]
+
+    def push(i: int, j: int, li: int, lj: int, par: tuple[int, int, int]) -> None:
+        swap = i > j or (i == j and li > lj)
+        if swap:
+            i, j, li, lj = j, i, lj, li
+        seen = front.setdefault((i, j), [])
+        for a, b in seen:
+            if a <= li and b <= lj:
+                return
+        seen.append((li, lj))
+        buckets[li + lj].append(len(nodes))
+        nodes.append((i, j, li, lj))
+        parent.append((*par, swap))
+
+    for sid, d in enumerate(ex.depth):
+        if d == 0:
+            push(sid, sid, 0, 0, (-1, -1, -1))
+    pairs: set[tuple[int, int]] = set()
+    flips: dict = {}
+    best_of: dict = {}
+    for total in range(2 * depth + 1):
+        for n in buckets[total]:
+            i, j, li, lj = nodes[n]
+            if li < depth and lj < depth:
+                cj = cm[j] or {}
+                for aid, (oi, ti, ei) in (cm[i] or {}).items():
+                    m = cj.get(aid)
+                    if m is None:
+                        continue
+                    oj, tj, ej = m
+                    if oi == oj:
+                        push(ti, tj, li + 1, lj + 1, (n, ei, ej))
+                    elif inside[aid]:
+                        if count:
+                            pairs.add((i, j))
+                        key = (max(li, lj) + 1, li + lj + 2)
+                        lo, hi = (oi, oj) if repr(oi) <= repr(oj) else (oj, oi)
+                        flip = (aid, lo, hi)
+                        if flip not in best_of or key < best_of[flip]:
+                            best_of[flip] = key
+                            r1, r2 = _product_path(nodes, parent, n)
+                            flips[flip] = (key, r1 + [ei], r2 + [ej])
+            if li < depth:
+                for _aid, (t, e) in (om[i] or {}).items():
+                    push(t, j, li + 1, lj, (n, e, -1))
+            if lj < depth:
+                for _aid, (t, e) in (om[j] or {}).items():
+                    push(i, t, li, lj + 1, (n, -1, e))
+    del dst
+    return _General(len(nodes), pairs, flips)
+
+
+def _product_path(
+    nodes: list[tuple[int, int, int, int]], parent: list[tuple[int, int, int, bool]], n: int
+) -> tuple[list[int], list[int]]:
+    """The two runs (edges) reaching product node `n`, in `n`'s orientation."""
+    runs: tuple[list[int], list[int]] = ([], [])
+    flip = False  # does the current node's first coordinate stand for the final second?
+    while parent[n][0] >= 0:
+        pn, e1, e2, swap = parent[n]
+        pflip = flip ^ swap
+        if e1 >= 0:
+            runs[1 if pflip else 0].append(e1)
+        if e2 >= 0:
+            runs[0 if pflip else 1].append(e2)
+        flip, n = pflip, pn
+    return runs[0][::-1], runs[1][::-1]
+
+
+GENERAL = {"subset": _general_subset, "product": _general_product}
+
+
+# --- the removal check: run B is run A minus some outside events ----------------------
+
+
+@dataclass
+class _Removal:
+    explored: int
+    # (mask, flip=(aid, obs A, obs B)) -> (lenA, removed, A edges, B edges, removed indices)
+    best: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, list[int], list[int], list[int]]]
+
+
+def _removal(ex: Exploration, sp: _Split) -> _Removal:
+    """Self-composition A >= B, by A's length; per key the fewest removed events."""
+    depth = ex.max_depth
+    cm, om, inside, kind_bit = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit
+    keys: list[tuple[int, int, int]] = []
+    removed: list[int] = []
+    parent: list[tuple[int, int, int]] = []  # (node, edge in A, edge in B or -1)
+    index: dict[tuple[int, int, int], int] = {}
+    frontier: list[int] = []
+    for sid, d in enumerate(ex.depth):
+        if d == 0:
+            index[(sid, sid, 0)] = len(keys)
+            frontier.append(len(keys))
+            keys.append((sid, sid, 0))
+            removed.append(0)
+            parent.append((-1, -1, -1))
+    found: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, int, int, int]] = {}
+    level_start = [0]  # id of the first node of the level being built
+    nxt: list[int] = []
+
+    def push(key: tuple[int, int, int], r: int, par: tuple[int, int, int]) -> None:
+        """Add a node of the next level, or give it a parent with fewer removals."""
+        k = index.get(key)
+        if k is None:
+            index[key] = len(keys)
+            nxt.append(len(keys))
+            keys.append(key)
+            removed.append(r)
+            parent.append(par)
+        elif k >= level_start[0] and r < removed[k]:
+            removed[k] = r
+            parent[k] = par
+
+    for level in range(depth):
+        nxt.clear()
+        level_start[0] = len(keys)
+        for n in frontier:
+            i, j, mask = keys[n]
+            r = removed[n]
+            cj = cm[j] or {}
+            for aid, (oi, ti, ei) in (cm[i] or {}).items():
+                m = cj.get(aid)
+                if m is None:
+                    continue
+                oj, tj, ej = m
+                if oi == oj:
+                    push((ti, tj, mask), r, (n, ei, ej))
+                elif inside[aid]:
+                    fk = (mask, (aid, oi, oj))
+                    rec = (level + 1, r, n, ei, ej)
+                    old = found.get(fk)
+                    if old is None or rec[:2] < old[:2]:
+                        found[fk] = rec
+            oj_moves = om[j] or {}
+            for aid, (ti, ei) in (om[i] or {}).items():
+                push((ti, j, mask | kind_bit[aid]), r + 1, (n, ei, -1))
+                m2 = oj_moves.get(aid)
+                if m2 is not None:
+                    push((ti, m2[0], mask), r, (n, ei, m2[1]))
+        frontier = list(nxt)
+    best = {}
+    for fk, (la, r, n, ei, ej) in found.items():
+        a_edges, b_edges, gone = [ei], [ej], []
+        while parent[n][0] >= 0:
+            pn, ea, eb = parent[n]
+            a_edges.append(ea)
+            if eb >= 0:
+                b_edges.append(eb)
+            else:
+                gone.append(len(a_edges) - 1)
+            n = pn
+        a_edges.reverse()
+        b_edges.reverse()
+        best[fk] = (la, r, a_edges, b_edges, sorted(len(a_edges) - 1 - g for g in gone))
+    return _Removal(len(keys), best)
+
+
+# --- putting it together ---------------------------------------------------------------
+
+
+def _steps(ex: Exploration, edges: Sequence[int]) -> list[Step]:
+    return [Step(ex.action[e], ex.obs[e]) for e in edges]
+
+
+def _result(obs: Any) -> str:
+    """0 -> "0", -5 -> "EIO": errno names are the OS's, not the model's."""
+    if isinstance(obs, int) and obs < 0:
+        return errno.errorcode.get(-obs, str(obs))
+    return str(obs)
+
+
+def _who(model: Any, action: Any) -> str:
+    return f"{model.actor_name(model.actor(action))}'s {model.kind(action)}"
+
+
+def _reason(model: Any, witness: list[Step], other: list[Step], removed: list[int]) -> str:
+    what = ", ".join(_who(model, witness[i].action) for i in removed) or "nothing"
+    last = witness[-1]
+    namer = getattr(model, "describe_step", None)
+    call = namer(witness, len(witness) - 1) if namer else _who(model, last.action)
+    return (
+        f"remove {what} and {call} returns {_result(other[-1].obs)} instead of {_result(last.obs)}"
+    )
+
+
+def _lcs_unmatched(a: list[Any], b: list[Any]) -> tuple[list[int], list[int]]:
+    """Indices of `a` and of `b` outside one longest common subsequence."""
+    n, m = len(a), len(b)
+    t = [[0] * (m + 1) for _ in range(n + 1)]
+    for x in range(n - 1, -1, -1):
+        for y in range(m - 1, -1, -1):
+            t[x][y] = t[x + 1][y + 1] + 1 if a[x] == b[y] else max(t[x + 1][y], t[x][y + 1])
+    ua, ub, x, y = [], [], 0, 0
+    while x < n and y < m:
+        if a[x] == b[y]:
+            x, y = x + 1, y + 1
+        elif t[x + 1][y] >= t[x][y + 1]:
+            ua.append(x)
+            x += 1
+        else:
+            ub.append(y)
+            y += 1
+    return ua + list(range(x, n)), ub + list(range(y, m))
+
+
+def _general_form(
+    ex: Exploration, model: Any, viewer: int, e1: list[int], e2: list[int], allow: frozenset[str]
+) -> dict[str, Any]:
+    """A pair that no removal explains: the longer run first, unmatched outside events marked."""
+    if len(e2) > len(e1):
+        e1, e2 = e2, e1
+    w, o = _steps(ex, e1), _steps(ex, e2)
+    out_w = [i for i, s in enumerate(w) if model.classify(s.action, viewer) == "outside"]
+    out_o = [i for i, s in enumerate(o) if model.classify(s.action, viewer) == "outside"]
+    ua, ub = _lcs_unmatched([w[i].action for i in out_w], [o[i].action for i in out_o])
+    removed, added = [out_w[i] for i in ua], [out_o[i] for i in ub]
+    kinds = sorted(
+        {model.kind(w[i].action) for i in removed} | {model.kind(o[i].action) for i in added},
+        key=lambda k: (_rank(k), k),
+    )
+    return {
+        "kinds": kinds,
+        "witness": w,
+        "other": o,
+        "removed": removed,
+        "added": added,
+        "differs_at": [len(w) - 1, len(o) - 1],
+        "allowed": bool(kinds) and set(kinds) <= allow,
+    }
+
+
+def check(
+    ex: Exploration,
+    model: Any,
+    viewer: int,
+    allow: frozenset[str] = frozenset(),
+    method: str = "subset",
+) -> Verdict:
+    """Isolation of container `viewer`; violations caused only by `allow` kinds pass."""
+    sp = _split(ex, model, viewer)
+    gen = GENERAL[method](ex, sp)
+    rem = _removal(ex, sp)
+    # per flip, the fewest kinds that explain it; a group keeps the flips it explains best
+    fewest: dict[tuple[int, Any, Any], int] = {}
+    for mask, flip in rem.best:
+        fewest[flip] = min(fewest.get(flip, 99), mask.bit_count())
+    by_mask: dict[int, tuple[int, int, list[int], list[int], list[int]]] = {}
+    for (mask, flip), rec in rem.best.items():
+        if mask.bit_count() == fewest[flip]:
+            old = by_mask.get(mask)
+            if old is None or rec[:2] < old[:2]:
+                by_mask[mask] = rec
+    groups = []
+    for mask, (_la, _r, ae, be, gone) in by_mask.items():
+        kinds = _kinds_of(sp, mask)
+        w, o = _steps(ex, ae), _steps(ex, be)
+        groups.append(
+            {
+                "kinds": kinds,
+                "witness": w,
+                "other": o,
+                "removed": gone,
+                "differs_at": [len(w) - 1, len(o) - 1],
+                "allowed": set(kinds) <= allow,
+                "reason": _reason(model, w, o, gone),
+            }
+        )
+    groups.sort(key=lambda g: (len(g["kinds"]), [_rank(k) for k in g["kinds"]], len(g["witness"])))
+    explained = {(aid, *sorted((oa, ob), key=repr)) for (_m, (aid, oa, ob)) in rem.best}
+    general = None
+    uncovered = [(rec[0], f) for f, rec in gen.flips.items() if f not in explained]
+    if uncovered:
+        _key, flip = min(uncovered, key=lambda x: x[0])
+        _k, e1, e2 = gen.flips[flip]
+        general = _general_form(ex, model, viewer, e1, e2, allow)
+        general["reason"] = (
+            f"runs that differ in {', '.join(general['kinds']) or 'outside events'} "
+            f"(not a removal) give {_who(model, general['witness'][-1].action)} "
+            f"{_result(general['witness'][-1].obs)} and {_result(general['other'][-1].obs)}"
+        )
+    failing = [g for g in groups if not g["allowed"]]
+    if general is not None and not general["allowed"]:
+        failing.append(general)
+    shown = failing[0] if failing else (groups[0] if groups else general)
+    shortest = min((rec[0] for rec in gen.flips.values()), default=None)
+    v = Verdict(
+        "isolation",
+        model.name,
+        holds=not failing,
+        violations=len(gen.pairs),
+        explored=gen.explored + rem.explored,
+        extra={
+            "container": model.actor_name(viewer),
+            "groups": groups,
+            "general": general,
+            "shortest": list(shortest) if shortest else None,
+            "product_states": {"general": gen.explored, "removal": rem.explored},
+        },
+    )
+    if shown is not None:
+        v.witness, v.other, v.reason = shown["witness"], shown["other"], shown["reason"]
+    return v

@@ -1,0 +1,287 @@
+"""An isolation witness as a reader wants it: run A, then run B = A minus some outside events.
+
+Text (fits 72 columns for two containers, host and env): the two runs one above the
+other as seed-style lane timelines.  In run A, `-` marks an outside event that run B
+does not have; in both runs, `!` marks the call whose result differs.  fds keep run
+A's names in run B (an fd removed from B leaves a gap: fd1, fd3), so the two runs
+read line against line.  A pair that no removal explains (extra["general"]) marks
+with `+` the outside events only run B has.
+
+Picture: one graphviz node per run, each an HTML table with a column per container
+(lanes), removed or added events shaded and the differing result in red.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from explorer.properties.verdict import Step, Verdict
+from explorer.render.timeline import lane_name, lane_text, lanes_of
+from explorer.replay import result_name
+from explorer.scenario import Event as Line
+from explorer.scenario import format_run
+from explorer.world import ENVIRONMENT, Bounds
+
+WIDTH = 72
+GONE = "#e0e0e0"  # removed from B (or only in B)
+DIFF = "#ffb0b0"  # the differing result
+HEAD = "#e8e8f0"
+
+
+def run_names(
+    bounds: Bounds, witness: Sequence[Step], other: Sequence[Step], removed: Sequence[int] | None
+) -> tuple[list[Line], list[Line]]:
+    """Scenario lines of both runs; B borrows A's fd names when it is A minus `removed`."""
+    a = format_run(bounds, [s.action for s in witness])
+    if removed is not None:
+        gone = set(removed)
+        kept = [line for i, line in enumerate(a) if i not in gone]
+        if len(kept) == len(other) and all(
+            witness[i].action == st.action
+            for i, st in zip((i for i in range(len(a)) if i not in gone), other, strict=True)
+        ):
+            return a, kept
+    return a, format_run(bounds, [s.action for s in other])
+
+
+def _lane_width(n_lanes: int) -> int:
+    return max(14, min(24, (WIDTH - 6) // n_lanes))
+
+
+def run_text(
+    bounds: Bounds,
+    steps: Sequence[Step],
+    names: Sequence[Line],
+    marks: dict[int, str],
+    lanes: list[int],
+) -> list[str]:
+    """One run as lanes; `marks` maps a step index to its one-character margin mark."""
+    width = _lane_width(len(lanes))
+    out = ["      " + "".join(f"{lane_name(bounds, x):<{width}}" for x in lanes).rstrip()]
+    out.append("      " + "-" * min(WIDTH - 6, width * len(lanes) - 2))
+    for i, (st, line) in enumerate(zip(steps, names, strict=True)):
+        actor = bounds.actor(st.action)
+        col = lanes.index(actor) if actor in lanes else len(lanes) - 1
+        text = lane_text(str(line), st.action.verb, st.obs, actor == ENVIRONMENT)
+        out.append(f"{i + 1:>3}{marks.get(i, ' ')}  " + " " * (width * col) + text)
+    return [row.rstrip() for row in out]
+
+
+def scenario_lines(steps: Sequence[Step], names: Sequence[Line]) -> list[str]:
+    """The run in the scenario language (for `explore replay`), with its results."""
+    out = []
+    for st, line in zip(steps, names, strict=True):
+        res = result_name(st.obs)
+        shown = st.action.verb in ("mount", "fsync", "syncfs") and res is not None
+        out.append(f"{line}" + (f" = {res}" if shown else ""))
+    return out
+
+
+def _call(names: Sequence[Line], steps: Sequence[Step], i: int) -> str:
+    line = names[i]
+    if line.verb == "mount" and line.volatile:
+        return f"{line.target}'s volatile mount"
+    if line.fd:
+        return f"{line.fd}'s {line.verb}"
+    return f"{line.target}'s {line.verb}"
+
+
+def _outside_name(line: Line, bounds: Bounds, step: Step) -> str:
+    who = bounds.owner_name(bounds.actor(step.action)) if step.action.verb != "sync" else "host"
+    if line.verb == "mount" and line.volatile:
+        return f"{who}'s volatile mount"
+    if line.fd:
+        return f"{who}'s {line.verb} {line.fd}"
+    return f"{who}'s {line.verb}"
+
+
+def sentence(bounds: Bounds, pair: dict[str, Any]) -> str:
+    """ "remove ovl2's mount and fd2's syncfs returns EIO instead of 0", with run A's names."""
+    w, o = pair["witness"], pair["other"]
+    removed = pair.get("removed", [])
+    general = "added" in pair
+    a, b = run_names(bounds, w, o, None if general else removed)
+    ra, rb = result_name(w[-1].obs), result_name(o[-1].obs)
+    call = _call(a, w, len(w) - 1)
+    if general:
+        only_a = ", ".join(_outside_name(a[i], bounds, w[i]) for i in removed) or "nothing"
+        only_b = ", ".join(_outside_name(b[i], bounds, o[i]) for i in pair["added"]) or "nothing"
+        return (
+            f"no removal explains it: with {only_a} (run A) instead of {only_b} (run B), "
+            f"{call} returns {ra} in A and {rb} in B"
+        )
+    what = ", ".join(_outside_name(a[i], bounds, w[i]) for i in removed)
+    return f"remove {what} and {call} returns {rb} instead of {ra}"
+
+
+def pair_block(bounds: Bounds, pair: dict[str, Any], container: str) -> str:
+    """Both runs of one pair (a group or the general form), with the legend."""
+    w, o = pair["witness"], pair["other"]
+    removed = list(pair.get("removed", []))
+    added = list(pair.get("added", []))
+    general = "added" in pair
+    a, b = run_names(bounds, w, o, None if general else removed)
+    lanes = lanes_of(bounds, [w, o])
+    ia, ib = pair.get("differs_at", [len(w) - 1, len(o) - 1])
+    marks_a = {i: "-" for i in removed} | {ia: "!"}
+    marks_b = {i: "+" for i in added} | {ib: "!"}
+    lines = [f"Run A ({len(w)} events):"]
+    lines += run_text(bounds, w, a, marks_a, lanes)
+    if general:
+        lines.append(f"Run B ({len(o)} events), the same {container}-view:")
+    else:
+        lines.append(f"Run B ({len(o)} events): run A without the events marked -")
+    lines += run_text(bounds, o, b, marks_b, lanes)
+    legend = []
+    if removed:
+        legend.append(f"  -  only in run A: outside {container}, which cannot see it")
+    if added:
+        legend.append(f"  +  only in run B: outside {container}, which cannot see it")
+    legend.append(
+        f"  !  the same call after the same {container}-view: "
+        f"{result_name(w[ia].obs)} in A, {result_name(o[ib].obs)} in B"
+    )
+    return "\n".join(lines + legend) + "\n"
+
+
+def pair_text(bounds: Bounds, v: Verdict) -> str:
+    """The whole isolation report of one verdict: the shown pair, every group, scenarios."""
+    container = v.extra.get("container", "ovl1")
+    groups: list[dict[str, Any]] = list(v.extra.get("groups", []))
+    general = v.extra.get("general")
+    status = "holds" if v.holds else "violated"
+    out = [f"{v.model}: isolation of {container} {status}"]
+    shown = _shown(v)
+    if shown is None:
+        out.append(f"no two runs with the same {container}-view differ in a result")
+        return "\n".join(out) + "\n"
+    out += _wrap(sentence(bounds, shown) + (" (allowed)" if shown.get("allowed") else ""))
+    out.append("")
+    out.append(pair_block(bounds, shown, container))
+    rest = [g for g in groups if g is not shown]
+    if rest or (general is not None and general is not shown):
+        out.append(f"Other outside events that change what {container} sees:")
+        for g in rest:
+            tag = " (allowed)" if g.get("allowed") else ""
+            out += _wrap(
+                f"{'+'.join(g['kinds'])}{tag}, {len(g['witness'])} events: {sentence(bounds, g)}",
+                "  ",
+            )
+        if general is not None and general is not shown:
+            out.append(
+                f"  not a removal, {len(general['witness'])} events: {sentence(bounds, general)}"
+            )
+        out.append("")
+    a, b = run_names(bounds, shown["witness"], shown["other"], shown.get("removed"))
+    out.append("Run A as a scenario (explore replay FILE):")
+    out += ["    " + s for s in scenario_lines(shown["witness"], a)]
+    out.append("Run B:")
+    out += ["    " + s for s in scenario_lines(shown["other"], b)]
+    return "\n".join(out) + "\n"
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "    ")
+
+
+def _shown(v: Verdict) -> dict[str, Any] | None:
+    """The pair whose runs are the verdict's witness and other."""
+    for g in [*v.extra.get("groups", []), v.extra.get("general")]:
+        if g is not None and g["witness"] is v.witness:
+            return g
+    if v.witness:
+        return {
+            "witness": v.witness,
+            "other": v.other,
+            "removed": [],
+            "differs_at": [len(v.witness) - 1, len(v.other) - 1],
+        }
+    return None
+
+
+def _table(
+    bounds: Bounds,
+    steps: Sequence[Step],
+    names: Sequence[Line],
+    lanes: list[int],
+    shaded: set[int],
+    differs: int,
+    title: str,
+) -> str:
+    """An HTML-like graphviz table of one run: a row per step, a column per lane."""
+    rows = [
+        f'<TR><TD COLSPAN="{len(lanes) + 1}" BORDER="0"><B>{html.escape(title)}</B></TD></TR>',
+        f'<TR><TD BGCOLOR="{HEAD}">#</TD>'
+        + "".join(f'<TD BGCOLOR="{HEAD}"><B>{lane_name(bounds, x)}</B></TD>' for x in lanes)
+        + "</TR>",
+    ]
+    for i, (st, line) in enumerate(zip(steps, names, strict=True)):
+        actor = bounds.actor(st.action)
+        cells = []
+        for lane in lanes:
+            if lane != actor:
+                cells.append("<TD></TD>")
+                continue
+            text = html.escape(lane_text(str(line), st.action.verb, st.obs, lane < 0))
+            if i == differs:
+                cells.append(f'<TD ALIGN="LEFT" BGCOLOR="{DIFF}"><B>{text}</B></TD>')
+            elif i in shaded:
+                cells.append(f'<TD ALIGN="LEFT" BGCOLOR="{GONE}"><S>{text}</S></TD>')
+            else:
+                cells.append(f'<TD ALIGN="LEFT">{text}</TD>')
+        rows.append(f"<TR><TD>{i + 1}</TD>{''.join(cells)}</TR>")
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
+        + "".join(rows)
+        + "</TABLE>>"
+    )
+
+
+def pair_graph(bounds: Bounds, pair: dict[str, Any], title: str) -> graphviz.Digraph:
+    """The pair as a picture: run A and run B side by side, lanes per container."""
+    w, o = pair["witness"], pair["other"]
+    removed = list(pair.get("removed", []))
+    added = list(pair.get("added", []))
+    general = "added" in pair
+    a, b = run_names(bounds, w, o, None if general else removed)
+    lanes = lanes_of(bounds, [w, o])
+    ia, ib = pair.get("differs_at", [len(w) - 1, len(o) - 1])
+    g = graphviz.Digraph(
+        "isolation", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "label": title}
+    )
+    g.attr("node", shape="plaintext", fontname="Helvetica", fontsize="11")
+    g.node("A", label=_table(bounds, w, a, lanes, set(removed), ia, f"run A ({len(w)} events)"))
+    tb = f"run B ({len(o)} events)" + ("" if general else ": A without the shaded events")
+    g.node("B", label=_table(bounds, o, b, lanes, set(added), ib, tb))
+    edge = f"remove {len(removed)} outside event(s)" if not general else "same view, other order"
+    g.edge("A", "B", label=edge, fontname="Helvetica", fontsize="10")
+    return g
+
+
+def pair_dot(bounds: Bounds, v: Verdict) -> graphviz.Digraph:
+    """The picture of the verdict's shown pair (what the report writes as .dot/.svg)."""
+    shown = _shown(v)
+    container = v.extra.get("container", "ovl1")
+    if shown is None:
+        g = graphviz.Digraph("isolation")
+        g.node("holds", f"{v.model}: isolation of {container} holds", shape="plaintext")
+        return g
+    return pair_graph(bounds, shown, f"{v.model}: {sentence(bounds, shown)}")
+
+
+def save_pair(graph: graphviz.Digraph, path: Path) -> list[Path]:
+    """Write the .dot, and the .svg only when graphviz's `dot` binary is installed."""
+    path.write_text(graph.source)
+    written = [path]
+    if shutil.which("dot"):
+        svg = path.with_suffix(".svg")
+        svg.write_bytes(graphviz.Source(graph.source).pipe(format="svg"))
+        written.append(svg)
+    return written
