@@ -281,3 +281,20 @@ def test_pair_text_fits_a_mail(spec: str, tmp_path: Path) -> None:
     assert written[0].read_text().startswith("digraph")
     if not v.holds:
         assert "ovl1" in g.source and "run B" in g.source
+
+
+def test_symmetry_reduced_exploration_is_checked_unreduced() -> None:
+    pytest.importorskip("explorer.symmetry")
+    try:
+        model = ErrseqModel(load_spec("vivek-v3-seen"), B2, (NORMAL, VOLATILE), symmetry=True)
+    except TypeError:
+        pytest.skip("this ErrseqModel has no symmetry option")
+    ex = bfs(model, 8)
+    v = isolation.check(ex, model, 0)
+    plain = verdict("vivek-v3-seen")
+    assert (v.holds, v.extra["shortest"], v.violations) == (
+        plain.holds,
+        plain.extra["shortest"],
+        plain.violations,
+    )
+    assert [g["kinds"] for g in v.extra["groups"]] == [g["kinds"] for g in plain.extra["groups"]]
