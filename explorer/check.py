@@ -41,6 +41,7 @@ class Config:
     viewers: list[int] | None = None  # isolation: containers to check (None: a representative)
     allow: frozenset[str] = frozenset()
     max_states: int | None = None
+    symmetry: bool = True  # search up to container/fd symmetry (isolation searches in full)
 
 
 @dataclass
@@ -78,15 +79,21 @@ def run(cfg: Config, progress: Callable[[str, int, int, int], None] | None = Non
     """Explore and check everything `cfg` asks for."""
     t0 = time.perf_counter()
     out = Outcome(cfg, [])
-    cache: dict[str, Exploration] = {}
+    cache: dict[tuple[str, bool], tuple[ErrseqModel, Exploration]] = {}
 
-    def explore(spec: Spec) -> tuple[ErrseqModel, Exploration]:
-        model = ErrseqModel(spec, cfg.bounds, cfg.options)
-        if spec.name not in cache:
+    def explore(spec: Spec, symmetry: bool) -> tuple[ErrseqModel, Exploration]:
+        key = (spec.name, symmetry)
+        if key not in cache:
+            model = ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
             cb = (lambda d, n, e: progress(spec.name, d, n, e)) if progress else None
-            cache[spec.name] = bfs(model, cfg.depth, cfg.max_states, cb)
-        return model, cache[spec.name]
+            cache[key] = (model, bfs(model, cfg.depth, cfg.max_states, cb))
+        return cache[key]
 
+    if cfg.symmetry:
+        out.notes.append(
+            "states and transitions are counted up to symmetry (interchangeable containers "
+            "and fds stored once); --no-symmetry counts every world"
+        )
     viewers = cfg.viewers
     if "isolation" in cfg.properties and viewers is None:
         viewers = [0]
@@ -97,21 +104,25 @@ def run(cfg: Config, progress: Callable[[str, int, int, int], None] | None = Non
             )
     for spec in cfg.specs:
         t = time.perf_counter()
-        model, ex = explore(spec)
+        model, ex = explore(spec, cfg.symmetry)
         r = SpecResult(spec, model, ex, coverage=coverage(ex))
         for prop in cfg.properties:
             if prop == "isolation":
                 from explorer.properties import isolation
 
-                r.verdicts[prop] = [isolation.check(ex, model, v, cfg.allow) for v in viewers or []]
+                # The isolation product fixes one container, so it runs on the full graph.
+                full_model, full_ex = explore(spec, False)
+                r.verdicts[prop] = [
+                    isolation.check(full_ex, full_model, v, cfg.allow) for v in viewers or []
+                ]
             elif prop == "agreement":
                 ref = cfg.against
                 if ref is None or ref.name == spec.name:
                     continue
-                _, ref_ex = explore(ref)
-                r.verdicts[prop] = [agreement.check(ex, ref_ex, spec.name, ref.name)]
+                ref_model, ref_ex = explore(ref, cfg.symmetry)
+                r.verdicts[prop] = [agreement.check(ex, ref_ex, model, ref_model)]
             else:
-                r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], spec.name)]
+                r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], model)]
         r.seconds = time.perf_counter() - t
         out.results.append(r)
     out.seconds = time.perf_counter() - t0

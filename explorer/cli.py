@@ -96,6 +96,13 @@ def explore(
     max_states: Annotated[
         int | None, typer.Option("--max-states", help="Stop a search beyond this many states.")
     ] = None,
+    symmetry: Annotated[
+        bool,
+        typer.Option(
+            "--symmetry/--no-symmetry",
+            help="Store one state per class of interchangeable containers and fds.",
+        ),
+    ] = True,
 ) -> None:
     """Explore every bounded event sequence of an upper fs shared by N overlay mounts.
 
@@ -134,6 +141,7 @@ def explore(
             full_graph=full_graph,
             show=show,
             max_states=max_states,
+            symmetry=symmetry,
         )
     except (SpecError, ValueError) as exc:
         fail(str(exc))

@@ -32,13 +32,13 @@ def diff_specs(
         mounts, depth, fds, host_fds, mount_options, None, None, None
     )
     spec_a, spec_b = load_spec(a), load_spec(b)
-    ex_a = bfs(ErrseqModel(spec_a, bounds, options), depth)
-    ex_b = bfs(ErrseqModel(spec_b, bounds, options), depth)
+    model_a, model_b = ErrseqModel(spec_a, bounds, options), ErrseqModel(spec_b, bounds, options)
+    ex_a, ex_b = bfs(model_a, depth), bfs(model_b, depth)
 
     def kind(action, oa, ob) -> str:
         return f"{action.verb}: {result_name(oa)} vs {result_name(ob)}"
 
-    v = agreement.check(ex_a, ex_b, spec_a.name, spec_b.name, kind)
+    v = agreement.check(ex_a, ex_b, model_a, model_b, kind)
     classes = sorted(v.extra.get("classes", {}).items(), key=lambda kv: (len(kv[1][0]), kv[0]))
     if as_json:
         print(

@@ -47,7 +47,7 @@ class OpenBefore:
             return True  # a host fd's filesystem is the whole upper fs
         return owner == ino
 
-    def step(self, duty: int, s: State, ev: Event, ret: int | None, t: State) -> tuple[int, str]:
+    def step(self, duty: int, s: State, ev: Event, ret: int | None) -> tuple[int, str]:
         """Next duty mask, and why this step violates the guarantee ('' if it does not)."""
         b = self.model.bounds
         if ev.verb == "wberror":
@@ -65,6 +65,10 @@ class OpenBefore:
                     return duty, f"{self.call} returned 0 on an fd open when the error was recorded"
         return duty, ""
 
+    def translate(self, duty: int, perm: int) -> int:
+        """Carry the duty bits into the canonical coordinates of the next state."""
+        return self.model.sym.slot_bits(duty, perm)
+
 
 @dataclass
 class NoLoss:
@@ -76,18 +80,24 @@ class NoLoss:
     def initial(self) -> int:
         return 0
 
-    def step(
-        self, unreported: int, s: State, ev: Event, ret: int | None, t: State
-    ) -> tuple[int, str]:
+    def step(self, unreported: int, s: State, ev: Event, ret: int | None) -> tuple[int, str]:
         if ev.verb == "wberror":
             unreported |= 1 << ev.arg
         elif ev.verb == "syncfs" and ret:
             unreported = 0
         elif ev.verb == "fsync" and ret:
             unreported &= ~(1 << self.model.bounds.owner(ev.arg))
-        if unreported and not self.reportable(t, unreported):
-            return unreported, "an error nobody was told about can no longer be reported"
         return unreported, ""
+
+    def after(self, unreported: int, t: State) -> str:
+        """The state reached: is an unreported error still reportable by someone?"""
+        if unreported and not self.reportable(t, unreported):
+            return "an error nobody was told about can no longer be reported"
+        return ""
+
+    def translate(self, unreported: int, perm: int) -> int:
+        """Carry the per-file bits into the canonical coordinates of the next state."""
+        return self.model.sym.file_bits(unreported, perm)
 
     def reportable(self, s: State, unreported: int) -> bool:
         """Would some open fd, or a fresh open, get an error from syncfs or fsync?"""

@@ -104,6 +104,7 @@ def main_job(
     full_graph: bool,
     show: int,
     max_states: int | None,
+    symmetry: bool = True,
 ) -> int:
     bounds, options, props_t, viewers, allowed = parse_options(
         mounts, depth, fds, host_fds, mount_options, props, containers, allow
@@ -118,6 +119,7 @@ def main_job(
         viewers=viewers,
         allow=allowed,
         max_states=max_states,
+        symmetry=symmetry,
     )
     progress = Progress(quiet or as_json)
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from explorer import world
 from explorer.footprint import CachedStepper
 from explorer.spec import Spec
+from explorer.symmetry import Symmetry
 from explorer.world import NORMAL, VOLATILE, Bounds, Event, State, World
 
 
@@ -28,6 +29,8 @@ def errseq_str(v: int, flavour: type) -> str:
     return f"{name}#{v >> 13}" + ("+S" if v & 0x1000 else "")
 
 
+_SYMMETRIES: dict[Bounds, Symmetry] = {}
+
 MOUNT_OPTIONS = {"normal": (NORMAL,), "volatile": (VOLATILE,), "both": (NORMAL, VOLATILE)}
 
 
@@ -40,6 +43,7 @@ class ErrseqModel:
     bounds: Bounds
     options: tuple[int, ...] = (NORMAL, VOLATILE)
     cache: bool = True
+    symmetry: bool = False
 
     def __post_init__(self) -> None:
         self._stepper = CachedStepper(self.spec, self.bounds, self.options) if self.cache else None
@@ -47,6 +51,15 @@ class ErrseqModel:
             self.actions = self._stepper.enabled  # type: ignore[method-assign]
             self.next_state = self._stepper.step  # type: ignore[method-assign]
             self.successors = self._stepper.successors
+        if self.symmetry:
+            # One Symmetry per bounds, so that permutation ids mean the same in every model.
+            sym = _SYMMETRIES.setdefault(self.bounds, Symmetry(self.bounds))
+            self.sym = sym
+            self.canonical = sym.canonical
+            self.identity = sym.identity
+            self.compose = sym.compose
+            self.inverse = sym.inverse
+            self.translate_action = sym.action
 
     def initial_states(self) -> list[State]:
         return [self.bounds.initial()]

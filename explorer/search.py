@@ -54,6 +54,8 @@ class Exploration:
     action: list[Any] = field(default_factory=list)
     obs: list[Any] = field(default_factory=list)
     dst: list[int] = field(default_factory=list)
+    perm: list[int] = field(default_factory=list)  # symmetry: raw successor -> dst coords
+    reduced: bool = False  # states are canonical representatives
     max_depth: int = 0
     seconds: float = 0.0
 
@@ -91,14 +93,23 @@ def bfs(
     max_states: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> Exploration:
-    """Explore every sequence of at most `depth` actions; expand each state once."""
+    """Explore every sequence of at most `depth` actions; expand each state once.
+
+    A model that offers `canonical(state) -> (representative, permutation id)` is
+    searched up to symmetry: only representatives are stored, and each edge keeps the
+    permutation that took its raw successor to the stored one.
+    """
     t0 = time.perf_counter()
     ex = Exploration(max_depth=depth)
     index, states, depths = ex.index, ex.states, ex.depth
     parent_edge, edge_start = ex.parent_edge, ex.edge_start
     src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
     frontier: list[int] = []
+    canonical = getattr(model, "canonical", None)
+    ex.reduced = canonical is not None
     for s in model.initial_states():
+        if canonical is not None:
+            s = canonical(s)[0]
         if s not in index:
             index[s] = len(states)
             frontier.append(len(states))
@@ -106,6 +117,7 @@ def bfs(
             depths.append(0)
             parent_edge.append(-1)
             edge_start.append(-1)
+    perm = ex.perm
     successors = getattr(model, "successors", None)
     if successors is None:
         actions, next_state = model.actions, model.next_state
@@ -119,6 +131,9 @@ def bfs(
             s = states[sid]
             edge_start[sid] = len(dst)
             for a, t, o in successors(s):
+                p = 0
+                if canonical is not None:
+                    t, p = canonical(t)
                 tid = index.get(t)
                 if tid is None:
                     tid = len(states)
@@ -131,6 +146,7 @@ def bfs(
                     edge_start.append(-1)
                     nxt.append(tid)
                 src.append(sid)
+                perm.append(p)
                 act.append(a)
                 obs.append(o)
                 dst.append(tid)
@@ -141,3 +157,27 @@ def bfs(
             break
     ex.seconds = time.perf_counter() - t0
     return ex
+
+
+def realize(model: Any, ex: Exploration, edges: list[int]) -> list[Any]:
+    """The real run behind a path of recorded edges, as Steps of real actions.
+
+    Without symmetry this is the recorded path.  With it, each recorded action is in
+    the canonical coordinates of its source; the run is replayed from the real initial
+    state, translating each action back through the current permutation.
+    """
+    from explorer.properties.verdict import Step
+
+    if not ex.reduced:
+        return [Step(ex.action[e], ex.obs[e]) for e in edges]
+    r = next(iter(model.initial_states()))
+    _, p = model.canonical(r)
+    steps = []
+    for e in edges:
+        a = model.translate_action(ex.action[e], model.inverse(p))
+        r, o = model.next_state(r, a)
+        c, p = model.canonical(r)
+        if c != ex.states[ex.dst[e]] or o != ex.obs[e]:
+            raise AssertionError("a witness on canonical states did not replay on real states")
+        steps.append(Step(a, o))
+    return steps

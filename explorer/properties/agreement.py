@@ -1,6 +1,11 @@
 """Agreement: two models give the same observation for every action of every run
 enabled in both.  BFS over pairs of states that moved by the same actions; the first
 pair of differing observations is a shortest witness.
+
+On graphs reduced by symmetry the two sides may be stored in different canonical
+coordinates, so a product node also carries the permutation R between them (index k
+of b's state is index R[k] of a's); an action of a is rewritten through R before it
+is looked up in b.
 """
 
 from __future__ import annotations
@@ -9,18 +14,14 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from explorer.properties.verdict import Step, Verdict
-from explorer.search import Exploration
-
-
-def _adjacency(ex: Exploration, sid: int) -> dict:
-    return {ex.action[e]: e for e in ex.out_edges(sid)}
+from explorer.search import Exploration, realize
 
 
 def check(
     a: Exploration,
     b: Exploration,
-    name_a: str,
-    name_b: str,
+    model_a: Any,
+    model_b: Any,
     classify: Callable[[Any, Any, Any], Hashable] | None = None,
 ) -> Verdict:
     """Compare `a` against `b` (explored with the same bounds and depth).
@@ -28,8 +29,14 @@ def check(
     With `classify(action, obs_a, obs_b)`, the shortest witness of every class of
     difference is kept too, in `extra["classes"]` (for `explore diff`).
     """
+    reduced = a.reduced or b.reduced
+    ident = model_a.identity if reduced else 0
     start = [
-        (i, j) for i, da in enumerate(a.depth) if da == 0 for j, db in enumerate(b.depth) if db == 0
+        (i, j, ident)
+        for i, da in enumerate(a.depth)
+        if da == 0
+        for j, db in enumerate(b.depth)
+        if db == 0
     ]
     seen = {p: k for k, p in enumerate(start)}
     nodes = list(start)
@@ -38,13 +45,18 @@ def check(
     first = None
     count = 0
     firsts: dict[Hashable, tuple[int, int, int]] = {}
+    adjacency: dict[int, dict] = {}
+    step_r: dict[tuple[int, int, int], int] = {}
     for _ in range(min(a.max_depth, b.max_depth)):
         nxt = []
         for n in frontier:
-            i, j = nodes[n]
-            adj_b = _adjacency(b, j)
+            i, j, r = nodes[n]
+            adj_b = adjacency.get(j)
+            if adj_b is None:
+                adj_b = adjacency[j] = {b.action[e]: e for e in b.out_edges(j)}
             for ea in a.out_edges(i):
-                eb = adj_b.get(a.action[ea])
+                x = a.action[ea]
+                eb = adj_b.get(model_a.translate_action(x, r) if reduced else x)
                 if eb is None:
                     continue
                 if a.obs[ea] != b.obs[eb]:
@@ -52,34 +64,48 @@ def check(
                     if first is None:
                         first = (n, ea, eb)
                     if classify is not None:
-                        firsts.setdefault(classify(a.action[ea], a.obs[ea], b.obs[eb]), (n, ea, eb))
-                key = (a.dst[ea], b.dst[eb])
+                        firsts.setdefault(classify(x, a.obs[ea], b.obs[eb]), (n, ea, eb))
+                r2 = 0
+                if reduced:
+                    k = (a.perm[ea], r, b.perm[eb])
+                    r2 = step_r.get(k)
+                    if r2 is None:
+                        inv = model_a.inverse(a.perm[ea])
+                        r2 = step_r[k] = model_a.compose(model_a.compose(inv, r), b.perm[eb])
+                key = (a.dst[ea], b.dst[eb], r2)
                 if key not in seen:
                     seen[key] = len(nodes)
                     nodes.append(key)
                     parent.append((n, ea, eb))
                     nxt.append(seen[key])
         frontier = nxt
+    name_b = model_b.name
     v = Verdict(
-        f"agreement-{name_b}", name_a, holds=first is None, violations=count, explored=len(nodes)
+        f"agreement-{name_b}",
+        model_a.name,
+        holds=first is None,
+        violations=count,
+        explored=len(nodes),
     )
     if first is not None:
-        v.witness, v.other = _runs(a, b, parent, first)
-        v.reason = f"{name_a} and {name_b} return different results"
+        v.witness, v.other = _runs(a, model_a, model_b, parent, first)
+        v.reason = f"{model_a.name} and {name_b} return different results"
         v.extra["against"] = name_b
-        v.extra["classes"] = {k: _runs(a, b, parent, f) for k, f in firsts.items()}
+        v.extra["classes"] = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
     return v
 
 
-def _runs(a: Exploration, b: Exploration, parent: list, last: tuple[int, int, int]):
-    """The two runs (same actions, each spec's observations) ending in `last`."""
-    n, ea, eb = last
-    pairs = [(ea, eb)]
+def _runs(a: Exploration, model_a: Any, model_b: Any, parent: list, last: tuple[int, int, int]):
+    """The real run of a ending in `last`, and the same actions stepped under b."""
+    n, ea, _ = last
+    edges = [ea]
     while parent[n][0] >= 0:
-        n, pa, pb = parent[n]
-        pairs.append((pa, pb))
-    pairs.reverse()
-    return (
-        [Step(a.action[x], a.obs[x]) for x, _ in pairs],
-        [Step(b.action[y], b.obs[y]) for _, y in pairs],
-    )
+        n, pa, _ = parent[n]
+        edges.append(pa)
+    run_a = realize(model_a, a, edges[::-1])
+    s = next(iter(model_b.initial_states()))
+    run_b = []
+    for st in run_a:
+        s, o = model_b.next_state(s, st.action)
+        run_b.append(Step(st.action, o))
+    return run_a, run_b

@@ -1,29 +1,33 @@
 """Check a monitor on every bounded run: BFS over the product of the graph and the monitor.
 
-A monitor is `initial() -> m` and `step(m, s, action, obs, t) -> (m', reason)`, where
-a non-empty reason marks the step as a violation.  The product is searched breadth
-first over the recorded transitions, to the exploration's depth, so the first
-violation found is a shortest one; all violating product transitions are counted.
+A monitor is `initial() -> m` and `step(m, s, action, obs) -> (m', reason)`, where a
+non-empty reason marks the step as a violation; it may add `after(m', t) -> reason`,
+a check of the state reached, and, for graphs reduced by symmetry, `translate(m, p)`
+to carry its bookkeeping into the canonical coordinates of the next state.  The
+product is searched breadth first to the exploration's depth, so the first violation
+found is a shortest one; all violating product transitions are counted.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from explorer.properties.verdict import Step, Verdict
-from explorer.search import Exploration
+from explorer.properties.verdict import Verdict
+from explorer.search import Exploration, realize
 
 
 class Monitor(Protocol):
     name: str
 
     def initial(self) -> Any: ...
-    def step(self, m: Any, s: Any, action: Any, obs: Any, t: Any) -> tuple[Any, str]: ...
+    def step(self, m: Any, s: Any, action: Any, obs: Any) -> tuple[Any, str]: ...
 
 
-def check(ex: Exploration, monitor: Monitor, model_name: str) -> Verdict:
+def check(ex: Exploration, monitor: Monitor, model: Any) -> Verdict:
     """Holds iff no run of at most ex.max_depth steps makes the monitor complain."""
-    states, act, obs, dst = ex.states, ex.action, ex.obs, ex.dst
+    states, act, obs, dst, perm = ex.states, ex.action, ex.obs, ex.dst, ex.perm
+    after = getattr(monitor, "after", None)
+    translate = getattr(monitor, "translate", None) if ex.reduced else None
     m0 = monitor.initial()
     seen: dict[tuple[int, Any], int] = {}
     parent: list[tuple[int, int]] = []  # product node -> (parent node, edge)
@@ -43,7 +47,11 @@ def check(ex: Exploration, monitor: Monitor, model_name: str) -> Verdict:
             s = states[sid]
             for e in ex.out_edges(sid):
                 t = dst[e]
-                m2, reason = monitor.step(m, s, act[e], obs[e], states[t])
+                m2, reason = monitor.step(m, s, act[e], obs[e])
+                if translate is not None:
+                    m2 = translate(m2, perm[e])
+                if not reason and after is not None:
+                    reason = after(m2, states[t])
                 if reason:
                     count += 1
                     if first is None:
@@ -56,7 +64,7 @@ def check(ex: Exploration, monitor: Monitor, model_name: str) -> Verdict:
                     nxt.append(seen[key])
         frontier = nxt
     verdict = Verdict(
-        monitor.name, model_name, holds=first is None, violations=count, explored=len(nodes)
+        monitor.name, model.name, holds=first is None, violations=count, explored=len(nodes)
     )
     if first is not None:
         n, e, verdict.reason = first
@@ -64,5 +72,5 @@ def check(ex: Exploration, monitor: Monitor, model_name: str) -> Verdict:
         while parent[n][0] >= 0:
             n, e2 = parent[n]
             edges.append(e2)
-        verdict.witness = [Step(act[i], obs[i]) for i in reversed(edges)]
+        verdict.witness = realize(model, ex, edges[::-1])
     return verdict

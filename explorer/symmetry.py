@@ -1,0 +1,138 @@
+"""Symmetry reduction: containers with the same options are interchangeable, and so are
+the fds of one owner.  A state is stored once per class, in a canonical form.
+
+The canonical form sorts the fd slots of each owner (open ones first, so the lowest
+free slot stays the next one an open takes) and then sorts the containers, each
+carried with its file, its overlay mount and its fd slots.  The upper superblock and
+the host's file stay put.
+
+A permutation is kept as an index tuple P over the state layout, read as "index k of
+the new coordinates is index P[k] of the old ones".  The engine only sees permutation
+ids and asks this module to compose them and to translate actions and monitor bits.
+"""
+
+from __future__ import annotations
+
+from explorer.world import Bounds, Event, State
+
+
+class Symmetry:
+    """Canonical forms and permutation arithmetic for one bounds."""
+
+    def __init__(self, b: Bounds) -> None:
+        self.b = b
+        self.n = b.width
+        self.perms: list[tuple[int, ...]] = []
+        self.ids: dict[tuple[int, ...], int] = {}
+        self._maps: list[tuple[dict[int, int], dict[int, int], dict[int, int]]] = []
+        self._compose: dict[tuple[int, int], int] = {}
+        self._canon: dict[State, tuple[State, int]] = {}
+        self.identity = self.intern(tuple(range(self.n)))
+
+    def intern(self, p: tuple[int, ...]) -> int:
+        pid = self.ids.get(p)
+        if pid is None:
+            pid = self.ids[p] = len(self.perms)
+            self.perms.append(p)
+            self._maps.append(self._derive(p))
+        return pid
+
+    def _derive(self, p: tuple[int, ...]) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+        """old -> new maps of containers, files and fd slots implied by P."""
+        b = self.b
+        owners = {p[b.ofs_base(k)]: k for k in range(b.mounts)}
+        containers = {(old - b.ofs_base(0)) // 3: k for old, k in owners.items()}
+        files = {(p[b.inode_base(k)] - 1) // 3: k for k in range(b.files)}
+        base0 = b.fd_base(0)
+        slots = {(p[b.fd_base(k)] - base0) // 3: k for k in range(b.slots)}
+        return containers, files, slots
+
+    def canonical(self, s: State) -> tuple[State, int]:
+        """(canonical form of s, id of P with canonical = [s[P[k]] for k])."""
+        hit = self._canon.get(s)
+        if hit is not None:
+            return hit
+        b = self.b
+        blocks = []
+        for c in range(b.mounts):
+            # Open slots first ((1, ...) sorts above (0, 0, 0)); equal slots keep their
+            # order, so the canonical lowest free slot is the real lowest free slot.
+            slots = sorted(
+                ((s[b.fd_base(x) : b.fd_base(x) + 3], x) for x in b.owner_slots(c)),
+                key=lambda t: (t[0], -t[1]),
+                reverse=True,
+            )
+            ino, ofs = b.inode_base(c), b.ofs_base(c)
+            key = (s[ino : ino + 3], s[ofs : ofs + 3], tuple(v for v, _ in slots))
+            blocks.append((key, c, [x for _, x in slots]))
+        blocks.sort(key=lambda blk: (blk[0], -blk[1]), reverse=True)
+        host = sorted(
+            ((s[b.fd_base(x) : b.fd_base(x) + 3], x) for x in b.owner_slots(b.host)),
+            key=lambda t: (t[0], -t[1]),
+            reverse=True,
+        )
+        p = [0] * self.n
+        for k, (_, c, order) in enumerate(blocks):
+            for j in range(3):
+                p[b.inode_base(k) + j] = b.inode_base(c) + j
+                p[b.ofs_base(k) + j] = b.ofs_base(c) + j
+            for new_slot, old_slot in zip(b.owner_slots(k), order, strict=True):
+                for j in range(3):
+                    p[b.fd_base(new_slot) + j] = b.fd_base(old_slot) + j
+        for j in range(3):
+            p[b.inode_base(b.host) + j] = b.inode_base(b.host) + j
+        for new_slot, (_, old_slot) in zip(b.owner_slots(b.host), host, strict=True):
+            for j in range(3):
+                p[b.fd_base(new_slot) + j] = b.fd_base(old_slot) + j
+        perm = tuple(p)
+        out = (tuple(s[i] for i in perm), self.intern(perm))
+        if len(self._canon) < 1 << 20:
+            self._canon[s] = out
+        return out
+
+    def compose(self, p: int, q: int) -> int:
+        """First p (old -> mid), then q (mid -> new): new k is old P[Q[k]]."""
+        key = (p, q)
+        r = self._compose.get(key)
+        if r is None:
+            pp, qq = self.perms[p], self.perms[q]
+            r = self._compose[key] = self.intern(tuple(pp[i] for i in qq))
+        return r
+
+    def inverse(self, p: int) -> int:
+        pp = self.perms[p]
+        inv = [0] * self.n
+        for k, old in enumerate(pp):
+            inv[old] = k
+        return self.intern(tuple(inv))
+
+    def action(self, a: Event, p: int) -> Event:
+        """`a` written in old coordinates, rewritten in the new coordinates of p."""
+        containers, files, slots = self._maps[p]
+        if a.verb in ("mount", "umount"):
+            return Event(a.verb, containers[a.arg], a.volatile)
+        if a.verb in ("wberror", "evict"):
+            return Event(a.verb, files[a.arg])
+        if a.verb == "sync":
+            return a
+        return Event(a.verb, slots[a.arg])
+
+    def slot_bits(self, mask: int, p: int) -> int:
+        """A per-fd-slot bit mask, moved from old to new coordinates."""
+        slots = self._maps[p][2]
+        out = 0
+        while mask:
+            low = mask & -mask
+            out |= 1 << slots[low.bit_length() - 1]
+            mask ^= low
+        return out
+
+    def file_bits(self, mask: int, p: int) -> int:
+        """A per-file bit mask, moved from old to new coordinates."""
+        files = self._maps[p][1]
+        out = 0
+        while mask:
+            low = mask & -mask
+            out |= 1 << files[low.bit_length() - 1]
+            mask ^= low
+        return out
