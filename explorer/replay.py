@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from explorer import world
-from explorer.scenario import Scenario, ScenarioError, world_event
+from explorer.scenario import Scenario, ScenarioError, owner_index, world_event
 from explorer.spec import Spec
 from explorer.world import NORMAL, VOLATILE, World
 
@@ -46,13 +46,15 @@ def run(scenario: Scenario, spec: Spec) -> Run:
     out = Run(spec)
     for i, e in enumerate(scenario.events):
         ev = world_event(scenario, e, slots, state)
-        reason = (
-            "no free fd slot"
-            if ev.arg == -1 and e.verb == "open"
-            else f"{e.fd} is not open"
-            if ev.arg == -1 and e.fd
-            else world.why_disabled(b, state, ev, BOTH)
-        )
+        if ev.arg == -1 and e.verb == "open":
+            # No free slot: ask about the owner's first slot, for the real reason
+            # (not mounted, or every fd the scenario needs is open).
+            first = world.Event("open", b.owner_slots(owner_index(e.target or "", b.mounts))[0])
+            reason = world.why_disabled(b, state, first, BOTH) or "no free fd slot"
+        elif ev.arg == -1 and e.fd:
+            reason = f"{e.fd} is not open"
+        else:
+            reason = world.why_disabled(b, state, ev, BOTH)
         if reason is not None:
             out.results.append(SKIPPED)
             out.skipped[i] = reason

@@ -13,6 +13,8 @@ ids and asks this module to compose them and to translate actions and monitor bi
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from explorer.world import Bounds, Event, State
 
 
@@ -28,6 +30,7 @@ class Symmetry:
         self._compose: dict[tuple[int, int], int] = {}
         self._canon: dict[State, tuple[State, int]] = {}
         self.identity = self.intern(tuple(range(self.n)))
+        self._layout()
 
     def intern(self, p: tuple[int, ...]) -> int:
         pid = self.ids.get(p)
@@ -47,48 +50,69 @@ class Symmetry:
         slots = {(p[b.fd_base(k)] - base0) // 3: k for k in range(b.slots)}
         return containers, files, slots
 
+    def _layout(self) -> None:
+        b = self.b
+        self._cont = [
+            (b.inode_base(c), b.ofs_base(c), [(b.fd_base(x), x) for x in b.owner_slots(c)])
+            for c in range(b.mounts)
+        ]
+        self._host = [(b.fd_base(x), x) for x in b.owner_slots(b.host)]
+        self._by_order: dict[tuple, tuple[int, itemgetter]] = {}
+
+    @staticmethod
+    def _slot_order(s: State, slots: list[tuple[int, int]]) -> tuple[int, ...]:
+        # Open slots first ((1, ...) sorts above (0, 0, 0)); equal slots keep their
+        # order, so the canonical lowest free slot is the real lowest free slot.
+        keyed = sorted(((s[f : f + 3], -x) for f, x in slots), reverse=True)
+        return tuple(-nx for _, nx in keyed)
+
     def canonical(self, s: State) -> tuple[State, int]:
         """(canonical form of s, id of P with canonical = [s[P[k]] for k])."""
         hit = self._canon.get(s)
         if hit is not None:
             return hit
-        b = self.b
         blocks = []
-        for c in range(b.mounts):
-            # Open slots first ((1, ...) sorts above (0, 0, 0)); equal slots keep their
-            # order, so the canonical lowest free slot is the real lowest free slot.
-            slots = sorted(
-                ((s[b.fd_base(x) : b.fd_base(x) + 3], x) for x in b.owner_slots(c)),
-                key=lambda t: (t[0], -t[1]),
-                reverse=True,
+        for c, (ino, ofs, slots) in enumerate(self._cont):
+            order = self._slot_order(s, slots) if len(slots) > 1 else (slots[0][1],)
+            key = (
+                s[ino : ino + 3],
+                s[ofs : ofs + 3],
+                tuple(s[self.b.fd_base(x) : self.b.fd_base(x) + 3] for x in order),
             )
-            ino, ofs = b.inode_base(c), b.ofs_base(c)
-            key = (s[ino : ino + 3], s[ofs : ofs + 3], tuple(v for v, _ in slots))
-            blocks.append((key, c, [x for _, x in slots]))
-        blocks.sort(key=lambda blk: (blk[0], -blk[1]), reverse=True)
-        host = sorted(
-            ((s[b.fd_base(x) : b.fd_base(x) + 3], x) for x in b.owner_slots(b.host)),
-            key=lambda t: (t[0], -t[1]),
-            reverse=True,
+            blocks.append((key, -c, order))
+        blocks.sort(reverse=True)
+        host = (
+            self._slot_order(s, self._host)
+            if len(self._host) > 1
+            else tuple(x for _, x in self._host)
         )
-        p = [0] * self.n
-        for k, (_, c, order) in enumerate(blocks):
+        orders = (tuple((-nc, order) for _, nc, order in blocks), host)
+        plan = self._by_order.get(orders)
+        if plan is None:
+            plan = self._by_order[orders] = self._plan(orders)
+        pid, getter = plan
+        out = (getter(s), pid)
+        if len(self._canon) < 1 << 20:
+            self._canon[s] = out
+        return out
+
+    def _plan(self, orders: tuple) -> tuple[int, itemgetter]:
+        """The permutation for a container order and per-owner slot orders."""
+        b = self.b
+        containers, host = orders
+        p = list(range(self.n))
+        for k, (c, order) in enumerate(containers):
             for j in range(3):
                 p[b.inode_base(k) + j] = b.inode_base(c) + j
                 p[b.ofs_base(k) + j] = b.ofs_base(c) + j
             for new_slot, old_slot in zip(b.owner_slots(k), order, strict=True):
                 for j in range(3):
                     p[b.fd_base(new_slot) + j] = b.fd_base(old_slot) + j
-        for j in range(3):
-            p[b.inode_base(b.host) + j] = b.inode_base(b.host) + j
-        for new_slot, (_, old_slot) in zip(b.owner_slots(b.host), host, strict=True):
+        for new_slot, old_slot in zip(b.owner_slots(b.host), host, strict=True):
             for j in range(3):
                 p[b.fd_base(new_slot) + j] = b.fd_base(old_slot) + j
         perm = tuple(p)
-        out = (tuple(s[i] for i in perm), self.intern(perm))
-        if len(self._canon) < 1 << 20:
-            self._canon[s] = out
-        return out
+        return self.intern(perm), itemgetter(*perm)
 
     def compose(self, p: int, q: int) -> int:
         """First p (old -> mid), then q (mid -> new): new k is old P[Q[k]]."""

@@ -20,6 +20,7 @@ also decides which events are enabled: those rules are the same for every spec.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 State = tuple[int, ...]
@@ -50,17 +51,17 @@ class Bounds:
     fds: int = 2
     host_fds: int = 0
 
-    @property
+    @cached_property
     def files(self) -> int:
         """One file per container plus the host's file."""
         return self.mounts + 1
 
-    @property
+    @cached_property
     def host(self) -> int:
         """Index of the host as an owner and of its file."""
         return self.mounts
 
-    @property
+    @cached_property
     def slots(self) -> int:
         return self.mounts * self.fds + self.host_fds
 
@@ -82,14 +83,22 @@ class Bounds:
         return 1 + 3 * ino
 
     def ofs_base(self, c: int) -> int:
-        return 1 + 3 * self.files + 3 * c
+        return self._ofs0 + 3 * c
 
     def fd_base(self, slot: int) -> int:
-        return 1 + 3 * self.files + 3 * self.mounts + 3 * slot
+        return self._fd0 + 3 * slot
 
-    @property
+    @cached_property
+    def _ofs0(self) -> int:
+        return 1 + 3 * self.files
+
+    @cached_property
+    def _fd0(self) -> int:
+        return 1 + 3 * self.files + 3 * self.mounts
+
+    @cached_property
     def width(self) -> int:
-        return 1 + 3 * self.files + 3 * self.mounts + 3 * self.slots
+        return self._fd0 + 3 * self.slots
 
     def initial(self) -> State:
         """Nothing mounted, nothing open, every file on disk, clean and uncached."""

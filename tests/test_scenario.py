@@ -42,25 +42,9 @@ def scenario_error(path: Path) -> ScenarioError:
     return info.value
 
 
-# The reason of an open in an unmounted container (MODEL.md §2: "event not enabled in
-# that state ... naming the reason"): explorer/replay.py run() turns a missing free
-# slot into "no free fd slot" before asking world.why_disabled, which would say
-# "ovl1 is not mounted"; world.free_slot returns None for an unmounted container.
-WRONG_REASON = {
-    "open-unmounted": (
-        "replay.run() reports 'no free fd slot' for an open in an unmounted container "
-        "(the container has no fd at all); world.why_disabled's 'ovl1 is not mounted' is "
-        "never reached because free_slot() returns None for an unmounted owner"
-    ),
-}
-
-
 def _bad_params():
     for p in BAD:
-        marks = ()
-        if name(p) in WRONG_REASON:
-            marks = pytest.mark.xfail(strict=True, reason=WRONG_REASON[name(p)])
-        yield pytest.param(p, id=name(p), marks=marks)
+        yield pytest.param(p, id=name(p))
 
 
 @pytest.mark.parametrize("path", list(_bad_params()))

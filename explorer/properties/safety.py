@@ -32,11 +32,13 @@ def check(ex: Exploration, monitor: Monitor, model: Any) -> Verdict:
     seen: dict[tuple[int, Any], int] = {}
     parent: list[tuple[int, int]] = []  # product node -> (parent node, edge)
     nodes: list[tuple[int, Any]] = []
+    bad: list[str] = []  # per product node: what `after` says of it
     for sid, d in enumerate(ex.depth):
         if d == 0:
             seen[(sid, m0)] = len(nodes)
             nodes.append((sid, m0))
             parent.append((-1, -1))
+            bad.append("")
     frontier = list(range(len(nodes)))
     first: tuple[int, int, str] | None = None  # (node, edge, reason)
     count = 0
@@ -50,18 +52,21 @@ def check(ex: Exploration, monitor: Monitor, model: Any) -> Verdict:
                 m2, reason = monitor.step(m, s, act[e], obs[e])
                 if translate is not None:
                     m2 = translate(m2, perm[e])
-                if not reason and after is not None:
-                    reason = after(m2, states[t])
+                key = (t, m2)
+                k = seen.get(key)
+                if k is None:
+                    k = seen[key] = len(nodes)
+                    nodes.append(key)
+                    parent.append((n, e))
+                    nxt.append(k)
+                    # `after` depends on the node reached only: judge each node once.
+                    bad.append(after(m2, states[t]) if after is not None else "")
+                if not reason:
+                    reason = bad[k]
                 if reason:
                     count += 1
                     if first is None:
                         first = (n, e, reason)
-                key = (t, m2)
-                if key not in seen:
-                    seen[key] = len(nodes)
-                    nodes.append(key)
-                    parent.append((n, e))
-                    nxt.append(seen[key])
         frontier = nxt
     verdict = Verdict(
         monitor.name, model.name, holds=first is None, violations=count, explored=len(nodes)
