@@ -108,6 +108,7 @@ class Proc:
     rss_mb: float
     out: str
     timed_out: bool = False
+    cpu: float = 0.0  # user + system seconds of the child
 
 
 def measure(cmd: list[str], cwd: Path | None = None, timeout: float | None = None) -> Proc:
@@ -131,7 +132,8 @@ def measure(cmd: list[str], cwd: Path | None = None, timeout: float | None = Non
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
-        return Proc(p.returncode, wall, ru.ru_maxrss / 1024, out.read(), timed_out)
+        cpu = ru.ru_utime + ru.ru_stime
+        return Proc(p.returncode, wall, ru.ru_maxrss / 1024, out.read(), timed_out, cpu)
 
 
 def run_ok(cmd: list[str], cwd: Path | None = None) -> Proc:
@@ -164,6 +166,7 @@ class Build:
     pan: Path
     spin_s: float
     gcc_s: float
+    cpu: float
 
     @property
     def compile_s(self) -> float:
@@ -194,7 +197,7 @@ def build(
     ]
     s = run_ok(["spin", "-o2", *defs, "-a", "errseq.pml"], cwd=tmp)
     g = run_ok(["gcc", *cflags, *(["-DBFS"] if bfs else []), "-o", "pan", "pan.c"], cwd=tmp)
-    return Build(tmp / "pan", s.wall, g.wall)
+    return Build(tmp / "pan", s.wall, g.wall, s.cpu + g.cpu)
 
 
 @dataclasses.dataclass
@@ -408,6 +411,7 @@ def time_ours(spec, mounts, depth, extra, runs, timeout) -> dict:
     return {
         "wall": med([r.run.wall for r in results]),
         "inner": med([r.seconds for r in results]),
+        "cpu": med([r.run.cpu for r in results]),
         "rss": med([r.run.rss_mb for r in results]),
         "states": last.states,
         "holds": last.holds,
@@ -426,7 +430,7 @@ def time_spin(spec, mounts, depth, bfs, runs) -> dict:
         pilot = run_pan(b, [*pan_args, "-w24"])
     w = max(16, math.ceil(math.log2(max(pilot.stored, 2))) + 1)
     pan_args.append(f"-w{w}")
-    totals, compiles, pans, rss, res = [], [], [], [], None
+    totals, compiles, pans, rss, cpus, res = [], [], [], [], [], None
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="errseq-spin-") as t:
             b = build(
@@ -437,6 +441,7 @@ def time_spin(spec, mounts, depth, bfs, runs) -> dict:
         pans.append(res.run.wall)
         totals.append(b.compile_s + res.run.wall)
         rss.append(res.run.rss_mb)
+        cpus.append(b.cpu + res.run.cpu)
         if totals[-1] > 60:
             break
     assert res is not None
@@ -445,6 +450,7 @@ def time_spin(spec, mounts, depth, bfs, runs) -> dict:
         "compile": med(compiles),
         "pan": med(pans),
         "rss": med(rss),
+        "cpu": med(cpus),
         "states": res.stored,
         "holds": res.errors == 0,
         "length": res.first_error_len,
@@ -463,10 +469,10 @@ def verdict(r: dict) -> str:
 def timing(grid, runs, timeout, flags) -> list[str]:
     nosym = no_symmetry_args(flags)
     head = (
-        "| spec | M | D | verdict (witness length) | ours s | ours states | ours MB "
-        + ("| ours --no-symmetry s | states | MB " if nosym else "")
-        + "| Spin BFS s (compile) | states | MB | Spin DFS s (compile) | states | MB "
-        "| ratio ours/BFS | ratio ours/DFS |"
+        "| spec | M | D | verdict (witness length) | ours s (in-tool) | cpu s | states | MB "
+        + ("| --no-symmetry s (in-tool) | cpu s | states | MB " if nosym else "")
+        + "| Spin BFS s (compile) | cpu s | states | MB | Spin DFS s (compile) | cpu s | states "
+        "| MB | ours/BFS wall | ours/BFS cpu | ours/DFS wall | load |"
     )
     rows = [head, "|" + " --- |" * (head.count("|") - 1)]
     for spec in SPEC_IDS:
@@ -478,20 +484,22 @@ def timing(grid, runs, timeout, flags) -> list[str]:
 
             def our_cells(r: dict) -> str:
                 if "timeout" in r:
-                    return f"> {r['timeout']:.0f} | ? | ?"
-                return f"{fmt_s(r['wall'])} ({fmt_s(r['inner'])}) | {r['states']} | {r['rss']:.0f}"
+                    return f"> {r['timeout']:.0f} | ? | ? | ?"
+                return (
+                    f"{fmt_s(r['wall'])} ({fmt_s(r['inner'])}) | {fmt_s(r['cpu'])} "
+                    f"| {r['states']} | {r['rss']:.0f}"
+                )
 
             def spin_cells(r: dict) -> str:
                 return (
-                    f"{fmt_s(r['wall'])} ({fmt_s(r['compile'])}) | {r['states']} | {r['rss']:.0f}"
+                    f"{fmt_s(r['wall'])} ({fmt_s(r['compile'])}) | {fmt_s(r['cpu'])} "
+                    f"| {r['states']} | {r['rss']:.0f}"
                 )
 
-            def ratio(a: dict, b: dict) -> str:
-                return (
-                    f"> {a['timeout'] / b['wall']:.1f}"
-                    if "timeout" in a
-                    else f"{a['wall'] / b['wall']:.2f}"
-                )
+            def ratio(a: dict, b: dict, key: str = "wall") -> str:
+                if "timeout" in a:
+                    return f"> {a['timeout'] / b[key]:.1f}"
+                return f"{a[key] / b[key]:.2f}"
 
             verdicts = {
                 verdict(sb),
@@ -505,7 +513,14 @@ def timing(grid, runs, timeout, flags) -> list[str]:
             cells = [spec, str(mounts), str(depth), vcell, our_cells(ours)]
             if plain is not None:
                 cells.append(our_cells(plain))
-            cells += [spin_cells(sb), spin_cells(sd), ratio(ours, sb), ratio(ours, sd)]
+            cells += [
+                spin_cells(sb),
+                spin_cells(sd),
+                ratio(ours, sb),
+                ratio(ours, sb, "cpu"),
+                ratio(ours, sd),
+                f"{os.getloadavg()[0]:.1f}",
+            ]
             rows.append("| " + " | ".join(cells) + " |")
             print(rows[-1], flush=True)
     return rows
@@ -574,13 +589,16 @@ def main() -> int:
             "",
             "Seconds are wall time; Spin's include `spin -a` + gcc -O2 (the figure in "
             "parentheses), ours include Python start-up (the report's own `seconds`, search and "
-            "check, in parentheses); MB is the peak RSS of `explore` or `pan`.  Ours: `explore --spec S "
-            "--property open-before-syncfs --mounts M --depth D --quiet --json --out TMP`; "
-            "Spin: `spin -o2 -DM=M -DD=D -DSPEC=0|1 -a errseq.pml; gcc -O2 -DNOREDUCE -DSAFETY "
-            "-DMEMLIM=16384 [-DBFS] -o pan pan.c; ./pan -m(D+10) -wW`.  Spin's states include "
-            "the step counter and the duty bits; ours are distinct worlds (symmetry-reduced "
-            "unless --no-symmetry).  Both Spin searches stop at the first violation; BFS's is "
-            "a shortest one; ours explores everything and reports a shortest witness.",
+            "check, in parentheses).  cpu s is user + system time of the processes (for Spin: "
+            "spin, gcc and pan), steadier than wall time on a shared machine; load is the "
+            "1-minute load average when the row finished.  MB is the peak RSS of `explore` or "
+            "`pan`.  Ours: `explore --spec S --property open-before-syncfs --mounts M --depth D "
+            "--quiet --json --out TMP` (defaults, then `--no-symmetry` if it exists).  Spin: "
+            "`spin -o2 -DM=M -DD=D -DSPEC=0|1 -a errseq.pml; gcc -O2 -DNOREDUCE -DSAFETY "
+            "-DMEMLIM=16384 [-DBFS] -o pan pan.c; ./pan -m(D+10) -wW`.  Spin's states are "
+            "(world, step counter, duty bits); ours are distinct worlds (one per symmetry class "
+            "unless --no-symmetry).  Both Spin searches stop at the first violation, BFS's "
+            "being a shortest one; ours explores every state and reports a shortest witness.",
             "",
             *rows,
             "",
