@@ -42,6 +42,7 @@ class Config:
     allow: frozenset[str] = frozenset()
     max_states: int | None = None
     symmetry: bool = True  # search up to container/fd symmetry (isolation searches in full)
+    max_bytes: int | None = None  # memory guard (resident bytes)
 
 
 @dataclass
@@ -86,7 +87,7 @@ def run(cfg: Config, progress: Callable[[str, int, int, int], None] | None = Non
         if key not in cache:
             model = ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
             cb = (lambda d, n, e: progress(spec.name, d, n, e)) if progress else None
-            cache[key] = (model, bfs(model, cfg.depth, cfg.max_states, cb))
+            cache[key] = (model, bfs(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes))
         return cache[key]
 
     if cfg.symmetry:
@@ -120,9 +121,11 @@ def run(cfg: Config, progress: Callable[[str, int, int, int], None] | None = Non
                 if ref is None or ref.name == spec.name:
                     continue
                 ref_model, ref_ex = explore(ref, cfg.symmetry)
-                r.verdicts[prop] = [agreement.check(ex, ref_ex, model, ref_model)]
+                r.verdicts[prop] = [
+                    agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)
+                ]
             else:
-                r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], model)]
+                r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], model, cfg.max_bytes)]
         r.seconds = time.perf_counter() - t
         out.results.append(r)
     out.seconds = time.perf_counter() - t0

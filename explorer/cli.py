@@ -96,6 +96,13 @@ def explore(
     max_states: Annotated[
         int | None, typer.Option("--max-states", help="Stop a search beyond this many states.")
     ] = None,
+    max_memory: Annotated[
+        float | None,
+        typer.Option(
+            "--max-memory",
+            help="Stop (cleanly) beyond this many GiB resident. Default: 3/4 of RAM.",
+        ),
+    ] = None,
     symmetry: Annotated[
         bool,
         typer.Option(
@@ -142,6 +149,7 @@ def explore(
             show=show,
             max_states=max_states,
             symmetry=symmetry,
+            max_memory=max_memory,
         )
     except (SpecError, ValueError) as exc:
         fail(str(exc))

@@ -10,7 +10,7 @@ from explorer.check import PROPERTIES, Config, run
 from explorer.model import MOUNT_OPTIONS
 from explorer.render import report as rep
 from explorer.render import terminal
-from explorer.search import SearchLimit
+from explorer.search import SearchLimit, default_memory_limit
 from explorer.specs import load_spec, load_specs
 from explorer.world import Bounds
 
@@ -105,6 +105,7 @@ def main_job(
     show: int,
     max_states: int | None,
     symmetry: bool = True,
+    max_memory: float | None = None,
 ) -> int:
     bounds, options, props_t, viewers, allowed = parse_options(
         mounts, depth, fds, host_fds, mount_options, props, containers, allow
@@ -120,6 +121,7 @@ def main_job(
         allow=allowed,
         max_states=max_states,
         symmetry=symmetry,
+        max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
     )
     progress = Progress(quiet or as_json)
     try:

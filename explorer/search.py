@@ -18,6 +18,7 @@ order, so a state's out-edges are one contiguous slice (`out_edges`).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -31,14 +32,46 @@ class Model(Protocol):
 
 
 class SearchLimit(RuntimeError):
-    """The search would exceed --max-states; says how far it got."""
+    """A search stopped before it would exhaust the machine; says how far it got."""
 
-    def __init__(self, states: int, depth: int, limit: int) -> None:
-        self.states, self.depth, self.limit = states, depth, limit
+    def __init__(self, states: int, depth: int, limit: str, flag: str) -> None:
+        self.states, self.depth = states, depth
         super().__init__(
-            f"stopped at {states} distinct states (limit {limit}) while expanding depth {depth}; "
-            "lower --depth or --mounts, or raise --max-states"
+            f"stopped at {states:,} distinct states while expanding depth {depth}: {limit}; "
+            f"lower --depth or --mounts, or raise {flag}"
         )
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process (Linux), 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def default_memory_limit() -> int:
+    """Three quarters of the machine's memory: the guard stops well before the OOM killer."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 3 // 4
+    except (ValueError, OSError):
+        return 1 << 62
+
+
+def guard(states: int, depth: int, max_states: int | None, max_bytes: int | None) -> None:
+    """Raise SearchLimit when a bound is crossed (call every few thousand states)."""
+    if max_states is not None and states >= max_states:
+        raise SearchLimit(states, depth, f"--max-states {max_states:,} reached", "--max-states")
+    if max_bytes is not None:
+        rss = rss_bytes()
+        if rss >= max_bytes:
+            raise SearchLimit(
+                states,
+                depth,
+                f"memory {rss / 2**30:.1f} GiB reached the {max_bytes / 2**30:.1f} GiB guard",
+                "--max-memory",
+            )
 
 
 @dataclass
@@ -92,6 +125,7 @@ def bfs(
     depth: int,
     max_states: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
+    max_bytes: int | None = None,
 ) -> Exploration:
     """Explore every sequence of at most `depth` actions; expand each state once.
 
@@ -138,7 +172,9 @@ def bfs(
                 if tid is None:
                     tid = len(states)
                     if max_states is not None and tid >= max_states:
-                        raise SearchLimit(tid, d + 1, max_states)
+                        guard(tid, d + 1, max_states, None)
+                    if max_bytes is not None and not tid & 0xFFF:
+                        guard(tid, d + 1, None, max_bytes)
                     index[t] = tid
                     states.append(t)
                     depths.append(d + 1)

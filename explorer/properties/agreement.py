@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from explorer.properties.verdict import Step, Verdict
-from explorer.search import Exploration, realize
+from explorer.search import Exploration, guard, realize
 
 
 def check(
@@ -23,6 +23,7 @@ def check(
     model_a: Any,
     model_b: Any,
     classify: Callable[[Any, Any, Any], Hashable] | None = None,
+    max_bytes: int | None = None,
 ) -> Verdict:
     """Compare `a` against `b` (explored with the same bounds and depth).
 
@@ -47,7 +48,7 @@ def check(
     firsts: dict[Hashable, tuple[int, int, int]] = {}
     adjacency: dict[int, dict] = {}
     step_r: dict[tuple[int, int, int], int] = {}
-    for _ in range(min(a.max_depth, b.max_depth)):
+    for level in range(min(a.max_depth, b.max_depth)):
         nxt = []
         for n in frontier:
             i, j, r = nodes[n]
@@ -75,6 +76,8 @@ def check(
                 key = (a.dst[ea], b.dst[eb], r2)
                 if key not in seen:
                     seen[key] = len(nodes)
+                    if max_bytes is not None and not len(nodes) & 0xFFF:
+                        guard(len(nodes), level + 1, None, max_bytes)
                     nodes.append(key)
                     parent.append((n, ea, eb))
                     nxt.append(seen[key])

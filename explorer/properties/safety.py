@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from explorer.properties.verdict import Verdict
-from explorer.search import Exploration, realize
+from explorer.search import Exploration, guard, realize
 
 
 class Monitor(Protocol):
@@ -23,7 +23,7 @@ class Monitor(Protocol):
     def step(self, m: Any, s: Any, action: Any, obs: Any) -> tuple[Any, str]: ...
 
 
-def check(ex: Exploration, monitor: Monitor, model: Any) -> Verdict:
+def check(ex: Exploration, monitor: Monitor, model: Any, max_bytes: int | None = None) -> Verdict:
     """Holds iff no run of at most ex.max_depth steps makes the monitor complain."""
     states, act, obs, dst, perm = ex.states, ex.action, ex.obs, ex.dst, ex.perm
     after = getattr(monitor, "after", None)
@@ -42,7 +42,7 @@ def check(ex: Exploration, monitor: Monitor, model: Any) -> Verdict:
     frontier = list(range(len(nodes)))
     first: tuple[int, int, str] | None = None  # (node, edge, reason)
     count = 0
-    for _ in range(ex.max_depth):
+    for level in range(ex.max_depth):
         nxt = []
         for n in frontier:
             sid, m = nodes[n]
@@ -56,6 +56,8 @@ def check(ex: Exploration, monitor: Monitor, model: Any) -> Verdict:
                 k = seen.get(key)
                 if k is None:
                     k = seen[key] = len(nodes)
+                    if max_bytes is not None and not k & 0xFFF:
+                        guard(k, level + 1, None, max_bytes)
                     nodes.append(key)
                     parent.append((n, e))
                     nxt.append(k)

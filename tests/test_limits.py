@@ -1,0 +1,33 @@
+"""Limits that protect the user: a clear stop, never a killed process (issue 6)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from explorer.cli import app
+from explorer.model import ErrseqModel
+from explorer.search import SearchLimit, bfs
+from explorer.specs import load_spec
+from explorer.world import Bounds
+
+
+def test_max_states_stops_with_how_far_it_got():
+    with pytest.raises(SearchLimit) as info:
+        bfs(ErrseqModel(load_spec("plain"), Bounds(2, 2, 0)), 8, max_states=500)
+    msg = str(info.value)
+    assert "stopped at 500 distinct states" in msg and "depth" in msg and "--max-states" in msg
+
+
+def test_memory_guard_stops_a_search_that_would_grow_past_it():
+    # 1 byte is below any resident size: the first check (every 4096 states) trips.
+    with pytest.raises(SearchLimit) as info:
+        bfs(ErrseqModel(load_spec("plain"), Bounds(3, 2, 0)), 10, max_bytes=1)
+    assert "--max-memory" in str(info.value)
+
+
+def test_cli_reports_the_limit_as_bad_input_without_traceback():
+    r = CliRunner().invoke(app, ["--max-states", "100", "--quiet", "-p", "no-loss"])
+    assert r.exit_code == 2
+    assert "stopped at 100 distinct states" in r.output
+    assert "Traceback" not in r.output
