@@ -23,7 +23,7 @@ from pathlib import Path
 from explorer.conform.build import KernelImage, scenario_cpio
 
 QEMU = "qemu-system-x86_64"
-APPEND = "console=ttyS0 quiet loglevel=0 rdinit=/init panic=-1 mitigations=off"
+APPEND = "console=ttyS0 quiet loglevel=1 rdinit=/init panic=-1 mitigations=off"
 TIMEOUT_S = 90.0
 
 # Kernel log lines that speak of a failed write, and how to read their location.
@@ -56,6 +56,7 @@ class KernelRun:
     ended: bool = False
     wall_s: float = 0.0
     guest_s: float = 0.0
+    attempts: int = 1  # 2 when the first VM died without a result
     raw: str = ""
 
     def result_list(self, n: int) -> list[str | None]:
@@ -107,7 +108,8 @@ def check_run(run: KernelRun) -> str | None:
     if run.bad:
         return f"driver: {run.bad}"
     if not run.ended:
-        return "the VM stopped before the driver finished"
+        tail = [ln for ln in run.raw.splitlines() if ln.strip()][-3:]
+        return f"the VM stopped before the driver finished; console ends with {tail!r}"
     for i, lines in sorted(run.klog.items()):
         if i < 0:
             continue  # setup (mke2fs probing WRITE_ZEROES on loop is harmless)
@@ -220,10 +222,15 @@ def run_many(
 
     def one(i: int) -> None:
         image, text = jobs[i]
-        try:
-            r: KernelRun | VmError = run_scenario(image, text, accel)
-        except VmError as e:
-            r = e
+        for attempt in (1, 2):  # a VM that died (not a result) gets one more try
+            try:
+                r: KernelRun | VmError = run_scenario(image, text, accel)
+            except VmError as e:
+                r = e
+            if isinstance(r, KernelRun):
+                r.attempts = attempt
+                if r.ended or r.bad:
+                    break
         out[i] = r
         if on_done:
             on_done(i, r)
