@@ -6,9 +6,11 @@ options, the specs and the properties of one run.  The semantics live in specs/.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from explorer.guarantees import monitors
@@ -47,12 +49,18 @@ class Config:
 
 @dataclass
 class SpecResult:
+    """One spec's verdicts and figures.  `ex` and `model` are dropped when the work ran in
+    another process (only --full-graph needs them, and it runs in this one)."""
+
     spec: Spec
-    model: ErrseqModel
-    ex: Exploration
+    states: int
+    transitions: int
+    search_seconds: float
     verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
     coverage: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    model: ErrseqModel | None = None
+    ex: Exploration | None = None
 
 
 @dataclass
@@ -76,20 +84,74 @@ def coverage(ex: Exploration) -> Counter:
     return c
 
 
-def run(cfg: Config, progress: Callable[[str, int, int, int], None] | None = None) -> Outcome:
-    """Explore and check everything `cfg` asks for."""
+Cache = dict[tuple[str, bool], tuple[ErrseqModel, Exploration]]
+
+
+def _explore(cfg: Config, cache: Cache, spec: Spec, symmetry: bool, progress=None):
+    key = (spec.name, symmetry)
+    if key not in cache:
+        model = ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
+        cb = (lambda d, n, e: progress(spec.name, d, n, e)) if progress else None
+        cache[key] = (model, bfs(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes))
+    return cache[key]
+
+
+def check_spec(
+    cfg: Config, spec: Spec, viewers: list[int], cache: Cache, progress=None
+) -> SpecResult:
+    """Explore one spec and check every property of `cfg` on it."""
+    t = time.perf_counter()
+    model, ex = _explore(cfg, cache, spec, cfg.symmetry, progress)
+    r = SpecResult(
+        spec, ex.n_states, ex.n_edges, ex.seconds, coverage=coverage(ex), model=model, ex=ex
+    )
+    for prop in cfg.properties:
+        if prop == "isolation":
+            from explorer.properties import isolation
+
+            # The isolation product fixes one container, so it runs on the full graph.
+            full_model, full_ex = _explore(cfg, cache, spec, False, progress)
+            r.verdicts[prop] = [isolation.check(full_ex, full_model, v, cfg.allow) for v in viewers]
+        elif prop == "agreement":
+            ref = cfg.against
+            if ref is None or ref.name == spec.name:
+                continue
+            ref_model, ref_ex = _explore(cfg, cache, ref, cfg.symmetry, progress)
+            r.verdicts[prop] = [
+                agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)
+            ]
+        else:
+            r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], model, cfg.max_bytes)]
+    r.seconds = time.perf_counter() - t
+    return r
+
+
+# In a worker process: the run's configuration (inherited through fork) and its cache.
+_WORKER: dict[str, object] = {}
+
+
+def _worker_check(i: int) -> SpecResult:
+    cfg, viewers = _WORKER["cfg"], _WORKER["viewers"]
+    cache = _WORKER.setdefault("cache", {})
+    r = check_spec(cfg, cfg.specs[i], viewers, cache)  # type: ignore[arg-type]
+    r.model = r.ex = None  # results travel back by pickle: leave the graph behind
+    return r
+
+
+def worth_parallel(cfg: Config) -> bool:
+    """Two processes pay off once a run takes seconds (fork and pickling cost ~0.1 s)."""
+    return len(cfg.specs) > 1 and (cfg.bounds.mounts >= 3 or cfg.depth >= 10)
+
+
+def run(
+    cfg: Config,
+    progress: Callable[[str, int, int, int], None] | None = None,
+    jobs: int = 1,
+) -> Outcome:
+    """Explore and check everything `cfg` asks for, in `jobs` processes (specs are
+    independent); the outcome lists the specs in `cfg` order either way."""
     t0 = time.perf_counter()
     out = Outcome(cfg, [])
-    cache: dict[tuple[str, bool], tuple[ErrseqModel, Exploration]] = {}
-
-    def explore(spec: Spec, symmetry: bool) -> tuple[ErrseqModel, Exploration]:
-        key = (spec.name, symmetry)
-        if key not in cache:
-            model = ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
-            cb = (lambda d, n, e: progress(spec.name, d, n, e)) if progress else None
-            cache[key] = (model, bfs(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes))
-        return cache[key]
-
     if cfg.symmetry:
         out.notes.append(
             "states and transitions are counted up to symmetry (interchangeable containers "
@@ -103,30 +165,25 @@ def run(cfg: Config, progress: Callable[[str, int, int, int], None] | None = Non
                 f"isolation: ovl1 is checked as the representative of ovl1..ovl{cfg.bounds.mounts} "
                 "(every container has the same bounds and mount options, so they are interchangeable)"
             )
-    for spec in cfg.specs:
-        t = time.perf_counter()
-        model, ex = explore(spec, cfg.symmetry)
-        r = SpecResult(spec, model, ex, coverage=coverage(ex))
-        for prop in cfg.properties:
-            if prop == "isolation":
-                from explorer.properties import isolation
-
-                # The isolation product fixes one container, so it runs on the full graph.
-                full_model, full_ex = explore(spec, False)
-                r.verdicts[prop] = [
-                    isolation.check(full_ex, full_model, v, cfg.allow) for v in viewers or []
-                ]
-            elif prop == "agreement":
-                ref = cfg.against
-                if ref is None or ref.name == spec.name:
-                    continue
-                ref_model, ref_ex = explore(ref, cfg.symmetry)
-                r.verdicts[prop] = [
-                    agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)
-                ]
-            else:
-                r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], model, cfg.max_bytes)]
-        r.seconds = time.perf_counter() - t
-        out.results.append(r)
+    if jobs > 1 and len(cfg.specs) > 1:
+        _WORKER.clear()
+        _WORKER.update(cfg=cfg, viewers=viewers or [])
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = [pool.submit(_worker_check, i) for i in range(len(cfg.specs))]
+            for n, f in enumerate(futures):
+                out.results.append(f.result())
+                if progress:
+                    progress(
+                        f"{n + 1}/{len(cfg.specs)} specs",
+                        cfg.depth,
+                        out.results[-1].states,
+                        out.results[-1].transitions,
+                    )
+        _WORKER.clear()
+    else:
+        cache: Cache = {}
+        for spec in cfg.specs:
+            out.results.append(check_spec(cfg, spec, viewers or [], cache, progress))
     out.seconds = time.perf_counter() - t0
     return out

@@ -103,6 +103,14 @@ def explore(
             help="Stop (cleanly) beyond this many GiB resident. Default: 3/4 of RAM.",
         ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Processes for independent specs; 0 = 2 when the run is large enough.",
+        ),
+    ] = 0,
     symmetry: Annotated[
         bool,
         typer.Option(
@@ -150,6 +158,7 @@ def explore(
             max_states=max_states,
             symmetry=symmetry,
             max_memory=max_memory,
+            jobs=jobs,
         )
     except (SpecError, ValueError) as exc:
         fail(str(exc))

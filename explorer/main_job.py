@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
-from explorer.check import PROPERTIES, Config, run
+from explorer.check import PROPERTIES, Config, run, worth_parallel
 from explorer.model import MOUNT_OPTIONS
 from explorer.render import report as rep
 from explorer.render import terminal
@@ -106,6 +107,7 @@ def main_job(
     max_states: int | None,
     symmetry: bool = True,
     max_memory: float | None = None,
+    jobs: int = 0,
 ) -> int:
     bounds, options, props_t, viewers, allowed = parse_options(
         mounts, depth, fds, host_fds, mount_options, props, containers, allow
@@ -125,7 +127,9 @@ def main_job(
     )
     progress = Progress(quiet or as_json)
     try:
-        outcome = run(cfg, progress)
+        if jobs == 0:
+            jobs = min(2, os.cpu_count() or 1) if worth_parallel(cfg) else 1
+        outcome = run(cfg, progress, 1 if full_graph else jobs)
     except SearchLimit as exc:
         progress.stop()
         raise ValueError(str(exc)) from None

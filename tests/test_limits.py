@@ -31,3 +31,19 @@ def test_cli_reports_the_limit_as_bad_input_without_traceback():
     assert r.exit_code == 2
     assert "stopped at 100 distinct states" in r.output
     assert "Traceback" not in r.output
+
+
+def test_two_processes_change_no_output(tmp_path):
+    import json
+
+    args = ["--mounts", "2", "--depth", "6", "-p", "no-loss", "-p", "agreement", "--quiet", "--json"]
+    outs = []
+    for jobs in ("1", "2"):
+        r = CliRunner().invoke(app, [*args, "--jobs", jobs, "--out", str(tmp_path / jobs)])
+        assert r.exit_code == 1
+        d = json.loads(r.output)
+        d.pop("seconds")
+        for v in d["specs"].values():
+            v.pop("search_seconds"), v.pop("seconds")
+        outs.append(d)
+    assert outs[0] == outs[1]

@@ -104,7 +104,7 @@ def write_outputs(
                 txt.write_text(witness_text(bounds, v))
                 written = [txt] + dot.save(witness_picture(bounds, v), d / f"{stem}.dot")
                 files[(r.spec.name, prop, v.extra.get("container", ""))] = [str(p) for p in written]
-        if full_graph:
+        if full_graph and r.ex is not None and r.model is not None:
             from explorer import graph
 
             d.mkdir(parents=True, exist_ok=True)
@@ -172,9 +172,9 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
 
 def spec_json(r: SpecResult) -> dict[str, Any]:
     return {
-        "states": r.ex.n_states,
-        "transitions": r.ex.n_edges,
-        "search_seconds": round(r.ex.seconds, 4),
+        "states": r.states,
+        "transitions": r.transitions,
+        "search_seconds": round(r.search_seconds, 4),
         "seconds": round(r.seconds, 4),
         "coverage": dict(sorted(r.coverage.items())),
     }

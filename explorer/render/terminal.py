@@ -72,7 +72,7 @@ def matrix(outcome: Outcome) -> Table:
         for p in props:
             c = cell(r.verdicts.get(p, []))
             cells.append(f"[red]{c}[/red]" if c.startswith("FAILS") else c)
-        t.add_row(r.spec.name, *cells, str(r.ex.n_states), str(r.ex.n_edges))
+        t.add_row(r.spec.name, *cells, str(r.states), str(r.transitions))
     return t
 
 
