@@ -151,6 +151,13 @@ def main_job(
         f"{len(cfg.specs)} spec{'s' if len(cfg.specs) > 1 else ''} in {outcome.seconds:.2f}s"
     )
     con.print(terminal.matrix(outcome))
+    table = terminal.interference(outcome)
+    if table is not None:
+        con.print(table)
+        if allowed:
+            con.print(
+                f"* allowed by --allow {' --allow '.join(sorted(allowed))}: not counted as violations"
+            )
     for note in outcome.notes:
         con.print(f"note: {note}")
     con.print(terminal.coverage_table(outcome))

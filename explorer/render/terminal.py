@@ -11,10 +11,10 @@ from explorer.properties.verdict import Verdict
 
 SHORT = {
     "isolation": "isolation",
-    "open-before-syncfs": "open-before\nsyncfs",
-    "open-before-fsync": "open-before\nfsync",
+    "open-before-syncfs": "open-\nbefore\nsyncfs",
+    "open-before-fsync": "open-\nbefore\nfsync",
     "no-loss": "no-loss",
-    "agreement": "agrees with\n{against}",
+    "agreement": "agrees\nwith\n{against}",
 }
 COVERED = (
     "mount",
@@ -34,23 +34,51 @@ KIND_ORDER = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "s
 
 
 def cell(verdicts: list[Verdict]) -> str:
+    """holds, or FAILS with the shortest witness's length (allowed isolation kinds: holds*)."""
     if not verdicts:
         return "-"
     bad = [v for v in verdicts if not v.holds]
     if not bad:
-        allowed = [g for v in verdicts for g in v.extra.get("groups", []) if g.get("allowed")]
-        return "holds" + (
-            " (allowed: " + ",".join(sorted({k for g in allowed for k in g["kinds"]})) + ")"
-            if allowed
-            else ""
-        )
-    v = min(bad, key=lambda x: x.length)
-    kinds = ""
-    if v.prop == "isolation":
-        groups = [g for x in bad for g in x.extra.get("groups", []) if not g.get("allowed")]
-        names = sorted({"+".join(g["kinds"]) for g in groups}, key=_kind_rank)
-        kinds = " " + ",".join(names) if names else ""
-    return f"FAILS {v.length}{kinds}"
+        allowed = any(g.get("allowed") for v in verdicts for g in v.extra.get("groups", []))
+        return "holds*" if allowed else "holds"
+    return f"FAILS {min(v.length for v in bad)}"
+
+
+def interference(outcome: Outcome) -> Table | None:
+    """The seed's question per spec: which kinds of outside events change what a container
+    sees, with the length of the shortest witness of each (allowed kinds marked *)."""
+    rows = []
+    for r in outcome.results:
+        verdicts = r.verdicts.get("isolation", [])
+        if not verdicts:
+            continue
+        best: dict[str, tuple[int, bool]] = {}
+        for v in verdicts:
+            for g in v.extra.get("groups", []):
+                k = "+".join(g["kinds"])
+                n = max(len(g["witness"]), len(g["other"]))
+                if k not in best or n < best[k][0]:
+                    best[k] = (n, bool(g.get("allowed")))
+            if v.extra.get("general"):
+                best.setdefault("reordering", (v.length, False))
+        kinds = sorted(best, key=_kind_rank)
+        who = ", ".join(str(v.extra.get("container", "")) for v in verdicts)
+        text = ", ".join(f"{k}{'*' if best[k][1] else ''} ({best[k][0]})" for k in kinds)
+        rows.append((r.spec.name, who, text or "none: isolated within the bounds"))
+    if not rows:
+        return None
+    t = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        title="isolation: outside events that change what a container sees (shortest witness)",
+    )
+    t.add_column("spec", style="bold")
+    t.add_column("seen from")
+    t.add_column("kinds of outside events")
+    for row in rows:
+        t.add_row(*row)
+    return t
 
 
 def _kind_rank(k: str) -> tuple[int, str]:
@@ -62,17 +90,16 @@ def matrix(outcome: Outcome) -> Table:
     cfg = outcome.config
     props = [p for p in PROPERTIES if p in cfg.properties]
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=None)
-    t.add_column("spec", style="bold")
+    t.add_column("spec", style="bold", no_wrap=True)
     for p in props:
         t.add_column(SHORT[p].format(against=cfg.against.name if cfg.against else "-"))
     t.add_column("states", justify="right")
-    t.add_column("trans.", justify="right")
     for r in outcome.results:
         cells = []
         for p in props:
             c = cell(r.verdicts.get(p, []))
             cells.append(f"[red]{c}[/red]" if c.startswith("FAILS") else c)
-        t.add_row(r.spec.name, *cells, str(r.states), str(r.transitions))
+        t.add_row(r.spec.name, *cells, str(r.states))
     return t
 
 
