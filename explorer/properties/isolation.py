@@ -257,7 +257,7 @@ def _subset_path(parents: list[dict[int, tuple[int, int, int]]], nid: int, sid: 
 def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _General:
     """Pairs (s1, s2, l1, l2), unordered, pruned by Pareto dominance of the lengths."""
     depth = ex.max_depth
-    cm, om, inside, dst = sp.cmoves, sp.omoves, sp.inside, ex.dst
+    cm, om, inside = sp.cmoves, sp.omoves, sp.inside
     nodes: list[tuple[int, int, int, int]] = []
     parent: list[tuple[int, int, int, bool]] = []  # (node, edge of first, edge of second, swapped)
     front: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -310,7 +310,6 @@ def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _Genera
             if lj < depth:
                 for _aid, (t, e) in (om[j] or {}).items():
                     push(i, t, li, lj + 1, (n, -1, e))
-    del dst
     return _General(len(nodes), pairs, flips)
 
 
