@@ -61,7 +61,13 @@ def _run(cmd: list[str], cwd: Path | None = None) -> str:
 def _download(pkg: str, where: Path) -> Path:
     """apt-get download one package into `where`; return the .deb."""
     where.chmod(0o777)  # lets apt's _apt user write there (no sandbox warning)
-    _run(["apt-get", "download", pkg], cwd=where)
+    try:
+        _run(["apt-get", "download", pkg], cwd=where)
+    except BuildError:
+        if os.geteuid() != 0:
+            raise
+        _run(["apt-get", "update", "-qq"])  # a fresh machine may have no package lists yet
+        _run(["apt-get", "download", pkg], cwd=where)
     debs = sorted(where.glob(f"{pkg.replace('+', '?')}_*.deb"))
     if not debs:
         raise BuildError(f"apt-get download {pkg} produced no .deb")
