@@ -33,11 +33,28 @@ def test_corpus_parses_and_is_documented() -> None:
 def test_corpus_covers_seed_thread_xfstests_and_every_spec() -> None:
     names = {i.name for i in core.corpus()}
     assert "seed" in names
-    for prefix in ("thread-4.1", "thread-4.2", "thread-4.3", "thread-4.4", "thread-4.5",
-                   "xfstests-generic-441", "xfstests-generic-484", "xfstests-generic-487"):
+    for prefix in (
+        "thread-4.1",
+        "thread-4.2",
+        "thread-4.3",
+        "thread-4.4",
+        "thread-4.5",
+        "xfstests-generic-441",
+        "xfstests-generic-484",
+        "xfstests-generic-487",
+    ):
         assert any(n.startswith(prefix) for n in names), prefix
-    for spec in ("plain", "mainline", "v5.11", "v5.10", "vivek-v2", "vivek-v3-cross",
-                 "vivek-v3-seen", "amir", "jeff-split"):
+    for spec in (
+        "plain",
+        "mainline",
+        "v5.11",
+        "v5.10",
+        "vivek-v2",
+        "vivek-v3-cross",
+        "vivek-v3-seen",
+        "amir",
+        "jeff-split",
+    ):
         assert any(n.startswith(f"spec-{spec}") for n in names), spec
 
 
@@ -52,8 +69,10 @@ def test_only_the_nr_scenarios_are_not_representable() -> None:
 
 
 def test_wberror_after_sync_cleaned_other_file() -> None:
-    it = item("mount ovl1\nopen fd1 ovl1\nopen fd2 host\nwrite fd1\nwrite fd2\n"
-              "wberror ovl1\nwberror host\n")
+    it = item(
+        "mount ovl1\nopen fd1 ovl1\nopen fd2 host\nwrite fd1\nwrite fd2\n"
+        "wberror ovl1\nwberror host\n"
+    )
     why = core.not_representable(it.scenario, "mainline")
     assert why is not None
     assert "line 7 'wberror host'" in why and "line 6 'wberror ovl1'" in why
@@ -61,8 +80,10 @@ def test_wberror_after_sync_cleaned_other_file() -> None:
 
 def test_rewrite_after_the_injecting_sync_is_fine() -> None:
     # the host file is written again after wberror ovl1: dirty in both worlds
-    it = item("mount ovl1\nopen fd1 ovl1\nopen fd2 host\nwrite fd1\nwrite fd2\n"
-              "wberror ovl1\nwrite fd2\nwberror host\nsyncfs fd2\n")
+    it = item(
+        "mount ovl1\nopen fd1 ovl1\nopen fd2 host\nwrite fd1\nwrite fd2\n"
+        "wberror ovl1\nwrite fd2\nwberror host\nsyncfs fd2\n"
+    )
     assert core.not_representable(it.scenario, "mainline") is None
 
 
@@ -72,8 +93,10 @@ def test_other_dirty_file_never_failed_is_fine() -> None:
 
 
 def test_umount_of_normal_overlay_writes_back() -> None:
-    text = ("mount ovl1\nmount ovl2\nopen fd1 ovl2\nwrite fd1\nopen fd2 ovl1\nclose fd2\n"
-            "umount ovl1\nwberror ovl2\n")
+    text = (
+        "mount ovl1\nmount ovl2\nopen fd1 ovl2\nwrite fd1\nopen fd2 ovl1\nclose fd2\n"
+        "umount ovl1\nwberror ovl2\n"
+    )
     why = core.not_representable(item(text).scenario, "mainline")
     assert why is not None and "umount ovl1" in why
     # a volatile overlay's unmount syncs nothing
@@ -136,8 +159,12 @@ def test_wberror_that_failed_nothing_is_skipped() -> None:
 
 
 def test_unfinished_bad_and_unevicted_runs_are_invalid() -> None:
-    assert "stopped" in (vm.check_run(vm.parse_output("6.12", TRANSCRIPT.replace("@@ END", "x"))) or "")
-    assert "driver" in (vm.check_run(vm.parse_output("6.12", TRANSCRIPT + "@@ BAD mke2fs: EIO\n")) or "")
+    assert "stopped" in (
+        vm.check_run(vm.parse_output("6.12", TRANSCRIPT.replace("@@ END", "x"))) or ""
+    )
+    assert "driver" in (
+        vm.check_run(vm.parse_output("6.12", TRANSCRIPT + "@@ BAD mke2fs: EIO\n")) or ""
+    )
     ev = TRANSCRIPT.replace("@@ R 1 0", "@@ R 1 - still-cached")
     assert "evict" in (vm.check_run(vm.parse_output("6.12", ev)) or "")
 
@@ -158,12 +185,18 @@ def test_compare_marks_mismatches() -> None:
 def test_json_document() -> None:
     it = item("open fd1 host\nfsync fd1\n")
     _, rows = core.compare(it, "6.12", ["0", "0"], ["0", "0"])
-    outs = [core.Outcome("t", "6.12", "mainline", core.AGREE, rows=rows),
-            core.Outcome("u", "6.12", "mainline", core.NOT_REPRESENTABLE, "why")]
+    outs = [
+        core.Outcome("t", "6.12", "mainline", core.AGREE, rows=rows),
+        core.Outcome("u", "6.12", "mainline", core.NOT_REPRESENTABLE, "why"),
+    ]
     doc = json.loads(json.dumps(core.to_json(outs)))
     assert doc["summary"] == {"6.12": {"agree": 1, "not representable": 1}}
     assert doc["outcomes"][0]["rows"][1] == {
-        "line": 2, "event": "fsync fd1", "model": "0", "kernel": "0", "mismatch": False,
+        "line": 2,
+        "event": "fsync fd1",
+        "model": "0",
+        "kernel": "0",
+        "mismatch": False,
         "detail": "",
     }
     assert not any(o.failed for o in outs)
@@ -174,14 +207,32 @@ def test_json_document() -> None:
 
 def test_witness_extraction(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    report.write_text(json.dumps({"witnesses": [
-        {"spec": "mainline", "property": "isolation", "run": "witness",
-         "scenario": "mount ovl1\nopen fd1 ovl1 = 0\n"},
-        {"spec": "mainline", "property": "isolation", "run": "other",
-         "scenario": "mount ovl1 volatile\n"},
-        {"spec": "v5.11", "property": "no-loss", "scenario": "open fd1 host\nfsync fd1 = 0\n"},
-        {"spec": "plain", "property": "no-loss", "scenario": "sync\n"},
-    ]}))
+    report.write_text(
+        json.dumps(
+            {
+                "witnesses": [
+                    {
+                        "spec": "mainline",
+                        "property": "isolation",
+                        "run": "witness",
+                        "scenario": "mount ovl1\nopen fd1 ovl1 = 0\n",
+                    },
+                    {
+                        "spec": "mainline",
+                        "property": "isolation",
+                        "run": "other",
+                        "scenario": "mount ovl1 volatile\n",
+                    },
+                    {
+                        "spec": "v5.11",
+                        "property": "no-loss",
+                        "scenario": "open fd1 host\nfsync fd1 = 0\n",
+                    },
+                    {"spec": "plain", "property": "no-loss", "scenario": "sync\n"},
+                ]
+            }
+        )
+    )
     items = core.witnesses(report)
     assert [(i.name, i.only_kernel) for i in items] == [
         ("w1-isolation-mainline-witness", "6.12"),
@@ -230,7 +281,9 @@ def test_cli_not_representable_needs_no_vm() -> None:
 
 
 def test_cli_table_for_not_representable() -> None:
-    r = runner.invoke(app, ["conform", "--kernel", "6.12", str(CORPUS / "nr-umount-writes-back.scn")])
+    r = runner.invoke(
+        app, ["conform", "--kernel", "6.12", str(CORPUS / "nr-umount-writes-back.scn")]
+    )
     assert r.exit_code == 0
     assert "not representable" in r.stdout and "umount ovl1" in r.stdout
 
@@ -243,7 +296,7 @@ def test_cpio_newc_layout() -> None:
     assert data.startswith(b"070701")
     assert b"TRAILER!!!" in data and len(data) % 4 == 0
     # entry for "a": mode 0100755, size 3
-    head = data[data.index(b"070701", 1):]
+    head = data[data.index(b"070701", 1) :]
     assert head[14:22] == b"000081ed" and head[54:62] == b"00000003"
 
 

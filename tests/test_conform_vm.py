@@ -101,15 +101,19 @@ CASE5C = ["0", "0", None, "EIO", "EIO", "EIO", "EIO", "0", "0", "0"]
         ("case5c-volatile-refused", CASE5C),
     ],
 )
-def test_kernel_gives_the_hand_derived_results(corpus_runs: dict, name: str,
-                                               expected: list[str | None]) -> None:
+def test_kernel_gives_the_hand_derived_results(
+    corpus_runs: dict, name: str, expected: list[str | None]
+) -> None:
     assert kernel_results(corpus_runs, name) == expected
 
 
 def test_corpus_agrees_with_mainline_on_6_12(corpus_runs: dict) -> None:
     bad = {
-        name: (o.status, o.reason, [(r.line, r.event, r.model, r.kernel) for r in o.rows
-                                   if r.mismatch])
+        name: (
+            o.status,
+            o.reason,
+            [(r.line, r.event, r.model, r.kernel) for r in o.rows if r.mismatch],
+        )
         for name, (_, o) in corpus_runs.items()
         if o.status != core.AGREE
     }
