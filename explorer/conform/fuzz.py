@@ -37,14 +37,17 @@ WEIGHT = {
 }
 
 
-def random_scenario(rng: random.Random, bounds: world.Bounds, length: int) -> str:
+def random_scenario(
+    rng: random.Random, bounds: world.Bounds, length: int, weight: dict[str, int] | None = None
+) -> str:
     """A random run of the mainline model (enabled events only), as scenario text."""
+    weight = weight or WEIGHT
     spec = load_spec("mainline")
     state = bounds.initial()
     evs: list[world.Event] = []
     for _ in range(length):
         choices = world.enabled(bounds, state, (world.NORMAL, world.VOLATILE))
-        ev = rng.choices(choices, [WEIGHT.get(e.verb, 1) for e in choices])[0]
+        ev = rng.choices(choices, [weight.get(e.verb, 1) for e in choices])[0]
         w = world.World(bounds, state)
         spec.apply(w, ev)
         state = w.freeze()
@@ -61,14 +64,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kernel", default="all", choices=["6.1", "6.12", "all"])
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--save", type=Path, default=None, help="folder for disagreeing scenarios")
+    ap.add_argument(
+        "--weight", action="append", default=[], help="VERB=N, e.g. evict=8 (repeatable)"
+    )
     a = ap.parse_args(argv)
+    weight = dict(WEIGHT)
+    for w in a.weight:
+        verb, _, n = w.partition("=")
+        weight[verb] = int(n)
     rng = random.Random(a.seed)
     bounds = world.Bounds(mounts=a.mounts, fds=2, host_fds=1)
     items: list[core.Item] = []
     tries = 0
     while len(items) < a.count and tries < a.count * 50:
         tries += 1
-        text = random_scenario(rng, bounds, a.length)
+        text = random_scenario(rng, bounds, a.length, weight)
         name = f"fuzz-{a.seed}-{tries}"
         sc = parse(text, name)
         if "wberror" not in text or core.not_representable(sc, "mainline"):
