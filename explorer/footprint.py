@@ -51,7 +51,8 @@ def footprint(b: Bounds, ev: Event) -> tuple[list[int], list[int]]:
     dirty = [b.inode_base(i) + 1 for i in range(b.files)]
     verb = ev.verb
     if verb in ("mount", "umount"):
-        return [0, *_fields(b.ofs_base(ev.arg))], []
+        # umount of a normal overlay syncs the upper fs: it may clear every dirty bit.
+        return [0, *_fields(b.ofs_base(ev.arg))], dirty if verb == "umount" else []
     if verb in ("wberror", "evict"):
         return [0, *_fields(b.inode_base(ev.arg))], []
     if verb == "sync":

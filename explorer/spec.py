@@ -70,6 +70,12 @@ class Spec:
         """mount: 0, or a negative errno to refuse it (the container stays unmounted)."""
         return 0
 
+    def generic_shutdown_super(self, w: World, ofs: OvlFs) -> None:
+        """umount: sync_filesystem(ovl sb) runs ovl_sync_fs(sb, 1), which syncs the upper
+        fs unless volatile (fs/super.c; docs/conformance.md F1).  plain: a directory."""
+        if self.overlay:
+            self.ovl_sync_upper(w, ofs)
+
     def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
         """open of the container's file through its overlay."""
         self.vfs_open(w, f)
@@ -107,6 +113,7 @@ class Spec:
                 w.clear(b.ofs_base(ev.arg))
             return ret
         if verb == "umount":
+            self.generic_shutdown_super(w, w.ofs(ev.arg))
             w.clear(b.ofs_base(ev.arg))
             return 0
         if verb == "wberror":

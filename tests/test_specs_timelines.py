@@ -708,8 +708,8 @@ def test_claim13_older_cursor_still_reports(spec: str) -> None:
 # --- claim 19: a stacked fsync sees an unseen error that predates the overlay mount -----
 
 PRE_MOUNT_FSYNC = """
-mount ovl1
-open fd1 ovl1
+mount ovl1 volatile  # volatile: its umount syncs nothing, so the page stays dirty
+open fd1 ovl1        # (a normal overlay's umount syncs the upper fs: conformance F1)
 write fd1
 close fd1
 umount ovl1
@@ -785,3 +785,41 @@ def test_claim23_pre_mount_error_volatile(spec: str) -> None:
         ("mount ovl1 volatile", mount),
         ("syncfs fd2", syncfs),
     ]
+
+
+# --- umount of a normal overlay syncs the upper fs (docs/conformance.md F1) ---------------
+# generic_shutdown_super() -> sync_filesystem(ovl sb) -> ovl_sync_fs(sb, 1) ->
+# sync_filesystem(upper) for a normal mount; a volatile one returns before syncing.
+# So after `umount` the page written through a normal overlay is clean and `wberror`
+# cannot happen; after a volatile umount (or on plain, where ovlN is a directory) it can.
+
+UMOUNT_THEN_WBERROR = """
+mount ovl1{opt}
+open fd1 ovl1
+write fd1
+close fd1
+umount ovl1
+wberror ovl1
+"""
+
+
+@pytest.mark.parametrize("spec", [s for s in ALL if s != "plain"])
+def test_normal_umount_writes_back_the_upper_fs(spec: str) -> None:
+    from explorer.replay import run as replay_run
+    from explorer.scenario import parse
+    from explorer.specs import load_spec
+
+    normal = replay_run(parse(UMOUNT_THEN_WBERROR.format(opt=""), "t"), load_spec(spec))
+    assert normal.skipped == {5: "ovl1's file has no dirty data to fail writing back"}
+    volatile = replay_run(parse(UMOUNT_THEN_WBERROR.format(opt=" volatile"), "t"), load_spec(spec))
+    assert volatile.skipped == {}
+
+
+def test_plain_umount_is_a_no_op() -> None:
+    from explorer.replay import run as replay_run
+    from explorer.scenario import parse
+    from explorer.specs import load_spec
+
+    assert (
+        replay_run(parse(UMOUNT_THEN_WBERROR.format(opt=""), "t"), load_spec("plain")).skipped == {}
+    )
