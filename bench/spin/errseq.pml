@@ -145,6 +145,18 @@ inline do_mount(c, mode) {
 #endif
 }
 
+/* umount: generic_shutdown_super -> sync_filesystem(ovl sb) -> ovl_sync_fs(sb, 1) syncs the
+ * upper fs for a normal overlay (docs/conformance.md F1); plain containers are directories */
+inline do_umount(c) {
+#if SPEC == 1
+	if
+	:: mnt[c] == 1 -> writeback_all()
+	:: else -> skip
+	fi
+#endif
+	mnt[c] = 0; ovl_err[c] = 0; ofs_errseq[c] = 0
+}
+
 inline do_wberror(ino) {
 	errseq_set(ino_err[ino]);
 	errseq_set(sb);
@@ -232,7 +244,7 @@ inline ovl_syncfs(s, c) {
 #define CONTAINER(c) \
 	:: EV((OPTS & 1) && mnt[c] == 0, do_mount(c, 1)) \
 	:: EV((OPTS & 2) && mnt[c] == 0, do_mount(c, 2)) \
-	:: EV(mnt[c] != 0 && !HOLDS(c), mnt[c] = 0; ovl_err[c] = 0; ofs_errseq[c] = 0) \
+	:: EV(mnt[c] != 0 && !HOLDS(c), do_umount(c)) \
 	:: EV(ino_dirty[c], do_wberror(c)) \
 	:: EV(!ino_dirty[c] && ino_cached[c] && !HOLDS(c), ino_err[c] = 0; ino_cached[c] = 0)
 
