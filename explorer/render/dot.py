@@ -8,8 +8,10 @@ render (`dot -Tsvg file.dot -o file.svg`).
 from __future__ import annotations
 
 import html
+import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import graphviz
@@ -94,12 +96,28 @@ def state_graph_dot(g: nx.DiGraph, highlight: Sequence[int] = ()) -> graphviz.Di
     return d
 
 
-def save(graph: graphviz.Digraph, path: Path) -> list[Path]:
-    """Write `path` (.dot) and, with the dot binary, `path` with .svg; return what was written."""
+def save(graph: graphviz.Digraph, path: Path, svgs: list[Path] | None = None) -> list[Path]:
+    """Write `path` (.dot) and, with the dot binary, the .svg next to it; return both.
+
+    With `svgs`, the .svg is only queued there and `render_svgs` draws the queue later,
+    in parallel (one dot process per picture is most of the main job's output time).
+    """
     path.write_text(graph.source)
-    written = [path]
-    if have_dot():
-        svg = path.with_suffix(".svg")
-        svg.write_bytes(graphviz.Source(graph.source).pipe(format="svg"))
-        written.append(svg)
-    return written
+    if not have_dot():
+        return [path]
+    svg = path.with_suffix(".svg")
+    if svgs is None:
+        _render(path)
+    else:
+        svgs.append(path)
+    return [path, svg]
+
+
+def _render(path: Path) -> None:
+    path.with_suffix(".svg").write_bytes(graphviz.Source(path.read_text()).pipe(format="svg"))
+
+
+def render_svgs(paths: list[Path]) -> None:
+    """Render queued .dot files to .svg through the graphviz package, on every core."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(_render, paths))

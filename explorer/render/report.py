@@ -83,6 +83,7 @@ def write_outputs(
     """Write every violated verdict's files; return them by (spec, property, container)."""
     bounds = outcome.config.bounds
     files: dict[tuple[str, str, str], list[str]] = {}
+    svgs: list[Path] = []  # pictures to render once everything is written
     out_dir.mkdir(parents=True, exist_ok=True)
     for r in outcome.results:
         d = out_dir / slug(r.spec.name)
@@ -102,14 +103,15 @@ def write_outputs(
                 )
                 txt = d / f"{stem}.txt"
                 txt.write_text(witness_text(bounds, v))
-                written = [txt] + dot.save(witness_picture(bounds, v), d / f"{stem}.dot")
+                written = [txt] + dot.save(witness_picture(bounds, v), d / f"{stem}.dot", svgs)
                 files[(r.spec.name, prop, v.extra.get("container", ""))] = [str(p) for p in written]
         if full_graph and r.ex is not None and r.model is not None:
             from explorer import graph
 
             d.mkdir(parents=True, exist_ok=True)
             g = graph.build(r.ex, r.model.describe, lambda a, o: _edge_label(bounds, a, o))
-            dot.save(dot.state_graph_dot(g), d / "graph.dot")
+            dot.save(dot.state_graph_dot(g), d / "graph.dot", svgs)
+    dot.render_svgs(svgs)
     return files
 
 
