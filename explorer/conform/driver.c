@@ -331,6 +331,7 @@ static dev_t setup_devices(void)
 
 static int ncont;               /* containers ovl1..ovlN used */
 static int mounted[MAXC + 1];   /* 0 no, 1 normal, 2 volatile */
+static int cached[MAXC + 1];    /* opened since the last evict (the model's `cached`) */
 static int fd_of[MAXFD];
 static char fd_name[MAXFD][64];
 static int fd_target[MAXFD];    /* container index, 0 = host */
@@ -473,6 +474,8 @@ static void ev_open(const char *name, int t)
 		snprintf(p, sizeof p, "/mnt/ovl%d/file", t);
 	int fd = open(p, O_RDWR);
 	fd_of[nfd++] = fd;
+	if (fd >= 0)
+		cached[t] = 1;
 	result_errno(fd);
 }
 
@@ -598,6 +601,14 @@ static void ev_evict(int t)
 {
 	char p[256];
 	struct stat st;
+	/* MODEL.md §2: an inode not brought in by an open since the last evict
+	 * has nothing to lose (setup's inodes hold no error); like the model,
+	 * there is nothing to evict. */
+	if (!cached[t]) {
+		out("@@ R %d skipped not cached", cur_event);
+		return;
+	}
+	cached[t] = 0;
 	upper_path(t, p, sizeof p);
 	if (stat(p, &st) < 0)
 		die("evict stat");
@@ -615,6 +626,15 @@ static void ev_evict(int t)
 		upper_path(o, q, sizeof q);
 		pins[o] = o == t ? -1 : open(q, O_PATH);
 	}
+	/* Dirty metadata buffers attached to an inode keep it from being evicted
+	 * (inode_lru_isolate: remove_inode_buffers fails while one is dirty).  A
+	 * normal overlay's umount syncs them, a volatile one does not (seen on 6.12).
+	 * fsync of the block device writes only the bdev page cache, i.e. metadata:
+	 * no file's data, no errseq of the upper sb or of any file. */
+	int bfd = open("/dev/errseq-dm", O_RDONLY);
+	if (bfd < 0 || fsync(bfd) < 0)
+		die("fsync of the block device");
+	close(bfd);
 	int found = 0;
 	for (int i = 0; i < 5 && found <= 0; i++) {
 		write_file("/proc/sys/vm/drop_caches", "3");
