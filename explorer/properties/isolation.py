@@ -360,6 +360,7 @@ def _removal(ex: Exploration, sp: _Split) -> _Removal:
             removed.append(0)
             parent.append((-1, -1, -1))
     found: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, int, int, int]] = {}
+    masks: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (i, j) -> [(mask, removed)]
     level_start = [0]  # id of the first node of the level being built
     nxt: list[int] = []
 
@@ -371,6 +372,15 @@ def _removal(ex: Exploration, sp: _Split) -> _Removal:
             return
         k = index.get(key)
         if k is None:
+            # Dominated: the same two states were reached no later, with a subset of these
+            # kinds removed and no more events removed.  Every flip found from here would
+            # be found from there at the same length or sooner, with fewer kinds (and a
+            # group is reported only with the fewest kinds), so it would add nothing.
+            pair = key[:2]
+            for m2, r2 in masks.get(pair, ()):
+                if m2 & key[2] == m2 and r2 <= r:
+                    return
+            masks.setdefault(pair, []).append((key[2], r))
             index[key] = len(keys)
             nxt.append(len(keys))
             keys.append(key)
