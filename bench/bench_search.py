@@ -25,15 +25,15 @@ from explorer.specs import builtin_names, load_spec
 from explorer.world import Bounds
 
 
-def measure(spec: str, mounts: int, depth: int, runs: int) -> dict:
+def measure(spec: str, mounts: int, depth: int, runs: int, symmetry: bool = False) -> dict:
     times = []
     for _ in range(runs):
-        model = ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0))
+        model = ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry)
         t = time.perf_counter()
         ex = bfs(model, depth)
         times.append(time.perf_counter() - t)
     tracemalloc.start()
-    ex = bfs(ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0)), depth)
+    ex = bfs(ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry), depth)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     t = statistics.median(times)
@@ -68,15 +68,16 @@ def main() -> None:
     ap.add_argument("--specs", nargs="+", default=builtin_names())
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-main-job", action="store_true")
+    ap.add_argument("--symmetry", action="store_true", help="store one state per symmetry class")
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, fds=2 per container, host fds 0, both mount options, "
-          f"median of {args.runs}\n")
+          f"{'symmetry classes' if args.symmetry else 'every world (no symmetry)'}, median of {args.runs}\n")
     print("| spec | mounts | depth | states | transitions | search s | states/s | peak MB | bytes/state |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for spec in args.specs:
         for m in args.mounts:
             for d in args.depths:
-                r = measure(spec, m, d, args.runs)
+                r = measure(spec, m, d, args.runs, args.symmetry)
                 print(f"| {spec} | {m} | {d} | {r['states']} | {r['transitions']} | {r['seconds']:.3f} | "
                       f"{r['rate']:,.0f} | {r['peak_mb']:.1f} | {r['bytes_per_state']:,.0f} |", flush=True)
     if not args.no_main_job:
