@@ -53,7 +53,18 @@ def main_job_seconds(runs: int) -> list[float]:
         for _ in range(runs):
             t = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "explorer.cli", "--mounts", "2", "--depth", "8", "--quiet", "--out", tmp],
+                [
+                    sys.executable,
+                    "-m",
+                    "explorer.cli",
+                    "--mounts",
+                    "2",
+                    "--depth",
+                    "8",
+                    "--quiet",
+                    "--out",
+                    tmp,
+                ],
                 stdout=subprocess.DEVNULL,
                 check=False,
             )
@@ -70,21 +81,30 @@ def main() -> None:
     ap.add_argument("--no-main-job", action="store_true")
     ap.add_argument("--symmetry", action="store_true", help="store one state per symmetry class")
     args = ap.parse_args()
-    print(f"python {sys.version.split()[0]}, fds=2 per container, host fds 0, both mount options, "
-          f"{'symmetry classes' if args.symmetry else 'every world (no symmetry)'}, median of {args.runs}\n")
-    print("| spec | mounts | depth | states | transitions | search s | states/s | peak MB | bytes/state |")
+    print(
+        f"python {sys.version.split()[0]}, fds=2 per container, host fds 0, both mount options, "
+        f"{'symmetry classes' if args.symmetry else 'every world (no symmetry)'}, median of {args.runs}\n"
+    )
+    print(
+        "| spec | mounts | depth | states | transitions | search s | states/s | peak MB | bytes/state |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for spec in args.specs:
         for m in args.mounts:
             for d in args.depths:
                 r = measure(spec, m, d, args.runs, args.symmetry)
-                print(f"| {spec} | {m} | {d} | {r['states']} | {r['transitions']} | {r['seconds']:.3f} | "
-                      f"{r['rate']:,.0f} | {r['peak_mb']:.1f} | {r['bytes_per_state']:,.0f} |", flush=True)
+                print(
+                    f"| {spec} | {m} | {d} | {r['states']} | {r['transitions']} | {r['seconds']:.3f} | "
+                    f"{r['rate']:,.0f} | {r['peak_mb']:.1f} | {r['bytes_per_state']:,.0f} |",
+                    flush=True,
+                )
     if not args.no_main_job:
         times = main_job_seconds(args.runs)
-        print(f"\nmain job `explore --mounts 2 --depth 8` (all specs, all properties): "
-              f"median {statistics.median(times):.2f} s over {len(times)} runs "
-              f"({', '.join(f'{t:.2f}' for t in times)})")
+        print(
+            f"\nmain job `explore --mounts 2 --depth 8` (all specs, all properties): "
+            f"median {statistics.median(times):.2f} s over {len(times)} runs "
+            f"({', '.join(f'{t:.2f}' for t in times)})"
+        )
 
 
 if __name__ == "__main__":

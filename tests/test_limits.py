@@ -36,7 +36,18 @@ def test_cli_reports_the_limit_as_bad_input_without_traceback():
 def test_two_processes_change_no_output(tmp_path):
     import json
 
-    args = ["--mounts", "2", "--depth", "6", "-p", "no-loss", "-p", "agreement", "--quiet", "--json"]
+    args = [
+        "--mounts",
+        "2",
+        "--depth",
+        "6",
+        "-p",
+        "no-loss",
+        "-p",
+        "agreement",
+        "--quiet",
+        "--json",
+    ]
     outs = []
     for jobs in ("1", "2"):
         r = CliRunner().invoke(app, [*args, "--jobs", jobs, "--out", str(tmp_path / jobs)])
