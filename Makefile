@@ -21,7 +21,7 @@ explore: setup
 	$(BIN)/explore --mounts 2 --depth 8 || [ $$? -eq 1 ]
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
