@@ -25,15 +25,19 @@ from explorer.specs import builtin_names, load_spec
 from explorer.world import Bounds
 
 
-def measure(spec: str, mounts: int, depth: int, runs: int, symmetry: bool = False) -> dict:
+def measure(
+    spec: str, mounts: int, depth: int, runs: int, symmetry: bool = False, cache: bool = True
+) -> dict:
     times = []
     for _ in range(runs):
-        model = ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry)
+        model = ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry, cache=cache)
         t = time.perf_counter()
         ex = bfs(model, depth)
         times.append(time.perf_counter() - t)
     tracemalloc.start()
-    ex = bfs(ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry), depth)
+    ex = bfs(
+        ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry, cache=cache), depth
+    )
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     t = statistics.median(times)
@@ -80,6 +84,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-main-job", action="store_true")
     ap.add_argument("--symmetry", action="store_true", help="store one state per symmetry class")
+    ap.add_argument("--no-cache", action="store_true", help="step every event through the hooks")
     args = ap.parse_args()
     print(
         f"python {sys.version.split()[0]}, fds=2 per container, host fds 0, both mount options, "
@@ -92,7 +97,7 @@ def main() -> None:
     for spec in args.specs:
         for m in args.mounts:
             for d in args.depths:
-                r = measure(spec, m, d, args.runs, args.symmetry)
+                r = measure(spec, m, d, args.runs, args.symmetry, not args.no_cache)
                 print(
                     f"| {spec} | {m} | {d} | {r['states']} | {r['transitions']} | {r['seconds']:.3f} | "
                     f"{r['rate']:,.0f} | {r['peak_mb']:.1f} | {r['bytes_per_state']:,.0f} |",
