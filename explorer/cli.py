@@ -112,12 +112,14 @@ def explore(
         ),
     ] = 0,
     symmetry: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--symmetry/--no-symmetry",
-            help="Store one state per class of interchangeable containers and fds.",
+            help="Store one state per class of interchangeable containers and fds. "
+            "Default: on for runs with 3+ containers or depth 10+, where it pays.",
+            show_default=False,
         ),
-    ] = True,
+    ] = None,
 ) -> None:
     """Explore every bounded event sequence of an upper fs shared by N overlay mounts.
 

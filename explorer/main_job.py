@@ -44,6 +44,12 @@ class Progress:
             self.status.stop()
 
 
+def worth_symmetry(bounds: Bounds, depth: int) -> bool:
+    """Symmetry pays once graphs are big; below that one exploration per spec is cheaper
+    (isolation needs the full graph anyway, so a reduced one would be a second search)."""
+    return bounds.mounts >= 3 or depth >= 10 or bounds.fds >= 3 or bounds.host_fds >= 2
+
+
 def parse_options(
     mounts: int,
     depth: int,
@@ -105,7 +111,7 @@ def main_job(
     full_graph: bool,
     show: int,
     max_states: int | None,
-    symmetry: bool = True,
+    symmetry: bool | None = None,
     max_memory: float | None = None,
     jobs: int = 0,
 ) -> int:
@@ -122,7 +128,7 @@ def main_job(
         viewers=viewers,
         allow=allowed,
         max_states=max_states,
-        symmetry=symmetry,
+        symmetry=worth_symmetry(bounds, depth) if symmetry is None else symmetry,
         max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
     )
     progress = Progress(quiet or as_json)

@@ -13,14 +13,17 @@ import shutil
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import graphviz
-import networkx as nx
 
 from explorer.properties.verdict import Step
 from explorer.render.timeline import lane_name, lane_text, lanes_of
 from explorer.scenario import format_run
 from explorer.world import Bounds
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MARK = "#ffd0d0"
 HEAD = "#e8e8f0"
