@@ -30,6 +30,14 @@ SpecOpt = Annotated[
     ),
 ]
 
+MountsOpt = Annotated[int, typer.Option(help="Overlay containers sharing the upper fs.")]
+DepthOpt = Annotated[int, typer.Option(help="Longest event sequence explored.")]
+FdsOpt = Annotated[int, typer.Option(help="Open fds per container at most.")]
+HostFdsOpt = Annotated[int, typer.Option("--host-fds", help="Open host fds at most.")]
+MountOptionsOpt = Annotated[
+    str, typer.Option("--mount-options", help="Mounts explored: normal, volatile or both.")
+]
+
 
 def fail(message: str) -> NoReturn:
     """Bad input: one clear line on stderr, exit code 2, no traceback."""
@@ -57,13 +65,11 @@ MOUNT_OPTION_NAMES = ("normal", "volatile", "both")
 @app.callback(invoke_without_command=True)
 def explore(
     ctx: typer.Context,
-    mounts: Annotated[int, typer.Option(help="Overlay containers sharing the upper fs.")] = 2,
-    depth: Annotated[int, typer.Option(help="Longest event sequence explored.")] = 8,
-    fds: Annotated[int, typer.Option(help="Open fds per container at most.")] = 2,
-    host_fds: Annotated[int, typer.Option("--host-fds", help="Open host fds at most.")] = 0,
-    mount_options: Annotated[
-        str, typer.Option("--mount-options", help="Mounts explored: normal, volatile or both.")
-    ] = "both",
+    mounts: MountsOpt = 2,
+    depth: DepthOpt = 8,
+    fds: FdsOpt = 2,
+    host_fds: HostFdsOpt = 0,
+    mount_options: MountOptionsOpt = "both",
     spec: SpecOpt = None,
     prop: Annotated[
         list[str] | None,
@@ -200,13 +206,11 @@ def replay(
 def diff(
     a: Annotated[str, typer.Argument(help="First spec (name or .py path).")],
     b: Annotated[str, typer.Argument(help="Second spec (name or .py path).")],
-    mounts: Annotated[int, typer.Option(help="Overlay containers sharing the upper fs.")] = 2,
-    depth: Annotated[int, typer.Option(help="Longest event sequence explored.")] = 8,
-    fds: Annotated[int, typer.Option(help="Open fds per container at most.")] = 2,
-    host_fds: Annotated[int, typer.Option("--host-fds", help="Open host fds at most.")] = 0,
-    mount_options: Annotated[
-        str, typer.Option("--mount-options", help="normal, volatile or both.")
-    ] = "both",
+    mounts: MountsOpt = 2,
+    depth: DepthOpt = 8,
+    fds: FdsOpt = 2,
+    host_fds: HostFdsOpt = 0,
+    mount_options: MountOptionsOpt = "both",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of timelines.")
     ] = False,

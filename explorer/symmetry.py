@@ -143,20 +143,18 @@ class Symmetry:
 
     def slot_bits(self, mask: int, p: int) -> int:
         """A per-fd-slot bit mask, moved from old to new coordinates."""
-        slots = self._maps[p][2]
-        out = 0
-        while mask:
-            low = mask & -mask
-            out |= 1 << slots[low.bit_length() - 1]
-            mask ^= low
-        return out
+        return _move_bits(mask, self._maps[p][2])
 
     def file_bits(self, mask: int, p: int) -> int:
         """A per-file bit mask, moved from old to new coordinates."""
-        files = self._maps[p][1]
-        out = 0
-        while mask:
-            low = mask & -mask
-            out |= 1 << files[low.bit_length() - 1]
-            mask ^= low
-        return out
+        return _move_bits(mask, self._maps[p][1])
+
+
+def _move_bits(mask: int, new_of: dict[int, int]) -> int:
+    """Bit k of `mask` becomes bit new_of[k]."""
+    out = 0
+    while mask:
+        low = mask & -mask
+        out |= 1 << new_of[low.bit_length() - 1]
+        mask ^= low
+    return out

@@ -11,7 +11,7 @@ import pytest
 from explorer.model import ErrseqModel
 from explorer.properties import isolation
 from explorer.properties.verdict import Step, Verdict
-from explorer.render import pair
+from explorer.render import dot, pair
 from explorer.search import Exploration, bfs
 from explorer.specs import builtin_names, load_spec
 from explorer.world import NORMAL, VOLATILE, Bounds
@@ -277,7 +277,7 @@ def test_pair_text_fits_a_mail(spec: str, tmp_path: Path) -> None:
         assert block.count("!") >= 2  # the differing call, in both runs
     g = pair.pair_dot(B2, v)
     assert isinstance(g, graphviz.Digraph)
-    written = pair.save_pair(g, tmp_path / "isolation.dot")
+    written = dot.save(g, tmp_path / "isolation.dot")
     assert written[0].read_text().startswith("digraph")
     if not v.holds:
         assert "ovl1" in g.source and "run B" in g.source

@@ -33,16 +33,21 @@ def have_dot() -> bool:
     return shutil.which("dot") is not None
 
 
-def lanes_table(
-    bounds: Bounds, steps: Sequence[Step], marks: dict[int, str], lanes: list[int], title: str
-) -> str:
-    """An HTML-like graphviz table: a row per step, a column per lane, marked cells red."""
-    rows = [
+def table_head(bounds: Bounds, lanes: list[int], title: str) -> list[str]:
+    """The first rows of a lanes table: its title and one header cell per lane."""
+    return [
         f'<TR><TD COLSPAN="{len(lanes) + 1}" BORDER="0"><B>{html.escape(title)}</B></TD></TR>',
         f'<TR><TD BGCOLOR="{HEAD}">#</TD>'
         + "".join(f'<TD BGCOLOR="{HEAD}"><B>{lane_name(bounds, x)}</B></TD>' for x in lanes)
         + "</TR>",
     ]
+
+
+def lanes_table(
+    bounds: Bounds, steps: Sequence[Step], marks: dict[int, str], lanes: list[int], title: str
+) -> str:
+    """An HTML-like graphviz table: a row per step, a column per lane, marked cells red."""
+    rows = table_head(bounds, lanes, title)
     named = format_run(bounds, [st.action for st in steps])
     for i, (st, ev) in enumerate(zip(steps, named, strict=True)):
         actor = bounds.actor(st.action)

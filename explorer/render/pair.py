@@ -14,15 +14,14 @@ Picture: one graphviz node per run, each an HTML table with a column per contain
 from __future__ import annotations
 
 import html
-import shutil
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import graphviz
 
 from explorer.properties.verdict import Step, Verdict
+from explorer.render.dot import table_head
 from explorer.render.timeline import lane_name, lane_text, lanes_of
 from explorer.replay import result_name
 from explorer.scenario import Event as Line
@@ -32,7 +31,6 @@ from explorer.world import ENVIRONMENT, Bounds
 WIDTH = 72
 GONE = "#e0e0e0"  # removed from B (or only in B)
 DIFF = "#ffb0b0"  # the differing result
-HEAD = "#e8e8f0"
 
 
 def run_names(
@@ -121,15 +119,21 @@ def sentence(bounds: Bounds, pair: dict[str, Any]) -> str:
     return f"remove {what} and {call} returns {rb} instead of {ra}"
 
 
-def pair_block(bounds: Bounds, pair: dict[str, Any], container: str) -> str:
-    """Both runs of one pair (a group or the general form), with the legend."""
+def _unpack(bounds: Bounds, pair: dict[str, Any]) -> tuple:
+    """What both renderings of a pair need: the runs, removed/added steps, their names,
+    the lanes and where the results differ."""
     w, o = pair["witness"], pair["other"]
     removed = list(pair.get("removed", []))
     added = list(pair.get("added", []))
-    general = "added" in pair
-    a, b = run_names(bounds, w, o, None if general else removed)
-    lanes = lanes_of(bounds, [w, o])
+    a, b = run_names(bounds, w, o, None if "added" in pair else removed)
     ia, ib = pair.get("differs_at", [len(w) - 1, len(o) - 1])
+    return w, o, removed, added, a, b, lanes_of(bounds, [w, o]), ia, ib
+
+
+def pair_block(bounds: Bounds, pair: dict[str, Any], container: str) -> str:
+    """Both runs of one pair (a group or the general form), with the legend."""
+    w, o, removed, added, a, b, lanes, ia, ib = _unpack(bounds, pair)
+    general = "added" in pair
     marks_a = {i: "-" for i in removed} | {ia: "!"}
     marks_b = {i: "+" for i in added} | {ib: "!"}
     lines = [f"Run A ({len(w)} events):"]
@@ -216,12 +220,7 @@ def _table(
     title: str,
 ) -> str:
     """An HTML-like graphviz table of one run: a row per step, a column per lane."""
-    rows = [
-        f'<TR><TD COLSPAN="{len(lanes) + 1}" BORDER="0"><B>{html.escape(title)}</B></TD></TR>',
-        f'<TR><TD BGCOLOR="{HEAD}">#</TD>'
-        + "".join(f'<TD BGCOLOR="{HEAD}"><B>{lane_name(bounds, x)}</B></TD>' for x in lanes)
-        + "</TR>",
-    ]
+    rows = table_head(bounds, lanes, title)
     for i, (st, line) in enumerate(zip(steps, names, strict=True)):
         actor = bounds.actor(st.action)
         cells = []
@@ -246,13 +245,8 @@ def _table(
 
 def pair_graph(bounds: Bounds, pair: dict[str, Any], title: str) -> graphviz.Digraph:
     """The pair as a picture: run A and run B side by side, lanes per container."""
-    w, o = pair["witness"], pair["other"]
-    removed = list(pair.get("removed", []))
-    added = list(pair.get("added", []))
+    w, o, removed, added, a, b, lanes, ia, ib = _unpack(bounds, pair)
     general = "added" in pair
-    a, b = run_names(bounds, w, o, None if general else removed)
-    lanes = lanes_of(bounds, [w, o])
-    ia, ib = pair.get("differs_at", [len(w) - 1, len(o) - 1])
     g = graphviz.Digraph(
         "isolation", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "label": title}
     )
@@ -274,14 +268,3 @@ def pair_dot(bounds: Bounds, v: Verdict) -> graphviz.Digraph:
         g.node("holds", f"{v.model}: isolation of {container} holds", shape="plaintext")
         return g
     return pair_graph(bounds, shown, f"{v.model}: {sentence(bounds, shown)}")
-
-
-def save_pair(graph: graphviz.Digraph, path: Path) -> list[Path]:
-    """Write the .dot, and the .svg only when graphviz's `dot` binary is installed."""
-    path.write_text(graph.source)
-    written = [path]
-    if shutil.which("dot"):
-        svg = path.with_suffix(".svg")
-        svg.write_bytes(graphviz.Source(graph.source).pipe(format="svg"))
-        written.append(svg)
-    return written

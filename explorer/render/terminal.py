@@ -33,6 +33,13 @@ IMPORTANCE = {p: i for i, p in enumerate(PROPERTIES)}
 KIND_ORDER = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
 
 
+def _table(title: str | None = None) -> Table:
+    """A plain table (pastes into a mail) whose first column is the spec."""
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=title)
+    t.add_column("spec", style="bold", no_wrap=True)
+    return t
+
+
 def cell(verdicts: list[Verdict]) -> str:
     """holds, or FAILS with the shortest witness's length (allowed isolation kinds: holds*)."""
     if not verdicts:
@@ -67,13 +74,7 @@ def interference(outcome: Outcome) -> Table | None:
         rows.append((r.spec.name, who, text or "none: isolated within the bounds"))
     if not rows:
         return None
-    t = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        title="isolation: outside events that change what a container sees (shortest witness)",
-    )
-    t.add_column("spec", style="bold")
+    t = _table("isolation: outside events that change what a container sees (shortest witness)")
     t.add_column("seen from")
     t.add_column("kinds of outside events")
     for row in rows:
@@ -89,8 +90,7 @@ def _kind_rank(k: str) -> tuple[int, str]:
 def matrix(outcome: Outcome) -> Table:
     cfg = outcome.config
     props = [p for p in PROPERTIES if p in cfg.properties]
-    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=None)
-    t.add_column("spec", style="bold", no_wrap=True)
+    t = _table()
     for p in props:
         t.add_column(SHORT[p].format(against=cfg.against.name if cfg.against else "-"))
     t.add_column("states", justify="right")
@@ -106,13 +106,7 @@ def matrix(outcome: Outcome) -> Table:
 def coverage_table(outcome: Outcome) -> Table:
     """Did every kind of event fire, and how often did a call fail?  A property that holds
     only because nothing happened shows here (full counts are in report.json)."""
-    t = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        title="coverage: transitions whose call failed",
-    )
-    t.add_column("spec", style="bold")
+    t = _table("coverage: transitions whose call failed")
     for verb in ("mount", "fsync", "syncfs"):
         t.add_column(f"{verb} EIO", justify="right")
     t.add_column("never fired")
