@@ -247,3 +247,13 @@ def test_diff_agrees_and_differs():
     r = runner.invoke(app, ["diff", "mainline", "amir", "--depth", "6"])
     assert r.exit_code == 1
     assert "syncfs: 0 vs EIO  (5 events)" in r.output
+
+
+def test_main_job_shows_the_seed_first(tmp_path):
+    # The seed's objection is a mount changing what a container sees; under vivek-v3-seen
+    # removing ovl2's mount turns fd2's syncfs from 0 into EIO (MODEL.md §5, issue 4).
+    r = runner.invoke(app, ["--quiet", "--show", "1", "--out", str(tmp_path)])
+    assert r.exit_code == 1
+    shown = r.output[r.output.index("violated") - 40 :]
+    assert "vivek-v3-seen: isolation of ovl1 violated" in shown
+    assert "remove ovl2's mount and fd2's syncfs returns EIO instead of 0" in shown

@@ -126,9 +126,16 @@ def base_prop(v: Verdict) -> str:
     return "agreement" if v.prop.startswith("agreement") else v.prop
 
 
+def _severity(v: Verdict) -> tuple:
+    """Isolation: a mount changing what a container sees (the seed's objection) matters more
+    than someone else's syncfs reporting the error (the errseq design)."""
+    groups = [g for g in v.extra.get("groups", []) if not g.get("allowed")]
+    return min((_kind_rank("+".join(g["kinds"])) for g in groups), default=(99, ""))
+
+
 def most_important(outcome: Outcome, n: int) -> list[Verdict]:
     """Up to n violations to show as timelines: isolation first, one per property, then more."""
-    bad = sorted(outcome.failing(), key=lambda v: (IMPORTANCE[base_prop(v)], v.length))
+    bad = sorted(outcome.failing(), key=lambda v: (IMPORTANCE[base_prop(v)], _severity(v), v.length))
     chosen: list[Verdict] = []
     for v in bad:
         if base_prop(v) not in {base_prop(c) for c in chosen}:
