@@ -18,7 +18,6 @@ app = typer.Typer(
     no_args_is_help=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help=__doc__,
 )
 
 SpecOpt = Annotated[
