@@ -123,5 +123,15 @@ class ErrseqModel:
                 )
         return "\n".join(parts)
 
+    def describe_step(self, steps: list, i: int) -> str:
+        """Step i of a run as a reader names it: "fd2's syncfs", "ovl1's volatile mount"."""
+        from explorer.scenario import format_run
+
+        ev = format_run(self.bounds, [st.action for st in steps])[i]
+        if ev.fd is not None:
+            return f"{ev.fd}'s {ev.verb}"
+        who = self.actor_name(self.actor(steps[i].action))
+        return f"{who}'s {'volatile ' if ev.volatile else ''}{ev.verb}"
+
     def actor_name(self, actor: int) -> str:
         return "env" if actor == world.ENVIRONMENT else self.bounds.owner_name(actor)
