@@ -135,7 +135,9 @@ def _severity(v: Verdict) -> tuple:
 
 def most_important(outcome: Outcome, n: int) -> list[Verdict]:
     """Up to n violations to show as timelines: isolation first, one per property, then more."""
-    bad = sorted(outcome.failing(), key=lambda v: (IMPORTANCE[base_prop(v)], _severity(v), v.length))
+    bad = sorted(
+        outcome.failing(), key=lambda v: (IMPORTANCE[base_prop(v)], _severity(v), v.length)
+    )
     chosen: list[Verdict] = []
     for v in bad:
         if base_prop(v) not in {base_prop(c) for c in chosen}:
