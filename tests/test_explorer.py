@@ -257,3 +257,17 @@ def test_main_job_shows_the_seed_first(tmp_path):
     shown = r.output[r.output.index("violated") - 40 :]
     assert "vivek-v3-seen: isolation of ovl1 violated" in shown
     assert "remove ovl2's mount and fd2's syncfs returns EIO instead of 0" in shown
+
+
+@pytest.mark.parametrize("bounds", [Bounds(2, 2, 0), Bounds(2, 1, 2), Bounds(3, 1, 0)])
+def test_enabled_events_are_exactly_those_with_no_reason_to_refuse(bounds):
+    # world.enabled (the search's fast path) and world.why_disabled (the scenario errors)
+    # state the same rules twice; they must agree on every reachable state.
+    from explorer import world
+
+    ex = bfs(ErrseqModel(load_spec("amir"), bounds, BOTH, cache=False), 6)
+    every = world.all_events(bounds, BOTH)
+    for s in ex.states:
+        fast = set(world.enabled(bounds, s, BOTH))
+        slow = {e for e in every if world.why_disabled(bounds, s, e, BOTH) is None}
+        assert fast == slow, s
