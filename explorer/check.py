@@ -23,13 +23,6 @@ from explorer.world import Bounds
 
 # In the order the matrix shows them: isolation is the seed's question.
 PROPERTIES = ("isolation", "open-before-syncfs", "open-before-fsync", "no-loss", "agreement")
-PROPERTY_HELP = {
-    "isolation": "a container's results do not depend on events outside it (the seed)",
-    "open-before-syncfs": "an fd open when an error is recorded gets it from its next syncfs (Willy)",
-    "open-before-fsync": "an fd open when an error is recorded gets it from its next fsync (Willy)",
-    "no-loss": "an error stays reportable until it has been reported to someone (Jeff)",
-    "agreement": "every result equals the reference spec's (overlay behaves like a plain fs)",
-}
 
 
 @dataclass
@@ -162,10 +155,13 @@ def run(
         )
     viewers = cfg.viewers
     if "isolation" in cfg.properties and viewers is None:
-        viewers = [0]
-        if cfg.bounds.mounts > 1:
+        from explorer.properties import isolation
+
+        viewers = isolation.representatives(ErrseqModel(cfg.specs[0], cfg.bounds, cfg.options))
+        if len(viewers) < cfg.bounds.mounts:
+            names = ", ".join(f"ovl{v + 1}" for v in viewers)
             out.notes.append(
-                f"isolation: ovl1 is checked as the representative of ovl1..ovl{cfg.bounds.mounts} "
+                f"isolation: {names} checked as the representative of ovl1..ovl{cfg.bounds.mounts} "
                 "(every container has the same bounds and mount options, so they are interchangeable)"
             )
     if jobs > 1 and len(cfg.specs) > 1:

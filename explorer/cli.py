@@ -58,9 +58,6 @@ def read_scenario(path: str):
     return parse(text, path)
 
 
-MOUNT_OPTION_NAMES = ("normal", "volatile", "both")
-
-
 @app.callback(invoke_without_command=True)
 def explore(
     ctx: typer.Context,

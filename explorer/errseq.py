@@ -127,7 +127,7 @@ class Classic:
     """Mainline errseq_t.  `sample` has no side effect, so it returns the value unchanged."""
 
     name = "classic"
-    SEEN = ERRSEQ_SEEN
+    SEEN = ERRSEQ_SEEN  # the flag a cursor carries once it has reported
 
     @staticmethod
     def set(eseq: int, err: int) -> int:

@@ -31,8 +31,3 @@ def build(
         else:
             g.add_edge(u, v, labels=[label(a, o)])
     return g
-
-
-def path_subgraph(g: nx.DiGraph, nodes: list[int]) -> nx.DiGraph:
-    """The witness path's states and the edges between them (a readable picture)."""
-    return g.subgraph(nodes).copy()

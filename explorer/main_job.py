@@ -9,13 +9,12 @@ from pathlib import Path
 
 from explorer.check import PROPERTIES, Config, run, worth_parallel
 from explorer.model import MOUNT_OPTIONS
+from explorer.properties.isolation import KIND_ORDER
 from explorer.render import report as rep
 from explorer.render import terminal
 from explorer.search import SearchLimit, default_memory_limit
 from explorer.specs import load_spec, load_specs
 from explorer.world import Bounds
-
-KINDS = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
 
 
 class Progress:
@@ -81,8 +80,8 @@ def parse_options(
                 raise ValueError(f"--container {c!r}: choose ovl1..ovl{mounts}")
             viewers.append(int(c[3:]) - 1)
     for k in allow or []:
-        if k not in KINDS:
-            raise ValueError(f"--allow {k!r}: choose from {', '.join(KINDS)}")
+        if k not in KIND_ORDER:
+            raise ValueError(f"--allow {k!r}: choose from {', '.join(KIND_ORDER)}")
     props_t = tuple(p for p in PROPERTIES if p in props) if props else PROPERTIES
     return (
         Bounds(mounts, fds, host_fds),

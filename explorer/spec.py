@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from explorer.errseq import Classic, Flavour
-from explorer.world import NORMAL, UNMOUNTED, VOLATILE, Event, File, OvlFs, State, World
+from explorer.world import NORMAL, UNMOUNTED, VOLATILE, Event, File, OvlFs, World
 
 EIO = -5
 
@@ -147,12 +147,6 @@ class Spec:
         if verb == "syncfs":
             return self.vfs_syncfs(w, f) if ofs is None else self.ovl_syncfs(w, ofs, f)
         raise ValueError(f"unknown verb {verb!r}")
-
-    def step(self, w_bounds, state: State, ev: Event) -> tuple[State, int | None]:
-        """The successor of `state` under `ev` and the event's result."""
-        w = World(w_bounds, state)
-        ret = self.apply(w, ev)
-        return w.freeze(), ret
 
     def __repr__(self) -> str:
         return f"<spec {self.name}>"

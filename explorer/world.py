@@ -29,7 +29,6 @@ State = tuple[int, ...]
 UNMOUNTED, NORMAL, VOLATILE = 0, 1, 2
 
 FD_VERBS = ("open", "write", "fsync", "syncfs", "close")
-VERBS = ("mount", "umount", *FD_VERBS, "wberror", "evict", "sync")
 
 # Who performs an event: the kinds MODEL.md §5 groups isolation violations by.
 ENVIRONMENT = -1
@@ -196,12 +195,6 @@ class World:
 
     def file(self, slot: int) -> File:
         return File(self._w, self.bounds.fd_base(slot), slot, self.bounds.owner(slot))
-
-    def is_host(self, f: File) -> bool:
-        return f.owner == self.bounds.host
-
-    def inodes(self) -> list[Inode]:
-        return [self.inode(i) for i in range(self.bounds.files)]
 
     def writeback(self, ino: int) -> None:
         """Write back one file successfully (a failing writeback is a `wberror` event)."""

@@ -20,8 +20,6 @@ from explorer.replay import result_name
 from explorer.scenario import format_run
 from explorer.world import NORMAL, VOLATILE, Bounds
 
-MAIL = "fits a 72-column mail"
-
 
 def slug(name: str) -> str:
     return name.replace("/", "_").replace("@", "_at_")

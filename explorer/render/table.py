@@ -8,10 +8,9 @@ specs disagree.
 
 from __future__ import annotations
 
+from explorer.render.timeline import SHOWN
 from explorer.replay import SKIPPED, Run
 from explorer.scenario import Scenario
-
-SHOWN = ("mount", "fsync", "syncfs")
 
 
 def cell(verb: str, result: str | None) -> str:

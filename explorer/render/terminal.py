@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from explorer.check import PROPERTIES, Outcome
+from explorer.properties.isolation import KIND_ORDER
 from explorer.properties.verdict import Verdict
 
 SHORT = {
@@ -30,7 +31,6 @@ COVERED = (
 )
 # The order in which violations matter (isolation first: the seed's question).
 IMPORTANCE = {p: i for i, p in enumerate(PROPERTIES)}
-KIND_ORDER = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
 
 
 def _table(title: str | None = None) -> Table:
