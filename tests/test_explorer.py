@@ -15,6 +15,7 @@ from explorer.cli import app
 from explorer.guarantees import NoLoss, OpenBefore
 from explorer.model import ErrseqModel
 from explorer.properties import safety
+from explorer.render.dot import have_dot
 from explorer.render.timeline import scenario_text
 from explorer.replay import run as replay_run
 from explorer.scenario import parse, world_event
@@ -219,6 +220,24 @@ def test_cli_exit_codes_json_and_out_files(tmp_path):
     assert (out / "mainline" / "open-before-syncfs.dot").exists()
     assert json.loads((out / "report.json").read_text())["exit"] == 1
     assert data["witnesses"][0]["scenario"].startswith("mount ovl1")
+
+
+@pytest.mark.skipif(not have_dot(), reason="Debian's graphviz (the dot binary) is not installed")
+def test_every_picture_is_rendered_to_svg_next_to_its_dot(tmp_path):
+    """The main job draws all its pictures with one `dot` process (dot -O writes a.dot.svg,
+    renamed to a.svg): each .dot gets its own .svg, and no .dot.svg is left behind."""
+    r = runner.invoke(
+        app, ["--depth", "6", "-s", "mainline", "-s", "amir", "--quiet", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 1, r.output
+    dots = sorted(tmp_path.glob("*/*.dot"))
+    assert len(dots) >= 3  # mainline's open-before-syncfs and agreement, amir's isolation
+    for d in dots:
+        svg = d.with_suffix(".svg").read_text()
+        assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
+        title = d.read_text().split("<B>", 1)[1].split("</B>", 1)[0]
+        assert title.split()[0] in svg  # the picture drawn is this .dot's, not another's
+    assert not list(tmp_path.glob("*/*.dot.svg"))
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,9 @@ render (`dot -Tsvg file.dot -o file.svg`).
 from __future__ import annotations
 
 import html
-import os
 import shutil
+import subprocess
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,8 +106,8 @@ def state_graph_dot(g: nx.DiGraph, highlight: Sequence[int] = ()) -> graphviz.Di
 def save(graph: graphviz.Digraph, path: Path, svgs: list[Path] | None = None) -> list[Path]:
     """Write `path` (.dot) and, with the dot binary, the .svg next to it; return both.
 
-    With `svgs`, the .svg is only queued there and `render_svgs` draws the queue later,
-    in parallel (one dot process per picture is most of the main job's output time).
+    With `svgs`, the .svg is only queued there and `render_svgs` draws the queue later
+    in one `dot` process (a process per picture was most of the main job's output time).
     """
     path.write_text(graph.source)
     if not have_dot():
@@ -126,6 +125,13 @@ def _render(path: Path) -> None:
 
 
 def render_svgs(paths: list[Path]) -> None:
-    """Render queued .dot files to .svg through the graphviz package, on every core."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(_render, paths))
+    """Render queued .dot files to .svg with one `dot` process for all of them.
+
+    `dot -Tsvg -O a.dot b.dot` writes a.dot.svg and b.dot.svg; starting one process
+    per picture cost ten times more than drawing (measured: docs/performance.md).
+    """
+    if not paths:
+        return
+    subprocess.run(["dot", "-Tsvg", "-O", *map(str, paths)], check=True)
+    for path in paths:
+        path.with_suffix(".dot.svg").replace(path.with_suffix(".svg"))
