@@ -53,7 +53,7 @@ class Symmetry:
     def _layout(self) -> None:
         b = self.b
         self._cont = [
-            (b.inode_base(c), b.ofs_base(c), [(b.fd_base(x), x) for x in b.owner_slots(c)])
+            (-c, b.inode_base(c), b.ofs_base(c), [(b.fd_base(x), x) for x in b.owner_slots(c)])
             for c in range(b.mounts)
         ]
         self._host = [(b.fd_base(x), x) for x in b.owner_slots(b.host)]
@@ -71,15 +71,22 @@ class Symmetry:
         hit = self._canon.get(s)
         if hit is not None:
             return hit
+        # A container's sort key is one flat tuple (its file, its mount, its fd slots in
+        # slot order): every part is 3 wide, so it sorts as the parts would.  The search
+        # spends most of its time here; two slots, the common case, skip the sort.
         blocks = []
-        for c, (ino, ofs, slots) in enumerate(self._cont):
+        for nc, ino, ofs, slots in self._cont:
+            if len(slots) == 2:
+                (f0, x0), (f1, x1) = slots
+                a, z = s[f0 : f0 + 3], s[f1 : f1 + 3]
+                if z > a:
+                    blocks.append((s[ino : ino + 3] + s[ofs : ofs + 3] + z + a, nc, (x1, x0)))
+                else:
+                    blocks.append((s[ino : ino + 3] + s[ofs : ofs + 3] + a + z, nc, (x0, x1)))
+                continue
             order = self._slot_order(s, slots) if len(slots) > 1 else (slots[0][1],)
-            key = (
-                s[ino : ino + 3],
-                s[ofs : ofs + 3],
-                tuple(s[self.b.fd_base(x) : self.b.fd_base(x) + 3] for x in order),
-            )
-            blocks.append((key, -c, order))
+            fds = tuple(v for x in order for v in s[self.b.fd_base(x) : self.b.fd_base(x) + 3])
+            blocks.append((s[ino : ino + 3] + s[ofs : ofs + 3] + fds, nc, order))
         blocks.sort(reverse=True)
         host = (
             self._slot_order(s, self._host)
