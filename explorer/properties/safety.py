@@ -3,7 +3,8 @@
 A monitor is `initial() -> m` and `step(m, s, action, obs) -> (m', reason)`, where a
 non-empty reason marks the step as a violation; it may add `after(m', t) -> reason`,
 a check of the state reached, and, for graphs reduced by symmetry, `translate(m, p)`
-to carry its bookkeeping into the canonical coordinates of the next state.  The
+to carry its bookkeeping into the canonical coordinates of the next state (a falsy
+`m`, nothing to carry, is left as it is).  The
 product is searched breadth first to the exploration's depth, so the first violation
 found is a shortest one; all violating product transitions are counted.
 """
@@ -41,6 +42,7 @@ def check(ex: Exploration, monitor: Monitor, model: Any, max_bytes: int | None =
             bad.append("")
     frontier = list(range(len(nodes)))
     first: tuple[int, int, str] | None = None  # (node, edge, reason)
+    moved: dict[tuple[Any, int], Any] = {}
     count = 0
     for level in range(ex.max_depth):
         nxt = []
@@ -50,8 +52,14 @@ def check(ex: Exploration, monitor: Monitor, model: Any, max_bytes: int | None =
             for e in ex.out_edges(sid):
                 t = dst[e]
                 m2, reason = monitor.step(m, s, act[e], obs[e])
-                if translate is not None:
-                    m2 = translate(m2, perm[e])
+                if translate is not None and m2:
+                    # Bookkeeping is a few bits: remember each translation (it was a
+                    # third of the check's time).
+                    tk = (m2, perm[e])
+                    m3 = moved.get(tk)
+                    if m3 is None:
+                        m3 = moved[tk] = translate(m2, perm[e])
+                    m2 = m3
                 key = (t, m2)
                 k = seen.get(key)
                 if k is None:
