@@ -38,6 +38,8 @@ class Config:
     max_states: int | None = None
     symmetry: bool = True  # search up to container/fd symmetry (isolation searches in full)
     max_bytes: int | None = None  # memory guard (resident bytes)
+    # isolation: pair states the removal witness search may store (None: no cap)
+    isolation_budget: int | None = None
 
 
 @dataclass
@@ -104,7 +106,10 @@ def check_spec(
 
             # The isolation product fixes one container, so it runs on the full graph.
             full_model, full_ex = _explore(cfg, cache, spec, False, progress)
-            r.verdicts[prop] = [isolation.check(full_ex, full_model, v, cfg.allow) for v in viewers]
+            r.verdicts[prop] = [
+                isolation.check(full_ex, full_model, v, cfg.allow, budget=cfg.isolation_budget)
+                for v in viewers
+            ]
         elif prop == "agreement":
             ref = cfg.against
             if ref is None or ref.name == spec.name:
@@ -184,5 +189,18 @@ def run(
         cache: Cache = {}
         for spec in cfg.specs:
             out.results.append(check_spec(cfg, spec, viewers or [], cache, progress))
+    capped = [
+        f"{r.spec.name} ({v.extra['removal_complete']} events)"
+        for r in out.results
+        for v in r.verdicts.get("isolation", [])
+        if v.extra.get("removal_complete", cfg.depth) < cfg.depth
+    ]
+    if capped:
+        out.notes.append(
+            "isolation: the verdicts are exact, but the witnesses sorted by kind of outside "
+            f"event are complete only up to the length shown for {', '.join(capped)}: "
+            f"the removal search stopped at {cfg.isolation_budget:,} pair states "
+            "(--isolation-budget raises it)"
+        )
     out.seconds = time.perf_counter() - t0
     return out

@@ -113,6 +113,7 @@ def main_job(
     symmetry: bool | None = None,
     max_memory: float | None = None,
     jobs: int = 0,
+    isolation_budget: int | None = None,
 ) -> int:
     bounds, options, props_t, viewers, allowed = parse_options(
         mounts, depth, fds, host_fds, mount_options, props, containers, allow
@@ -129,6 +130,7 @@ def main_job(
         max_states=max_states,
         symmetry=worth_symmetry(bounds, depth) if symmetry is None else symmetry,
         max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
+        isolation_budget=isolation_budget or None,
     )
     progress = Progress(quiet or as_json)
     try:

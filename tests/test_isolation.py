@@ -298,3 +298,54 @@ def test_symmetry_reduced_exploration_is_checked_unreduced() -> None:
         plain.violations,
     )
     assert [g["kinds"] for g in v.extra["groups"]] == [g["kinds"] for g in plain.extra["groups"]]
+
+
+# --- the witness search's budget ------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["plain", "vivek-v3-seen", "amir"])
+@pytest.mark.parametrize("budget", [500, 3000, 10**9])
+def test_a_capped_removal_search_keeps_exactly_the_shorter_witnesses(spec: str, budget: int):
+    """BFS by run length: when the cap stops it, every witness of at most `complete`
+    events is what the uncapped search finds, and nothing longer is kept."""
+    model, ex = explored(spec, B2, 8)
+    sp = isolation._split(ex, model, 0)
+    full = isolation._removal(ex, sp)
+    capped = isolation._removal(ex, sp, budget)
+    assert full.complete == 8
+    if budget >= full.explored:
+        assert capped.complete == 8 and capped.best == full.best
+    else:
+        assert capped.complete < 8 and capped.explored < full.explored
+        assert capped.best == {k: r for k, r in full.best.items() if r[0] <= capped.complete}
+
+
+@pytest.mark.parametrize("spec", builtin_names())
+def test_the_verdict_does_not_depend_on_the_budget(spec: str) -> None:
+    model, ex = explored(spec, B2, 8)
+    full = verdict(spec)
+    capped = isolation.check(ex, model, 0, budget=2000)
+    assert capped.holds == full.holds and capped.violations == full.violations
+    assert capped.extra["shortest"] == full.extra["shortest"]
+    if full.holds:
+        return
+    # amir's 6-event syncfs group fits in the budget; what does not is shown unsorted
+    complete = capped.extra["removal_complete"]
+    kept = [g for g in full.extra["groups"] if len(g["witness"]) <= complete]
+    assert [g["kinds"] for g in capped.extra["groups"]] == [g["kinds"] for g in kept]
+    if len(kept) < len(full.extra["groups"]):
+        assert capped.extra["general"]["capped"]
+        assert "search capped" in capped.extra["general"]["reason"]
+
+
+def test_cli_says_when_the_witness_search_was_capped(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from explorer.cli import app
+
+    args = ["-s", "amir", "-p", "isolation", "--quiet", "--show", "0", "--out", str(tmp_path)]
+    r = CliRunner().invoke(app, [*args, "--isolation-budget", "3000"])
+    assert r.exit_code == 1
+    assert "unsorted (search capped)" in r.output and "removal search stopped at 3,000" in r.output
+    r = CliRunner().invoke(app, args)
+    assert "search capped" not in r.output and "mount+umount (8)" in r.output

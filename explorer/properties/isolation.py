@@ -341,10 +341,16 @@ class _Removal:
     explored: int
     # (mask, flip=(aid, obs A, obs B)) -> (lenA, removed, A edges, B edges, removed indices)
     best: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, list[int], list[int], list[int]]]
+    complete: int = 0  # every removal witness with A of at most this many events is here
 
 
-def _removal(ex: Exploration, sp: _Split) -> _Removal:
-    """Self-composition A >= B, by A's length; per key the fewest removed events."""
+def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal:
+    """Self-composition A >= B, by A's length; per key the fewest removed events.
+
+    It grows far faster than the general check (10x per container), and only presents
+    violations the general check has already proved, so `budget` caps its nodes: the
+    search stops at the level that would pass it and keeps what it found in full.
+    """
     depth = ex.max_depth
     cm, om, inside, kind_bit = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit
     keys: list[tuple[int, int, int]] = []
@@ -390,10 +396,14 @@ def _removal(ex: Exploration, sp: _Split) -> _Removal:
             removed[k] = r
             parent[k] = par
 
+    complete = depth
     for level in range(depth):
         nxt.clear()
         level_start[0] = len(keys)
         for n in frontier:
+            if budget is not None and len(keys) > budget:
+                complete = level  # witnesses of `level` events are all in; longer ones not
+                break
             i, j, mask = keys[n]
             r = removed[n]
             cj = cm[j] or {}
@@ -416,9 +426,13 @@ def _removal(ex: Exploration, sp: _Split) -> _Removal:
                 m2 = oj_moves.get(aid)
                 if m2 is not None:
                     push((ti, m2[0], mask), r, (n, ei, m2[1]))
+        if complete < depth:
+            break
         frontier = list(nxt)
     best = {}
     for fk, (la, r, n, ei, ej) in found.items():
+        if la > complete:
+            continue  # found before the budget ran out, but maybe not the best of its key
         a_edges, b_edges, gone = [ei], [ej], []
         while parent[n][0] >= 0:
             pn, ea, eb = parent[n]
@@ -431,7 +445,7 @@ def _removal(ex: Exploration, sp: _Split) -> _Removal:
         a_edges.reverse()
         b_edges.reverse()
         best[fk] = (la, r, a_edges, b_edges, sorted(len(a_edges) - 1 - g for g in gone))
-    return _Removal(len(keys), best)
+    return _Removal(len(keys), best, complete)
 
 
 # --- putting it together ---------------------------------------------------------------
@@ -534,14 +548,19 @@ def check(
     viewer: int,
     allow: frozenset[str] = frozenset(),
     method: str = "subset",
+    budget: int | None = None,
 ) -> Verdict:
-    """Isolation of container `viewer`; violations caused only by `allow` kinds pass."""
+    """Isolation of container `viewer`; violations caused only by `allow` kinds pass.
+
+    The verdict is exact whatever `budget` (the general check decides it); the budget
+    only caps the removal search that presents witnesses by kind (see `_removal`).
+    """
     if getattr(ex, "reduced", False):
         ex = _unreduced(model, ex.max_depth)
     sp = _split(ex, model, viewer)
     gen = GENERAL[method](ex, sp)
     # every removal pair is a violation of the general check: none there, none here
-    rem = _removal(ex, sp) if gen.flips else _Removal(0, {})
+    rem = _removal(ex, sp, budget) if gen.flips else _Removal(0, {}, ex.max_depth)
     # per flip, the fewest kinds that explain it; a group keeps the flips it explains best
     fewest: dict[tuple[int, Any, Any], int] = {}
     for mask, flip in rem.best:
@@ -575,9 +594,15 @@ def check(
         _key, flip = min(uncovered, key=lambda x: x[0])
         _k, e1, e2 = gen.flips[flip]
         general = _general_form(ex, model, viewer, e1, e2, allow)
+        general["capped"] = rem.complete < ex.max_depth
+        how = (
+            f"no removal of up to {rem.complete} events found: search capped"
+            if general["capped"]
+            else "not a removal"
+        )
         general["reason"] = (
             f"runs that differ in {', '.join(general['kinds']) or 'outside events'} "
-            f"(not a removal) give {_who(model, general['witness'][-1].action)} "
+            f"({how}) give {_who(model, general['witness'][-1].action)} "
             f"{_result(general['witness'][-1].obs)} and {_result(general['other'][-1].obs)}"
         )
     failing = [g for g in groups if not g["allowed"]]
@@ -597,6 +622,7 @@ def check(
             "general": general,
             "shortest": list(shortest) if shortest else None,
             "product_states": {"general": gen.explored, "removal": rem.explored},
+            "removal_complete": rem.complete,
         },
     )
     if shown is not None:

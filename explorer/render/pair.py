@@ -111,8 +111,9 @@ def sentence(bounds: Bounds, pair: dict[str, Any]) -> str:
     if general:
         only_a = ", ".join(_outside_name(a[i], bounds, w[i]) for i in removed) or "nothing"
         only_b = ", ".join(_outside_name(b[i], bounds, o[i]) for i in pair["added"]) or "nothing"
+        why = "no removal found (search capped)" if pair.get("capped") else "no removal explains it"
         return (
-            f"no removal explains it: with {only_a} (run A) instead of {only_b} (run B), "
+            f"{why}: with {only_a} (run A) instead of {only_b} (run B), "
             f"{call} returns {ra} in A and {rb} in B"
         )
     what = ", ".join(_outside_name(a[i], bounds, w[i]) for i in removed)
@@ -179,9 +180,8 @@ def pair_text(bounds: Bounds, v: Verdict) -> str:
                 "  ",
             )
         if general is not None and general is not shown:
-            out.append(
-                f"  not a removal, {len(general['witness'])} events: {sentence(bounds, general)}"
-            )
+            what = "not sorted by kind" if general.get("capped") else "not a removal"
+            out.append(f"  {what}, {len(general['witness'])} events: {sentence(bounds, general)}")
         out.append("")
     a, b = run_names(bounds, shown["witness"], shown["other"], shown.get("removed"))
     out.append("Run A as a scenario (explore replay FILE):")

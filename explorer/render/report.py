@@ -163,6 +163,7 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
                 else {
                     "witness": steps_json(bounds, val["witness"]),
                     "other": steps_json(bounds, val["other"]),
+                    "capped": val.get("capped", False),
                 }
             )
         else:

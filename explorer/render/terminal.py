@@ -66,8 +66,10 @@ def interference(outcome: Outcome) -> Table | None:
                 n = max(len(g["witness"]), len(g["other"]))
                 if k not in best or n < best[k][0]:
                     best[k] = (n, bool(g.get("allowed")))
-            if v.extra.get("general"):
-                best.setdefault("reordering", (v.length, False))
+            general = v.extra.get("general")
+            if general:
+                label = "unsorted (search capped)" if general.get("capped") else "reordering"
+                best.setdefault(label, (v.length, False))
         kinds = sorted(best, key=_kind_rank)
         who = ", ".join(str(v.extra.get("container", "")) for v in verdicts)
         text = ", ".join(f"{k}{'*' if best[k][1] else ''} ({best[k][0]})" for k in kinds)
