@@ -6,15 +6,17 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from explorer.conform import core
-from explorer.conform.build import BuildError, KernelImage, build
-from explorer.conform.vm import KernelRun, VmError, check_run, qemu_available, run_many
+
+if TYPE_CHECKING:
+    from explorer.conform.build import KernelImage
+    from explorer.conform.vm import KernelRun, VmError
 from explorer.replay import replay
 from explorer.scenario import ScenarioError
 from explorer.specs import SpecError, load_spec
@@ -83,6 +85,8 @@ def judge(
     out = core.Outcome(
         item.name, kernel, spec, core.ERROR, release=image.release, origin=item.origin
     )
+    from explorer.conform.vm import VmError, check_run
+
     if isinstance(run, VmError):
         out.reason = str(run)
         out.rows = core.model_rows(item, model)
@@ -154,6 +158,10 @@ def conform_command(
 
         explore conform --kernel 6.12 explorer/conform/corpus/seed.scn
     """
+    # Imported here: the VM and build machinery is not needed by every `explore` run.
+    from explorer.conform.build import BuildError, build
+    from explorer.conform.vm import KernelRun, qemu_available, run_many
+
     if accel not in ("tcg", "kvm"):
         _fail(f"--accel {accel!r}: expected tcg or kvm")
     kernels = _kernels(kernel)
