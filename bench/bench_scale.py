@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 MAIN_JOB = ["--mounts", "2", "--depth", "8"]
 NO_ISOLATION = [
@@ -41,14 +39,9 @@ LARGE = [
 
 def timed(args: list[str]) -> tuple[float, float, int]:
     """(wall seconds, peak MiB of the command and its workers, exit code) of one run."""
-    # The script next to this interpreter (.venv/bin/explore), not a shim found on PATH:
-    # a pyenv shim alone adds 0.07 s to every run.
-    here = Path(sys.executable).with_name("explore")
-    explore = str(here) if here.exists() else shutil.which("explore")
-    if explore is None:
-        sys.exit("explore is not installed (make setup)")
     with tempfile.TemporaryDirectory() as out:
-        cmd = [explore, *args, "--quiet", "--out", out]
+        # This interpreter's explorer, not a shim on PATH (a pyenv shim adds 0.07 s).
+        cmd = [sys.executable, "-m", "explorer.cli", *args, "--quiet", "--out", out]
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
