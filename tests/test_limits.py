@@ -33,6 +33,25 @@ def test_cli_reports_the_limit_as_bad_input_without_traceback():
     assert "Traceback" not in r.output
 
 
+def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
+    from explorer.check import Config, biggest_first, run
+    from explorer.model import MOUNT_OPTIONS
+
+    specs = [load_spec(n) for n in ("mainline", "vivek-v3-seen", "v5.10")]
+    small = Config(Bounds(2, 2, 0), 8, MOUNT_OPTIONS["both"], specs, ("no-loss",))
+    assert biggest_first(small) == [0, 1, 2]  # ranking would cost more than it saves
+    big = Config(Bounds(3, 2, 0), 10, MOUNT_OPTIONS["both"], specs, ("no-loss",))
+    order = biggest_first(big)
+    assert sorted(order) == [0, 1, 2] and order[0] == 1  # vivek-v3-seen: 4x mainline's states
+    one, two = run(big, jobs=1), run(big, jobs=2)
+    assert [r.spec.name for r in two.results] == ["mainline", "vivek-v3-seen", "v5.10"]
+    for a, b in zip(one.results, two.results, strict=True):
+        assert (a.states, a.transitions) == (b.states, b.transitions)
+        assert [(v.holds, v.length, v.explored) for v in a.verdicts["no-loss"]] == [
+            (v.holds, v.length, v.explored) for v in b.verdicts["no-loss"]
+        ]
+
+
 def test_two_processes_change_no_output(tmp_path):
     import json
 
