@@ -92,9 +92,15 @@ def _explore(cfg: Config, cache: Cache, spec: Spec, symmetry: bool, progress=Non
 
 
 def check_spec(
-    cfg: Config, spec: Spec, viewers: list[int], cache: Cache, progress=None
+    cfg: Config,
+    spec: Spec,
+    viewers: list[int],
+    cache: Cache,
+    progress=None,
+    isolation: bool = True,
 ) -> SpecResult:
-    """Explore one spec and check every property of `cfg` on it."""
+    """Explore one spec and check every property of `cfg` on it (isolation only if asked:
+    a big run may check it in a task of its own, see `tasks`)."""
     t = time.perf_counter()
     model, ex = _explore(cfg, cache, spec, cfg.symmetry, progress)
     r = SpecResult(
@@ -102,14 +108,8 @@ def check_spec(
     )
     for prop in cfg.properties:
         if prop == "isolation":
-            from explorer.properties import isolation
-
-            # The isolation product fixes one container, so it runs on the full graph.
-            full_model, full_ex = _explore(cfg, cache, spec, False, progress)
-            r.verdicts[prop] = [
-                isolation.check(full_ex, full_model, v, cfg.allow, budget=cfg.isolation_budget)
-                for v in viewers
-            ]
+            if isolation:
+                r.verdicts[prop] = check_isolation(cfg, spec, viewers, cache, progress)
         elif prop == "agreement":
             ref = cfg.against
             if ref is None or ref.name == spec.name:
@@ -124,16 +124,57 @@ def check_spec(
     return r
 
 
+def check_isolation(
+    cfg: Config, spec: Spec, viewers: list[int], cache: Cache, progress=None
+) -> list[Verdict]:
+    """The isolation product fixes one container, so it runs on the full graph."""
+    from explorer.properties import isolation
+
+    full_model, full_ex = _explore(cfg, cache, spec, False, progress)
+    return [
+        isolation.check(full_ex, full_model, v, cfg.allow, budget=cfg.isolation_budget)
+        for v in viewers
+    ]
+
+
 # In a worker process: the run's configuration (inherited through fork) and its cache.
 _WORKER: dict[str, object] = {}
 
+#: What a task checks of its spec: everything, isolation alone, or all but isolation.
+ALL, ISOLATION, REST = "all", "isolation", "rest"
 
-def _worker_check(i: int) -> SpecResult:
+
+def _worker_check(i: int, part: str) -> SpecResult | tuple[list[Verdict], float]:
     cfg, viewers = _WORKER["cfg"], _WORKER["viewers"]
     cache = _WORKER.setdefault("cache", {})
-    r = check_spec(cfg, cfg.specs[i], viewers, cache)  # type: ignore[arg-type]
-    r.model = r.ex = None  # results travel back by pickle: leave the graph behind
-    return r
+    spec = cfg.specs[i]  # type: ignore[attr-defined]
+    t = time.perf_counter()
+    if part == ISOLATION:
+        done: SpecResult | tuple[list[Verdict], float] = (
+            check_isolation(cfg, spec, viewers, cache),  # type: ignore[arg-type]
+            time.perf_counter() - t,
+        )
+    else:
+        done = check_spec(cfg, spec, viewers, cache, isolation=part == ALL)  # type: ignore[arg-type]
+        done.model = done.ex = None  # results travel back by pickle: leave the graph behind
+    # Only the agreement reference is needed again: free the rest before the next task.
+    against = cfg.against.name if cfg.against else None  # type: ignore[attr-defined]
+    for key in [k for k in cache if k[0] == spec.name and k[0] != against]:
+        del cache[key]
+    return done
+
+
+def tasks(cfg: Config) -> list[tuple[int, str]]:
+    """The work of a parallel run, in the order it is handed out.
+
+    With symmetry, isolation runs on a full graph of its own, so it costs nothing extra
+    to make it a task apart; it is most of a big run and varies most between specs (a
+    spec that keeps isolation is checked quickly), so its tasks go first and the small
+    ones fill the gaps at the end."""
+    order = biggest_first(cfg)
+    if cfg.symmetry and "isolation" in cfg.properties and len(cfg.properties) > 1:
+        return [(i, ISOLATION) for i in range(len(cfg.specs))] + [(i, REST) for i in order]
+    return [(i, ALL) for i in order]
 
 
 def worth_parallel(cfg: Config) -> bool:
@@ -191,9 +232,19 @@ def run(
         _WORKER.update(cfg=cfg, viewers=viewers or [])
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {i: pool.submit(_worker_check, i) for i in biggest_first(cfg)}
+            futures = {t: pool.submit(_worker_check, *t) for t in tasks(cfg)}
             for n in range(len(cfg.specs)):
-                out.results.append(futures[n].result())
+                r = futures.get((n, ALL)) or futures[(n, REST)]
+                out.results.append(r.result())
+                iso = futures.get((n, ISOLATION))
+                if iso is not None:
+                    verdicts, seconds = iso.result()
+                    done = out.results[-1]
+                    done.verdicts[ISOLATION] = verdicts
+                    done.verdicts = {
+                        p: done.verdicts[p] for p in cfg.properties if p in done.verdicts
+                    }
+                    done.seconds += seconds
                 if progress:
                     progress(
                         f"{n + 1}/{len(cfg.specs)} specs",

@@ -52,6 +52,43 @@ def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
         ]
 
 
+def test_isolation_is_a_task_apart_on_reduced_runs_and_merges_back_in_order():
+    """With symmetry the isolation check has a full graph of its own, so a parallel run
+    hands it out as a task of its own; the merged results equal one process's."""
+    from explorer.check import ALL, ISOLATION, REST, Config, run, tasks
+    from explorer.model import MOUNT_OPTIONS
+
+    specs = [load_spec(n) for n in ("vivek-v3-seen", "mainline", "amir")]
+    props = ("isolation", "no-loss", "agreement")
+    cfg = Config(Bounds(3, 2, 0), 7, MOUNT_OPTIONS["both"], specs, props, load_spec("plain"))
+    assert tasks(cfg) == [
+        (0, ISOLATION),
+        (1, ISOLATION),
+        (2, ISOLATION),
+        (0, REST),
+        (1, REST),
+        (2, REST),
+    ]
+    full = Config(Bounds(3, 2, 0), 7, MOUNT_OPTIONS["both"], specs, props, symmetry=False)
+    assert tasks(full) == [(0, ALL), (1, ALL), (2, ALL)]  # one graph serves every property
+
+    def summary(outcome):
+        return [
+            (r.spec.name, r.states, list(r.verdicts))
+            + tuple(
+                (v.holds, v.length, v.explored, [g["kinds"] for g in v.extra.get("groups", [])])
+                for vs in r.verdicts.values()
+                for v in vs
+            )
+            for r in outcome.results
+        ]
+
+    one, two = summary(run(cfg, jobs=1)), summary(run(cfg, jobs=2))
+    assert one == two
+    assert [s[2] for s in two] == [list(props)] * 3  # the matrix's column order
+    assert two[0][3][0] is False  # vivek-v3-seen: the seed's mount interferes
+
+
 def test_two_processes_change_no_output(tmp_path):
     import json
 

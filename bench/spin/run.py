@@ -13,6 +13,7 @@ reduce (every transition belongs to the one process, none is "safe" to prefer), 
 turning it off only removes its bookkeeping and any doubt about what was explored.
 
 Usage:  python bench/spin/run.py              # install spin if missing, check, time
+        python bench/spin/run.py --beyond --runs 1   # mounts 3 depth 14, mounts 4 depth 12
         python bench/spin/run.py --check-only
         python bench/spin/run.py --time-only --runs 1 --quick
 
@@ -99,6 +100,8 @@ PROPERTY = "open-before-syncfs"
 FDS, HOST_FDS = 2, 0
 CHECK_GRID = [(m, d) for m in (1, 2) for d in range(2, 7)] + [(3, 4), (3, 6)]
 TIME_GRID = [(2, 8), (2, 12), (2, 16), (3, 10), (3, 12)]
+# --beyond: past the grid, where symmetry has more to give (minutes; one run)
+BEYOND_GRID = [(3, 14), (4, 12)]
 CHECK_CFLAGS = ["-O0", "-DNOREDUCE", "-DSAFETY", "-DMEMLIM=16384"]
 TIME_CFLAGS = ["-O2", "-DNOREDUCE", "-DSAFETY", "-DMEMLIM=16384"]
 
@@ -572,8 +575,13 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="small grids (smoke test)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per tool (median)")
     ap.add_argument("--timeout", type=float, default=180.0, help="give up on our run after this")
-    ap.add_argument("--results", type=Path, default=HERE / "results.md", help="markdown output")
+    ap.add_argument("--beyond", action="store_true", help=f"time {BEYOND_GRID} only")
+    ap.add_argument("--results", type=Path, help="markdown output (default: results.md)")
     a = ap.parse_args()
+    if a.beyond:
+        a.time_only = True
+    if a.results is None:
+        a.results = HERE / ("results-beyond.md" if a.beyond else "results.md")
 
     spin_version = ensure_spin()
     flags = explore_flags()
@@ -598,7 +606,7 @@ def main() -> int:
         print("all counts equal" if ok else "COUNTS DIFFER", flush=True)
         status = 0 if ok else 1
     if not a.check_only:
-        grid = [(2, 8)] if a.quick else TIME_GRID
+        grid = [(2, 8)] if a.quick else BEYOND_GRID if a.beyond else TIME_GRID
         print("## Timing: open-before (syncfs)", flush=True)
         rows = timing(grid, a.runs, a.timeout, flags)
         lines += [
