@@ -132,7 +132,7 @@ class _General:
     """What the general check found."""
 
     explored: int
-    pairs: set[tuple[int, int]]  # distinct unordered conflicting graph-state pairs
+    pairs: set[int]  # distinct unordered conflicting graph-state pairs, as lo << 32 | hi
     # flip (aid, lo obs, hi obs) -> (key, edges of run 1, edges of run 2)
     flips: dict[tuple[int, Any, Any], tuple[tuple[int, int], list[int], list[int]]]
 
@@ -174,7 +174,7 @@ def _general_subset(ex: Exploration, sp: _Split, count: bool = True) -> _General
 
     start = [sid for sid, d in enumerate(ex.depth) if d == 0]
     add({s: 0 for s in start}, {s: (-1, -1, -1) for s in start})
-    pairs: set[tuple[int, int]] = set()
+    pairs: set[int] = set()
     flips: dict[tuple[int, Any, Any], tuple[tuple[int, int], list[int], list[int]]] = {}
     best_of: dict[tuple[int, Any, Any], tuple[int, int]] = {}
     while queue:
@@ -208,7 +208,7 @@ def _conflict(
     aid: int,
     by_obs: dict[Any, list[tuple[int, int, Any, int, int]]],
     parents: list[dict[int, tuple[int, int, int]]],
-    pairs: set[tuple[int, int]],
+    pairs: set[int],
     flips: dict,
     best_of: dict,
     count: bool,
@@ -216,12 +216,13 @@ def _conflict(
     """Record the conflicting pairs of one node for one inside action."""
     obs_list = sorted(by_obs, key=repr)
     if count:
+        # Millions of pairs at 3 containers: ints, one comprehension per two results.
+        # (A state gives one result per action, so the two members always differ.)
         for x, o1 in enumerate(obs_list):
+            xs = [m[0] for m in by_obs[o1]]
             for o2 in obs_list[x + 1 :]:
-                for m1 in by_obs[o1]:
-                    for m2 in by_obs[o2]:
-                        s1, s2 = m1[0], m2[0]
-                        pairs.add((s1, s2) if s1 <= s2 else (s2, s1))
+                ys = [m[0] for m in by_obs[o2]]
+                pairs.update([a << 32 | b if a < b else b << 32 | a for a in xs for b in ys])
     # the shortest member of each result, then every two results
     shortest = {o: min(by_obs[o], key=lambda m: m[1]) for o in obs_list}
     for x, o1 in enumerate(obs_list):
@@ -279,7 +280,7 @@ def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _Genera
     for sid, d in enumerate(ex.depth):
         if d == 0:
             push(sid, sid, 0, 0, (-1, -1, -1))
-    pairs: set[tuple[int, int]] = set()
+    pairs: set[int] = set()
     flips: dict = {}
     best_of: dict = {}
     for total in range(2 * depth + 1):
@@ -296,7 +297,7 @@ def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _Genera
                         push(ti, tj, li + 1, lj + 1, (n, ei, ej))
                     elif inside[aid]:
                         if count:
-                            pairs.add((i, j))
+                            pairs.add(i << 32 | j)
                         key = (max(li, lj) + 1, li + lj + 2)
                         lo, hi = (oi, oj) if repr(oi) <= repr(oj) else (oj, oi)
                         flip = (aid, lo, hi)
