@@ -30,6 +30,7 @@ lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: setup
+	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_search.py
 
 conform: setup
