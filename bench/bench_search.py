@@ -19,7 +19,7 @@ import tempfile
 import time
 import tracemalloc
 
-from explorer.model import ErrseqModel
+from explorer.model import _SYMMETRIES, ErrseqModel
 from explorer.search import bfs
 from explorer.specs import builtin_names, load_spec
 from explorer.world import Bounds
@@ -30,10 +30,15 @@ def measure(
 ) -> dict:
     times = []
     for _ in range(runs):
+        # Every run cold: the canonical forms of a bounds are cached across models (so
+        # that permutation ids agree within a run), which would make later runs faster
+        # and hide the cache's memory from tracemalloc.
+        _SYMMETRIES.clear()
         model = ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry, cache=cache)
         t = time.perf_counter()
         ex = bfs(model, depth)
         times.append(time.perf_counter() - t)
+    _SYMMETRIES.clear()
     tracemalloc.start()
     ex = bfs(
         ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry, cache=cache), depth
