@@ -148,8 +148,8 @@ def _worker_check(i: int, part: str) -> SpecResult | tuple[list[Verdict], float]
     cfg, viewers = _WORKER["cfg"], _WORKER["viewers"]
     cache = _WORKER.setdefault("cache", {})
     spec = cfg.specs[i]  # type: ignore[attr-defined]
-    t = time.perf_counter()
     if part == ISOLATION:
+        t = time.perf_counter()
         done: SpecResult | tuple[list[Verdict], float] = (
             check_isolation(cfg, spec, viewers, cache),  # type: ignore[arg-type]
             time.perf_counter() - t,

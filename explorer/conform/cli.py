@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from explorer.conform import core
+from explorer.replay import replay
+from explorer.scenario import ScenarioError
+from explorer.specs import SpecError, load_spec
 
 if TYPE_CHECKING:
     from explorer.conform.build import KernelImage
     from explorer.conform.vm import KernelRun, VmError
-from explorer.replay import replay
-from explorer.scenario import ScenarioError
-from explorer.specs import SpecError, load_spec
 
 STATUS_STYLE = {
     core.AGREE: "green",

@@ -41,6 +41,9 @@ from typing import Any
 from explorer.properties.verdict import Step, Verdict
 from explorer.search import Exploration, bfs
 
+#: How a pair is labelled when the removal search stopped at its budget before sorting it.
+CAPPED = "unsorted (search capped)"
+
 #: Importance of the kinds of removed events: the seed's case (mount) first.
 KIND_ORDER = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
 
@@ -342,7 +345,7 @@ class _Removal:
     explored: int
     # (mask, flip=(aid, obs A, obs B)) -> (lenA, removed, A edges, B edges, removed indices)
     best: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, list[int], list[int], list[int]]]
-    complete: int = 0  # every removal witness with A of at most this many events is here
+    complete: int  # every removal witness with A of at most this many events is here
 
 
 def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal:

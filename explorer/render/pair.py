@@ -20,6 +20,7 @@ from typing import Any
 
 import graphviz
 
+from explorer.properties.isolation import CAPPED
 from explorer.properties.verdict import Step, Verdict
 from explorer.render.dot import table_head
 from explorer.render.timeline import lane_name, lane_text, lanes_of
@@ -111,7 +112,9 @@ def sentence(bounds: Bounds, pair: dict[str, Any]) -> str:
     if general:
         only_a = ", ".join(_outside_name(a[i], bounds, w[i]) for i in removed) or "nothing"
         only_b = ", ".join(_outside_name(b[i], bounds, o[i]) for i in pair["added"]) or "nothing"
-        why = "no removal found (search capped)" if pair.get("capped") else "no removal explains it"
+        why = (
+            "no removal found within the budget" if pair.get("capped") else "no removal explains it"
+        )
         return (
             f"{why}: with {only_a} (run A) instead of {only_b} (run B), "
             f"{call} returns {ra} in A and {rb} in B"
@@ -180,7 +183,7 @@ def pair_text(bounds: Bounds, v: Verdict) -> str:
                 "  ",
             )
         if general is not None and general is not shown:
-            what = "not sorted by kind" if general.get("capped") else "not a removal"
+            what = CAPPED if general.get("capped") else "not a removal"
             out.append(f"  {what}, {len(general['witness'])} events: {sentence(bounds, general)}")
         out.append("")
     a, b = run_names(bounds, shown["witness"], shown["other"], shown.get("removed"))

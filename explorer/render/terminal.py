@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from explorer.check import PROPERTIES, Outcome
-from explorer.properties.isolation import KIND_ORDER
+from explorer.properties.isolation import CAPPED, KIND_ORDER
 from explorer.properties.verdict import Verdict
 
 SHORT = {
@@ -68,7 +68,7 @@ def interference(outcome: Outcome) -> Table | None:
                     best[k] = (n, bool(g.get("allowed")))
             general = v.extra.get("general")
             if general:
-                label = "unsorted (search capped)" if general.get("capped") else "reordering"
+                label = CAPPED if general.get("capped") else "reordering"
                 best.setdefault(label, (v.length, False))
         kinds = sorted(best, key=_kind_rank)
         who = ", ".join(str(v.extra.get("container", "")) for v in verdicts)
