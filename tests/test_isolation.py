@@ -140,7 +140,16 @@ def test_isolated_spec_holds(bounds: Bounds, depth: int) -> None:
 
 def brute_force(model: ErrseqModel, viewer: int, depth: int) -> tuple[int, int] | None:
     """Shortest conflicting pair (longer run, sum), enumerating every run directly."""
+    return brute_force_all(model, viewer, depth)[0]
+
+
+def brute_force_all(
+    model: ErrseqModel, viewer: int, depth: int
+) -> tuple[tuple[int, int] | None, int]:
+    """Shortest conflicting pair, and how many states are in a conflict (the states
+    where a call gives a result that another run with the same c-view does not)."""
     results: dict[tuple, dict] = {}  # (c-view before the call, call) -> result -> shortest run
+    where: dict[tuple, dict] = {}  # (c-view before the call, call) -> result -> states
 
     def go(s, cview: tuple, n: int) -> None:
         if n == depth:
@@ -151,6 +160,7 @@ def brute_force(model: ErrseqModel, viewer: int, depth: int) -> tuple[int, int] 
             if cls == "inside":
                 best = results.setdefault((cview, a), {})
                 best[obs] = min(best.get(obs, n + 1), n + 1)
+                where.setdefault((cview, a), {}).setdefault(obs, set()).add(s)
                 go(t, (*cview, (a, obs)), n + 1)
             elif cls == "env":
                 go(t, (*cview, (a,)), n + 1)
@@ -164,7 +174,8 @@ def brute_force(model: ErrseqModel, viewer: int, depth: int) -> tuple[int, int] 
         if len(best) > 1:
             l1, l2 = sorted(best.values())[:2]
             found.append((max(l1, l2), l1 + l2))
-    return min(found, default=None)
+    conflicting = {s for by in where.values() if len(by) > 1 for ss in by.values() for s in ss}
+    return min(found, default=None), len(conflicting)
 
 
 TINY = [(Bounds(2, 1, 0), 5), (Bounds(2, 1, 1), 5), (Bounds(2, 1, 0), 6)]
@@ -175,10 +186,11 @@ TINY = [(Bounds(2, 1, 0), 5), (Bounds(2, 1, 1), 5), (Bounds(2, 1, 0), 6)]
 def test_brute_force_agrees(spec: str, bounds: Bounds, depth: int) -> None:
     model, ex = explored(spec, bounds, depth)
     v = isolation.check(ex, model, 0)
-    expected = brute_force(model, 0, depth)
+    expected, conflicting = brute_force_all(model, 0, depth)
     got = tuple(v.extra["shortest"]) if v.extra["shortest"] else None
     assert got == expected
     assert v.holds == (expected is None)
+    assert v.violations == conflicting  # states in a conflict, counted both ways
 
 
 @pytest.mark.parametrize("spec", ["plain", "vivek-v3-seen", "amir"])
@@ -303,15 +315,32 @@ def test_symmetry_reduced_exploration_is_checked_unreduced() -> None:
 # --- the witness search's budget ------------------------------------------------------
 
 
+@pytest.mark.parametrize(("bounds", "depth"), [(B2, 8), (Bounds(2, 2, 1), 7), (Bounds(3, 1, 0), 7)])
+@pytest.mark.parametrize("spec", builtin_names())
+def test_pruning_by_the_cview_graph_changes_no_witness(spec: str, bounds: Bounds, depth: int):
+    """A pair is dropped only when its c-view node is too far from every conflict: the
+    witnesses are exactly those of the unpruned search, found from far fewer nodes."""
+    model, ex = explored(spec, bounds, depth)
+    sp = isolation._split(ex, model, 0)
+    gen = isolation._general_subset(ex, sp)
+    pruned = isolation._removal(ex, sp, None, gen.cview)
+    full = isolation._removal(ex, sp)
+    assert pruned.best == full.best
+    assert bool(full.best) == bool(gen.flips)  # a spec with conflicts has witnesses here
+    if gen.flips:
+        assert pruned.explored * 5 < full.explored
+
+
 @pytest.mark.parametrize("spec", ["plain", "vivek-v3-seen", "amir"])
-@pytest.mark.parametrize("budget", [500, 3000, 10**9])
+@pytest.mark.parametrize("budget", [50, 300, 10**9])
 def test_a_capped_removal_search_keeps_exactly_the_shorter_witnesses(spec: str, budget: int):
     """BFS by run length: when the cap stops it, every witness of at most `complete`
     events is what the uncapped search finds, and nothing longer is kept."""
     model, ex = explored(spec, B2, 8)
     sp = isolation._split(ex, model, 0)
-    full = isolation._removal(ex, sp)
-    capped = isolation._removal(ex, sp, budget)
+    cview = isolation._general_subset(ex, sp).cview
+    full = isolation._removal(ex, sp, None, cview)
+    capped = isolation._removal(ex, sp, budget, cview)
     assert full.complete == 8
     if budget >= full.explored:
         assert capped.complete == 8 and capped.best == full.best
@@ -324,7 +353,7 @@ def test_a_capped_removal_search_keeps_exactly_the_shorter_witnesses(spec: str, 
 def test_the_verdict_does_not_depend_on_the_budget(spec: str) -> None:
     model, ex = explored(spec, B2, 8)
     full = verdict(spec)
-    capped = isolation.check(ex, model, 0, budget=2000)
+    capped = isolation.check(ex, model, 0, budget=800)
     assert capped.holds == full.holds and capped.violations == full.violations
     assert capped.extra["shortest"] == full.extra["shortest"]
     if full.holds:
@@ -344,8 +373,8 @@ def test_cli_says_when_the_witness_search_was_capped(tmp_path: Path) -> None:
     from explorer.cli import app
 
     args = ["-s", "amir", "-p", "isolation", "--quiet", "--show", "0", "--out", str(tmp_path)]
-    r = CliRunner().invoke(app, [*args, "--isolation-budget", "3000"])
+    r = CliRunner().invoke(app, [*args, "--isolation-budget", "800"])
     assert r.exit_code == 1
-    assert "unsorted (search capped)" in r.output and "removal search stopped at 3,000" in r.output
+    assert "unsorted (search capped)" in r.output and "removal search stopped at 800" in r.output
     r = CliRunner().invoke(app, args)
     assert "search capped" not in r.output and "mount+umount (8)" in r.output

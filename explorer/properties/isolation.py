@@ -135,12 +135,50 @@ class _General:
     """What the general check found."""
 
     explored: int
-    pairs: set[int]  # distinct unordered conflicting graph-state pairs, as lo << 32 | hi
+    states: set[int]  # graph states in a conflict (see `check`: the violations counted)
     # flip (aid, lo obs, hi obs) -> (key, edges of run 1, edges of run 2)
     flips: dict[tuple[int, Any, Any], tuple[tuple[int, int], list[int], list[int]]]
+    cview: _CView | None = None  # the subset construction's nodes, for `_removal`
 
 
-def _general_subset(ex: Exploration, sp: _Split, count: bool = True) -> _General:
+@dataclass
+class _CView:
+    """The c-view graph the subset construction built, for pruning the removal search.
+
+    Two runs with one c-view end in members of one node, and so do their continuations
+    by the same inside and environment events: a pair of runs can only reach a conflict
+    in as many of those events as its node's `to_conflict`, or more.
+    """
+
+    start: int  # the node of the empty c-view
+    kids: list[dict[tuple[int, Any], int]]  # node -> (aid, result) -> node
+    to_conflict: list[int]  # node -> fewest c-view events to a node with a conflict
+
+
+def _to_conflict(kids: list[dict[tuple[int, Any], int]], hot: set[int], depth: int) -> list[int]:
+    """Per node, the fewest c-view moves to a node in `hot` (depth + 1: none)."""
+    back: list[list[int]] = [[] for _ in kids]
+    for n, ks in enumerate(kids):
+        for k in set(ks.values()):
+            back[k].append(n)
+    dist = [depth + 1] * len(kids)
+    frontier = sorted(hot)
+    for n in frontier:
+        dist[n] = 0
+    d = 0
+    while frontier and d < depth:
+        d += 1
+        nxt = []
+        for n in frontier:
+            for p in back[n]:
+                if dist[p] > d:
+                    dist[p] = d
+                    nxt.append(p)
+        frontier = nxt
+    return dist
+
+
+def _general_subset(ex: Exploration, sp: _Split) -> _General:
     depth = ex.max_depth
     cm, om, inside = sp.cmoves, sp.omoves, sp.inside
     # Each node: members sid -> length, and sid -> parent (node, sid, edge), the edge that
@@ -148,9 +186,11 @@ def _general_subset(ex: Exploration, sp: _Split, count: bool = True) -> _General
     members: list[dict[int, int]] = []
     parents: list[dict[int, tuple[int, int, int]]] = []
     index: dict[frozenset, int] = {}
+    kids: list[dict[tuple[int, Any], int]] = []
+    hot: set[int] = set()  # nodes with a conflict
     queue: deque[int] = deque()
 
-    def add(seeds: dict[int, int], spar: dict[int, tuple[int, int, int]]) -> None:
+    def add(seeds: dict[int, int], spar: dict[int, tuple[int, int, int]]) -> int:
         """Close `seeds` under outside events (shortest lengths first) and intern it."""
         length = dict(seeds)
         par = dict(spar)
@@ -169,15 +209,17 @@ def _general_subset(ex: Exploration, sp: _Split, count: bool = True) -> _General
                         buckets[n + 1].append(t)
         key = frozenset(length.items())
         if key in index:
-            return
+            return index[key]
         index[key] = nid
         members.append(length)
         parents.append(par)
+        kids.append({})
         queue.append(nid)
+        return nid
 
     start = [sid for sid, d in enumerate(ex.depth) if d == 0]
-    add({s: 0 for s in start}, {s: (-1, -1, -1) for s in start})
-    pairs: set[int] = set()
+    root = add({s: 0 for s in start}, {s: (-1, -1, -1) for s in start})
+    states: set[int] = set()
     flips: dict[tuple[int, Any, Any], tuple[tuple[int, int], list[int], list[int]]] = {}
     best_of: dict[tuple[int, Any, Any], tuple[int, int]] = {}
     while queue:
@@ -194,16 +236,18 @@ def _general_subset(ex: Exploration, sp: _Split, count: bool = True) -> _General
             for m in lst:
                 by_obs.setdefault(m[2], []).append(m)
             if len(by_obs) > 1 and inside[aid]:
-                _conflict(nid, aid, by_obs, parents, pairs, flips, best_of, count)
-            for items in by_obs.values():
+                hot.add(nid)
+                _conflict(nid, aid, by_obs, parents, states, flips, best_of)
+            for o, items in by_obs.items():
                 seeds: dict[int, int] = {}
                 spar: dict[int, tuple[int, int, int]] = {}
                 for s, n, _o, t, e in items:
                     if t not in seeds or seeds[t] > n + 1:
                         seeds[t] = n + 1
                         spar[t] = (nid, s, e)
-                add(seeds, spar)
-    return _General(len(members), pairs, flips)
+                kids[nid][(aid, o)] = add(seeds, spar)
+    cview = _CView(root, kids, _to_conflict(kids, hot, depth))
+    return _General(len(members), states, flips, cview)
 
 
 def _conflict(
@@ -211,21 +255,15 @@ def _conflict(
     aid: int,
     by_obs: dict[Any, list[tuple[int, int, Any, int, int]]],
     parents: list[dict[int, tuple[int, int, int]]],
-    pairs: set[int],
+    states: set[int],
     flips: dict,
     best_of: dict,
-    count: bool,
 ) -> None:
-    """Record the conflicting pairs of one node for one inside action."""
+    """Record the conflicting states and the shortest flips of one node for one inside
+    action (every member with a result is in conflict with those of the others)."""
     obs_list = sorted(by_obs, key=repr)
-    if count:
-        # Millions of pairs at 3 containers: ints, one comprehension per two results.
-        # (A state gives one result per action, so the two members always differ.)
-        for x, o1 in enumerate(obs_list):
-            xs = [m[0] for m in by_obs[o1]]
-            for o2 in obs_list[x + 1 :]:
-                ys = [m[0] for m in by_obs[o2]]
-                pairs.update([a << 32 | b if a < b else b << 32 | a for a in xs for b in ys])
+    for lst in by_obs.values():
+        states.update([m[0] for m in lst])
     # the shortest member of each result, then every two results
     shortest = {o: min(by_obs[o], key=lambda m: m[1]) for o in obs_list}
     for x, o1 in enumerate(obs_list):
@@ -258,7 +296,7 @@ def _subset_path(parents: list[dict[int, tuple[int, int, int]]], nid: int, sid: 
 # --- the general check, second method: self-composition with both run lengths ---------
 
 
-def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _General:
+def _general_product(ex: Exploration, sp: _Split) -> _General:
     """Pairs (s1, s2, l1, l2), unordered, pruned by Pareto dominance of the lengths."""
     depth = ex.max_depth
     cm, om, inside = sp.cmoves, sp.omoves, sp.inside
@@ -283,7 +321,7 @@ def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _Genera
     for sid, d in enumerate(ex.depth):
         if d == 0:
             push(sid, sid, 0, 0, (-1, -1, -1))
-    pairs: set[int] = set()
+    states: set[int] = set()
     flips: dict = {}
     best_of: dict = {}
     for total in range(2 * depth + 1):
@@ -299,8 +337,8 @@ def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _Genera
                     if oi == oj:
                         push(ti, tj, li + 1, lj + 1, (n, ei, ej))
                     elif inside[aid]:
-                        if count:
-                            pairs.add(i << 32 | j)
+                        states.add(i)
+                        states.add(j)
                         key = (max(li, lj) + 1, li + lj + 2)
                         lo, hi = (oi, oj) if repr(oi) <= repr(oj) else (oj, oi)
                         flip = (aid, lo, hi)
@@ -314,7 +352,7 @@ def _general_product(ex: Exploration, sp: _Split, count: bool = True) -> _Genera
             if lj < depth:
                 for _aid, (t, e) in (om[j] or {}).items():
                     push(i, t, li, lj + 1, (n, -1, e))
-    return _General(len(nodes), pairs, flips)
+    return _General(len(nodes), states, flips)
 
 
 def _product_path(
@@ -348,12 +386,16 @@ class _Removal:
     complete: int  # every removal witness with A of at most this many events is here
 
 
-def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal:
+def _removal(
+    ex: Exploration, sp: _Split, budget: int | None = None, cview: _CView | None = None
+) -> _Removal:
     """Self-composition A >= B, by A's length; per key the fewest removed events.
 
     It grows far faster than the general check (10x per container), and only presents
     violations the general check has already proved, so `budget` caps its nodes: the
     search stops at the level that would pass it and keeps what it found in full.
+    With the general check's `cview`, a pair whose c-view node is too far from every
+    conflict to reach one within the depth is not stored: it could find no flip.
     """
     depth = ex.max_depth
     cm, om, inside, kind_bit = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit
@@ -361,6 +403,11 @@ def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal
     removed: list[int] = []
     parent: list[tuple[int, int, int]] = []  # (node, edge in A, edge in B or -1)
     index: dict[tuple[int, int, int], int] = {}
+    # Per node, its c-view node, and how far a c-view node may be from a conflict.
+    kids = cview.kids if cview else None
+    far = cview.to_conflict if cview else None
+    where: list[int] = []
+    room = [depth]
     frontier: list[int] = []
     for sid, d in enumerate(ex.depth):
         if d == 0:
@@ -369,17 +416,21 @@ def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal
             keys.append((sid, sid, 0))
             removed.append(0)
             parent.append((-1, -1, -1))
+            where.append(cview.start if cview else 0)
     found: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, int, int, int]] = {}
     masks: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (i, j) -> [(mask, removed)]
     level_start = [0]  # id of the first node of the level being built
     nxt: list[int] = []
 
-    def push(key: tuple[int, int, int], r: int, par: tuple[int, int, int]) -> None:
-        """Add a node of the next level, or give it a parent with fewer removals."""
+    def push(key: tuple[int, int, int], r: int, par: tuple[int, int, int], x: int) -> None:
+        """Add a node of the next level (in c-view node `x`), or give it a parent with
+        fewer removals."""
         if key[0] == key[1] and key[2]:
             # Both runs are back in one state: whatever was removed made no difference,
             # and (i, i, 0) at a level no later finds everything this node would.
             return
+        if far is not None and far[x] > room[0]:
+            return  # no conflict within reach: no flip to find from here
         k = index.get(key)
         if k is None:
             # Dominated: the same two states were reached no later, with a subset of these
@@ -396,6 +447,7 @@ def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal
             keys.append(key)
             removed.append(r)
             parent.append(par)
+            where.append(x)
         elif k >= level_start[0] and r < removed[k]:
             removed[k] = r
             parent[k] = par
@@ -404,12 +456,14 @@ def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal
     for level in range(depth):
         nxt.clear()
         level_start[0] = len(keys)
+        room[0] = depth - level - 2  # a node of the next level must still take a flip
         for n in frontier:
             if budget is not None and len(keys) > budget:
                 complete = level  # witnesses of `level` events are all in; longer ones not
                 break
             i, j, mask = keys[n]
-            r = removed[n]
+            r, x = removed[n], where[n]
+            kx = kids[x] if kids is not None else None
             cj = cm[j] or {}
             for aid, (oi, ti, ei) in (cm[i] or {}).items():
                 m = cj.get(aid)
@@ -417,7 +471,7 @@ def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal
                     continue
                 oj, tj, ej = m
                 if oi == oj:
-                    push((ti, tj, mask), r, (n, ei, ej))
+                    push((ti, tj, mask), r, (n, ei, ej), kx[(aid, oi)] if kx is not None else 0)
                 elif inside[aid]:
                     fk = (mask, (aid, oi, oj))
                     rec = (level + 1, r, n, ei, ej)
@@ -426,10 +480,10 @@ def _removal(ex: Exploration, sp: _Split, budget: int | None = None) -> _Removal
                         found[fk] = rec
             oj_moves = om[j] or {}
             for aid, (ti, ei) in (om[i] or {}).items():
-                push((ti, j, mask | kind_bit[aid]), r + 1, (n, ei, -1))
+                push((ti, j, mask | kind_bit[aid]), r + 1, (n, ei, -1), x)
                 m2 = oj_moves.get(aid)
                 if m2 is not None:
-                    push((ti, m2[0], mask), r, (n, ei, m2[1]))
+                    push((ti, m2[0], mask), r, (n, ei, m2[1]), x)
         if complete < depth:
             break
         frontier = list(nxt)
@@ -564,7 +618,7 @@ def check(
     sp = _split(ex, model, viewer)
     gen = GENERAL[method](ex, sp)
     # every removal pair is a violation of the general check: none there, none here
-    rem = _removal(ex, sp, budget) if gen.flips else _Removal(0, {}, ex.max_depth)
+    rem = _removal(ex, sp, budget, gen.cview) if gen.flips else _Removal(0, {}, ex.max_depth)
     # per flip, the fewest kinds that explain it; a group keeps the flips it explains best
     fewest: dict[tuple[int, Any, Any], int] = {}
     for mask, flip in rem.best:
@@ -618,7 +672,7 @@ def check(
         "isolation",
         model.name,
         holds=not failing,
-        violations=len(gen.pairs),
+        violations=len(gen.states),
         explored=gen.explored + rem.explored,
         extra={
             "container": model.actor_name(viewer),

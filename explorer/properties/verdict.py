@@ -21,7 +21,8 @@ class Verdict:
     `witness` is the shortest run that violates it (the violating step is the last);
     `other` is a second run where the property compares two (agreement: the same
     actions under the other spec; isolation: the run with outside events removed).
-    `violations` counts the distinct violating transitions (or state pairs) found.
+    `violations` counts the distinct violating transitions found (of a product, for
+    the properties checked on one; isolation: the states in a conflict).
     """
 
     prop: str
