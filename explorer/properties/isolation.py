@@ -186,12 +186,18 @@ def _general_subset(ex: Exploration, sp: _Split) -> _General:
     members: list[dict[int, int]] = []
     parents: list[dict[int, tuple[int, int, int]]] = []
     index: dict[frozenset, int] = {}
+    closed: dict[frozenset, int] = {}  # seeds -> node: equal seeds, equal closure
     kids: list[dict[tuple[int, Any], int]] = []
     hot: set[int] = set()  # nodes with a conflict
     queue: deque[int] = deque()
 
     def add(seeds: dict[int, int], spar: dict[int, tuple[int, int, int]]) -> int:
-        """Close `seeds` under outside events (shortest lengths first) and intern it."""
+        """Close `seeds` under outside events (shortest lengths first) and intern it.
+        Most seeds recur (4 in 5 at 3 containers): those skip the closure."""
+        seeds_key = frozenset(seeds.items())
+        known = closed.get(seeds_key)
+        if known is not None:
+            return known
         length = dict(seeds)
         par = dict(spar)
         buckets: list[list[int]] = [[] for _ in range(depth + 1)]
@@ -209,8 +215,9 @@ def _general_subset(ex: Exploration, sp: _Split) -> _General:
                         buckets[n + 1].append(t)
         key = frozenset(length.items())
         if key in index:
+            closed[seeds_key] = index[key]
             return index[key]
-        index[key] = nid
+        closed[seeds_key] = index[key] = nid
         members.append(length)
         parents.append(par)
         kids.append({})
