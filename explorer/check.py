@@ -6,6 +6,7 @@ options, the specs and the properties of one run.  The semantics live in specs/.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 from collections import Counter
@@ -177,6 +178,15 @@ def tasks(cfg: Config) -> list[tuple[int, str]]:
     return [(i, ALL) for i in order]
 
 
+def worker_config(cfg: Config, jobs: int) -> Config:
+    """A worker's share of the run: the memory guard bounds what the whole run holds,
+    so each of `jobs` workers stops at its part of it (two workers each allowed 3/4 of
+    the machine would meet the OOM killer first)."""
+    if cfg.max_bytes is None:
+        return cfg
+    return dataclasses.replace(cfg, max_bytes=cfg.max_bytes // jobs)
+
+
 def worth_parallel(cfg: Config) -> bool:
     """Two processes pay off once a run takes most of a second (fork and pickling cost
     ~0.1 s): the main job with isolation over several specs already does (measured:
@@ -200,6 +210,28 @@ def biggest_first(cfg: Config) -> list[int]:
         for s in cfg.specs
     ]
     return sorted(order, key=lambda i: -size[i])
+
+
+def _collect(cfg: Config, pool: ProcessPoolExecutor, out: Outcome, progress) -> None:
+    """Hand out the tasks, then gather each spec's results in `cfg` order."""
+    futures = {t: pool.submit(_worker_check, *t) for t in tasks(cfg)}
+    for n in range(len(cfg.specs)):
+        r = futures.get((n, ALL)) or futures[(n, REST)]
+        out.results.append(r.result())
+        iso = futures.get((n, ISOLATION))
+        if iso is not None:
+            verdicts, seconds = iso.result()
+            done = out.results[-1]
+            done.verdicts[ISOLATION] = verdicts
+            done.verdicts = {p: done.verdicts[p] for p in cfg.properties if p in done.verdicts}
+            done.seconds += seconds
+        if progress:
+            progress(
+                f"{n + 1}/{len(cfg.specs)} specs",
+                cfg.depth,
+                out.results[-1].states,
+                out.results[-1].transitions,
+            )
 
 
 @paused_gc()
@@ -233,29 +265,18 @@ def run(
             )
     if jobs > 1 and len(cfg.specs) > 1:
         _WORKER.clear()
-        _WORKER.update(cfg=cfg, viewers=viewers or [])
+        _WORKER.update(cfg=worker_config(cfg, jobs), viewers=viewers or [])
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {t: pool.submit(_worker_check, *t) for t in tasks(cfg)}
-            for n in range(len(cfg.specs)):
-                r = futures.get((n, ALL)) or futures[(n, REST)]
-                out.results.append(r.result())
-                iso = futures.get((n, ISOLATION))
-                if iso is not None:
-                    verdicts, seconds = iso.result()
-                    done = out.results[-1]
-                    done.verdicts[ISOLATION] = verdicts
-                    done.verdicts = {
-                        p: done.verdicts[p] for p in cfg.properties if p in done.verdicts
-                    }
-                    done.seconds += seconds
-                if progress:
-                    progress(
-                        f"{n + 1}/{len(cfg.specs)} specs",
-                        cfg.depth,
-                        out.results[-1].states,
-                        out.results[-1].transitions,
-                    )
+            try:
+                _collect(cfg, pool, out, progress)
+            except BaseException:
+                # A limit hit in one worker ends the run: stop the others now rather
+                # than let them finish their tasks (minutes, on a big run).
+                pool.shutdown(wait=False, cancel_futures=True)
+                for child in multiprocessing.active_children():
+                    child.terminate()
+                raise
         _WORKER.clear()
     else:
         cache: Cache = {}

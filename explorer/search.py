@@ -37,11 +37,15 @@ class SearchLimit(RuntimeError):
     """A search stopped before it would exhaust the machine; says how far it got."""
 
     def __init__(self, states: int, depth: int, limit: str, flag: str) -> None:
-        self.states, self.depth = states, depth
+        self.states, self.depth, self.limit, self.flag = states, depth, limit, flag
         super().__init__(
             f"stopped at {states:,} distinct states while expanding depth {depth}: {limit}; "
             f"lower --depth or --mounts, or raise {flag}"
         )
+
+    def __reduce__(self):
+        """Rebuilt from its fields: a worker process sends it back to the parent by pickle."""
+        return SearchLimit, (self.states, self.depth, self.limit, self.flag)
 
 
 @contextmanager
@@ -86,7 +90,7 @@ def guard(states: int, depth: int, max_states: int | None, max_bytes: int | None
             raise SearchLimit(
                 states,
                 depth,
-                f"memory {rss / 2**30:.1f} GiB reached the {max_bytes / 2**30:.1f} GiB guard",
+                f"memory {rss / 2**30:.2f} GiB reached the {max_bytes / 2**30:.2f} GiB guard",
                 "--max-memory",
             )
 

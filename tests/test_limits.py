@@ -116,3 +116,30 @@ def test_two_processes_change_no_output(tmp_path):
             v["files"] = [f.split("/", len(str(tmp_path).split("/")) + 1)[-1] for f in v["files"]]
         outs.append(d)
     assert outs[0] == outs[1]
+
+
+def test_a_limit_hit_in_a_worker_is_the_same_clear_error():
+    """Workers send the limit back by pickle: it must survive the trip, or the user
+    gets a BrokenProcessPool traceback instead of the message (a bug found in #6)."""
+    import pickle
+
+    err = SearchLimit(1000, 8, "--max-states 1,000 reached", "--max-states")
+    back = pickle.loads(pickle.dumps(err))
+    assert str(back) == str(err) and (back.states, back.flag) == (1000, "--max-states")
+    args = ["--mounts", "3", "--depth", "10", "-j", "2", "--quiet", "--max-states", "1000"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2
+    assert "stopped at 1,000 distinct states" in r.output and "Traceback" not in r.output
+
+
+def test_the_memory_guard_is_shared_by_the_workers():
+    from explorer.check import Config, worker_config
+    from explorer.model import MOUNT_OPTIONS
+
+    cfg = Config(
+        Bounds(3, 2, 0), 10, MOUNT_OPTIONS["both"], [load_spec("plain")], max_bytes=8 << 30
+    )
+    assert worker_config(cfg, 2).max_bytes == 4 << 30 and cfg.max_bytes == 8 << 30
+    args = ["--mounts", "3", "--depth", "10", "-j", "2", "--quiet", "--max-memory", "0.01"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and "split between the 2 processes" in r.output
