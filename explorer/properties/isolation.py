@@ -464,6 +464,7 @@ def _removal(
         nxt.clear()
         level_start[0] = len(keys)
         room[0] = depth - level - 2  # a node of the next level must still take a flip
+        last = level == depth - 1  # only flips: a node of the next level is never expanded
         for n in frontier:
             if budget is not None and len(keys) > budget:
                 complete = level  # witnesses of `level` events are all in; longer ones not
@@ -478,13 +479,17 @@ def _removal(
                     continue
                 oj, tj, ej = m
                 if oi == oj:
-                    push((ti, tj, mask), r, (n, ei, ej), kx[(aid, oi)] if kx is not None else 0)
+                    if not last:
+                        nx = kx[(aid, oi)] if kx is not None else 0
+                        push((ti, tj, mask), r, (n, ei, ej), nx)
                 elif inside[aid]:
                     fk = (mask, (aid, oi, oj))
                     rec = (level + 1, r, n, ei, ej)
                     old = found.get(fk)
                     if old is None or rec[:2] < old[:2]:
                         found[fk] = rec
+            if last:
+                continue
             oj_moves = om[j] or {}
             for aid, (ti, ei) in (om[i] or {}).items():
                 push((ti, j, mask | kind_bit[aid]), r + 1, (n, ei, -1), x)
