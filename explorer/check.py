@@ -18,7 +18,7 @@ from explorer.guarantees import monitors
 from explorer.model import ErrseqModel
 from explorer.properties import agreement, safety
 from explorer.properties.verdict import Verdict
-from explorer.search import Exploration, bfs, paused_gc
+from explorer.search import Exploration, SearchLimit, bfs, paused_gc
 from explorer.spec import Spec
 from explorer.world import Bounds
 
@@ -131,7 +131,20 @@ def check_isolation(
     """The isolation product fixes one container, so it runs on the full graph."""
     from explorer.properties import isolation
 
-    full_model, full_ex = _explore(cfg, cache, spec, False, progress)
+    try:
+        full_model, full_ex = _explore(cfg, cache, spec, False, progress)
+    except SearchLimit as exc:
+        if not cfg.symmetry:
+            raise
+        # The other properties search up to symmetry, many times fewer states: say so.
+        others = " ".join(f"-p {p}" for p in PROPERTIES if p != "isolation")
+        raise SearchLimit(
+            exc.states,
+            exc.depth,
+            f"{exc.limit} (isolation searches every world, without symmetry)",
+            exc.flag,
+            f"; the other properties fit in far less: {others}",
+        ) from None
     return [
         isolation.check(full_ex, full_model, v, cfg.allow, budget=cfg.isolation_budget)
         for v in viewers

@@ -36,16 +36,22 @@ class Model(Protocol):
 class SearchLimit(RuntimeError):
     """A search stopped before it would exhaust the machine; says how far it got."""
 
-    def __init__(self, states: int, depth: int, limit: str, flag: str) -> None:
-        self.states, self.depth, self.limit, self.flag = states, depth, limit, flag
+    def __init__(self, states: int, depth: int, limit: str, flag: str, hint: str = "") -> None:
+        self.states, self.depth, self.limit, self.flag, self.hint = (
+            states,
+            depth,
+            limit,
+            flag,
+            hint,
+        )
         super().__init__(
             f"stopped at {states:,} distinct states while expanding depth {depth}: {limit}; "
-            f"lower --depth or --mounts, or raise {flag}"
+            f"lower --depth or --mounts, or raise {flag}{hint}"
         )
 
     def __reduce__(self):
         """Rebuilt from its fields: a worker process sends it back to the parent by pickle."""
-        return SearchLimit, (self.states, self.depth, self.limit, self.flag)
+        return SearchLimit, (self.states, self.depth, self.limit, self.flag, self.hint)
 
 
 @contextmanager
