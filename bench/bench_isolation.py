@@ -3,6 +3,8 @@
     python bench/bench_isolation.py                 # the table of docs/performance.md
     python bench/bench_isolation.py --per-spec      # one row per spec too
     python bench/bench_isolation.py --compare       # subset construction vs self-composition
+    python bench/bench_isolation.py --phases 3:12   # where one check's time goes, per spec
+    python bench/bench_isolation.py --stabiliser 3:10   # what permuting the others would save
 
 For each configuration (containers, depth) every spec is explored once (not timed:
 bench_search.py measures the search), then the isolation check of ovl1 is timed
@@ -14,6 +16,8 @@ as the largest peak of one spec's check.  Markdown on stdout.
 from __future__ import annotations
 
 import argparse
+import inspect
+import itertools
 import os
 import platform
 import statistics
@@ -22,7 +26,7 @@ import tracemalloc
 
 from explorer.model import ErrseqModel
 from explorer.properties import isolation
-from explorer.search import bfs
+from explorer.search import bfs, paused_gc
 from explorer.specs import builtin_names, load_spec
 from explorer.world import NORMAL, VOLATILE, Bounds
 
@@ -51,6 +55,89 @@ def peak(model, ex, method: str) -> int:
     return top
 
 
+def phases(mounts: int, depth: int) -> None:
+    """One run per spec of each phase, as the runner does them (collector paused)."""
+    print(f"mounts {mounts}, depth {depth}, ovl1, budget 1,000,000, one run each\n")
+    print(
+        "| spec | worlds | search s | split s | general s (nodes) | removal s (nodes, complete) |"
+    )
+    print("|---|--:|--:|--:|--:|--:|")
+    total = 0.0
+    for spec in builtin_names():
+        with paused_gc():
+            t0 = time.perf_counter()
+            model, ex = explore(spec, mounts, depth)
+            t1 = time.perf_counter()
+            sp = isolation._split(ex, model, 0)
+            t2 = time.perf_counter()
+            gen = isolation._general_subset(ex, sp)
+            t3 = time.perf_counter()
+            rem = isolation._removal(ex, sp, 1_000_000, gen.cview) if gen.flips else None
+            t4 = time.perf_counter()
+        total += t4 - t0
+        removal = f"{t4 - t3:.2f} ({rem.explored:,}, {rem.complete})" if rem else "-"
+        print(
+            f"| {spec} | {ex.n_states:,} | {t1 - t0:.2f} | {t2 - t1:.2f} "
+            f"| {t3 - t2:.2f} ({gen.explored:,}) | {removal} |",
+            flush=True,
+        )
+        del model, ex, sp, gen, rem
+    print(f"\ntotal {total:.1f} s")
+
+
+def stabiliser(mounts: int, depth: int, spec: str = "plain") -> None:
+    """How much smaller the exact check would be on states reduced by the viewer's
+    stabiliser (the other containers permuted, with their files, mounts and fds; the
+    fds of each other container sorted): its nodes counted up to those permutations,
+    and its member visits counted as classes, as if carrying frames cost nothing."""
+    b = Bounds(mounts=mounts)
+    # The subset construction's own code, returning its nodes' members.
+    src = inspect.getsource(isolation._general_subset)
+    src = src.replace("return _General(len(members), states, flips, cview)", "return members")
+    ns = dict(vars(isolation))
+    exec(src, ns)
+    with paused_gc():
+        model, ex = explore(spec, mounts, depth)
+        members = ns["_general_subset"](ex, isolation._split(ex, model, 0))
+        images = [[ex.index[p(s)] for s in ex.states] for p in _other_perms(b, len(ex.states[0]))]
+        others = [[b.fd_base(x) for x in b.owner_slots(c)] for c in range(1, mounts)]
+
+        def fds_sorted(s: tuple) -> tuple:
+            out = list(s)
+            for fs in others:
+                blocks = sorted((s[f : f + 3] for f in fs), reverse=True)
+                for f, blk in zip(fs, blocks, strict=True):
+                    out[f : f + 3] = blk
+            return tuple(out)
+
+        cls = [min(fds_sorted(ex.states[im[sid]]) for im in images) for sid in range(ex.n_states)]
+        orbits = {
+            min(tuple(sorted((im[s], n) for s, n in m.items())) for im in images) for m in members
+        }
+        visits = sum(len(m) for m in members)
+        as_classes = sum(len({(cls[s], n) for s, n in m.items()}) for m in members)
+    print(
+        f"{spec}, mounts {mounts}, depth {depth}: {len(members):,} nodes, {len(orbits):,} up to "
+        f"the others' permutations ({len(members) / len(orbits):.2f}x); {visits:,} member "
+        f"visits, {as_classes:,} as classes ({visits / as_classes:.2f}x)"
+    )
+
+
+def _other_perms(b: Bounds, width: int):
+    """State permutations that fix ovl1 and permute the other containers."""
+    for order in itertools.permutations(range(1, b.mounts)):
+        old = [0, *order]  # new container k takes old container old[k]
+        p = list(range(width))
+        for k in range(b.mounts):
+            for j in range(3):
+                p[b.inode_base(k) + j] = b.inode_base(old[k]) + j
+                p[b.ofs_base(k) + j] = b.ofs_base(old[k]) + j
+            for new, was in zip(b.owner_slots(k), b.owner_slots(old[k]), strict=True):
+                for j in range(3):
+                    p[b.fd_base(new) + j] = b.fd_base(was) + j
+        yield lambda s, p=tuple(p): tuple(s[k] for k in p)
+
+
 def mib(n: int) -> str:
     return f"{n / 2**20:.1f}"
 
@@ -61,7 +148,15 @@ def main() -> None:
     ap.add_argument("--per-spec", action="store_true", help="a row per spec as well")
     ap.add_argument("--compare", action="store_true", help="subset vs product, mounts 2")
     ap.add_argument("--config", action="append", help="MOUNTS:DEPTH (repeatable)")
+    ap.add_argument("--phases", metavar="MOUNTS:DEPTH", help="only: time per phase and spec")
+    ap.add_argument("--stabiliser", metavar="MOUNTS:DEPTH", help="only: the stabiliser's gain")
     args = ap.parse_args()
+    if args.phases:
+        phases(*map(int, args.phases.split(":")))
+        return
+    if args.stabiliser:
+        stabiliser(*map(int, args.stabiliser.split(":")))
+        return
     configs = [tuple(map(int, c.split(":"))) for c in args.config] if args.config else CONFIGS
     specs = builtin_names()
     print(

@@ -33,6 +33,7 @@ LARGE = [
     ["--mounts", "3", "--depth", "10"],
     ["--mounts", "3", "--depth", "12", *NO_ISOLATION],
     ["--mounts", "3", "--depth", "12"],
+    ["--mounts", "4", "--depth", "12"],
     ["--mounts", "4", "--depth", "14", *NO_ISOLATION],
 ]
 
