@@ -240,7 +240,7 @@ def _collect(cfg: Config, pool: ProcessPoolExecutor, out: Outcome, progress) -> 
             done.seconds += seconds
         if progress:
             progress(
-                f"{n + 1}/{len(cfg.specs)} specs",
+                f"{n + 1}/{len(cfg.specs)} specs checked",
                 cfg.depth,
                 out.results[-1].states,
                 out.results[-1].transitions,

@@ -18,7 +18,9 @@ from explorer.world import Bounds
 
 
 class Progress:
-    """States and rate on stderr, only once a run has taken longer than a second."""
+    """How far the run is, on stderr, only once it has taken longer than a second: the
+    search under way (or, in a parallel run, the specs checked so far) and the time
+    spent.  (A rate would mislead: the states are one search's, the time the run's.)"""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -31,7 +33,10 @@ class Progress:
         elapsed = time.perf_counter() - self.t0
         if elapsed < 1.0:
             return
-        text = f"{spec}: depth {depth}, {states:,} states, {edges:,} transitions, {states / elapsed:,.0f} states/s"
+        text = (
+            f"{spec}: depth {depth}, {states:,} states, {edges:,} transitions, "
+            f"{elapsed:,.0f} s so far"
+        )
         if self.status is None:
             self.status = terminal.console(stderr=True).status(text)
             self.status.start()

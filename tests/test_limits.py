@@ -154,3 +154,30 @@ def test_a_limit_in_isolation_says_the_other_properties_need_less(tmp_path):
     assert "isolation searches every world" in r.output and "-p no-loss" in r.output
     ok = CliRunner().invoke(app, [*args, "--max-states", "3000", "-p", "no-loss"])
     assert ok.exit_code == 0
+
+
+def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch):
+    """One search's states over the whole run's time is no rate: show the time spent."""
+    from explorer import main_job
+
+    shown: list[str] = []
+
+    class Status:
+        def __init__(self, text: str) -> None:
+            shown.append(text)
+
+        def start(self) -> None: ...
+
+        def update(self, text: str) -> None:
+            shown.append(text)
+
+    class Console:
+        def status(self, text: str) -> Status:
+            return Status(text)
+
+    monkeypatch.setattr(main_job.terminal, "console", lambda stderr: Console())
+    p = main_job.Progress(quiet=False)
+    p("plain", 4, 100, 300)  # within the first second: nothing
+    p.t0 -= 5
+    p("3/9 specs checked", 10, 3375, 23153)
+    assert shown == ["3/9 specs checked: depth 10, 3,375 states, 23,153 transitions, 5 s so far"]
