@@ -232,23 +232,30 @@ def _general_subset(ex: Exploration, sp: _Split) -> _General:
     while queue:
         nid = queue.popleft()
         length = members[nid]
-        moves: dict[int, list[tuple[int, int, Any, int, int]]] = {}  # aid -> (s, n, obs, t, e)
+        moves: dict[int, list[_Move]] = {}  # aid -> [(s, n, (obs, t, e))]
         for s, n in length.items():
-            if n >= depth:
-                continue
-            for aid, (o, t, e) in (cm[s] or {}).items():
-                moves.setdefault(aid, []).append((s, n, o, t, e))
+            if n < depth and cm[s]:
+                for aid, m in cm[s].items():  # type: ignore[union-attr]
+                    lst = moves.get(aid)
+                    if lst is None:
+                        moves[aid] = [(s, n, m)]
+                    else:
+                        lst.append((s, n, m))
         for aid, lst in moves.items():
-            by_obs: dict[Any, list[tuple[int, int, Any, int, int]]] = {}
-            for m in lst:
-                by_obs.setdefault(m[2], []).append(m)
-            if len(by_obs) > 1 and inside[aid]:
-                hot.add(nid)
-                _conflict(nid, aid, by_obs, parents, states, flips, best_of)
+            o0 = lst[0][2][0]
+            if all(m[2][0] == o0 for m in lst):  # one result: the common case
+                by_obs = {o0: lst}
+            else:
+                by_obs = {}
+                for m in lst:
+                    by_obs.setdefault(m[2][0], []).append(m)
+                if inside[aid]:
+                    hot.add(nid)
+                    _conflict(nid, aid, by_obs, parents, states, flips, best_of)
             for o, items in by_obs.items():
                 seeds: dict[int, int] = {}
                 spar: dict[int, tuple[int, int, int]] = {}
-                for s, n, _o, t, e in items:
+                for s, n, (_o, t, e) in items:
                     if t not in seeds or seeds[t] > n + 1:
                         seeds[t] = n + 1
                         spar[t] = (nid, s, e)
@@ -257,10 +264,14 @@ def _general_subset(ex: Exploration, sp: _Split) -> _General:
     return _General(len(members), states, flips, cview)
 
 
+#: A member's move in the subset construction: (state, its length, (result, dst, edge)).
+_Move = tuple[int, int, tuple[Any, int, int]]
+
+
 def _conflict(
     nid: int,
     aid: int,
-    by_obs: dict[Any, list[tuple[int, int, Any, int, int]]],
+    by_obs: dict[Any, list[_Move]],
     parents: list[dict[int, tuple[int, int, int]]],
     states: set[int],
     flips: dict,
@@ -284,8 +295,8 @@ def _conflict(
             best_of[flip] = key
             flips[flip] = (
                 key,
-                _subset_path(parents, nid, m1[0]) + [m1[4]],
-                _subset_path(parents, nid, m2[0]) + [m2[4]],
+                _subset_path(parents, nid, m1[0]) + [m1[2][2]],
+                _subset_path(parents, nid, m2[0]) + [m2[2][2]],
             )
 
 
@@ -436,8 +447,6 @@ def _removal(
             # Both runs are back in one state: whatever was removed made no difference,
             # and (i, i, 0) at a level no later finds everything this node would.
             return
-        if far is not None and far[x] > room[0]:
-            return  # no conflict within reach: no flip to find from here
         k = index.get(key)
         if k is None:
             # Dominated: the same two states were reached no later, with a subset of these
@@ -479,8 +488,10 @@ def _removal(
                     continue
                 oj, tj, ej = m
                 if oi == oj:
-                    if not last:
-                        nx = kx[(aid, oi)] if kx is not None else 0
+                    if last:
+                        continue
+                    nx = kx[(aid, oi)] if kx is not None else 0
+                    if far is None or far[nx] <= room[0]:  # else no conflict within reach
                         push((ti, tj, mask), r, (n, ei, ej), nx)
                 elif inside[aid]:
                     fk = (mask, (aid, oi, oj))
@@ -488,8 +499,8 @@ def _removal(
                     old = found.get(fk)
                     if old is None or rec[:2] < old[:2]:
                         found[fk] = rec
-            if last:
-                continue
+            if last or (far is not None and far[x] > room[0]):
+                continue  # outside events stay in node x: none of them can lead to a flip
             oj_moves = om[j] or {}
             for aid, (ti, ei) in (om[i] or {}).items():
                 push((ti, j, mask | kind_bit[aid]), r + 1, (n, ei, -1), x)
