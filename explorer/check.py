@@ -11,7 +11,7 @@ import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from explorer.guarantees import monitors
@@ -136,14 +136,14 @@ def check_isolation(
     except SearchLimit as exc:
         if not cfg.symmetry:
             raise
-        # The other properties search up to symmetry, many times fewer states: say so.
+        # The other properties search up to symmetry: say how to check them alone.
         others = " ".join(f"-p {p}" for p in PROPERTIES if p != "isolation")
         raise SearchLimit(
             exc.states,
             exc.depth,
             f"{exc.limit} (isolation searches every world, without symmetry)",
             exc.flag,
-            f"; the other properties fit in far less: {others}",
+            f"; the other properties search up to symmetry, several times fewer states: {others}",
         ) from None
     return [
         isolation.check(full_ex, full_model, v, cfg.allow, budget=cfg.isolation_budget)
@@ -226,8 +226,25 @@ def biggest_first(cfg: Config) -> list[int]:
 
 
 def _collect(cfg: Config, pool: ProcessPoolExecutor, out: Outcome, progress) -> None:
-    """Hand out the tasks, then gather each spec's results in `cfg` order."""
+    """Hand out the tasks, say every second how many are done (a big run's first spec
+    can take minutes), then gather each spec's results in `cfg` order."""
     futures = {t: pool.submit(_worker_check, *t) for t in tasks(cfg)}
+    pending = set(futures.values())
+    while pending:
+        just_done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+        for f in just_done:
+            if f.exception() is not None:
+                raise f.exception()  # a limit: end the run now, not after the other tasks
+        if progress:
+            finished = [
+                f.result() for (_, part), f in futures.items() if part != ISOLATION and f.done()
+            ]
+            progress(
+                f"{len(futures) - len(pending)}/{len(futures)} tasks done",
+                cfg.depth,
+                sum(r.states for r in finished),
+                sum(r.transitions for r in finished),
+            )
     for n in range(len(cfg.specs)):
         r = futures.get((n, ALL)) or futures[(n, REST)]
         out.results.append(r.result())
@@ -238,13 +255,6 @@ def _collect(cfg: Config, pool: ProcessPoolExecutor, out: Outcome, progress) -> 
             done.verdicts[ISOLATION] = verdicts
             done.verdicts = {p: done.verdicts[p] for p in cfg.properties if p in done.verdicts}
             done.seconds += seconds
-        if progress:
-            progress(
-                f"{n + 1}/{len(cfg.specs)} specs checked",
-                cfg.depth,
-                out.results[-1].states,
-                out.results[-1].transitions,
-            )
 
 
 @paused_gc()

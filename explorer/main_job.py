@@ -33,10 +33,8 @@ class Progress:
         elapsed = time.perf_counter() - self.t0
         if elapsed < 1.0:
             return
-        text = (
-            f"{spec}: depth {depth}, {states:,} states, {edges:,} transitions, "
-            f"{elapsed:,.0f} s so far"
-        )
+        counts = f"{states:,} states, {edges:,} transitions, " if states else ""
+        text = f"{spec}: depth {depth}, {counts}{elapsed:,.0f} s so far"
         if self.status is None:
             self.status = terminal.console(stderr=True).status(text)
             self.status.start()

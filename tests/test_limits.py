@@ -181,3 +181,16 @@ def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch)
     p.t0 -= 5
     p("3/9 specs checked", 10, 3375, 23153)
     assert shown == ["3/9 specs checked: depth 10, 3,375 states, 23,153 transitions, 5 s so far"]
+
+
+def test_a_parallel_run_says_how_many_tasks_are_done():
+    from explorer.check import Config, run
+    from explorer.model import MOUNT_OPTIONS
+
+    specs = [load_spec(n) for n in ("mainline", "plain")]
+    cfg = Config(Bounds(3, 2, 0), 8, MOUNT_OPTIONS["both"], specs, ("isolation", "no-loss"))
+    seen: list[tuple[str, int]] = []
+    out = run(cfg, lambda label, d, n, e: seen.append((label, n)), jobs=2)
+    assert seen[-1] == ("4/4 tasks done", sum(r.states for r in out.results))
+    done = [int(label.split("/")[0]) for label, _ in seen]
+    assert done == sorted(done) and done[0] >= 1  # one call per completion at least
