@@ -133,6 +133,17 @@ def check_isolation(
 
     try:
         full_model, full_ex = _explore(cfg, cache, spec, False, progress)
+        return [
+            isolation.check(
+                full_ex,
+                full_model,
+                v,
+                cfg.allow,
+                budget=cfg.isolation_budget,
+                max_bytes=cfg.max_bytes,
+            )
+            for v in viewers
+        ]
     except SearchLimit as exc:
         if not cfg.symmetry:
             raise
@@ -145,10 +156,6 @@ def check_isolation(
             exc.flag,
             f"; the other properties search up to symmetry, several times fewer states: {others}",
         ) from None
-    return [
-        isolation.check(full_ex, full_model, v, cfg.allow, budget=cfg.isolation_budget)
-        for v in viewers
-    ]
 
 
 # In a worker process: the run's configuration (inherited through fork) and its cache.

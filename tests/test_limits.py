@@ -194,3 +194,21 @@ def test_a_parallel_run_says_how_many_tasks_are_done():
     assert seen[-1] == ("4/4 tasks done", sum(r.states for r in out.results))
     done = [int(label.split("/")[0]) for label, _ in seen]
     assert done == sorted(done) and done[0] >= 1  # one call per completion at least
+
+
+@pytest.mark.parametrize("method", ["subset", "product"])
+def test_the_memory_guard_covers_every_phase_of_isolation(method):
+    """After its search, isolation's split and checks hold as much again (19 GB for one
+    worker at mounts 4, depth 14 before they were guarded): each phase checks the guard."""
+    from explorer.properties import isolation
+
+    model = ErrseqModel(load_spec("plain"), Bounds(2, 2, 0))
+    ex = bfs(model, 6)  # no guard in the search: the check alone must stop
+    with pytest.raises(SearchLimit, match="--max-memory"):
+        isolation.check(ex, model, 0, method=method, max_bytes=1)
+    sp = isolation._split(ex, model, 0)
+    gen = isolation.GENERAL[method](ex, sp)
+    with pytest.raises(SearchLimit, match="--max-memory"):
+        isolation.GENERAL[method](ex, sp, max_bytes=1)
+    with pytest.raises(SearchLimit, match="--max-memory"):
+        isolation._removal(ex, sp, None, gen.cview, max_bytes=1)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from explorer.properties.verdict import Step, Verdict
-from explorer.search import Exploration, bfs
+from explorer.search import Exploration, bfs, guard
 
 #: How a pair is labelled when the removal search stopped at its budget before sorting it.
 CAPPED = "unsorted (search capped)"
@@ -77,7 +77,7 @@ class _Split:
     actions: list[Any]  # aid -> action
 
 
-def _split(ex: Exploration, model: Any, viewer: int) -> _Split:
+def _split(ex: Exploration, model: Any, viewer: int, max_bytes: int | None = None) -> _Split:
     aid_of: dict[Any, int] = {}
     actions: list[Any] = []
     inside: list[bool] = []
@@ -89,6 +89,8 @@ def _split(ex: Exploration, model: Any, viewer: int) -> _Split:
     om: list[dict[int, tuple[int, int]] | None] = [None] * ex.n_states
     act, obs, dst = ex.action, ex.obs, ex.dst
     for sid in range(ex.n_states):
+        if max_bytes is not None and not sid & 0xFFF:
+            guard(sid, ex.depth[sid], None, max_bytes)
         edges = ex.out_edges(sid)
         if not edges:
             continue
@@ -178,7 +180,7 @@ def _to_conflict(kids: list[dict[tuple[int, Any], int]], hot: set[int], depth: i
     return dist
 
 
-def _general_subset(ex: Exploration, sp: _Split) -> _General:
+def _general_subset(ex: Exploration, sp: _Split, max_bytes: int | None = None) -> _General:
     depth = ex.max_depth
     cm, om, inside = sp.cmoves, sp.omoves, sp.inside
     # Each node: members sid -> length, and sid -> parent (node, sid, edge), the edge that
@@ -204,6 +206,8 @@ def _general_subset(ex: Exploration, sp: _Split) -> _General:
         for s, n in seeds.items():
             buckets[n].append(s)
         nid = len(members)
+        if max_bytes is not None and not nid & 0xFF:  # a node holds hundreds of members
+            guard(nid, depth, None, max_bytes)
         for n in range(depth):
             for s in buckets[n]:
                 if length[s] != n:
@@ -314,7 +318,7 @@ def _subset_path(parents: list[dict[int, tuple[int, int, int]]], nid: int, sid: 
 # --- the general check, second method: self-composition with both run lengths ---------
 
 
-def _general_product(ex: Exploration, sp: _Split) -> _General:
+def _general_product(ex: Exploration, sp: _Split, max_bytes: int | None = None) -> _General:
     """Pairs (s1, s2, l1, l2), unordered, pruned by Pareto dominance of the lengths."""
     depth = ex.max_depth
     cm, om, inside = sp.cmoves, sp.omoves, sp.inside
@@ -332,6 +336,8 @@ def _general_product(ex: Exploration, sp: _Split) -> _General:
             if a <= li and b <= lj:
                 return
         seen.append((li, lj))
+        if max_bytes is not None and not len(nodes) & 0xFFF:
+            guard(len(nodes), li + lj, None, max_bytes)
         buckets[li + lj].append(len(nodes))
         nodes.append((i, j, li, lj))
         parent.append((*par, swap))
@@ -405,7 +411,11 @@ class _Removal:
 
 
 def _removal(
-    ex: Exploration, sp: _Split, budget: int | None = None, cview: _CView | None = None
+    ex: Exploration,
+    sp: _Split,
+    budget: int | None = None,
+    cview: _CView | None = None,
+    max_bytes: int | None = None,
 ) -> _Removal:
     """Self-composition A >= B, by A's length; per key the fewest removed events.
 
@@ -478,6 +488,8 @@ def _removal(
             if budget is not None and len(keys) > budget:
                 complete = level  # witnesses of `level` events are all in; longer ones not
                 break
+            if max_bytes is not None and not n & 0xFFF:
+                guard(len(keys), level + 1, None, max_bytes)
             i, j, mask = keys[n]
             r, x = removed[n], where[n]
             kx = kids[x] if kids is not None else None
@@ -630,18 +642,25 @@ def check(
     allow: frozenset[str] = frozenset(),
     method: str = "subset",
     budget: int | None = None,
+    max_bytes: int | None = None,
 ) -> Verdict:
     """Isolation of container `viewer`; violations caused only by `allow` kinds pass.
 
     The verdict is exact whatever `budget` (the general check decides it); the budget
     only caps the removal search that presents witnesses by kind (see `_removal`).
+    `max_bytes` is the memory guard (search.guard), checked in every phase: after the
+    search the split and the two checks hold as much again.
     """
     if getattr(ex, "reduced", False):
         ex = _unreduced(model, ex.max_depth)
-    sp = _split(ex, model, viewer)
-    gen = GENERAL[method](ex, sp)
+    sp = _split(ex, model, viewer, max_bytes)
+    gen = GENERAL[method](ex, sp, max_bytes)
     # every removal pair is a violation of the general check: none there, none here
-    rem = _removal(ex, sp, budget, gen.cview) if gen.flips else _Removal(0, {}, ex.max_depth)
+    rem = (
+        _removal(ex, sp, budget, gen.cview, max_bytes)
+        if gen.flips
+        else _Removal(0, {}, ex.max_depth)
+    )
     # per flip, the fewest kinds that explain it; a group keeps the flips it explains best
     fewest: dict[tuple[int, Any, Any], int] = {}
     for mask, flip in rem.best:
