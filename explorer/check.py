@@ -232,7 +232,12 @@ def biggest_first(cfg: Config) -> list[int]:
     return sorted(order, key=lambda i: -size[i])
 
 
-def _collect(cfg: Config, pool: ProcessPoolExecutor, out: Outcome, progress) -> None:
+def _collect(
+    cfg: Config,
+    pool: ProcessPoolExecutor,
+    out: Outcome,
+    progress: Callable[[str, int, int, int], None] | None,
+) -> None:
     """Hand out the tasks, say every second how many are done (a big run's first spec
     can take minutes), then gather each spec's results in `cfg` order."""
     futures = {t: pool.submit(_worker_check, *t) for t in tasks(cfg)}
@@ -274,7 +279,7 @@ def run(
     independent); the outcome lists the specs in `cfg` order either way.  The cyclic
     collector stays paused throughout (workers fork with it paused): the checks, like
     the search, build millions of objects without cycles, and its passes over them
-    cost isolation 1.5x at 3 containers (measured: docs/performance.md)."""
+    cost isolation 1.4x at 3 containers (measured: docs/performance.md)."""
     t0 = time.perf_counter()
     out = Outcome(cfg, [])
     if cfg.symmetry:

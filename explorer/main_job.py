@@ -19,7 +19,7 @@ from explorer.world import Bounds
 
 class Progress:
     """How far the run is, on stderr, only once it has taken longer than a second: the
-    search under way (or, in a parallel run, the specs checked so far) and the time
+    search under way (or, in a parallel run, the tasks done so far) and the time
     spent.  (A rate would mislead: the states are one search's, the time the run's.)"""
 
     def __init__(self, quiet: bool) -> None:
