@@ -4,6 +4,7 @@
     python bench/bench_isolation.py --per-spec      # one row per spec too
     python bench/bench_isolation.py --compare       # subset construction vs self-composition
     python bench/bench_isolation.py --phases 3:12   # where one check's time goes, per spec
+    python bench/bench_isolation.py --phases 3:12 --spec vivek-v3-seen   # and its memory
     python bench/bench_isolation.py --stabiliser 3:10   # what permuting the others would save
 
 For each configuration (containers, depth) every spec is explored once (not timed:
@@ -26,7 +27,7 @@ import tracemalloc
 
 from explorer.model import ErrseqModel
 from explorer.properties import isolation
-from explorer.search import bfs, paused_gc
+from explorer.search import bfs, paused_gc, rss_bytes
 from explorer.specs import builtin_names, load_spec
 from explorer.world import NORMAL, VOLATILE, Bounds
 
@@ -55,30 +56,40 @@ def peak(model, ex, method: str) -> int:
     return top
 
 
-def phases(mounts: int, depth: int) -> None:
-    """One run per spec of each phase, as the runner does them (collector paused)."""
+def phases(mounts: int, depth: int, specs: list[str]) -> None:
+    """One run per spec of each phase, as the runner does them (collector paused), and
+    the resident set after each phase.  Each spec's structures are freed before the
+    next, but the next reuses that memory: only a first row's growth is its own (ask
+    for one spec with --spec to see it)."""
     print(f"mounts {mounts}, depth {depth}, ovl1, budget 1,000,000, one run each\n")
     print(
-        "| spec | worlds | search s | split s | general s (nodes) | removal s (nodes, complete) |"
+        "| spec | worlds | search s | split s | general s (nodes) | removal s (nodes, complete) "
+        "| resident GiB after each |"
     )
-    print("|---|--:|--:|--:|--:|--:|")
+    print("|---|--:|--:|--:|--:|--:|---|")
     total = 0.0
-    for spec in builtin_names():
+    for spec in specs:
         with paused_gc():
+            rss = [rss_bytes()]
             t0 = time.perf_counter()
             model, ex = explore(spec, mounts, depth)
             t1 = time.perf_counter()
+            rss.append(rss_bytes())
             sp = isolation._split(ex, model, 0)
             t2 = time.perf_counter()
+            rss.append(rss_bytes())
             gen = isolation._general_subset(ex, sp)
             t3 = time.perf_counter()
+            rss.append(rss_bytes())
             rem = isolation._removal(ex, sp, 1_000_000, gen.cview) if gen.flips else None
             t4 = time.perf_counter()
+            rss.append(rss_bytes())
         total += t4 - t0
         removal = f"{t4 - t3:.2f} ({rem.explored:,}, {rem.complete})" if rem else "-"
         print(
             f"| {spec} | {ex.n_states:,} | {t1 - t0:.2f} | {t2 - t1:.2f} "
-            f"| {t3 - t2:.2f} ({gen.explored:,}) | {removal} |",
+            f"| {t3 - t2:.2f} ({gen.explored:,}) | {removal} "
+            f"| {' / '.join(f'{r / 2**30:.2f}' for r in rss)} |",
             flush=True,
         )
         del model, ex, sp, gen, rem
@@ -150,9 +161,10 @@ def main() -> None:
     ap.add_argument("--config", action="append", help="MOUNTS:DEPTH (repeatable)")
     ap.add_argument("--phases", metavar="MOUNTS:DEPTH", help="only: time per phase and spec")
     ap.add_argument("--stabiliser", metavar="MOUNTS:DEPTH", help="only: the stabiliser's gain")
+    ap.add_argument("--spec", action="append", help="with --phases: only these specs")
     args = ap.parse_args()
     if args.phases:
-        phases(*map(int, args.phases.split(":")))
+        phases(*map(int, args.phases.split(":")), args.spec or builtin_names())
         return
     if args.stabiliser:
         stabiliser(*map(int, args.stabiliser.split(":")))
