@@ -183,4 +183,9 @@ def main_job(
             f" (no `dot` binary: render with  dot -Tsvg {out}/SPEC/PROP.dot -o PROP.svg)", end=""
         )
     con.print()
+    if full_graph:
+        con.print(
+            f"state graphs as DOT in {out}/SPEC/graph.dot, not drawn: dot takes many minutes "
+            "on thousands of states; dot -Tsvg -O FILE draws one"
+        )
     return code

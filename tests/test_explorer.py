@@ -290,3 +290,18 @@ def test_enabled_events_are_exactly_those_with_no_reason_to_refuse(bounds):
         fast = set(world.enabled(bounds, s, BOTH))
         slow = {e for e in every if world.why_disabled(bounds, s, e, BOTH) is None}
         assert fast == slow, s
+
+
+def test_full_graph_writes_dot_and_says_it_is_not_drawn(tmp_path) -> None:
+    """--full-graph promises DOT: dot needs many minutes to lay out thousands of states,
+    so the state graph is written, not drawn, and the user is told how to draw it."""
+    from typer.testing import CliRunner
+
+    from explorer.cli import app
+
+    args = ["--mounts", "2", "--depth", "5", "-s", "plain", "--full-graph", "--quiet"]
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])
+    assert r.exit_code in (0, 1), r.output
+    assert (tmp_path / "plain" / "graph.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "plain" / "graph.svg").exists()
+    assert "graph.dot, not drawn" in r.output
