@@ -450,7 +450,6 @@ def _removal(
     kids = cview.kids if cview else None
     far = cview.to_conflict if cview else None
     where: list[int] = []
-    room = [depth]
     frontier: list[int] = []
     for sid, d in enumerate(ex.depth):
         if d == 0:
@@ -497,7 +496,7 @@ def _removal(
     for level in range(depth):
         nxt.clear()
         level_start[0] = len(keys)
-        room[0] = depth - level - 2  # a node of the next level must still take a flip
+        room = depth - level - 2  # a node of the next level must still take a flip
         last = level == depth - 1  # only flips: a node of the next level is never expanded
         for n in frontier:
             if budget is not None and len(keys) > budget:
@@ -518,7 +517,7 @@ def _removal(
                     if last:
                         continue
                     nx = kx[(aid, oi)] if kx is not None else 0
-                    if far is None or far[nx] <= room[0]:  # else no conflict within reach
+                    if far is None or far[nx] <= room:  # else no conflict within reach
                         push((ti, tj, mask), r, (n, ei, ej), nx)
                 elif inside[aid]:
                     fk = (mask, (aid, oi, oj))
@@ -526,7 +525,7 @@ def _removal(
                     old = found.get(fk)
                     if old is None or rec[:2] < old[:2]:
                         found[fk] = rec
-            if last or (far is not None and far[x] > room[0]):
+            if last or (far is not None and far[x] > room):
                 continue  # outside events stay in node x: none of them can lead to a flip
             oj_moves = om[j] or {}
             for aid, (ti, ei) in (om[i] or {}).items():
