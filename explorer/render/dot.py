@@ -103,17 +103,14 @@ def state_graph_dot(g: nx.DiGraph, highlight: Sequence[int] = ()) -> graphviz.Di
     return d
 
 
-def save(
-    graph: graphviz.Digraph, path: Path, svgs: list[Path] | None = None, draw: bool = True
-) -> list[Path]:
-    """Write `path` (.dot) and, with the dot binary and `draw`, the .svg next to it;
-    return what was written.
+def save(graph: graphviz.Digraph, path: Path, svgs: list[Path] | None = None) -> list[Path]:
+    """Write `path` (.dot) and, with the dot binary, the .svg next to it; return both.
 
     With `svgs`, the .svg is only queued there and `render_svgs` draws the queue later
     in one `dot` process (a process per picture was most of the main job's output time).
     """
     path.write_text(graph.source)
-    if not draw or not have_dot():
+    if not have_dot():
         return [path]
     svg = path.with_suffix(".svg")
     if svgs is None:

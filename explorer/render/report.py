@@ -110,7 +110,7 @@ def write_outputs(
             g = graph.build(r.ex, r.model.describe, lambda a, o: _edge_label(bounds, a, o))
             # DOT only, as --full-graph says: dot needs many minutes to lay out a graph
             # of thousands of states (over 11 minutes for plain at mounts 2, depth 8).
-            dot.save(dot.state_graph_dot(g), d / "graph.dot", draw=False)
+            (d / "graph.dot").write_text(dot.state_graph_dot(g).source)
     dot.render_svgs(svgs)
     return files
 
