@@ -305,12 +305,17 @@ def run(
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             try:
                 _collect(cfg, pool, out, progress)
-            except BaseException:
+            except BaseException as exc:
                 # A limit hit in one worker ends the run: stop the others now rather
                 # than let them finish their tasks (minutes, on a big run).
                 pool.shutdown(wait=False, cancel_futures=True)
                 for child in multiprocessing.active_children():
                     child.terminate()
+                if isinstance(exc, SearchLimit) and exc.flag == "--max-memory":
+                    split = f" (split between the {jobs} processes of this run)"
+                    raise SearchLimit(
+                        exc.states, exc.depth, exc.limit, exc.flag, exc.hint + split
+                    ) from None
                 raise
         _WORKER.clear()
     else:

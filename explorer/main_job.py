@@ -142,8 +142,7 @@ def main_job(
         outcome = run(cfg, progress, 1 if full_graph else jobs)
     except SearchLimit as exc:
         progress.stop()
-        split = f" (split between the {jobs} processes of this run)" if jobs > 1 else ""
-        raise ValueError(str(exc) + (split if exc.flag == "--max-memory" else "")) from None
+        raise ValueError(str(exc)) from None
     progress.stop()
     code = 1 if outcome.failing() else 0
     files = rep.write_outputs(outcome, out, full_graph)
