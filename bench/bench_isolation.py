@@ -63,7 +63,8 @@ def phases(mounts: int, depth: int, specs: list[str]) -> None:
     for one spec with --spec to see it)."""
     print(f"mounts {mounts}, depth {depth}, ovl1, budget 1,000,000, one run each\n")
     print(
-        "| spec | worlds | search s | split s | general s (nodes) | removal s (nodes, complete) "
+        "| spec | worlds | search s | split s | general s (nodes, member visits) "
+        "| removal s (nodes, complete) "
         "| resident GiB after each |"
     )
     print("|---|--:|--:|--:|--:|--:|---|")
@@ -88,7 +89,7 @@ def phases(mounts: int, depth: int, specs: list[str]) -> None:
         removal = f"{t4 - t3:.2f} ({rem.explored:,}, {rem.complete})" if rem else "-"
         print(
             f"| {spec} | {ex.n_states:,} | {t1 - t0:.2f} | {t2 - t1:.2f} "
-            f"| {t3 - t2:.2f} ({gen.explored:,}) | {removal} "
+            f"| {t3 - t2:.2f} ({gen.explored:,}, {gen.visits:,}) | {removal} "
             f"| {' / '.join(f'{r / 2**30:.2f}' for r in rss)} |",
             flush=True,
         )
@@ -104,12 +105,15 @@ def stabiliser(mounts: int, depth: int, spec: str = "plain") -> None:
     b = Bounds(mounts=mounts)
     # The subset construction's own code, returning its nodes' members.
     src = inspect.getsource(isolation._general_subset)
-    src = src.replace("return _General(len(members), states, flips, cview)", "return members")
+    src = src.replace(
+        "return _General(len(members), states, flips, cview, visits)", "return members"
+    )
     ns = dict(vars(isolation))
     exec(src, ns)
     with paused_gc():
         model, ex = explore(spec, mounts, depth)
-        members = ns["_general_subset"](ex, isolation._split(ex, model, 0))
+        packed = ns["_general_subset"](ex, isolation._split(ex, model, 0))
+        members = [isolation._unpack(key) for key in packed]
         images = [[ex.index[p(s)] for s in ex.states] for p in _other_perms(b, len(ex.states[0]))]
         others = [[b.fd_base(x) for x in b.owner_slots(c)] for c in range(1, mounts)]
 

@@ -142,6 +142,7 @@ class _General:
     # flip (aid, lo obs, hi obs) -> (key, edges of run 1, edges of run 2)
     flips: dict[tuple[int, Any, Any], tuple[tuple[int, int], list[int], list[int]]]
     cview: _CView | None = None  # the subset construction's nodes, for `_removal`
+    visits: int = 0  # members of the expanded nodes: the work, for bench_isolation.py
 
 
 @dataclass
@@ -248,9 +249,11 @@ def _general_subset(ex: Exploration, sp: _Split, max_bytes: int | None = None) -
     states: set[int] = set()
     flips: dict[tuple[int, Any, Any], tuple[tuple[int, int], list[int], list[int]]] = {}
     best_of: dict[tuple[int, Any, Any], tuple[int, int]] = {}
+    visits = 0
     while queue:
         nid = queue.popleft()
         length = _unpack(members[nid])
+        visits += len(length)
         moves: dict[int, list[_Move]] = {}  # aid -> [(s, n, (obs, t, e))]
         for s, n in length.items():
             if n < depth and cm[s]:
@@ -280,7 +283,7 @@ def _general_subset(ex: Exploration, sp: _Split, max_bytes: int | None = None) -
                         spar[t] = (nid, s, e)
                 kids[nid][(aid, o)] = add(seeds, spar)
     cview = _CView(root, kids, _to_conflict(kids, hot, depth))
-    return _General(len(members), states, flips, cview)
+    return _General(len(members), states, flips, cview, visits)
 
 
 #: A member's move in the subset construction: (state, its length, (result, dst, edge)).
