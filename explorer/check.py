@@ -155,6 +155,7 @@ def check_isolation(
             f"{exc.limit} (isolation searches every world, without symmetry)",
             exc.flag,
             f"; the other properties search up to symmetry, several times fewer states: {others}",
+            exc.where,
         ) from None
 
 
@@ -314,7 +315,7 @@ def run(
                 if isinstance(exc, SearchLimit) and exc.flag == "--max-memory":
                     split = f" (split between the {jobs} processes of this run)"
                     raise SearchLimit(
-                        exc.states, exc.depth, exc.limit, exc.flag, exc.hint + split
+                        exc.states, exc.depth, exc.limit, exc.flag, exc.hint + split, exc.where
                     ) from None
                 raise
         _WORKER.clear()

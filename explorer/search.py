@@ -36,17 +36,19 @@ class Model(Protocol):
 class SearchLimit(RuntimeError):
     """A search stopped before it would exhaust the machine; says how far it got."""
 
-    def __init__(self, states: int, depth: int, limit: str, flag: str, hint: str = "") -> None:
+    def __init__(
+        self, states: int, depth: int, limit: str, flag: str, hint: str = "", where: str = ""
+    ) -> None:
         self.states, self.depth = states, depth
-        self.limit, self.flag, self.hint = limit, flag, hint
-        super().__init__(
-            f"stopped at {states:,} distinct states while expanding depth {depth}: {limit}; "
-            f"lower --depth or --mounts, or raise {flag}{hint}"
-        )
+        self.limit, self.flag, self.hint, self.where = limit, flag, hint, where
+        # `where`: a check after the search says what it was doing and what it had counted
+        # (the states of its own product, not the graph's).
+        at = where or f"at {states:,} distinct states while expanding depth {depth}"
+        super().__init__(f"stopped {at}: {limit}; lower --depth or --mounts, or raise {flag}{hint}")
 
     def __reduce__(self):
         """Rebuilt from its fields: a worker process sends it back to the parent by pickle."""
-        return SearchLimit, (self.states, self.depth, self.limit, self.flag, self.hint)
+        return SearchLimit, (self.states, self.depth, self.limit, self.flag, self.hint, self.where)
 
 
 @contextmanager
@@ -81,10 +83,15 @@ def default_memory_limit() -> int:
         return 1 << 62
 
 
-def guard(states: int, depth: int, max_states: int | None, max_bytes: int | None) -> None:
-    """Raise SearchLimit when a bound is crossed (call every few thousand states)."""
+def guard(
+    states: int, depth: int, max_states: int | None, max_bytes: int | None, where: str = ""
+) -> None:
+    """Raise SearchLimit when a bound is crossed (call every few thousand states);
+    `where` names the phase and what it counts, for the checks that run after a search."""
     if max_states is not None and states >= max_states:
-        raise SearchLimit(states, depth, f"--max-states {max_states:,} reached", "--max-states")
+        raise SearchLimit(
+            states, depth, f"--max-states {max_states:,} reached", "--max-states", where=where
+        )
     if max_bytes is not None:
         rss = rss_bytes()
         if rss >= max_bytes:
@@ -93,6 +100,7 @@ def guard(states: int, depth: int, max_states: int | None, max_bytes: int | None
                 depth,
                 f"memory {rss / 2**30:.2f} GiB reached the {max_bytes / 2**30:.2f} GiB guard",
                 "--max-memory",
+                where=where,
             )
 
 

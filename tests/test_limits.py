@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from typer.testing import CliRunner
 
@@ -204,11 +206,47 @@ def test_the_memory_guard_covers_every_phase_of_isolation(method):
 
     model = ErrseqModel(load_spec("plain"), Bounds(2, 2, 0))
     ex = bfs(model, 6)  # no guard in the search: the check alone must stop
-    with pytest.raises(SearchLimit, match="--max-memory"):
+    graph = f"{ex.n_states:,} distinct states"
+    # Each phase says what it was doing and over how big a graph: at mounts 4, depth 14
+    # the split's message read "stopped at 401,408 distinct states while expanding depth
+    # 11", the split's position in a graph of millions, as if the search had stopped there.
+    with pytest.raises(
+        SearchLimit,
+        match=f"stopped in isolation's split of the full graph \\({graph} to depth 6\\), at its state 0: memory",
+    ) as info:
         isolation.check(ex, model, 0, method=method, max_bytes=1)
+    assert "--max-memory" in str(info.value)
     sp = isolation._split(ex, model, 0)
     gen = isolation.GENERAL[method](ex, sp)
-    with pytest.raises(SearchLimit, match="--max-memory"):
+    with pytest.raises(
+        SearchLimit, match=f"stopped in isolation's exact check.* of {graph} to depth 6, at 0 "
+    ):
         isolation.GENERAL[method](ex, sp, max_bytes=1)
-    with pytest.raises(SearchLimit, match="--max-memory"):
+    with pytest.raises(
+        SearchLimit, match=f"stopped in isolation's removal witness search over {graph}, at "
+    ):
         isolation._removal(ex, sp, None, gen.cview, max_bytes=1)
+
+
+def test_the_products_count_their_own_states_when_they_stop():
+    """The monitor and agreement products store (state, monitor) and (state, state)
+    pairs: a limit there counts those, and says so."""
+    from explorer.guarantees import monitors
+    from explorer.properties import agreement, safety
+
+    model = ErrseqModel(load_spec("plain"), Bounds(2, 2, 0))
+    ex = bfs(model, 10)  # products of more than 4,096 pairs: the guard's first check
+    with pytest.raises(
+        SearchLimit,
+        match=r"stopped at 4,096 \(state, monitor\) pairs while expanding depth \d+: memory",
+    ):
+        safety.check(ex, monitors(model)["no-loss"], model, max_bytes=1)
+    other = ErrseqModel(load_spec("mainline"), Bounds(2, 2, 0))
+    with pytest.raises(
+        SearchLimit,
+        match=r"stopped at 4,096 state pairs of the agreement product while expanding depth \d+: memory",
+    ):
+        agreement.check(bfs(other, 10), ex, other, model, max_bytes=1)
+    err = SearchLimit(4096, 5, "memory", "--max-memory", where="in a phase, at 4,096 things")
+    back = pickle.loads(pickle.dumps(err))
+    assert str(back) == str(err) and str(err).startswith("stopped in a phase, at 4,096 things: ")

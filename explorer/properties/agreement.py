@@ -91,7 +91,11 @@ def check(
                 if key not in seen:
                     seen[key] = len(nodes)
                     if max_bytes is not None and not len(nodes) & 0xFFF:
-                        guard(len(nodes), level + 1, None, max_bytes)
+                        at = (
+                            f"at {len(nodes):,} state pairs of the agreement product while "
+                            f"expanding depth {level + 1}"
+                        )
+                        guard(len(nodes), level + 1, None, max_bytes, at)
                     nodes.append(key)
                     parent.append((n, ea, eb))
                     nxt.append(seen[key])

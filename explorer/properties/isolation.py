@@ -91,7 +91,11 @@ def _split(ex: Exploration, model: Any, viewer: int, max_bytes: int | None = Non
     act, obs, dst = ex.action, ex.obs, ex.dst
     for sid in range(ex.n_states):
         if max_bytes is not None and not sid & 0xFFF:
-            guard(sid, ex.depth[sid], None, max_bytes)
+            at = (
+                f"in isolation's split of the full graph ({ex.n_states:,} distinct states to "
+                f"depth {ex.max_depth}), at its state {sid:,}"
+            )
+            guard(sid, ex.depth[sid], None, max_bytes, at)
         edges = ex.out_edges(sid)
         if not edges:
             continue
@@ -223,7 +227,11 @@ def _general_subset(ex: Exploration, sp: _Split, max_bytes: int | None = None) -
             buckets[n].append(s)
         nid = len(members)
         if max_bytes is not None and not nid & 0xFF:  # a node holds hundreds of members
-            guard(nid, depth, None, max_bytes)
+            at = (
+                f"in isolation's exact check of {ex.n_states:,} distinct states to depth "
+                f"{depth}, at {nid:,} c-view classes"
+            )
+            guard(nid, depth, None, max_bytes, at)
         for n in range(depth):
             for s in buckets[n]:
                 if length[s] != n:
@@ -355,7 +363,11 @@ def _general_product(ex: Exploration, sp: _Split, max_bytes: int | None = None) 
                 return
         seen.append((li, lj))
         if max_bytes is not None and not len(nodes) & 0xFFF:
-            guard(len(nodes), li + lj, None, max_bytes)
+            at = (
+                f"in isolation's exact check (self-composition) of {ex.n_states:,} distinct "
+                f"states to depth {depth}, at {len(nodes):,} state pairs"
+            )
+            guard(len(nodes), li + lj, None, max_bytes, at)
         buckets[li + lj].append(len(nodes))
         nodes.append((i, j, li, lj))
         parent.append((*par, swap))
@@ -506,7 +518,11 @@ def _removal(
                 complete = level  # witnesses of `level` events are all in; longer ones not
                 break
             if max_bytes is not None and not n & 0xFFF:
-                guard(len(keys), level + 1, None, max_bytes)
+                at = (
+                    f"in isolation's removal witness search over {ex.n_states:,} distinct "
+                    f"states, at {len(keys):,} pairs of runs of up to {level + 1} events"
+                )
+                guard(len(keys), level + 1, None, max_bytes, at)
             i, j, mask = keys[n]
             r, x = removed[n], where[n]
             kx = kids[x] if kids is not None else None

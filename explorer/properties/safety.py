@@ -65,7 +65,8 @@ def check(ex: Exploration, monitor: Monitor, model: Any, max_bytes: int | None =
                 if k is None:
                     k = seen[key] = len(nodes)
                     if max_bytes is not None and not k & 0xFFF:
-                        guard(k, level + 1, None, max_bytes)
+                        at = f"at {k:,} (state, monitor) pairs while expanding depth {level + 1}"
+                        guard(k, level + 1, None, max_bytes, at)
                     nodes.append(key)
                     parent.append((n, e))
                     nxt.append(k)
