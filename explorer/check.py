@@ -149,13 +149,9 @@ def check_isolation(
             raise
         # The other properties search up to symmetry: say how to check them alone.
         others = " ".join(f"-p {p}" for p in PROPERTIES if p != "isolation")
-        raise SearchLimit(
-            exc.states,
-            exc.depth,
-            f"{exc.limit} (isolation searches every world, without symmetry)",
-            exc.flag,
+        raise exc.amended(
+            " (isolation searches every world, without symmetry)",
             f"; the other properties search up to symmetry, several times fewer states: {others}",
-            exc.where,
         ) from None
 
 
@@ -314,9 +310,7 @@ def run(
                     child.terminate()
                 if isinstance(exc, SearchLimit) and exc.flag == "--max-memory":
                     split = f" (split between the {jobs} processes of this run)"
-                    raise SearchLimit(
-                        exc.states, exc.depth, exc.limit, exc.flag, exc.hint + split, exc.where
-                    ) from None
+                    raise exc.amended(hint=split) from None
                 raise
         _WORKER.clear()
     else:

@@ -46,6 +46,13 @@ class SearchLimit(RuntimeError):
         at = where or f"at {states:,} distinct states while expanding depth {depth}"
         super().__init__(f"stopped {at}: {limit}; lower --depth or --mounts, or raise {flag}{hint}")
 
+    def amended(self, limit: str = "", hint: str = "") -> SearchLimit:
+        """The same stop, with more said of the limit and of the way out (a caller that
+        knows the run's shape adds it)."""
+        return SearchLimit(
+            self.states, self.depth, self.limit + limit, self.flag, self.hint + hint, self.where
+        )
+
     def __reduce__(self):
         """Rebuilt from its fields: a worker process sends it back to the parent by pickle."""
         return SearchLimit, (self.states, self.depth, self.limit, self.flag, self.hint, self.where)
