@@ -219,11 +219,13 @@ def test_the_memory_guard_covers_every_phase_of_isolation(method):
     sp = isolation._split(ex, model, 0)
     gen = isolation.GENERAL[method](ex, sp)
     with pytest.raises(
-        SearchLimit, match=f"stopped in isolation's exact check.* of {graph} to depth 6, at 0 "
+        SearchLimit,
+        match=f"stopped in isolation's exact check.* of {graph} to depth 6, at 0 .*--max-memory",
     ):
         isolation.GENERAL[method](ex, sp, max_bytes=1)
     with pytest.raises(
-        SearchLimit, match=f"stopped in isolation's removal witness search over {graph}, at "
+        SearchLimit,
+        match=f"stopped in isolation's removal witness search over {graph}, at .*--max-memory",
     ):
         isolation._removal(ex, sp, None, gen.cview, max_bytes=1)
 
