@@ -12,6 +12,7 @@ from explorer.model import MOUNT_OPTIONS
 from explorer.properties.isolation import KIND_ORDER
 from explorer.render import report as rep
 from explorer.render import terminal
+from explorer.render.outdir import OutDir
 from explorer.search import SearchLimit, default_memory_limit
 from explorer.specs import load_spec, load_specs
 from explorer.world import Bounds
@@ -135,6 +136,7 @@ def main_job(
         max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
         isolation_budget=isolation_budget or None,
     )
+    target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
     progress = Progress(quiet or as_json)
     try:
         if jobs == 0:
@@ -145,9 +147,7 @@ def main_job(
         raise ValueError(str(exc)) from None
     progress.stop()
     code = 1 if outcome.failing() else 0
-    files = rep.write_outputs(outcome, out, full_graph)
-    data = rep.report(outcome, files, code)
-    rep.write_report(data, out / "report.json")
+    files, data = rep.write_outputs(outcome, target, full_graph, code, max_memory or None)
     if as_json:
         print(json.dumps(data, indent=2))
         return code

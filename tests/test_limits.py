@@ -110,13 +110,7 @@ def test_two_processes_change_no_output(tmp_path):
     for jobs in ("1", "2"):
         r = CliRunner().invoke(app, [*args, "--jobs", jobs, "--out", str(tmp_path / jobs)])
         assert r.exit_code == 1
-        d = json.loads(r.output)
-        d.pop("seconds")
-        for v in d["specs"].values():
-            v.pop("search_seconds"), v.pop("seconds")
-        for v in d["verdicts"]:
-            v["files"] = [f.split("/", len(str(tmp_path).split("/")) + 1)[-1] for f in v["files"]]
-        outs.append(d)
+        outs.append(json.loads(r.output))  # times are in timings.json, paths relative
     assert outs[0] == outs[1]
 
 

@@ -32,12 +32,25 @@ def have_dot() -> bool:
     return shutil.which("dot") is not None
 
 
-def table_head(bounds: Bounds, lanes: list[int], title: str) -> list[str]:
-    """The first rows of a lanes table: its title and one header cell per lane."""
-    return [
-        f'<TR><TD COLSPAN="{len(lanes) + 1}" BORDER="0"><B>{html.escape(title)}</B></TD></TR>',
-        f'<TR><TD BGCOLOR="{HEAD}">#</TD>'
-        + "".join(f'<TD BGCOLOR="{HEAD}"><B>{lane_name(bounds, x)}</B></TD>' for x in lanes)
+def table_head(
+    bounds: Bounds, lanes: list[int], title: str, widths: list[int] | None = None
+) -> list[str]:
+    """The first rows of a lanes table: its title (if any) and one header cell per lane.
+
+    `widths` (points, the # column first) sets each column's least width, so that two
+    tables side by side get the same columns."""
+    w = [f' WIDTH="{x}"' for x in widths] if widths else [""] * (len(lanes) + 1)
+    rows = (
+        [f'<TR><TD COLSPAN="{len(lanes) + 1}" BORDER="0"><B>{html.escape(title)}</B></TD></TR>']
+        if title
+        else []
+    )
+    return rows + [
+        f'<TR><TD BGCOLOR="{HEAD}"{w[0]}>#</TD>'
+        + "".join(
+            f'<TD BGCOLOR="{HEAD}"{wx}><B>{lane_name(bounds, x)}</B></TD>'
+            for x, wx in zip(lanes, w[1:], strict=True)
+        )
         + "</TR>",
     ]
 

@@ -7,8 +7,9 @@ A's names in run B (an fd removed from B leaves a gap: fd1, fd3), so the two run
 read line against line.  A pair that no removal explains (extra["general"]) marks
 with `+` the outside events only run B has.
 
-Picture: one graphviz node per run, each an HTML table with a column per container
-(lanes), removed or added events shaded and the differing result in red.
+Picture: the two runs side by side, each an HTML table with a column per container
+(lanes), the same columns and the tops level in both, removed or added events shaded
+and the differing result in red.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ def run_names(
         ):
             return a, kept
     return a, format_run(bounds, [s.action for s in other])
+
+
+def plural(n: int, word: str) -> str:
+    return word if n == 1 else f"{word}s"
+
+
+def events(n: int) -> str:
+    return f"{n} {plural(n, 'event')}"
 
 
 def _lane_width(n_lanes: int) -> int:
@@ -140,12 +149,12 @@ def pair_block(bounds: Bounds, pair: dict[str, Any], container: str) -> str:
     general = "added" in pair
     marks_a = {i: "-" for i in removed} | {ia: "!"}
     marks_b = {i: "+" for i in added} | {ib: "!"}
-    lines = [f"Run A ({len(w)} events):"]
+    lines = [f"Run A ({events(len(w))}):"]
     lines += run_text(bounds, w, a, marks_a, lanes)
     if general:
-        lines.append(f"Run B ({len(o)} events), the same {container}-view:")
+        lines.append(f"Run B ({events(len(o))}), the same {container}-view:")
     else:
-        lines.append(f"Run B ({len(o)} events): run A without the events marked -")
+        lines.append(f"Run B ({events(len(o))}): run A without the events marked -")
     lines += run_text(bounds, o, b, marks_b, lanes)
     legend = []
     if removed:
@@ -165,7 +174,7 @@ def pair_text(bounds: Bounds, v: Verdict) -> str:
     groups: list[dict[str, Any]] = list(v.extra.get("groups", []))
     general = v.extra.get("general")
     status = "holds" if v.holds else "violated"
-    out = [f"{v.model}: isolation of {container} {status}"]
+    out = _wrap(f"{v.model}: isolation of {container} {status}")
     shown = _shown(v)
     if shown is None:
         out.append(f"no two runs with the same {container}-view differ in a result")
@@ -179,12 +188,14 @@ def pair_text(bounds: Bounds, v: Verdict) -> str:
         for g in rest:
             tag = " (allowed)" if g.get("allowed") else ""
             out += _wrap(
-                f"{'+'.join(g['kinds'])}{tag}, {len(g['witness'])} events: {sentence(bounds, g)}",
+                f"{'+'.join(g['kinds'])}{tag}, {events(len(g['witness']))}: {sentence(bounds, g)}",
                 "  ",
             )
         if general is not None and general is not shown:
             what = CAPPED if general.get("capped") else "not a removal"
-            out.append(f"  {what}, {len(general['witness'])} events: {sentence(bounds, general)}")
+            out += _wrap(
+                f"{what}, {events(len(general['witness']))}: {sentence(bounds, general)}", "  "
+            )
         out.append("")
     a, b = run_names(bounds, shown["witness"], shown["other"], shown.get("removed"))
     out.append("Run A as a scenario (explore replay FILE):")
@@ -213,52 +224,106 @@ def _shown(v: Verdict) -> dict[str, Any] | None:
     return None
 
 
-def _table(
+#: Points per character that bound the width of a lane's text in 11-point Helvetica, bold
+#: included (its widest letter in a lane's words, m, is 0.89 em; they average 0.55 em),
+#: with room for a wider stand-in such as DejaVu Sans.
+CHAR_POINTS = 7.7
+CELL_PAD = 10  # CELLPADDING on both sides and the border
+
+
+def _column_widths(
+    bounds: Bounds,
+    runs: Sequence[tuple[Sequence[Step], Sequence[Line]]],
+    lanes: list[int],
+    titles: Sequence[str],
+) -> list[int]:
+    """Least widths (points) of the # column and each lane, enough for every cell of
+    both runs and for each run's title: both runs get the same columns, and no text
+    wider than its columns makes graphviz widen them on one side only."""
+    chars = [len(str(max(len(steps) for steps, _ in runs)))] + [
+        len(lane_name(bounds, x)) for x in lanes
+    ]
+    for steps, names in runs:
+        for st, line in zip(steps, names, strict=True):
+            actor = bounds.actor(st.action)
+            if actor in lanes:
+                col = lanes.index(actor) + 1
+                text = lane_text(str(line), st.action.verb, st.obs, actor < 0)
+                chars[col] = max(chars[col], len(text))
+    widths = [round(n * CHAR_POINTS) + CELL_PAD for n in chars]
+    title = max(round(len(t) * CHAR_POINTS) + CELL_PAD for t in titles)
+    widths[-1] += max(0, title - sum(widths))
+    return widths
+
+
+def _cells(
     bounds: Bounds,
     steps: Sequence[Step],
     names: Sequence[Line],
     lanes: list[int],
     shaded: set[int],
     differs: int,
-    title: str,
+    i: int,
 ) -> str:
-    """An HTML-like graphviz table of one run: a row per step, a column per lane."""
-    rows = table_head(bounds, lanes, title)
-    for i, (st, line) in enumerate(zip(steps, names, strict=True)):
-        actor = bounds.actor(st.action)
-        cells = []
-        for lane in lanes:
-            if lane != actor:
-                cells.append("<TD></TD>")
-                continue
-            text = html.escape(lane_text(str(line), st.action.verb, st.obs, lane < 0))
-            if i == differs:
-                cells.append(f'<TD ALIGN="LEFT" BGCOLOR="{DIFF}"><B>{text}</B></TD>')
-            elif i in shaded:
-                cells.append(f'<TD ALIGN="LEFT" BGCOLOR="{GONE}"><S>{text}</S></TD>')
-            else:
-                cells.append(f'<TD ALIGN="LEFT">{text}</TD>')
-        rows.append(f"<TR><TD>{i + 1}</TD>{''.join(cells)}</TR>")
-    return (
+    """Step i of a run as table cells: its number, then a cell per lane."""
+    if i >= len(steps):  # the other run is longer: blank, borderless
+        return '<TD BORDER="0"></TD>' * (len(lanes) + 1)
+    st, line = steps[i], names[i]
+    actor = bounds.actor(st.action)
+    cells = [f"<TD>{i + 1}</TD>"]
+    for lane in lanes:
+        if lane != actor:
+            cells.append("<TD></TD>")
+            continue
+        text = html.escape(lane_text(str(line), st.action.verb, st.obs, lane < 0))
+        if i == differs:
+            cells.append(f'<TD ALIGN="LEFT" BGCOLOR="{DIFF}"><B>{text}</B></TD>')
+        elif i in shaded:
+            cells.append(f'<TD ALIGN="LEFT" BGCOLOR="{GONE}"><S>{text}</S></TD>')
+        else:
+            cells.append(f'<TD ALIGN="LEFT">{text}</TD>')
+    return "".join(cells)
+
+
+def pair_graph(bounds: Bounds, pair: dict[str, Any], title: str) -> graphviz.Digraph:
+    """The pair as a picture: run A and run B side by side, lanes per container.
+
+    One HTML table holds both runs, so that step k of A and step k of B are on one row;
+    each lane is as wide in both (two graphviz nodes would be laid out apart: B centred
+    on A and its columns sized by its own text)."""
+    w, o, removed, added, a, b, lanes, ia, ib = _unpack(bounds, pair)
+    general = "added" in pair
+    head_a, head_b = f"run A ({events(len(w))})", f"run B ({events(len(o))})"
+    if general:
+        middle = "same view, other order"
+    else:
+        middle = f"remove {len(removed)} outside {plural(len(removed), 'event')} (shaded)"
+    widths = _column_widths(bounds, [(w, a), (o, b)], lanes, [head_a, head_b])
+    n = max(len(w), len(o))
+    span = len(lanes) + 1
+    head = table_head(bounds, lanes, "", widths)[0]
+    rows = [
+        f'<TR><TD COLSPAN="{span}" BORDER="0" ALIGN="LEFT"><B>{html.escape(head_a)}</B></TD>'
+        f'<TD ROWSPAN="{n + 2}" BORDER="0" CELLPADDING="12">'
+        f'<FONT POINT-SIZE="10">{html.escape(middle)}</FONT><BR/>&#8594;</TD>'
+        f'<TD COLSPAN="{span}" BORDER="0" ALIGN="LEFT"><B>{html.escape(head_b)}</B></TD></TR>',
+        head.replace("</TR>", "") + head.replace("<TR>", ""),
+    ]
+    for i in range(n):
+        rows.append(
+            "<TR>"
+            + _cells(bounds, w, a, lanes, set(removed), ia, i)
+            + _cells(bounds, o, b, lanes, set(added), ib, i)
+            + "</TR>"
+        )
+    label = (
         '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
         + "".join(rows)
         + "</TABLE>>"
     )
-
-
-def pair_graph(bounds: Bounds, pair: dict[str, Any], title: str) -> graphviz.Digraph:
-    """The pair as a picture: run A and run B side by side, lanes per container."""
-    w, o, removed, added, a, b, lanes, ia, ib = _unpack(bounds, pair)
-    general = "added" in pair
-    g = graphviz.Digraph(
-        "isolation", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "label": title}
-    )
+    g = graphviz.Digraph("isolation", graph_attr={"fontname": "Helvetica", "label": title})
     g.attr("node", shape="plaintext", fontname="Helvetica", fontsize="11")
-    g.node("A", label=_table(bounds, w, a, lanes, set(removed), ia, f"run A ({len(w)} events)"))
-    tb = f"run B ({len(o)} events)" + ("" if general else ": A without the shaded events")
-    g.node("B", label=_table(bounds, o, b, lanes, set(added), ib, tb))
-    edge = f"remove {len(removed)} outside event(s)" if not general else "same view, other order"
-    g.edge("A", "B", label=edge, fontname="Helvetica", fontsize="10")
+    g.node("pair", label=label)
     return g
 
 

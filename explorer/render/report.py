@@ -4,11 +4,17 @@ The JSON is the machine-readable twin of the terminal (CI audits read it, and
 `explore conform --witness` replays its witnesses on real kernels): configuration,
 per spec the state and transition counts and event coverage, and per verdict the
 outcome, the witness as events with results and as a scenario for `explore replay`.
+The same command gives the same bytes (audits compare reports), so what varies from
+run to run, the time taken, goes to timings.json, and paths are relative to --out.
+Its layout is explorer/schemas/report.schema.json; `SCHEMA` names its version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +22,14 @@ from explorer import __version__
 from explorer.check import PROPERTIES, Outcome, SpecResult
 from explorer.properties.verdict import Step, Verdict
 from explorer.render import dot, timeline
+from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
 from explorer.replay import result_name
 from explorer.scenario import format_run
+from explorer.spec import Spec
 from explorer.world import NORMAL, VOLATILE, Bounds
 
-
-def slug(name: str) -> str:
-    return name.replace("/", "_").replace("@", "_at_")
+SCHEMA = "errseq-explorer/report/1"
+TIMINGS_SCHEMA = "errseq-explorer/timings/1"
 
 
 def steps_json(bounds: Bounds, steps: list[Step]) -> list[dict[str, Any]]:
@@ -76,19 +83,40 @@ def witness_picture(bounds: Bounds, v: Verdict):
 
 
 def write_outputs(
+    outcome: Outcome,
+    target: OutDir,
+    full_graph: bool = False,
+    exit_code: int = 0,
+    max_memory: float | None = None,
+) -> tuple[dict[tuple[str, str, str], list[str]], dict[str, Any]]:
+    """Write the run's files into `target`: every violated verdict's, report.json and
+    timings.json; return the files by (spec, property, container) and the report.
+
+    Everything is written to a staging folder first, so that `target` is left as it
+    was when a path the run needs is taken (OutDir.commit)."""
+    staged = target.staging()
+    try:
+        files = write_witnesses(outcome, staged, full_graph)
+        data = report(outcome, files, exit_code, max_memory)
+        write_report(data, staged / REPORT)
+        write_report(timings(outcome), staged / TIMINGS)
+        target.commit(staged)
+    finally:
+        target.discard(staged)
+    return files, data
+
+
+def write_witnesses(
     outcome: Outcome, out_dir: Path, full_graph: bool = False
 ) -> dict[tuple[str, str, str], list[str]]:
-    """Write every violated verdict's files; return them by (spec, property, container)."""
+    """Write every violated verdict's files under `out_dir`; return their paths relative
+    to it, by (spec, property, container)."""
     bounds = outcome.config.bounds
     files: dict[tuple[str, str, str], list[str]] = {}
     svgs: list[Path] = []  # pictures to render once everything is written
-    out_dir.mkdir(parents=True, exist_ok=True)
+    folders = spec_folders(r.spec.name for r in outcome.results)
     for r in outcome.results:
-        d = out_dir / slug(r.spec.name)
-        if d.is_dir():
-            for old in d.iterdir():
-                if old.suffix in (".txt", ".dot", ".svg", ".scn"):
-                    old.unlink()
+        d = out_dir / folders[r.spec.name]
         for prop, verdicts in r.verdicts.items():
             for v in verdicts:
                 if v.holds and not v.witness:
@@ -102,7 +130,9 @@ def write_outputs(
                 txt = d / f"{stem}.txt"
                 txt.write_text(witness_text(bounds, v))
                 written = [txt] + dot.save(witness_picture(bounds, v), d / f"{stem}.dot", svgs)
-                files[(r.spec.name, prop, v.extra.get("container", ""))] = [str(p) for p in written]
+                files[(r.spec.name, prop, v.extra.get("container", ""))] = [
+                    p.relative_to(out_dir).as_posix() for p in written
+                ]
         if full_graph and r.ex is not None and r.model is not None:
             from explorer import graph
 
@@ -177,13 +207,35 @@ def spec_json(r: SpecResult) -> dict[str, Any]:
     return {
         "states": r.states,
         "transitions": r.transitions,
-        "search_seconds": round(r.search_seconds, 4),
-        "seconds": round(r.seconds, 4),
         "coverage": dict(sorted(r.coverage.items())),
     }
 
 
-def report(outcome: Outcome, files: dict, exit_code: int) -> dict[str, Any]:
+def spec_sources(spec: Spec) -> dict[str, str]:
+    """The sha256 of every file that defines the spec: its class's and its bases' (amir's
+    behaviour is also mainline's, v5.11's and v5.10's code).  Built-ins are named by
+    their place in the package, a user's file by its path from the working folder."""
+    out: dict[str, str] = {}
+    for cls in type(spec).__mro__:
+        if not (isinstance(cls, type) and issubclass(cls, Spec)) or cls is Spec:
+            continue
+        module = sys.modules.get(cls.__module__)
+        path = getattr(module, "__file__", None)
+        if path is None or cls.__module__ == "explorer.specs":  # a renaming subclass
+            continue
+        if cls.__module__.split(".")[0] == "specs":
+            name = cls.__module__.replace(".", "/") + ".py"
+        else:
+            rel = os.path.relpath(path)
+            name = path if rel.startswith("..") else Path(rel).as_posix()
+        out[name] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return dict(sorted(out.items()))
+
+
+def report(
+    outcome: Outcome, files: dict, exit_code: int, max_memory: float | None = None
+) -> dict[str, Any]:
+    """The report: the same for the same command, whatever the machine's speed or -j."""
     cfg = outcome.config
     b = cfg.bounds
     verdicts = [
@@ -193,6 +245,7 @@ def report(outcome: Outcome, files: dict, exit_code: int) -> dict[str, Any]:
         for v in r.verdicts.get(prop, [])
     ]
     return {
+        "schema": SCHEMA,
         "tool": f"errseq-explorer {__version__}",
         "config": {
             "mounts": b.mounts,
@@ -206,13 +259,33 @@ def report(outcome: Outcome, files: dict, exit_code: int) -> dict[str, Any]:
             "properties": list(cfg.properties),
             "against": cfg.against.name if cfg.against else None,
             "allow": sorted(cfg.allow),
+            "containers": None if cfg.viewers is None else [b.owner_name(c) for c in cfg.viewers],
+            "isolation_budget": cfg.isolation_budget,
+            "max_states": cfg.max_states,
+            "symmetry": cfg.symmetry,
+            "max_memory": max_memory,
         },
+        "spec_sources": {s.name: spec_sources(s) for s in cfg.specs},
         "notes": outcome.notes,
         "specs": {r.spec.name: spec_json(r) for r in outcome.results},
         "verdicts": verdicts,
         "witnesses": witnesses(verdicts),
-        "seconds": round(outcome.seconds, 3),
         "exit": exit_code,
+    }
+
+
+def timings(outcome: Outcome) -> dict[str, Any]:
+    """What report.json leaves out because it differs from run to run: the time taken."""
+    return {
+        "schema": TIMINGS_SCHEMA,
+        "seconds": round(outcome.seconds, 3),
+        "specs": {
+            r.spec.name: {
+                "search_seconds": round(r.search_seconds, 4),
+                "seconds": round(r.seconds, 4),
+            }
+            for r in outcome.results
+        },
     }
 
 

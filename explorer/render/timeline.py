@@ -17,6 +17,7 @@ model); a marked step gets `<` in the margin and a footnote.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from explorer.properties.verdict import Step
@@ -66,7 +67,7 @@ def timeline(
     marks = marks or {}
     lanes = lanes or lanes_of(bounds, [steps])
     width = max(18, min(24, (WIDTH - 6) // len(lanes)))
-    lines = [title] if title else []
+    lines = wrap(title)
     head = "    " + "".join(f"{lane_name(bounds, lane):<{width}}" for lane in lanes)
     lines.append(head.rstrip())
     lines.append("    " + "-" * (width * len(lanes) - 2))
@@ -80,8 +81,13 @@ def timeline(
             row = f"{row:<{4 + width * len(lanes)}}".rstrip() + "  <"
         lines.append(row.rstrip())
     for i, note in sorted(marks.items()):
-        lines.append(f"    < step {i + 1}: {note}")
+        lines += wrap(f"step {i + 1}: {note}", "    < ", "      ")
     return "\n".join(lines) + "\n"
+
+
+def wrap(text: str, first: str = "", rest: str = "") -> list[str]:
+    """`text` in lines of at most WIDTH columns (a mail's), the first after `first`."""
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest)
 
 
 def scenario_text(bounds: Bounds, steps: Sequence[Step], header: str = "") -> str:
@@ -104,7 +110,7 @@ def compare(
     lanes = lanes_of(bounds, [steps])
     res_w = max(5, *(len(n) + 1 for n in names))
     width = max(14, min(24, (WIDTH - 4 - 2 * res_w) // len(lanes)))
-    lines = [title] if title else []
+    lines = wrap(title)
     head = "    " + "".join(f"{lane_name(bounds, x):<{width}}" for x in lanes)
     head += "".join(f"{n:<{res_w}}" for n in names)
     lines.append(head.rstrip())
