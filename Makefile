@@ -37,4 +37,4 @@ conform: setup
 	$(BIN)/explore conform --kernel all
 
 clean:
-	rm -rf $(VENV) out/*/ out/report.json
+	rm -rf $(VENV) out/*/ out/report.json out/timings.json out/.explore-manifest.json
