@@ -172,6 +172,9 @@ class Spec:
     errseq: ClassVar[Flavour] = Classic
     #: False only for plain, whose mounts are no-ops
     overlay: ClassVar[bool] = False
+    #: what the hooks follow: kernel commit ids and mailing-list Message-IDs
+    #: (https://lore.kernel.org/r/<Message-ID>), as the spec's docstring cites them
+    sources: ClassVar[tuple[str, ...]] = ()
 
     # --- plain VFS (host fds always, container fds unless overridden) ---------------
 
