@@ -1,19 +1,146 @@
-"""The `explore` command line (typer): the main job, replay, diff, conform."""
+"""The `explore` command line (typer): the main job, replay, diff, specs, conform.
+
+Every command ends in one of the exit codes of the main --help: bad input of any kind
+is one line on stderr (`explore: error: ...`) and exit 2, a bug of the tool is one line
+naming a file that holds the traceback and exit 70.  `ExploreGroup` does it for every
+command in one place.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import platform
 import sys
+import tempfile
+import traceback
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
+from explorer import __version__
+from explorer.check import PROPERTIES
+from explorer.model import (
+    MAX_DEPTH,
+    MAX_FDS,
+    MAX_HOST_FDS,
+    MAX_MOUNTS,
+    OptionError,
+)
+from explorer.properties.isolation import KIND_ORDER
 from explorer.replay import replay_all
 from explorer.scenario import ScenarioError, parse
-from explorer.specs import SpecError, builtin_names, load_specs
+from explorer.search import SearchLimit
+from explorer.spec import SpecHookError
+from explorer.specs import BUILTIN, SpecError, builtin_names, load_spec, load_specs
+
+#: More processes than a run has tasks (two per spec at most) gain nothing.
+MAX_JOBS = 64
+
+#: click's exception for bad command lines (typer 0.28 vendors click: reached through a
+#: class typer exports).
+ClickException: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
+def one_line(text: str) -> str:
+    """A message as one line: an exception's text may hold newlines (a user's may)."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def fail(message: str) -> NoReturn:
+    """Bad input: one clear line on stderr, exit code 2, no traceback."""
+    typer.echo(f"explore: error: {one_line(message)}", err=True)
+    raise typer.Exit(2)
+
+
+def bad_input(exc: BaseException) -> str | None:
+    """The message for an exception that is the input's fault (exit 2), else None."""
+    if isinstance(exc, OptionError | ScenarioError | SpecError | SpecHookError | SearchLimit):
+        return str(exc)
+    if type(exc) is ValueError and isinstance(exc.__context__, SearchLimit):
+        return str(exc)  # the main job passes a limit on as a ValueError
+    if isinstance(exc, OSError):
+        return str(exc)  # a folder or file the run cannot write or read (--out)
+    return None
+
+
+def usage_error(exc: Exception) -> str:
+    """click's complaint about the command line, with where to look."""
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "explore"
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return f"{message} (see {where} --help)"
+
+
+def internal_error(exc: BaseException) -> NoReturn:
+    """A bug of the tool: one line that says so, the traceback in a file (or, with
+    EXPLORE_DEBUG=1, on stderr), exit 70."""
+    report = "".join(traceback.format_exception(exc))
+    what = one_line(f"{type(exc).__name__}: {exc}")
+    where = ""
+    if os.environ.get("EXPLORE_DEBUG", "") not in ("", "0"):
+        typer.echo(report, err=True, nl=False)
+        where = "the traceback is above"
+    else:
+        try:
+            fd, path = tempfile.mkstemp(prefix="explore-bug-", suffix=".txt")
+            with os.fdopen(fd, "w") as f:
+                f.write(
+                    f"errseq-explorer {__version__}, Python {platform.python_version()}\n"
+                    f"command: {' '.join(sys.argv)}\n\n{report}"
+                )
+            where = f"the traceback is in {path} (EXPLORE_DEBUG=1 prints it instead)"
+        except OSError:
+            typer.echo(report, err=True, nl=False)
+            where = "the traceback is above"
+    typer.echo(
+        f"explore: internal error: {what}: this is a bug in errseq-explorer, please "
+        f"report it; {where}",
+        err=True,
+    )
+    raise typer.Exit(70)
+
+
+class ExploreGroup(TyperGroup):
+    """Turns what a command raises into its exit code and one line on stderr."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent=None, **extra: Any):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except (typer.Exit, typer.Abort):
+            raise
+        except ClickException as exc:
+            fail(usage_error(exc))
+        except Exception as exc:
+            internal_error(exc)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit, BrokenPipeError):
+            raise  # click and typer end these themselves (Ctrl-C: 130; a closed pipe)
+        except ClickException as exc:
+            fail(usage_error(exc))
+        except BaseException as exc:
+            message = bad_input(exc)
+            if message is None:
+                internal_error(exc)
+            fail(message)
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"errseq-explorer {__version__}")
+        raise typer.Exit(0)
+
 
 app = typer.Typer(
+    cls=ExploreGroup,
     add_completion=False,
     no_args_is_help=False,
     rich_markup_mode=None,
@@ -32,19 +159,17 @@ SpecOpt = Annotated[
 #: About 10 s and 300 MB of the witness search per spec; the main job needs 2% of it.
 ISOLATION_BUDGET = 1_000_000
 
-MountsOpt = Annotated[int, typer.Option(help="Overlay containers sharing the upper fs.")]
-DepthOpt = Annotated[int, typer.Option(help="Longest event sequence explored.")]
-FdsOpt = Annotated[int, typer.Option(help="Open fds per container at most.")]
-HostFdsOpt = Annotated[int, typer.Option("--host-fds", help="Open host fds at most.")]
+MountsOpt = Annotated[
+    int, typer.Option(help=f"Overlay containers sharing the upper fs, 1 to {MAX_MOUNTS}.")
+]
+DepthOpt = Annotated[int, typer.Option(help=f"Longest event sequence explored, 1 to {MAX_DEPTH}.")]
+FdsOpt = Annotated[int, typer.Option(help=f"Open fds per container at most, 1 to {MAX_FDS}.")]
+HostFdsOpt = Annotated[
+    int, typer.Option("--host-fds", help=f"Open host fds at most, 0 to {MAX_HOST_FDS}.")
+]
 MountOptionsOpt = Annotated[
     str, typer.Option("--mount-options", help="Mounts explored: normal, volatile or both.")
 ]
-
-
-def fail(message: str) -> NoReturn:
-    """Bad input: one clear line on stderr, exit code 2, no traceback."""
-    typer.echo(f"explore: error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def read_scenario(path: str):
@@ -72,7 +197,11 @@ def explore(
     spec: SpecOpt = None,
     prop: Annotated[
         list[str] | None,
-        typer.Option("--property", "-p", help="Property to check; repeatable. Default: all."),
+        typer.Option(
+            "--property",
+            "-p",
+            help=f"Property to check: {', '.join(PROPERTIES)}; repeatable. Default: all.",
+        ),
     ] = None,
     against: Annotated[str, typer.Option(help="Reference spec for agreement.")] = "plain",
     container: Annotated[
@@ -84,7 +213,8 @@ def explore(
     allow: Annotated[
         list[str] | None,
         typer.Option(
-            help="Audit mode: isolation violations caused only by these event kinds are accepted."
+            help="Audit mode: isolation violations caused only by these event kinds are "
+            f"accepted: {', '.join(KIND_ORDER)}; repeatable."
         ),
     ] = None,
     out: Annotated[
@@ -99,13 +229,15 @@ def explore(
     ] = False,
     show: Annotated[int, typer.Option(help="How many witnesses to print as timelines.")] = 3,
     max_states: Annotated[
-        int | None, typer.Option("--max-states", help="Stop a search beyond this many states.")
+        int | None,
+        typer.Option("--max-states", help="Stop a search beyond this many states (1 or more)."),
     ] = None,
     max_memory: Annotated[
         float | None,
         typer.Option(
             "--max-memory",
-            help="Stop (cleanly) beyond this many GiB resident. Default: 3/4 of RAM.",
+            help="Stop (cleanly) beyond this many GiB resident, a number above 0. "
+            "Default: 3/4 of RAM.",
         ),
     ] = None,
     jobs: Annotated[
@@ -113,7 +245,8 @@ def explore(
         typer.Option(
             "--jobs",
             "-j",
-            help="Processes for independent specs; 0 = 2 when the run is large enough.",
+            help=f"Processes for independent specs, 0 to {MAX_JOBS}; 0 = 2 when the run is "
+            "large enough.",
         ),
     ] = 0,
     isolation_budget: Annotated[
@@ -134,13 +267,24 @@ def explore(
             show_default=False,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=show_version,
+            expose_value=False,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Explore every bounded event sequence of an upper fs shared by N overlay mounts.
 
     Checks each kernel variant (spec) against the guarantees argued in the 2020
     thread, prints a verdict matrix and the shortest witnesses as timelines, and
-    writes out/ (timelines, DOT/SVG pictures, report.json).  Exit code: 0 every
-    checked property holds, 1 a violation, 2 bad input.
+    writes out/ (timelines, DOT/SVG pictures, report.json).  The options before a
+    command (replay, diff, specs, conform) are the main job's: give a command's
+    options after its name.
 
     Examples:
 
@@ -149,37 +293,86 @@ def explore(
         explore --spec vivek-v3-seen --spec amir --property isolation
 
         explore --allow syncfs --json > audit.json
+
+    \b
+    Exit codes:
+      0    every checked property holds (every result as expected, the specs agree)
+      1    a property is violated (a result not as expected, the specs differ)
+      2    bad input: an option, a file, a scenario, a spec that misbehaves
+      3    undecided: a limit stopped a check before it decided
+      70   internal error: a bug in errseq-explorer (its traceback goes to a file)
+      130  interrupted (Ctrl-C)
     """
     if ctx.invoked_subcommand is not None:
+        misplaced_options(ctx)
         return
+    check_run_options(max_states, max_memory, show, jobs)
+    try:  # checked even when agreement is not: a typo must not pass unseen
+        load_spec(against)
+    except SpecError as exc:
+        raise OptionError(f"--against: {exc}") from None
     from explorer.main_job import main_job
 
-    try:
-        code = main_job(
-            mounts=mounts,
-            depth=depth,
-            fds=fds,
-            host_fds=host_fds,
-            mount_options=mount_options,
-            specs=spec,
-            props=prop,
-            against=against,
-            containers=container,
-            allow=allow,
-            out=out,
-            as_json=as_json,
-            quiet=quiet,
-            full_graph=full_graph,
-            show=show,
-            max_states=max_states,
-            symmetry=symmetry,
-            max_memory=max_memory,
-            jobs=jobs,
-            isolation_budget=isolation_budget,
-        )
-    except (SpecError, ValueError) as exc:
-        fail(str(exc))
+    code = main_job(
+        mounts=mounts,
+        depth=depth,
+        fds=fds,
+        host_fds=host_fds,
+        mount_options=mount_options,
+        specs=spec,
+        props=prop,
+        against=against,
+        containers=container,
+        allow=allow,
+        out=out,
+        as_json=as_json,
+        quiet=quiet,
+        full_graph=full_graph,
+        show=show,
+        max_states=max_states,
+        symmetry=symmetry,
+        max_memory=max_memory,
+        jobs=jobs,
+        isolation_budget=isolation_budget,
+    )
     raise typer.Exit(code)
+
+
+def check_run_options(
+    max_states: int | None, max_memory: float | None, show: int, jobs: int
+) -> None:
+    """The main job's options that are not bounds (parse_options checks those)."""
+    if max_states is not None and max_states < 1:
+        raise OptionError(f"--max-states {max_states}: must be 1 or more")
+    if max_memory is not None and not (math.isfinite(max_memory) and max_memory > 0):
+        raise OptionError(f"--max-memory {max_memory}: must be a finite number of GiB above 0")
+    if show < 0:
+        raise OptionError(f"--show {show}: must be 0 or more")
+    if not 0 <= jobs <= MAX_JOBS:
+        raise OptionError(f"--jobs {jobs}: must be 0 to {MAX_JOBS}")
+
+
+def misplaced_options(ctx: typer.Context) -> None:
+    """Options of the main job given before a command would be silently unused: refuse
+    them and say where they go (`explore --spec amir replay x.scn`)."""
+    sub = ctx.invoked_subcommand or ""
+    given = [
+        p
+        for p in ctx.command.params
+        if p.name and getattr(ctx.get_parameter_source(p.name), "name", "") == "COMMANDLINE"
+    ]
+    if not given:
+        return
+    cmd = ctx.command.get_command(ctx, sub)  # type: ignore[attr-defined]
+    takes = {o for p in (cmd.params if cmd else []) for o in (*p.opts, *p.secondary_opts)}
+    said = []
+    for p in given:
+        flag = max(p.opts, key=len)
+        if takes & {*p.opts, *p.secondary_opts}:
+            said.append(f"put {flag} after the command (explore {sub} {flag} ...)")
+        else:
+            said.append(f"{sub} has no {flag}")
+    fail(f"options before '{sub}' are the main job's, which {sub} does not run: {'; '.join(said)}")
 
 
 @app.command()
@@ -234,11 +427,37 @@ def diff(
     """
     from explorer.diff import diff_specs
 
-    try:
-        code = diff_specs(a, b, mounts, depth, fds, host_fds, mount_options, as_json)
-    except (SpecError, ValueError) as exc:
-        fail(str(exc))
-    raise typer.Exit(code)
+    raise typer.Exit(diff_specs(a, b, mounts, depth, fds, host_fds, mount_options, as_json))
+
+
+@app.command("specs")
+def specs_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of the list.")
+    ] = False,
+) -> None:
+    """The built-in specs (kernel variants): name, one-line summary, and the sources their
+    hooks follow, kernel commit ids and mailing-list Message-IDs (as lore.kernel.org links).
+
+    A spec of your own is a copy of one of specs/*.py with its hooks changed, given by
+    path: explore --spec my_spec.py.
+    """
+    specs = [load_spec(name) for name in BUILTIN]
+    if as_json:
+        rows = [{"name": s.name, "summary": s.summary, "sources": list(s.sources)} for s in specs]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(s.name) for s in specs)
+    lines = []
+    for s in specs:
+        lines.append(f"{s.name:<{width}}  {s.summary}")
+        lines.extend(f"{'':<{width}}    {source_link(src)}" for src in s.sources)
+    typer.echo("\n".join(lines))
+
+
+def source_link(source: str) -> str:
+    """A commit id as `commit ID`, a Message-ID as its lore.kernel.org address."""
+    return f"https://lore.kernel.org/r/{source}" if "@" in source else f"commit {source}"
 
 
 # conform: registered here

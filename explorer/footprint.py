@@ -11,7 +11,9 @@ Soundness does not rest on trusting the specs: on every cache miss the hook runs
 a copy of the state whose fields outside the footprint are `Poison`, which raises on
 any use, and a write outside the allowed set is detected afterwards.  A spec that
 reaches outside (a user's spec may) switches the model to plain, uncached stepping,
-which is slower but exact.
+which is slower but exact.  A hook that fails on the poisoned copy for another reason
+is run again on the real state, which decides: the same failure there is the spec's
+error (a SpecHookError), none means the hook depends on what it was not given.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from operator import itemgetter
 
 from explorer import world
+from explorer.spec import SpecHookError
 from explorer.world import Bounds, Event, State, World
 
 
@@ -164,7 +167,9 @@ class CachedStepper:
         w = World(self.bounds, poisoned)  # type: ignore[arg-type]
         try:
             ret = self.spec.apply(w, ev)
-        except PoisonError:
+        except SpecHookError as exc:
+            if not isinstance(exc.__cause__, PoisonError):
+                self.direct(state, ev)  # raises the hook's error if the real state has it too
             return None
         after = w._w
         writes = []

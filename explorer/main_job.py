@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
 from explorer.check import PROPERTIES, Config, run, worth_parallel
-from explorer.model import MOUNT_OPTIONS
+from explorer.model import (
+    MAX_DEPTH,
+    MAX_FDS,
+    MAX_HOST_FDS,
+    MAX_MOUNTS,
+    MOUNT_OPTIONS,
+    OptionError,
+)
 from explorer.properties.isolation import KIND_ORDER
 from explorer.render import report as rep
 from explorer.render import terminal
@@ -63,29 +71,31 @@ def parse_options(
     containers: list[str] | None,
     allow: list[str] | None,
 ):
-    if depth < 1:
-        raise ValueError(f"--depth {depth}: must be at least 1")
-    if mounts < 1:
-        raise ValueError(f"--mounts {mounts}: must be at least 1")
-    if fds < 1:
-        raise ValueError(f"--fds {fds}: must be at least 1")
-    if host_fds < 0:
-        raise ValueError(f"--host-fds {host_fds}: must be 0 or more")
+    """The bounds and choices of a run, checked: an OptionError names the option."""
+    for flag, value, low, high in (
+        ("--depth", depth, 1, MAX_DEPTH),
+        ("--mounts", mounts, 1, MAX_MOUNTS),
+        ("--fds", fds, 1, MAX_FDS),
+        ("--host-fds", host_fds, 0, MAX_HOST_FDS),
+    ):
+        if not low <= value <= high:
+            raise OptionError(f"{flag} {value}: must be {low} to {high}")
     if mount_options not in MOUNT_OPTIONS:
-        raise ValueError(f"--mount-options {mount_options!r}: choose normal, volatile or both")
+        raise OptionError(f"--mount-options {mount_options!r}: choose normal, volatile or both")
     for p in props or []:
         if p not in PROPERTIES:
-            raise ValueError(f"--property {p!r}: choose from {', '.join(PROPERTIES)}")
+            raise OptionError(f"--property {p!r}: choose from {', '.join(PROPERTIES)}")
     viewers = None
     if containers:
         viewers = []
         for c in containers:
-            if not (c.startswith("ovl") and c[3:].isdigit() and 1 <= int(c[3:]) <= mounts):
-                raise ValueError(f"--container {c!r}: choose ovl1..ovl{mounts}")
-            viewers.append(int(c[3:]) - 1)
+            m = re.fullmatch(r"ovl([1-9][0-9]?)", c)
+            if m is None or int(m.group(1)) > mounts:
+                raise OptionError(f"--container {c!r}: choose ovl1..ovl{mounts}")
+            viewers.append(int(m.group(1)) - 1)
     for k in allow or []:
         if k not in KIND_ORDER:
-            raise ValueError(f"--allow {k!r}: choose from {', '.join(KIND_ORDER)}")
+            raise OptionError(f"--allow {k!r}: choose from {', '.join(KIND_ORDER)}")
     props_t = tuple(p for p in PROPERTIES if p in props) if props else PROPERTIES
     return (
         Bounds(mounts, fds, host_fds),

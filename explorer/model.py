@@ -33,6 +33,21 @@ _SYMMETRIES: dict[Bounds, Symmetry] = {}
 
 MOUNT_OPTIONS = {"normal": (NORMAL,), "volatile": (VOLATILE,), "both": (NORMAL, VOLATILE)}
 
+# The largest bounds accepted, from the options and in scenarios.  Real runs stop on the
+# memory guard far below them (4 containers at depth 12 already take 6 GB: README.md,
+# docs/performance.md); they are there so that a typo
+# (--mounts 1000, ovl18446744073709551616) is refused at once with its name, instead of
+# a state layout of millions of fields built for minutes before memory runs out.  A
+# sequence of 64 events is longer than any witness the thread discusses (the seed has 8).
+MAX_MOUNTS = 16
+MAX_FDS = 8
+MAX_HOST_FDS = 8
+MAX_DEPTH = 64
+
+
+class OptionError(ValueError):
+    """An option value the tool cannot use, naming the option and the reason (exit 2)."""
+
 
 @dataclass
 class ErrseqModel:

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from explorer import world
+from explorer.model import MAX_MOUNTS
 from explorer.world import Bounds
 
 CONTAINER_RE = re.compile(r"ovl([1-9][0-9]*)$")
@@ -133,7 +134,15 @@ def _parse_line(source: str, n: int, raw: str) -> Event | None:
         raise ScenarioError(source, n, expect, "a result is 0 or EIO")
 
     def container(tok: str, host_ok: bool) -> str:
-        if CONTAINER_RE.match(tok) or (host_ok and tok == "host"):
+        m = CONTAINER_RE.match(tok)
+        if m:
+            digits = m.group(1)
+            if len(digits) > len(str(MAX_MOUNTS)) or int(digits) > MAX_MOUNTS:
+                raise ScenarioError(
+                    source, n, tok, f"at most {MAX_MOUNTS} containers: ovl1..ovl{MAX_MOUNTS}"
+                )
+            return tok
+        if host_ok and tok == "host":
             return tok
         want = "ovlN or host" if host_ok else "a container name ovlN (N >= 1)"
         raise ScenarioError(source, n, tok, f"expected {want}")

@@ -12,17 +12,154 @@ always follow:
     syncfs: sync_filesystem(sb), then errseq_check_and_advance(s_wb_err, &f_sb_err)
     writeback error: mapping_set_error() sets both the inode's and the sb's errseq
 
-Hooks return 0 or a negative errno; `apply` turns an event into hook calls.
+Hooks return 0 or a negative errno; `apply` turns an event into hook calls.  A spec
+given by path is a user's code: whatever one of its hooks raises (SystemExit and
+RecursionError included) or returns that is not a result becomes a SpecHookError
+naming the spec, the line of its file, the hook and the event.  `apply` is the one
+place every search and replay goes through; `hook_errors` and `check_result` do the
+same for code that calls a hook directly.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
-from explorer.errseq import Classic, Flavour
-from explorer.world import NORMAL, UNMOUNTED, VOLATILE, Event, File, OvlFs, World
+from explorer.errseq import MAX_ERRNO, Classic, Flavour
+from explorer.world import NORMAL, UNMOUNTED, VOLATILE, Bounds, Event, File, OvlFs, World
 
 EIO = -5
+
+#: Raised through a hook untouched: Ctrl-C, and a generator being closed.
+PASS_THROUGH = (KeyboardInterrupt, GeneratorExit)
+
+
+class SpecHookError(ValueError):
+    """A spec's hook raised, exited, or returned something that is not a result: bad input
+    (exit 2) in one line.  Rebuilt from its fields when pickled, so that a worker process
+    sends it to the parent whole (its cause, the hook's own exception, stays behind)."""
+
+    def __init__(self, spec: str, where: str, hook: str, event: str, problem: str) -> None:
+        self.spec, self.where, self.hook, self.event = spec, where, hook, event
+        self.problem = problem
+        place = f" ({where})" if where else ""
+        super().__init__(f"spec {spec}{place}, hook {hook}, {event}: {problem}")
+
+    def __reduce__(self):
+        return SpecHookError, (self.spec, self.where, self.hook, self.event, self.problem)
+
+
+def event_text(b: Bounds, ev: Event) -> str:
+    """An event as a hook error names it: "event 'fsync' by ovl1 (fd slot 2)"."""
+    verb = ev.verb
+    if verb in ("mount", "umount"):
+        return f"event '{verb}{' volatile' if ev.volatile else ''}' by {b.owner_name(ev.arg)}"
+    if verb in ("wberror", "evict"):
+        return f"event '{verb}' of {b.owner_name(ev.arg)}'s file"
+    if verb == "sync":
+        return "event 'sync' by host"
+    return f"event '{verb}' by {b.owner_name(b.owner(ev.arg))} (fd slot {ev.arg + 1})"
+
+
+def _shown(path: str) -> str:
+    """A file as the user would name it: relative to the working directory when inside it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _spec_files(spec: object) -> dict[str, str]:
+    """realpath -> path of the files defining the spec's class and the spec classes it
+    derives from; not this module's, whose base rules are reached from a spec's line."""
+    files = {}
+    for cls in type(spec).__mro__:
+        if cls is Spec or cls is object:
+            continue
+        path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        if path:
+            files[os.path.realpath(path)] = path
+    return files
+
+
+def _where(spec: object, hook: str, exc: BaseException | None) -> str:
+    """file:line where the spec went wrong: the deepest frame of the traceback in one of
+    its files; without one, the hook's definition if a spec file has it, else the file."""
+    files = _spec_files(spec)
+    found = ""
+    tb = exc.__traceback__ if exc is not None else None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if os.path.realpath(name) in files:
+            found = f"{_shown(name)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    if found:
+        return found
+    code = getattr(getattr(type(spec), hook, None), "__code__", None)
+    if code is not None and os.path.realpath(code.co_filename) in files:
+        return f"{_shown(code.co_filename)}:{code.co_firstlineno}"
+    return _shown(next(iter(files.values()))) if files else ""
+
+
+def _spec_name(spec: object) -> str:
+    name = getattr(spec, "name", None)
+    return name if isinstance(name, str) else type(spec).__name__
+
+
+def exception_text(exc: BaseException) -> str:
+    """What a user's code raised, for a one-line message: its type and its message."""
+    try:
+        text = str(exc)
+    except Exception:  # a user's exception whose __str__ fails
+        text = "(a message that cannot be printed)"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def hook_error(spec: object, hook: str, event: str, exc: BaseException) -> SpecHookError:
+    """The SpecHookError for `exc`, raised by `hook` of `spec` while running `event`."""
+    problem = exception_text(exc)
+    if isinstance(exc, SystemExit):
+        problem += " (a hook returns its result; it must not exit)"
+    return SpecHookError(_spec_name(spec), _where(spec, hook, exc), hook, event, problem)
+
+
+@contextmanager
+def hook_errors(spec: object, hook: str, event: str) -> Iterator[None]:
+    """For code that calls a spec's hook directly rather than through `Spec.apply`:
+    whatever the hook raises becomes a SpecHookError (Ctrl-C stays itself).
+
+        what = "event 'syncfs' by ovl1 (a fresh open)"
+        with hook_errors(spec, "ovl_syncfs", what):
+            ret = check_result(spec, "ovl_syncfs", what, spec.ovl_syncfs(w, ofs, f))
+    """
+    try:
+        yield
+    except (*PASS_THROUGH, SpecHookError):
+        raise
+    except BaseException as exc:
+        raise hook_error(spec, hook, event, exc) from exc
+
+
+def check_result(spec: object, hook: str, event: str, ret: object) -> int:
+    """A call's result from a hook (mount, fsync, syncfs): 0 or a negative errno in
+    [-4095, -1]; anything else (a str, a float, True, None, 5) is a SpecHookError."""
+    if isinstance(ret, int) and not isinstance(ret, bool) and -MAX_ERRNO <= ret <= 0:
+        return int(ret)
+    try:
+        shown = repr(ret)
+    except Exception:  # a user's object whose __repr__ fails
+        shown = "an object"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    raise SpecHookError(
+        _spec_name(spec),
+        _where(spec, hook, None),
+        hook,
+        event,
+        f"returned {shown} ({type(ret).__name__}); a call returns 0 or a negative errno "
+        f"in [-{MAX_ERRNO}, -1]",
+    )
 
 
 class Spec:
@@ -35,6 +172,9 @@ class Spec:
     errseq: ClassVar[Flavour] = Classic
     #: False only for plain, whose mounts are no-ops
     overlay: ClassVar[bool] = False
+    #: what the hooks follow: kernel commit ids and mailing-list Message-IDs
+    #: (https://lore.kernel.org/r/<Message-ID>), as the spec's docstring cites them
+    sources: ClassVar[tuple[str, ...]] = ()
 
     # --- plain VFS (host fds always, container fds unless overridden) ---------------
 
@@ -102,22 +242,23 @@ class Spec:
     # --- the event dispatcher ---------------------------------------------------------
 
     def apply(self, w: World, ev: Event) -> int | None:
-        """Perform an enabled event on `w`; return its result (None for environment events)."""
+        """Perform an enabled event on `w`; return its result (None for environment events).
+        A hook that misbehaves raises SpecHookError (see `_hook`)."""
         verb = ev.verb
         b = w.bounds
         if verb == "mount":
             ofs = w.ofs(ev.arg)
             ofs.mounted = VOLATILE if ev.volatile else NORMAL
-            ret = self.ovl_fill_super(w, ofs)
+            ret = self._hook(w, ev, "ovl_fill_super", True, ofs)
             if ret:
                 w.clear(b.ofs_base(ev.arg))
             return ret
         if verb == "umount":
-            self.generic_shutdown_super(w, w.ofs(ev.arg))
+            self._hook(w, ev, "generic_shutdown_super", False, w.ofs(ev.arg))
             w.clear(b.ofs_base(ev.arg))
             return 0
         if verb == "wberror":
-            self.mapping_set_error(w, ev.arg, EIO)
+            self._hook(w, ev, "mapping_set_error", False, ev.arg, EIO)
             return None
         if verb == "evict":
             w.clear(b.inode_base(ev.arg))  # the inode and its wb_err are gone
@@ -132,9 +273,9 @@ class Spec:
             f.open = 1
             w.inode(f.ino).cached = 1
             if ofs is None:
-                self.vfs_open(w, f)
+                self._hook(w, ev, "vfs_open", False, f)
             else:
-                self.ovl_open(w, ofs, f)
+                self._hook(w, ev, "ovl_open", False, ofs, f)
             return 0
         if verb == "write":
             w.inode(f.ino).dirty = 1
@@ -143,13 +284,42 @@ class Spec:
             w.clear(b.fd_base(ev.arg))
             return 0
         if verb == "fsync":
-            return self.vfs_fsync(w, f) if ofs is None else self.ovl_fsync(w, ofs, f)
+            if ofs is None:
+                return self._hook(w, ev, "vfs_fsync", True, f)
+            return self._hook(w, ev, "ovl_fsync", True, ofs, f)
         if verb == "syncfs":
-            return self.vfs_syncfs(w, f) if ofs is None else self.ovl_syncfs(w, ofs, f)
+            if ofs is None:
+                return self._hook(w, ev, "vfs_syncfs", True, f)
+            return self._hook(w, ev, "ovl_syncfs", True, ofs, f)
         raise ValueError(f"unknown verb {verb!r}")
+
+    def _hook(self, w: World, ev: Event, hook: str, call: bool, *args: object) -> int | None:
+        """Run one hook on `w`: a call's result is checked (`check_result`), a void hook's
+        ignored; anything the hook raises, exits with or recurses into is a SpecHookError
+        whose cause is the original (explorer.footprint looks at it)."""
+        try:
+            ret = getattr(self, hook)(w, *args)
+        except (*PASS_THROUGH, SpecHookError):
+            raise
+        except BaseException as exc:
+            raise hook_error(self, hook, event_text(w.bounds, ev), exc) from exc
+        if not call:
+            return None
+        if type(ret) is int and -MAX_ERRNO <= ret <= 0:  # the common case, quickly
+            return ret
+        return check_result(self, hook, event_text(w.bounds, ev), ret)
 
     def __repr__(self) -> str:
         return f"<spec {self.name}>"
 
 
-__all__ = ["EIO", "NORMAL", "UNMOUNTED", "VOLATILE", "Spec"]
+__all__ = [
+    "EIO",
+    "NORMAL",
+    "UNMOUNTED",
+    "VOLATILE",
+    "Spec",
+    "SpecHookError",
+    "check_result",
+    "hook_errors",
+]

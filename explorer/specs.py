@@ -2,7 +2,9 @@
 
 A spec file defines one subclass of explorer.spec.Spec (or several, and names the one
 to use in a module-level `SPEC`).  A user writes a new one by copying a built-in and
-changing its hooks; it is loaded exactly like a built-in.
+changing its hooks; it is loaded exactly like a built-in.  Whatever goes wrong while
+loading it (an exception or sys.exit at import, a class that cannot be made, a name
+that cannot be a folder of out/) is a SpecError naming the file.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from explorer.spec import Spec
+from explorer.errseq import Classic, Split
+from explorer.spec import PASS_THROUGH, Spec, exception_text
 
 # name -> "module:Class", in the order tables show them (plain first: the reference).
 BUILTIN: dict[str, str] = {
@@ -59,6 +62,23 @@ def _from_module(module: object, where: str) -> type[Spec]:
     return own[0]
 
 
+def _check_class(cls: type[Spec], where: str) -> None:
+    """The class attributes the tool relies on: a name fit for a table column and an out/
+    folder, a one-line summary, an errseq flavour."""
+    name = cls.name
+    if not isinstance(name, str) or name in ("", ".", ".."):
+        raise SpecError(f"{where}: {cls.__name__}.name {name!r}: give the spec a name")
+    if "/" in name or any(c.isspace() for c in name) or not name.isprintable():
+        raise SpecError(
+            f"{where}: {cls.__name__}.name {name!r}: a spec name has no '/', spaces "
+            "or control characters"
+        )
+    if not isinstance(cls.summary, str) or not cls.summary.isprintable():
+        raise SpecError(f"{where}: {cls.__name__}.summary must be one line of text")
+    if cls.errseq not in (Classic, Split):
+        raise SpecError(f"{where}: {cls.__name__}.errseq must be explorer.errseq.Classic or Split")
+
+
 def load_spec(name_or_path: str) -> Spec:
     """A built-in spec by name, or the spec defined in a .py file."""
     if name_or_path in BUILTIN:
@@ -79,20 +99,36 @@ def load_spec(name_or_path: str) -> Spec:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # any error in user code becomes one clear line
-        line = ""
-        tb = exc.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == str(path):
-                line = f", line {tb.tb_lineno}"
-            tb = tb.tb_next
-        raise SpecError(f"{path}{line}: {type(exc).__name__}: {exc}") from None
-    cls = _from_module(module, str(path))
-    if cls.name in BUILTIN and BUILTIN[cls.name].split(":")[0] != cls.__module__:
-        cls = type(cls.__name__, (cls,), {"name": f"{cls.name}@{path.stem}"})
-    return cls()
+        cls = _from_module(module, str(path))
+        _check_class(cls, str(path))
+        if cls.name in BUILTIN and BUILTIN[cls.name].split(":")[0] != cls.__module__:
+            cls = type(cls.__name__, (cls,), {"name": f"{cls.name}@{path.stem}"})
+        return cls()
+    except (*PASS_THROUGH, SpecError):
+        raise
+    except BaseException as exc:  # anything user code does at load becomes one clear line
+        raise SpecError(f"{path}{_line(exc, path)}: {exception_text(exc)}") from None
+
+
+def _line(exc: BaseException, path: Path) -> str:
+    """ ", line N" of the deepest frame of the traceback in the spec file."""
+    line = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == str(path):
+            line = f", line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return line
 
 
 def load_specs(names: list[str] | None) -> list[Spec]:
-    """The specs a command runs: every built-in by default."""
-    return [load_spec(n) for n in (names or builtin_names())]
+    """The specs a command runs: every built-in by default.  Two with one name would
+    share one column, one out/ folder and one cached exploration: refused."""
+    specs = [load_spec(n) for n in (names or builtin_names())]
+    given: dict[str, str] = {}
+    for arg, spec in zip(names or builtin_names(), specs, strict=True):
+        if spec.name in given:
+            same = f"{given[spec.name]} and {arg}" if given[spec.name] != arg else arg
+            raise SpecError(f"two specs named {spec.name!r} ({same}): each spec once")
+        given[spec.name] = arg
+    return specs

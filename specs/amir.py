@@ -19,6 +19,12 @@ from specs.mainline import Mainline
 class Amir(Mainline):
     name = "amir"
     summary = "ofs->errseq sampled at mount, advanced by syncfs, errors set on ovl sb"
+    sources = (
+        "CAOQ4uxj5YS9LSPoBZ3uakb6NeBG7g-Zeu+8Vt57tizEH6xu0cw@mail.gmail.com",
+        "1334bba9cefa81f80005f8416680afb29044379c.camel@kernel.org",
+        "CAOQ4uxjbkZ7Qb73fkXkxzmdcnfKt5AqQ3_m6DbqzeWs4tpDx7w@mail.gmail.com",
+        "335d3fc57941",
+    )
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:
         es = self.errseq

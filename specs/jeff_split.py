@@ -22,6 +22,10 @@ from specs.v5_10 import V5_10
 class JeffSplit(V5_10):
     name = "jeff-split"
     summary = "split SEEN flag; volatile mount peeks, volatile syncfs sets ovl sb"
+    sources = (
+        "20201214221421.1127423-1-jlayton@kernel.org",
+        "20201217150037.468787-1-jlayton@kernel.org",
+    )
     errseq = Split
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:

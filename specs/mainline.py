@@ -20,6 +20,12 @@ from specs.v5_11 import V5_11
 class Mainline(V5_11):
     name = "mainline"
     summary = "6.12+: as v5.11 without setting the overlay sb's errseq"
+    sources = (
+        "335d3fc57941",
+        "34b4540e6646",
+        "20240730042008.395716-1-haifeng.xu@shopee.com",
+        "5679897eb104",
+    )
 
     def ovl_sync_fs(self, w: World, ofs: OvlFs) -> int:
         st = self.ovl_sync_status(w, ofs)

@@ -24,3 +24,10 @@ class Plain(Spec):
 
     name = "plain"
     summary = "no overlay: containers are directories of the upper fs"
+    sources = (
+        "b4678df184b3",
+        "735e4ae5ba28",
+        "5660e13d2fd6",
+        "5bc11eb2e02893e7976f89a888221c902c11a2b4.camel@kernel.org",
+        "1334bba9cefa81f80005f8416680afb29044379c.camel@kernel.org",
+    )

@@ -22,6 +22,10 @@ from specs.v5_10 import V5_10
 class VivekV2(V5_10):
     name = "vivek-v2"
     summary = "overlay sb samples upper at mount and advances on syncfs"
+    sources = (
+        "20201216233149.39025-1-vgoyal@redhat.com",
+        "20201214230121.GB3453@redhat.com",
+    )
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:
         w.sb.s_wb_err, ofs.s_wb_err = self.errseq.sample(w.sb.s_wb_err)

@@ -15,6 +15,10 @@ from specs.vivek_v3 import VivekV3
 class VivekV3Seen(VivekV3):
     name = "vivek-v3-seen"
     summary = "vivek-v3, and every overlay mount marks the upper errseq SEEN"
+    sources = (
+        "1334bba9cefa81f80005f8416680afb29044379c.camel@kernel.org",
+        "c3919a2264fcd6ab287b2ef26d5c51a64346f002.camel@redhat.com",
+    )
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:
         es = self.errseq
