@@ -31,6 +31,7 @@ from explorer.model import (
     OptionError,
 )
 from explorer.properties.isolation import KIND_ORDER
+from explorer.render.outdir import OutError
 from explorer.replay import replay_all
 from explorer.scenario import ScenarioError, parse
 from explorer.search import SearchLimit
@@ -60,7 +61,9 @@ def fail(message: str) -> NoReturn:
 
 def bad_input(exc: BaseException) -> str | None:
     """The message for an exception that is the input's fault (exit 2), else None."""
-    if isinstance(exc, OptionError | ScenarioError | SpecError | SpecHookError | SearchLimit):
+    if isinstance(
+        exc, OptionError | OutError | ScenarioError | SpecError | SpecHookError | SearchLimit
+    ):
         return str(exc)
     if type(exc) is ValueError and isinstance(exc.__context__, SearchLimit):
         return str(exc)  # the main job passes a limit on as a ValueError

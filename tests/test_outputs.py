@@ -168,23 +168,32 @@ USER_SPEC = 'from specs.mainline import Mainline\n\n\nclass S(Mainline):\n    na
 
 
 def test_spec_names_never_lead_outside_out(tmp_path):
-    """A user's spec may call itself anything: its files stay in one folder inside --out."""
-    names = ["..", "", ".", "a/../../x", "report.json", ".explore-manifest.json"]
+    """A user's spec may call itself almost anything: its files stay in one folder inside
+    --out.  Names that are no folder name at all are refused when the spec loads (exit 2,
+    nothing written); the folder naming copes with them anyway (test_slug_...)."""
+    box = tmp_path / "box"
+    (box / "d").mkdir(parents=True)
+    (box / "open-before-syncfs.txt").write_text("a file beside the out folder\n")
+    for i, name in enumerate(["..", "", ".", "a/../../x"]):
+        p = tmp_path / f"refused{i}.py"
+        p.write_text(USER_SPEC.format(name))
+        before = snapshot(tmp_path)
+        r = explore("-s", p, *SMALL, "--out", box / "d")
+        assert r.exit_code == 2 and str(p) in r.output, (name, r.output)
+        assert snapshot(tmp_path) == before, name
+    names = ["report.json", ".explore-manifest.json", "timings.json"]
     specs = []
     for i, name in enumerate(names):
         p = tmp_path / f"spec{i}.py"
         p.write_text(USER_SPEC.format(name))
         specs += ["-s", p]
-    box = tmp_path / "box"
-    (box / "d").mkdir(parents=True)
-    (box / "open-before-syncfs.txt").write_text("a file beside the out folder\n")
     outside = {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("box/d/")}
     r = explore(*specs, *SMALL, "--out", box / "d")
     assert r.exit_code == 1, r.output
     assert {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("box/d/")} == outside
     data = json.loads((box / "d" / "report.json").read_text())
     folders = [v["files"][0].split("/")[0] for v in data["verdicts"]]
-    assert folders == ["_..", "_", "_.", "a_.._.._x", "_report.json", "_.explore-manifest.json"]
+    assert folders == ["_report.json", "_.explore-manifest.json", "_timings.json"]
     for v in data["verdicts"]:
         for f in v["files"]:
             assert (box / "d" / f).resolve().parent.parent == (box / "d").resolve()
