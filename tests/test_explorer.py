@@ -121,13 +121,21 @@ def test_amir_keeps_open_before_for_both_calls(outcome):
 
 
 def test_vivek_v3_seen_loses_an_error(outcome):
-    # The seed, Jeff 12:27: with the mount marking upper SEEN, an error whose fd is closed
-    # can be lost.  Shortest: the container's fd writes and closes before the error, so no
-    # fd holds it; the other container's mount marks upper SEEN; a fresh open then samples
-    # past it for syncfs, and a volatile ovl1's fsync returns 0 without syncing.
+    # The seed, Jeff 12:27, "lost forever", with no host fd: the error must be gone from
+    # every channel (MODEL.md §5).  ovl1 writes through fd1 and closes it (an open fd
+    # would keep a syncfs cursor from before the error); wberror ovl1 (ino 0x5, upper
+    # 0x5); ovl2's mount marks upper 0x1005 SEEN, so every fresh open samples past it for
+    # syncfs; and ovl1's inode is evicted, so a fresh open of ovl1's file, in ovl1 or by
+    # the host through the upper dir, starts fsync from 0.  mount, open, write, close,
+    # wberror, mount, evict: 7 events, none of which can go (a volatile ovl1 does not
+    # save the evict: the host's open of ovl1's upper file would still get the error).
     v = next(r for r in outcome.results if r.spec.name == "vivek-v3-seen").verdicts["no-loss"][0]
-    assert not v.holds
-    assert [s.action.verb for s in v.witness][-1] == "mount"
+    assert not v.holds and v.length == 7
+    assert sorted(s.action.verb for s in v.witness) == sorted(
+        ["mount", "open", "write", "close", "wberror", "mount", "evict"]
+    )
+    assert v.witness[-1].action.verb in ("mount", "evict")
+    assert v.reason == "an error on a container's file, never reported, can no longer be reported"
 
 
 def _replay(spec_name, steps):
