@@ -67,7 +67,7 @@ def explore(
     mounts: MountsOpt = 2,
     depth: DepthOpt = 8,
     fds: FdsOpt = 2,
-    host_fds: HostFdsOpt = 0,
+    host_fds: HostFdsOpt = 1,
     mount_options: MountOptionsOpt = "both",
     spec: SpecOpt = None,
     prop: Annotated[
@@ -218,7 +218,7 @@ def diff(
     mounts: MountsOpt = 2,
     depth: DepthOpt = 8,
     fds: FdsOpt = 2,
-    host_fds: HostFdsOpt = 0,
+    host_fds: HostFdsOpt = 1,
     mount_options: MountOptionsOpt = "both",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of timelines.")
