@@ -286,6 +286,43 @@ def test_main_job_shows_the_seed_first(tmp_path):
     assert "remove ovl2's mount and fd2's syncfs returns EIO instead of 0" in shown
 
 
+def test_the_main_job_includes_one_host_fd_and_it_breaks_mainlines_isolation(tmp_path):
+    # MODEL.md §1: one host fd by default.  mainline, by hand (podman issue 22046):
+    #   open fd1 host; write fd1; wberror host      upper 0x5 unseen
+    #   syncfs fd1 = EIO                            host: C&A(0x5, 0), upper 0x1005
+    #   mount ovl1 volatile = 0                     ofs1 = sample(0x1005), check equal
+    # and without the host's syncfs: ofs1 = sample(0x5) = 0, check(0x5, 0) -> EIO,
+    # refused.  ovl1 sees only the wberror and its mount: 5 events, one outside syncfs.
+    args = ["-s", "mainline", "-p", "isolation", "--quiet", "--show", "0", "--json"]
+    r = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert r.exit_code == 1, r.output
+    data = json.loads(r.output)
+    assert data["config"]["host_fds"] == 1
+    (v,) = data["verdicts"]
+    assert not v["holds"] and v["length"] == 5
+    assert v["scenario"].splitlines() == [
+        "open fd1 host",
+        "write fd1",
+        "wberror host",
+        "syncfs fd1 = EIO",
+        "mount ovl1 volatile = 0",
+    ]
+    # Without a host fd nothing outside ovl1 marks upper SEEN unseen by it: isolated.
+    r = runner.invoke(app, [*args, "--host-fds", "0", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 0, r.output
+
+
+def test_diff_includes_one_host_fd_by_default():
+    # open fd1 host; write fd1; wberror host (upper 0x5 unseen); mount ovl1 volatile:
+    # plain mounts always succeed, mainline samples ofs1 = 0 and check(0x5, 0) refuses it.
+    # Without a host fd the error must come from a container's write (mount, open, write,
+    # wberror), so no call is left within 4 events to differ.
+    r = runner.invoke(app, ["diff", "plain", "mainline", "--depth", "4"])
+    assert r.exit_code == 1 and "mount: 0 vs EIO  (4 events)" in r.output
+    r = runner.invoke(app, ["diff", "plain", "mainline", "--depth", "4", "--host-fds", "0"])
+    assert r.exit_code == 0 and "agree" in r.output
+
+
 @pytest.mark.parametrize("bounds", [Bounds(2, 2, 0), Bounds(2, 1, 2), Bounds(3, 1, 0)])
 def test_enabled_events_are_exactly_those_with_no_reason_to_refuse(bounds):
     # world.enabled (the search's fast path) and world.why_disabled (the scenario errors)
