@@ -145,9 +145,10 @@ def test_a_lost_host_error_is_a_loss_even_while_a_container_error_is_reportable(
     Before that mount, upper 0x5 is unseen: a fresh syncfs anywhere returns EIO, so no
     earlier state is a loss.  Judging the pending errors together ("is any of them
     reportable?") accepts this state because of ovl1's error; MODEL.md §5 judges each.
-    No shorter run does this at 2 containers (a container error kept only by fsync needs
-    its fd closed, or that fd's syncfs reports every error; and the one mount that marks
-    upper SEEN must follow both errors).
+    No shorter run does this with 2 containers and 1 host fd: the error kept only by
+    fsync needs its fd closed (an open fd's older syncfs cursor would report every
+    error), the lost one needs close and evict, and the one mount that marks upper SEEN
+    must follow both errors (a later error on a SEEN upper makes it unseen again).
     """
     mon, marks, says, s = monitor_run(NoLoss, "vivek-v3-seen", HOST_ERROR_LOST)
     b = mon.model.bounds
