@@ -4,8 +4,10 @@ Run:  python bench/bench_scale.py [--runs 5] [--skip-large]
 
 Each row is one `explore` command in a fresh process (out/ in a temporary folder),
 timed from fork to exit; memory is the largest resident set of the command and of the
-worker processes it forked (wait4's rusage, which covers the workers it reaped).  The main job is run --runs times and its median reported; the large
-configurations once each (minutes).  Prints markdown for docs/performance.md.
+worker processes it forked (wait4's rusage, which covers the workers it reaped).  The
+main job (the default bounds: 2 fds per container and one host fd) is run --runs times
+and its median reported; the large configurations once each (minutes).  Prints markdown
+for docs/performance.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import tempfile
 import time
 
+# As the user runs it: the host fd is in the default bounds (MODEL.md §1).
 MAIN_JOB = ["--mounts", "2", "--depth", "8"]
 NO_ISOLATION = [
     "-p",

@@ -195,7 +195,7 @@ def explore(
     mounts: MountsOpt = 2,
     depth: DepthOpt = 8,
     fds: FdsOpt = 2,
-    host_fds: HostFdsOpt = 0,
+    host_fds: HostFdsOpt = 1,
     mount_options: MountOptionsOpt = "both",
     spec: SpecOpt = None,
     prop: Annotated[
@@ -414,7 +414,7 @@ def diff(
     mounts: MountsOpt = 2,
     depth: DepthOpt = 8,
     fds: FdsOpt = 2,
-    host_fds: HostFdsOpt = 0,
+    host_fds: HostFdsOpt = 1,
     mount_options: MountOptionsOpt = "both",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of timelines.")

@@ -121,13 +121,21 @@ def test_amir_keeps_open_before_for_both_calls(outcome):
 
 
 def test_vivek_v3_seen_loses_an_error(outcome):
-    # The seed, Jeff 12:27: with the mount marking upper SEEN, an error whose fd is closed
-    # can be lost.  Shortest: the container's fd writes and closes before the error, so no
-    # fd holds it; the other container's mount marks upper SEEN; a fresh open then samples
-    # past it for syncfs, and a volatile ovl1's fsync returns 0 without syncing.
+    # The seed, Jeff 12:27, "lost forever", with no host fd: the error must be gone from
+    # every channel (MODEL.md §5).  ovl1 writes through fd1 and closes it (an open fd
+    # would keep a syncfs cursor from before the error); wberror ovl1 (ino 0x5, upper
+    # 0x5); ovl2's mount marks upper 0x1005 SEEN, so every fresh open samples past it for
+    # syncfs; and ovl1's inode is evicted, so a fresh open of ovl1's file, in ovl1 or by
+    # the host through the upper dir, starts fsync from 0.  mount, open, write, close,
+    # wberror, mount, evict: 7 events, none of which can go (a volatile ovl1 does not
+    # save the evict: the host's open of ovl1's upper file would still get the error).
     v = next(r for r in outcome.results if r.spec.name == "vivek-v3-seen").verdicts["no-loss"][0]
-    assert not v.holds
-    assert [s.action.verb for s in v.witness][-1] == "mount"
+    assert not v.holds and v.length == 7
+    assert sorted(s.action.verb for s in v.witness) == sorted(
+        ["mount", "open", "write", "close", "wberror", "mount", "evict"]
+    )
+    assert v.witness[-1].action.verb in ("mount", "evict")
+    assert v.reason == "an error on a container's file, never reported, can no longer be reported"
 
 
 def _replay(spec_name, steps):
@@ -276,6 +284,43 @@ def test_main_job_shows_the_seed_first(tmp_path):
     shown = r.output[r.output.index("violated") - 40 :]
     assert "vivek-v3-seen: isolation of ovl1 violated" in shown
     assert "remove ovl2's mount and fd2's syncfs returns EIO instead of 0" in shown
+
+
+def test_the_main_job_includes_one_host_fd_and_it_breaks_mainlines_isolation(tmp_path):
+    # MODEL.md §1: one host fd by default.  mainline, by hand (podman issue 22046):
+    #   open fd1 host; write fd1; wberror host      upper 0x5 unseen
+    #   syncfs fd1 = EIO                            host: C&A(0x5, 0), upper 0x1005
+    #   mount ovl1 volatile = 0                     ofs1 = sample(0x1005), check equal
+    # and without the host's syncfs: ofs1 = sample(0x5) = 0, check(0x5, 0) -> EIO,
+    # refused.  ovl1 sees only the wberror and its mount: 5 events, one outside syncfs.
+    args = ["-s", "mainline", "-p", "isolation", "--quiet", "--show", "0", "--json"]
+    r = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert r.exit_code == 1, r.output
+    data = json.loads(r.output)
+    assert data["config"]["host_fds"] == 1
+    (v,) = data["verdicts"]
+    assert not v["holds"] and v["length"] == 5
+    assert v["scenario"].splitlines() == [
+        "open fd1 host",
+        "write fd1",
+        "wberror host",
+        "syncfs fd1 = EIO",
+        "mount ovl1 volatile = 0",
+    ]
+    # Without a host fd nothing outside ovl1 marks upper SEEN unseen by it: isolated.
+    r = runner.invoke(app, [*args, "--host-fds", "0", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 0, r.output
+
+
+def test_diff_includes_one_host_fd_by_default():
+    # open fd1 host; write fd1; wberror host (upper 0x5 unseen); mount ovl1 volatile:
+    # plain mounts always succeed, mainline samples ofs1 = 0 and check(0x5, 0) refuses it.
+    # Without a host fd the error must come from a container's write (mount, open, write,
+    # wberror), so no call is left within 4 events to differ.
+    r = runner.invoke(app, ["diff", "plain", "mainline", "--depth", "4"])
+    assert r.exit_code == 1 and "mount: 0 vs EIO  (4 events)" in r.output
+    r = runner.invoke(app, ["diff", "plain", "mainline", "--depth", "4", "--host-fds", "0"])
+    assert r.exit_code == 0 and "agree" in r.output
 
 
 @pytest.mark.parametrize("bounds", [Bounds(2, 2, 0), Bounds(2, 1, 2), Bounds(3, 1, 0)])

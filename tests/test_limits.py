@@ -143,8 +143,10 @@ def test_the_memory_guard_is_shared_by_the_workers():
 
 def test_a_limit_in_isolation_says_the_other_properties_need_less(tmp_path):
     # plain at 3 containers, depth 8: 1,147 classes up to symmetry, 7,197 worlds in full
-    # (docs/performance.md); isolation needs the full graph, so 3,000 stops only it.
-    args = ["-s", "plain", "--mounts", "3", "--depth", "8", "--quiet", "--out", str(tmp_path)]
+    # (docs/performance.md, no host fd); isolation needs the full graph, so 3,000 stops
+    # only it.
+    args = ["-s", "plain", "--mounts", "3", "--depth", "8", "--host-fds", "0", "--quiet"]
+    args += ["--out", str(tmp_path)]
     r = CliRunner().invoke(app, [*args, "--max-states", "3000"])
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "isolation searches every world" in r.output and "-p no-loss" in r.output

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from explorer.replay import SKIPPED, replay
+from explorer.replay import run as replay_run
 from explorer.scenario import parse
 from explorer.specs import builtin_names, load_spec
 
@@ -355,6 +356,40 @@ def test_volatile_rules(spec: str, name: str) -> None:
     text = {"sticky": STICKY, "sticky-outside": STICKY_OUTSIDE, "podman": PODMAN}[name]
     expected, actual = annotated(text, spec)
     assert actual == expected
+
+
+OVL_SB_AFTER_VOLATILE_SYNCFS = """
+mount ovl1 volatile = 0   # ofs1 = sample(upper 0) = 0; check(0, 0) = 0 -> mounted
+open fd1 ovl1             # f_sb = sample(ovl1 sb 0) = 0
+write fd1
+wberror ovl1              # upper 0x5, ino 0x5
+syncfs fd1 = EIO          # status = check(0x5, ofs1 0) = -5: ovl_sync_fs returns -EIO
+syncfs fd1 = EIO          # the same: check never advances
+"""
+
+
+@pytest.mark.parametrize(
+    ("spec", "ovl_sb"), [("v5.11", (0x1005, 0x3005)), ("mainline", (0x0, 0x0))]
+)
+def test_v5_11_sets_the_overlay_sb_on_a_failed_volatile_syncfs_and_mainline_does_not(
+    spec: str, ovl_sb: tuple[int, int]
+) -> None:
+    # The syscall results are the same (MODEL.md §4), so the difference is in the state.
+    # v5.11's ovl_sync_fs does errseq_set(&sb->s_wb_err, -EIO) before returning -EIO;
+    # 34b4540e6646 (mainline) removed it.  By hand:
+    #   v5.11, 1st syncfs: set(ovl1 sb 0) = 0x5; C&A(0x5, f_sb 0) -> 0x1005, f_sb 0x1005.
+    #          2nd syncfs: set(0x1005) = 0x2005 (SEEN: counter +1, SEEN cleared);
+    #                      C&A(0x2005, 0x1005) -> 0x3005, f_sb 0x3005.
+    #   mainline: ovl1 sb never set: C&A(0, 0) -> 0 both times, f_sb stays 0.
+    # Neither touches upper (a volatile syncfs neither syncs nor advances it): 0x5.
+    sc = parse(OVL_SB_AFTER_VOLATILE_SYNCFS, f"<{spec}>")
+    r = replay_run(sc, load_spec(spec))
+    assert r.results == ["0", "0", "0", None, "EIO", "EIO"]
+    b = sc.bounds
+    sb, f_sb = b.ofs_base(0) + 1, b.fd_base(0) + 2
+    assert (r.states[4][sb], r.states[5][sb]) == ovl_sb
+    assert (r.states[4][f_sb], r.states[5][f_sb]) == ovl_sb
+    assert (r.states[4][0], r.states[5][0]) == (0x5, 0x5)
 
 
 NORMAL_OVERLAY_LEAVES_UNSEEN = """

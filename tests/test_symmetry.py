@@ -12,7 +12,13 @@ from explorer.specs import builtin_names, load_spec
 from explorer.symmetry import Symmetry
 from explorer.world import Bounds
 
-GRID = [(Bounds(2, 2, 0), 7), (Bounds(3, 1, 0), 6), (Bounds(2, 1, 1), 6), (Bounds(1, 2, 1), 7)]
+GRID = [
+    (Bounds(2, 2, 0), 7),
+    (Bounds(3, 1, 0), 6),
+    (Bounds(2, 1, 1), 6),
+    (Bounds(1, 2, 1), 7),
+    (Bounds(2, 2, 1), 7),
+]
 
 
 def verdicts(bounds: Bounds, depth: int, symmetry: bool):
@@ -33,7 +39,7 @@ def test_verdicts_and_witness_lengths_do_not_change(bounds, depth):
     full, reduced = verdicts(bounds, depth, False), verdicts(bounds, depth, True)
     for key, v in full.items():
         r = reduced[key]
-        assert (r.holds, r.length) == (v.holds, v.length), key
+        assert (r.holds, r.length, r.reason) == (v.holds, v.length, v.reason), key
 
 
 @pytest.mark.parametrize("bounds,depth", GRID[:2])
