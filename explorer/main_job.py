@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import threading
 import time
 from pathlib import Path
+from typing import TextIO
 
 from explorer.check import PROPERTIES, Config, run, worth_parallel
 from explorer.model import MOUNT_OPTIONS
@@ -16,34 +19,89 @@ from explorer.search import SearchLimit, default_memory_limit
 from explorer.specs import load_spec, load_specs
 from explorer.world import Bounds
 
+#: Seconds between progress lines when stderr is not a terminal (a CI log); the
+#: environment variable EXPLORE_PROGRESS_SECONDS (not an option: tests) shortens it.
+PROGRESS_SECONDS = 5.0
+
+#: Exit code of a run ended by Ctrl-C (128 + SIGINT, what a shell reports).
+INTERRUPTED = 130
+
+
+def progress_seconds() -> float:
+    try:
+        return max(0.05, float(os.environ.get("EXPLORE_PROGRESS_SECONDS", PROGRESS_SECONDS)))
+    except ValueError:
+        return PROGRESS_SECONDS
+
 
 class Progress:
-    """How far the run is, on stderr, only once it has taken longer than a second: the
-    search under way (or, in a parallel run, the tasks done so far) and the time
-    spent.  (A rate would mislead: the states are one search's, the time the run's.)"""
+    """How far the run is, on stderr: the search under way (or, in a parallel run, the
+    tasks done so far) and the time spent.  (A rate would mislead: the states are one
+    search's, the time the run's.)
 
-    def __init__(self, quiet: bool) -> None:
+    On a terminal it is rich's status line, once the run has taken a second.  Elsewhere
+    (a CI log) it is a plain line every few seconds, each standing alone, printed by a
+    timer thread: the checks after a search report nothing, and a log that stays silent
+    for minutes looks like a hung job."""
+
+    def __init__(
+        self, quiet: bool, stream: TextIO | None = None, specs: list[str] | None = None
+    ) -> None:
         self.quiet = quiet
+        self.specs = specs or []  # the run's specs, in the order a one-process run checks them
+        self.stream = stream if stream is not None else sys.stderr
         self.t0 = time.perf_counter()
         self.status = None
+        self.last: tuple[str, int, int, int] | None = None
+        self._stopped = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if not quiet and not self.stream.isatty():
+            self._ticker = threading.Thread(
+                target=self._tick, args=(progress_seconds(),), name="progress", daemon=True
+            )
+            self._ticker.start()
+
+    def text(self) -> str:
+        elapsed = f"{time.perf_counter() - self.t0:,.0f} s so far"
+        if self.last is None:
+            return f"running, {elapsed}"
+        what, depth, states, edges = self.last
+        if what in self.specs:
+            what += f", spec {self.specs.index(what) + 1} of {len(self.specs)}"
+        counts = f"{states:,} states, {edges:,} transitions, " if states else ""
+        return f"{what}: depth {depth}, {counts}{elapsed}"
 
     def __call__(self, spec: str, depth: int, states: int, edges: int) -> None:
         if self.quiet:
             return
-        elapsed = time.perf_counter() - self.t0
-        if elapsed < 1.0:
+        self.last = (spec, depth, states, edges)
+        if self._ticker is not None or time.perf_counter() - self.t0 < 1.0:
             return
-        counts = f"{states:,} states, {edges:,} transitions, " if states else ""
-        text = f"{spec}: depth {depth}, {counts}{elapsed:,.0f} s so far"
         if self.status is None:
-            self.status = terminal.console(stderr=True).status(text)
+            self.status = terminal.console(stderr=True).status(self.text())
             self.status.start()
         else:
-            self.status.update(text)
+            self.status.update(self.text())
+
+    def _tick(self, seconds: float) -> None:
+        while not self._stopped.wait(seconds):
+            try:
+                print(f"explore: {self.text()}", file=self.stream, flush=True)
+            except (OSError, ValueError):  # stderr closed: nobody to tell
+                return
 
     def stop(self) -> None:
+        """End the progress display; safe to call twice.  The terminal's cursor, which
+        the status line hides, is shown again however the run ended (Ctrl-C included)."""
+        self._stopped.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=1.0)
         if self.status is not None:
-            self.status.stop()
+            status, self.status = self.status, None
+            try:
+                status.stop()
+            finally:
+                status.console.show_cursor(True)
 
 
 def worth_symmetry(bounds: Bounds, depth: int) -> bool:
@@ -135,15 +193,19 @@ def main_job(
         max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
         isolation_budget=isolation_budget or None,
     )
-    progress = Progress(quiet or as_json)
+    progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])
     try:
         if jobs == 0:
             jobs = min(2, os.cpu_count() or 1) if worth_parallel(cfg) else 1
         outcome = run(cfg, progress, 1 if full_graph else jobs)
     except SearchLimit as exc:
-        progress.stop()
         raise ValueError(str(exc)) from None
-    progress.stop()
+    except KeyboardInterrupt:
+        progress.stop()
+        print("explore: interrupted", file=sys.stderr, flush=True)
+        return INTERRUPTED
+    finally:
+        progress.stop()
     code = 1 if outcome.failing() else 0
     files = rep.write_outputs(outcome, out, full_graph)
     data = rep.report(outcome, files, code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 
 import pytest
@@ -177,8 +178,12 @@ def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch)
         def status(self, text: str) -> Status:
             return Status(text)
 
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
     monkeypatch.setattr(main_job.terminal, "console", lambda stderr: Console())
-    p = main_job.Progress(quiet=False)
+    p = main_job.Progress(quiet=False, stream=Terminal())
     p("plain", 4, 100, 300)  # within the first second: nothing
     p.t0 -= 5
     p("3/9 specs checked", 10, 3375, 23153)
