@@ -89,3 +89,14 @@ def test_the_seed_under_three_readings_differs_only_where_the_thread_says() -> N
     assert len(misses) == 1 and misses[0].endswith(
         "syncfs fd2: stated EIO, got 0 under vivek-v3-seen"
     )
+
+
+def test_the_readme_shows_what_replay_prints(monkeypatch) -> None:
+    """Every `$ explore replay ...` block of the README is the command's real output."""
+    monkeypatch.chdir(LIBRARY.parent)  # the README's paths are the repository's
+    readme = (LIBRARY.parent / "README.md").read_text()
+    blocks = re.findall(r"```\n\$ explore (replay [^\n]*)\n(.*?)```", readme, re.S)
+    assert blocks
+    for command, shown in blocks:
+        r = runner.invoke(app, command.split())
+        assert r.stdout == shown, command
