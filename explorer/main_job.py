@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +28,24 @@ PROGRESS_SECONDS = 5.0
 
 #: Exit code of a run ended by Ctrl-C (128 + SIGINT, what a shell reports).
 INTERRUPTED = 130
+
+
+@contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl-C waits until the block is done, then is raised as usual.  rich's status line
+    interrupted halfway through its start hides the cursor and then cannot be stopped
+    (an IndexError from its render hooks, shown as a traceback)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            signal.raise_signal(signal.SIGINT)
 
 
 def progress_seconds() -> float:
@@ -77,11 +98,12 @@ class Progress:
         self.last = (spec, depth, states, edges)
         if self._ticker is not None or time.perf_counter() - self.t0 < 1.0:
             return
-        if self.status is None:
-            self.status = terminal.console(stderr=True).status(self.text())
-            self.status.start()
-        else:
-            self.status.update(self.text())
+        with ctrl_c_deferred():
+            if self.status is None:
+                self.status = terminal.console(stderr=True).status(self.text())
+                self.status.start()
+            else:
+                self.status.update(self.text())
 
     def _tick(self, seconds: float) -> None:
         while not self._stopped.wait(seconds):
@@ -91,17 +113,15 @@ class Progress:
                 return
 
     def stop(self) -> None:
-        """End the progress display; safe to call twice.  The terminal's cursor, which
-        the status line hides, is shown again however the run ended (Ctrl-C included)."""
+        """End the progress display; safe to call twice.  Stopping the status line shows
+        the terminal's cursor again, however the run ended (Ctrl-C included)."""
         self._stopped.set()
         if self._ticker is not None:
             self._ticker.join(timeout=1.0)
         if self.status is not None:
             status, self.status = self.status, None
-            try:
+            with ctrl_c_deferred():
                 status.stop()
-            finally:
-                status.console.show_cursor(True)
 
 
 def worth_symmetry(bounds: Bounds, depth: int) -> bool:

@@ -60,6 +60,13 @@ def assert_gone(pids: list[int]) -> None:
         assert not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived the run"
 
 
+def end(p: subprocess.Popen) -> None:
+    """A run the test gave up on takes its workers with it (its own session)."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 @pytest.mark.parametrize(
     ("jobs", "group"), [(1, False), (2, False), (2, True)], ids=["j1", "j2", "j2-group"]
 )
@@ -76,8 +83,7 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path: Path, jobs: int, group: bool) 
         (os.killpg if group else os.kill)(p.pid, signal.SIGINT)
         out, err = p.communicate(timeout=30)
     finally:
-        if p.poll() is None:
-            p.kill()
+        end(p)
     assert p.returncode == 130, err
     assert err.splitlines() == ["explore: interrupted"], err
     assert "Traceback" not in err + out
@@ -124,8 +130,7 @@ def test_ctrl_c_on_a_terminal_shows_the_cursor_again(tmp_path: Path, jobs: int) 
         p.wait(timeout=30)
     finally:
         os.close(master)
-        if p.poll() is None:
-            p.kill()
+        end(p)
     assert p.returncode == 130, seen[-500:]
     assert b"explore: interrupted" in seen and b"Traceback" not in seen
     assert seen.rfind(b"\x1b[?25h") > seen.rfind(b"\x1b[?25l"), seen[-500:]
