@@ -399,3 +399,23 @@ def test_printed_witness_scenarios_hold_under_the_spec_they_name(tmp_path: Path)
             seen.add(path.stem)
     # Timelines of a safety property, agreement and an isolation pair were all tried.
     assert {"isolation", "agreement", "no-loss"} <= seen, seen
+
+
+def test_a_result_not_met_explains_the_events_that_cannot_follow() -> None:
+    # mainline refuses a volatile mount on an unseen upper error (MODEL.md §4): stated
+    # 0, it is the finding, and ovl1's open and syncfs, which cannot follow, are listed
+    # as skipped (exit 1), not reported as a bad scenario.
+    head = "open h host\nwrite h\nwberror host\n"
+    text = head + "mount ovl1 volatile = 0\nopen fd1 ovl1\nsyncfs fd1 = 0\n"
+    r = explore("replay", "-", "-s", "mainline", stdin=text)
+    assert r.exit_code == 1, r.output
+    assert r.stdout.splitlines()[-3:] == [
+        "stated results: 2 checked, 2 not met:",
+        "<stdin>:4: mount ovl1 volatile: stated 0, got EIO under mainline",
+        "<stdin>:6: syncfs fd1: stated 0, skipped under mainline (fd1 is not open)",
+    ]
+    assert "- line 5 under mainline: " in r.stdout  # the open's reason, footnoted
+    # Without stated results the open that cannot happen is bad input, as before.
+    plain_text = head + "mount ovl1 volatile\nopen fd1 ovl1\nsyncfs fd1\n"
+    bad = explore("replay", "-", "-s", "mainline", stdin=plain_text)
+    assert_bad_input(bad, "<stdin>:5:", "cannot happen")
