@@ -73,19 +73,13 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.t0 = time.perf_counter()
         self.status = None
-        self.last: tuple[str, int, int, int] | None = None
+        self.last = ("", 0, 0, 0)
+        self.plain = not self.stream.isatty()
         self._stopped = threading.Event()
         self._ticker: threading.Thread | None = None
-        if not quiet and not self.stream.isatty():
-            self._ticker = threading.Thread(
-                target=self._tick, args=(progress_seconds(),), name="progress", daemon=True
-            )
-            self._ticker.start()
 
     def text(self) -> str:
         elapsed = f"{time.perf_counter() - self.t0:,.0f} s so far"
-        if self.last is None:
-            return f"running, {elapsed}"
         what, depth, states, edges = self.last
         if what in self.specs:
             what += f", spec {self.specs.index(what) + 1} of {len(self.specs)}"
@@ -96,7 +90,16 @@ class Progress:
         if self.quiet:
             return
         self.last = (spec, depth, states, edges)
-        if self._ticker is not None or time.perf_counter() - self.t0 < 1.0:
+        if self.plain:
+            # Started on the first report, not before: a parallel run forks its workers
+            # first, and a thread alive at a fork may hold a lock the child then needs.
+            if self._ticker is None and not self._stopped.is_set():
+                self._ticker = threading.Thread(
+                    target=self._tick, args=(progress_seconds(),), name="progress", daemon=True
+                )
+                self._ticker.start()
+            return
+        if time.perf_counter() - self.t0 < 1.0:
             return
         with ctrl_c_deferred():
             if self.status is None:
