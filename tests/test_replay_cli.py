@@ -419,3 +419,19 @@ def test_a_result_not_met_explains_the_events_that_cannot_follow() -> None:
     plain_text = head + "mount ovl1 volatile\nopen fd1 ovl1\nsyncfs fd1\n"
     bad = explore("replay", "-", "-s", "mainline", stdin=plain_text)
     assert_bad_input(bad, "<stdin>:5:", "cannot happen")
+
+
+def test_only_a_mount_not_as_stated_explains_an_event_that_cannot_happen() -> None:
+    # The file says ovl1's mount is refused, so mounting it again is coherent; plain
+    # never refuses a mount (MODEL.md §4): the finding is line 1, exit 1.
+    r = explore("replay", "-", "-s", "plain", stdin="mount ovl1 = EIO\nmount ovl1\n")
+    assert r.exit_code == 1, r.output
+    assert r.stdout.splitlines()[-1] == "<stdin>:1: mount ovl1: stated EIO, got 0 under plain"
+    # A syncfs result not met changes nothing about what can happen next (writeback by
+    # syncfs always succeeds, MODEL.md §2): a second mount of ovl1 is still bad input.
+    text = "mount ovl1\nopen fd1 ovl1\nsyncfs fd1 = EIO\nmount ovl1\n"
+    assert_bad_input(explore("replay", "-", "-s", "plain", stdin=text), "<stdin>:4:", "mount")
+    # mainline and amir both refuse this volatile mount (an unseen upper error, MODEL.md
+    # §4): both left the file's path before the open, which is then no bad input.
+    text = "open h host\nwrite h\nwberror host\nmount ovl1 volatile = 0\nopen fd1 ovl1\n"
+    assert explore("replay", "-", "-s", "mainline", "-s", "amir", stdin=text).exit_code == 1
