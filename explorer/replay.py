@@ -3,8 +3,8 @@
 Results are "0" or "EIO" for syscalls and None for environment events (wberror,
 evict).  An event that cannot happen under one spec (say, `open` in a container
 whose volatile mount that spec refused) is skipped in that spec's run with the
-reason; `replay_all` turns an event that no spec can run into a ScenarioError (unless a
-mount's stated result was not met, see there).
+reason; `replay_all` turns an event that no spec can run into a ScenarioError (unless its
+container's mount did not give the result the file states, see there).
 
 A line may state its result (`syncfs fd1 = EIO`): `mismatches` lists every spec whose
 result is not the stated one, an event that spec skipped included.  Disagreement
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from explorer import world
-from explorer.scenario import Scenario, ScenarioError, owner_index, world_event
+from explorer.scenario import Event, Scenario, ScenarioError, owner_index, world_event
 from explorer.spec import Spec
 from explorer.world import NORMAL, VOLATILE, World
 
@@ -84,26 +84,29 @@ def replay(scenario: Scenario, spec: Spec) -> list[str | None]:
     return run(scenario, spec).results
 
 
-def left_path_at(scenario: Scenario, r: Run) -> int:
-    """The first mount whose stated result `r` did not give (the number of events if
-    none): only a mount's result decides what can happen next, since a refused mount
-    leaves the container unmounted."""
-    return next(
-        (
-            i
-            for i, e in enumerate(scenario.events)
-            if e.verb == "mount" and e.expect is not None and r.results[i] != e.expect
-        ),
-        len(scenario.events),
-    )
+def container_of(scenario: Scenario, e: Event) -> str | None:
+    """The container an event concerns (its own, or its fd's), None for the host's."""
+    who = scenario.owners.get(e.fd or "") if e.fd else e.target
+    return who if who and who != "host" else None
+
+
+def mounts_missed(scenario: Scenario, r: Run) -> dict[str, int]:
+    """Per container, the first of its mounts whose stated result `r` did not give: from
+    there on, whether that container is mounted is not what the file says."""
+    missed: dict[str, int] = {}
+    for i, e in enumerate(scenario.events):
+        if e.verb == "mount" and e.expect is not None and r.results[i] != e.expect:
+            missed.setdefault(e.target or "", i)
+    return missed
 
 
 def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
     """Run every spec.  A result stated on an environment event (wberror, evict: nobody's
     syscall, no result) is bad input, and so is an event that no spec can run, unless
-    under every spec an earlier mount did not give the result the file states: then the
-    runs left the path the file describes, and that mount is the finding (a volatile
-    mount stated 0 but refused, so the container's next open cannot happen)."""
+    under every spec an earlier mount of its container did not give the result the file
+    states: a mount's result decides whether the container is mounted, so the runs left
+    the path the file describes, and that mount is the finding (a volatile mount stated
+    0 but refused, so the container's next open cannot happen)."""
     for e in scenario.events:
         if e.expect is not None and e.verb in ENVIRONMENT:
             raise ScenarioError(
@@ -113,9 +116,10 @@ def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
                 f"{e.verb} is an environment event and has no result: remove '= {e.expect}'",
             )
     runs = [run(scenario, s) for s in specs]
-    left = [left_path_at(scenario, r) for r in runs]
+    missed = [mounts_missed(scenario, r) for r in runs]
     for i, e in enumerate(scenario.events):
-        if all(i in r.skipped for r in runs) and not all(at < i for at in left):
+        c = container_of(scenario, e)
+        if all(i in r.skipped for r in runs) and not all(m.get(c or "", i) < i for m in missed):
             reason = runs[0].skipped[i]
             if len(runs) > 1:
                 reason += " (under every spec)"

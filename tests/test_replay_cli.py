@@ -431,6 +431,9 @@ def test_only_a_mount_not_as_stated_explains_an_event_that_cannot_happen() -> No
     # syncfs always succeeds, MODEL.md §2): a second mount of ovl1 is still bad input.
     text = "mount ovl1\nopen fd1 ovl1\nsyncfs fd1 = EIO\nmount ovl1\n"
     assert_bad_input(explore("replay", "-", "-s", "plain", stdin=text), "<stdin>:4:", "mount")
+    # Nor does ovl2's mount explain an impossible event of ovl1's.
+    text = "mount ovl2 = EIO\nmount ovl1\nmount ovl1\n"
+    assert_bad_input(explore("replay", "-", "-s", "plain", stdin=text), "<stdin>:3:", "mount")
     # mainline and amir both refuse this volatile mount (an unseen upper error, MODEL.md
     # §4): both left the file's path before the open, which is then no bad input.
     text = "open h host\nwrite h\nwberror host\nmount ovl1 volatile = 0\nopen fd1 ovl1\n"
