@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -182,6 +183,14 @@ def _worker_check(i: int, part: str) -> SpecResult | tuple[list[Verdict], float]
     return done
 
 
+def _worker_init() -> None:
+    """Ctrl-C is the parent's: it terminates the workers and says `interrupted` once.  A
+    worker that took the terminal's SIGINT itself would die printing a traceback from
+    the pool's internals.  (SIGINT arrives blocked, see `_collect`.)"""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def tasks(cfg: Config) -> list[tuple[int, str]]:
     """The work of a parallel run, in the order it is handed out.
 
@@ -236,8 +245,16 @@ def _collect(
     progress: Callable[[str, int, int, int], None] | None,
 ) -> None:
     """Hand out the tasks, say every second how many are done (a big run's first spec
-    can take minutes), then gather each spec's results in `cfg` order."""
-    futures = {t: pool.submit(_worker_check, *t) for t in tasks(cfg)}
+    can take minutes), then gather each spec's results in `cfg` order.
+
+    The workers fork at the first submit with SIGINT blocked, until `_worker_init` has
+    them ignore it: a Ctrl-C in between is the parent's alone."""
+    work = tasks(cfg)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        futures = {t: pool.submit(_worker_check, *t) for t in work}
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     pending = set(futures.values())
     while pending:
         just_done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
@@ -299,12 +316,14 @@ def run(
         _WORKER.clear()
         _WORKER.update(cfg=worker_config(cfg, jobs), viewers=viewers or [])
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=_worker_init
+        ) as pool:
             try:
                 _collect(cfg, pool, out, progress)
             except BaseException as exc:
-                # A limit hit in one worker ends the run: stop the others now rather
-                # than let them finish their tasks (minutes, on a big run).
+                # A limit hit in one worker, or Ctrl-C, ends the run: stop the others
+                # now rather than let them finish their tasks (minutes, on a big run).
                 pool.shutdown(wait=False, cancel_futures=True)
                 for child in multiprocessing.active_children():
                     child.terminate()

@@ -378,33 +378,91 @@ def misplaced_options(ctx: typer.Context) -> None:
     fail(f"options before '{sub}' are the main job's, which {sub} does not run: {'; '.join(said)}")
 
 
+def scenario_paths(paths: list[str]) -> list[str]:
+    """The files `explore replay` runs: each file as given, every *.scn below a folder
+    (sorted), and - (stdin) at most once."""
+    files: list[str] = []
+    for path in paths:
+        if path == "-":
+            if "-" in files:
+                fail("- given twice: stdin is read once")
+            files.append(path)
+        elif Path(path).is_dir():
+            found = sorted(str(f) for f in Path(path).rglob("*.scn") if f.is_file())
+            if not found:
+                fail(f"{path}: no *.scn files below this folder")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
 @app.command()
 def replay(
-    file: Annotated[
-        str, typer.Argument(help="Scenario file in the scenario language, or - for stdin.")
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Scenario files, folders (every *.scn below, sorted), or - for stdin.",
+            metavar="PATH...",
+            show_default=False,
+        ),
     ],
     spec: SpecOpt = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON instead of the table.")
+        bool, typer.Option("--json", help="Print JSON instead of the tables.")
     ] = False,
 ) -> None:
-    """Run a scenario under each spec and print the results side by side.
+    """Run scenarios under each spec, print the results side by side, and check the
+    results the scenarios state.
 
-    Example:
+    A line may state its result (`syncfs fd1 = EIO`, as the tool prints it).  A stated
+    result is checked under every spec replayed, so a file whose results hold for one
+    kernel is replayed with --spec NAME; every one a spec does not give (or an event it
+    skipped) is listed as FILE:LINE: EVENT: stated R, got R under SPEC.  Specs that
+    disagree with each other are what replay shows (rows marked *), not a failure.
 
-        explore replay seed.scn --spec plain --spec vivek-v3-seen --spec amir
+    Exit code: 0 every stated result holds (or none is stated), 1 a stated result is
+    not met, 2 bad input (a bad scenario line, an unknown spec: one line naming it).
+
+    Examples:
+
+    \b
+        explore replay scenarios/plain/seed.scn --spec plain
+        explore replay scenarios/plain/seed.scn -s plain -s vivek-v3-seen -s amir
+        explore replay scenarios/mainline --spec mainline
+        explore replay - --spec amir < run.scn
     """
-    from explorer.render.table import replay_json, replay_table
+    from explorer.render.table import replay_json, replay_table, summary
+    from explorer.replay import mismatches, stated
 
     try:
-        scenario = read_scenario(file)
-        runs = replay_all(scenario, load_specs(spec))
+        specs = load_specs(spec)
+        scenarios = [read_scenario(path) for path in scenario_paths(paths)]
+        done = []
+        for sc in scenarios:
+            runs = replay_all(sc, specs)
+            done.append((sc, runs, mismatches(sc, runs)))
     except (ScenarioError, SpecError) as exc:
         fail(str(exc))
+    missed = [m for _, _, ms in done for m in ms]
+    checked = sum(stated(sc, runs) for sc, runs, _ in done)
     if as_json:
-        typer.echo(json.dumps(replay_json(scenario, runs), indent=2))
+        doc = {
+            "scenarios": [replay_json(sc, runs, ms) for sc, runs, ms in done],
+            "checked": checked,
+            "mismatches": [m.as_json() for m in missed],
+        }
+        typer.echo(json.dumps(doc, indent=2))
     else:
-        typer.echo(replay_table(scenario, runs), nl=False)
+        tables = [
+            (f"{sc.source}\n" if len(done) > 1 else "") + replay_table(sc, runs, ms)
+            for sc, runs, ms in done
+        ]
+        text = "\n".join(tables)
+        if checked:
+            text += "\n" + summary(checked, missed)
+        typer.echo(text, nl=False)
+    raise typer.Exit(1 if missed else 0)
 
 
 @app.command()

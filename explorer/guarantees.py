@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from explorer.model import ErrseqModel
+from explorer.spec import check_result, hook_errors
 from explorer.world import Event, File, State, World
 
 
@@ -150,12 +151,23 @@ class NoLoss:
         f = File(w._w, len(s), -1, owner)
         f.ino = ino
         w.inode(ino).cached = 1
+        who = b.owner_name(owner)
+        opening = f"event 'open' by {who} (a fresh open no-loss tries)"
+        what = f"event '{call}' by {who} (after a fresh open no-loss tries)"
         if owner == b.host:
-            spec.vfs_open(w, f)
-            return spec.vfs_syncfs(w, f) if call == "syncfs" else spec.vfs_fsync(w, f)
-        ofs = w.ofs(owner)
-        spec.ovl_open(w, ofs, f)
-        return spec.ovl_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
+            with hook_errors(spec, "vfs_open", opening):
+                spec.vfs_open(w, f)
+            hook = f"vfs_{call}"
+            with hook_errors(spec, hook, what):
+                ret = spec.vfs_syncfs(w, f) if call == "syncfs" else spec.vfs_fsync(w, f)
+        else:
+            ofs = w.ofs(owner)
+            with hook_errors(spec, "ovl_open", opening):
+                spec.ovl_open(w, ofs, f)
+            hook = f"ovl_{call}"
+            with hook_errors(spec, hook, what):
+                ret = spec.ovl_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
+        return check_result(spec, hook, what, ret)
 
 
 def monitors(model: ErrseqModel) -> dict[str, object]:

@@ -3,7 +3,13 @@
 Results are "0" or "EIO" for syscalls and None for environment events (wberror,
 evict).  An event that cannot happen under one spec (say, `open` in a container
 whose volatile mount that spec refused) is skipped in that spec's run with the
-reason; `replay_all` turns an event that no spec can run into a ScenarioError.
+reason; `replay_all` turns an event that no spec can run into a ScenarioError (unless its
+container's mount did not give the result the file states, see there).
+
+A line may state its result (`syncfs fd1 = EIO`): `mismatches` lists every spec whose
+result is not the stated one, an event that spec skipped included.  Disagreement
+between specs is what a replay shows; a stated result is a claim about each spec
+replayed, so a file whose results hold for one kernel is replayed under that spec alone.
 """
 
 from __future__ import annotations
@@ -11,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from explorer import world
-from explorer.scenario import Scenario, ScenarioError, owner_index, world_event
+from explorer.scenario import Event, Scenario, ScenarioError, owner_index, world_event
 from explorer.spec import Spec
 from explorer.world import NORMAL, VOLATILE, World
 
 BOTH = (NORMAL, VOLATILE)
 SKIPPED = "skipped"
+ENVIRONMENT = ("wberror", "evict")
 
 
 def result_name(ret: int | None) -> str | None:
@@ -77,13 +84,100 @@ def replay(scenario: Scenario, spec: Spec) -> list[str | None]:
     return run(scenario, spec).results
 
 
-def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
-    """Run every spec; an event that no spec can run is bad input."""
-    runs = [run(scenario, s) for s in specs]
+def container_of(scenario: Scenario, e: Event) -> str | None:
+    """The container an event concerns (its own, or its fd's), None for the host's."""
+    who = scenario.owners.get(e.fd or "") if e.fd else e.target
+    return who if who and who != "host" else None
+
+
+def mounts_missed(scenario: Scenario, r: Run) -> dict[str, int]:
+    """Per container, the first of its mounts whose stated result `r` did not give: from
+    there on, whether that container is mounted is not what the file says."""
+    missed: dict[str, int] = {}
     for i, e in enumerate(scenario.events):
-        if all(i in r.skipped for r in runs):
+        if e.verb == "mount" and e.expect is not None and r.results[i] != e.expect:
+            missed.setdefault(e.target or "", i)
+    return missed
+
+
+def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
+    """Run every spec.  A result stated on an environment event (wberror, evict: nobody's
+    syscall, no result) is bad input, and so is an event that no spec can run, unless
+    under every spec an earlier mount of its container did not give the result the file
+    states: a mount's result decides whether the container is mounted, so the runs left
+    the path the file describes, and that mount is the finding (a volatile mount stated
+    0 but refused, so the container's next open cannot happen)."""
+    for e in scenario.events:
+        if e.expect is not None and e.verb in ENVIRONMENT:
+            raise ScenarioError(
+                scenario.source,
+                e.line,
+                f"= {e.expect}",
+                f"{e.verb} is an environment event and has no result: remove '= {e.expect}'",
+            )
+    runs = [run(scenario, s) for s in specs]
+    missed = [mounts_missed(scenario, r) for r in runs]
+    for i, e in enumerate(scenario.events):
+        c = container_of(scenario, e)
+        if all(i in r.skipped for r in runs) and not all(m.get(c or "", i) < i for m in missed):
             reason = runs[0].skipped[i]
             if len(runs) > 1:
                 reason += " (under every spec)"
             raise ScenarioError(scenario.source, e.line, str(e), f"event cannot happen: {reason}")
     return runs
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A stated result that one spec does not give (or an event it skipped)."""
+
+    source: str
+    line: int
+    event: str
+    spec: str
+    stated: str
+    got: str | None  # "0", "EIO" or SKIPPED
+    reason: str = ""  # why the spec skipped the event
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}: {self.event}: stated {self.stated}"
+        if self.got == SKIPPED:
+            return f"{where}, skipped under {self.spec} ({self.reason})"
+        return f"{where}, got {self.got} under {self.spec}"
+
+    def as_json(self) -> dict:
+        d = {
+            "file": self.source,
+            "line": self.line,
+            "event": self.event,
+            "spec": self.spec,
+            "stated": self.stated,
+            "got": self.got,
+        }
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+
+def stated(scenario: Scenario, runs: list[Run]) -> int:
+    """How many stated results the runs check (each stated line once per spec)."""
+    return sum(e.expect is not None for e in scenario.events) * len(runs)
+
+
+def mismatches(scenario: Scenario, runs: list[Run]) -> list[Mismatch]:
+    """Every (line, spec) whose result is not the one the line states, in line order."""
+    return [
+        Mismatch(
+            scenario.source,
+            e.line,
+            str(e),
+            r.spec.name,
+            e.expect,
+            r.results[i],
+            r.skipped.get(i, ""),
+        )
+        for i, e in enumerate(scenario.events)
+        if e.expect is not None
+        for r in runs
+        if r.results[i] != e.expect
+    ]

@@ -523,3 +523,26 @@ def test_an_out_folder_that_cannot_be_written_is_bad_input(tmp_path):
     r = explore("-s", "plain", "-p", "no-loss", *TINY, "--out", str(blocker / "out"))
     assert_bad_input(r, str(blocker))
     assert blocker.read_text() == "mine\n"
+
+
+def test_a_hook_that_fails_only_in_no_loss_fresh_open_is_named_too(tmp_path):
+    """no-loss calls hooks itself, on a scratch fd beyond the bounds (index -1), for a
+    fresh open in each mounted container: mount ovl1, open, write, close, wberror ovl1
+    leaves an unreported error with no open fd, so it asks a fresh open's syncfs."""
+    path = spec_file(
+        tmp_path,
+        """
+        def ovl_syncfs(self, w, ofs, f):
+            if f.index < 0:
+                raise RuntimeError("only for a fresh open")  # here
+            return self.vfs_syncfs(w, f)
+        """,
+    )
+    r = explore(
+        "-s", str(path), *TINY, "--depth", "5", "-p", "no-loss", "--out", str(tmp_path / "o")
+    )
+    assert_bad_input(
+        r,
+        f"spec bad ({path}:{line_of(path)}), hook ovl_syncfs, event 'syncfs' by ovl1 (after a "
+        "fresh open no-loss tries): RuntimeError: only for a fresh open",
+    )

@@ -1,12 +1,15 @@
-"""`explore replay FILE|- [--spec NAME|PATH ...] [--json]` as a user runs it.
+"""`explore replay PATH... [--spec NAME|PATH ...] [--json]` as a user runs it.
 
 Bad input of any kind exits 2 with one line naming the file, the line and the token,
-and never a traceback (MODEL.md §2, DESIGN.md "Exit codes").
+and never a traceback (MODEL.md §2, DESIGN.md "Exit codes").  A stated result
+(`syncfs fd1 = EIO`) that a replayed spec does not give exits 1 and is listed; specs
+that disagree with each other exit 0.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +44,13 @@ def assert_bad_input(result, *needles: str) -> None:
         assert n in result.stderr, (n, result.stderr)
 
 
+def only_scenario(stdout: str) -> dict:
+    """The JSON of a replay of one scenario."""
+    doc = json.loads(stdout)
+    assert len(doc["scenarios"]) == 1
+    return doc["scenarios"][0]
+
+
 def syncfs_results(doc: dict) -> dict[str, list]:
     """spec -> the results of the syncfs lines, in order."""
     rows = [ev for ev in doc["events"] if ev["event"].startswith("syncfs")]
@@ -68,7 +78,7 @@ def test_seed_table_three_specs() -> None:
 def test_json_all_specs_by_default() -> None:
     r = explore("replay", str(SEED), "--json")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.stdout)
+    doc = only_scenario(r.stdout)
     assert doc["scenario"] == str(SEED)
     assert doc["specs"] == builtin_names()
     assert [ev["line"] for ev in doc["events"]] == [3, 4, 5, 6, 7, 8, 9, 10]
@@ -93,7 +103,7 @@ def test_json_all_specs_by_default() -> None:
 def test_stdin() -> None:
     r = explore("replay", "-", "--spec", "plain", "--json", stdin=SEED.read_text())
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.stdout)
+    doc = only_scenario(r.stdout)
     assert doc["scenario"] == "<stdin>"
     assert syncfs_results(doc) == {"plain": ["EIO", "EIO"]}
 
@@ -104,7 +114,7 @@ def test_json_shows_skipped_with_reason() -> None:
     text = "open h host\nwrite h\nwberror host\nmount ovl1 volatile\nopen fd1 ovl1\nsyncfs fd1\n"
     r = explore("replay", "-", "-s", "plain", "-s", "mainline", "--json", stdin=text)
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.stdout)
+    doc = only_scenario(r.stdout)
     mount, opened, synced = doc["events"][3:]
     assert mount["results"] == {"plain": "0", "mainline": "EIO"}
     assert opened["results"] == {"plain": "0", "mainline": "skipped"}
@@ -135,7 +145,7 @@ def test_spec_by_path(tmp_path: Path) -> None:
     path.write_text(TINY_SPEC)
     r = explore("replay", str(SEED), "--spec", str(path), "--spec", "plain", "--json")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.stdout)
+    doc = only_scenario(r.stdout)
     assert doc["specs"] == ["my-seen", "plain"]
     # The same hooks as vivek-v3-seen: syncfs fd2 0, syncfs fd1 EIO.
     assert syncfs_results(doc) == {"my-seen": ["0", "EIO"], "plain": ["EIO", "EIO"]}
@@ -146,7 +156,7 @@ def test_verbatim_copy_of_a_builtin_by_path(tmp_path: Path) -> None:
     shutil.copy(ROOT / "specs" / "amir.py", path)
     r = explore("replay", str(SEED), "--spec", str(path), "--spec", "amir", "--json")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.stdout)
+    doc = only_scenario(r.stdout)
     # Two columns (the copy must not be confused with the built-in), same results.
     assert len(doc["specs"]) == 2 and doc["specs"][1] == "amir"
     got = syncfs_results(doc)
@@ -234,4 +244,197 @@ def test_process_seed_and_error() -> None:
     assert f"{bad}:{line}:" in err.stderr and token in err.stderr
     piped = run_explore("replay", "-", "--json", "-s", "amir", stdin=SEED.read_text())
     assert piped.returncode == 0, piped.stderr
-    assert syncfs_results(json.loads(piped.stdout)) == {"amir": ["EIO", "EIO"]}
+    assert syncfs_results(only_scenario(piped.stdout)) == {"amir": ["EIO", "EIO"]}
+
+
+# --- stated results --------------------------------------------------------------------
+
+
+def test_a_stated_result_the_spec_does_not_give_exits_1() -> None:
+    # plain: mount changes nothing and cannot fail (MODEL.md §4), so `= EIO` is wrong.
+    r = explore("replay", "-", "--spec", "plain", stdin="mount ovl1 = EIO\n")
+    assert r.exit_code == 1, r.output
+    assert "<stdin>:1: mount ovl1: stated EIO, got 0 under plain" in r.stdout.splitlines()
+    row = next(x for x in r.stdout.splitlines() if x.startswith("  1  mount ovl1"))
+    assert row.split()[-3:] == ["EIO", "0", "!"]  # stated, plain, the mark
+
+
+def test_a_stated_result_is_checked_under_every_spec_replayed() -> None:
+    # The seed with plain's results stated (both syncfs EIO): vivek-v3-seen gives 0 for
+    # syncfs fd2 (the mount of ovl2 marked the error SEEN, MODEL.md §4), amir EIO/EIO.
+    text = SEED.read_text().replace("syncfs fd2", "syncfs fd2 = EIO")
+    text = text.replace("syncfs fd1", "syncfs fd1 = EIO")
+    r = explore("replay", "-", "-s", "plain", "-s", "vivek-v3-seen", "-s", "amir", stdin=text)
+    assert r.exit_code == 1, r.output
+    lines = r.stdout.splitlines()
+    assert "stated results: 6 checked, 1 not met:" in lines
+    assert lines[-1] == "<stdin>:9: syncfs fd2: stated EIO, got 0 under vivek-v3-seen"
+    assert sum(": stated " in x for x in lines) == 1
+    # The same file under plain alone holds: exit 0.
+    ok = explore("replay", "-", "-s", "plain", stdin=text)
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.splitlines()[-1] == "stated results: 2 checked, all hold"
+
+
+def test_specs_that_disagree_without_stated_results_exit_0() -> None:
+    r = explore("replay", str(SEED), "-s", "plain", "-s", "vivek-v3-seen")
+    assert r.exit_code == 0 and "* the specs disagree on this line" in r.stdout
+    assert "stated results" not in r.stdout
+
+
+def test_a_stated_result_on_a_skipped_event_is_a_mismatch() -> None:
+    # mainline refuses the volatile mount (upper 0x5 unseen, MODEL.md §4), so ovl1's open
+    # cannot happen there; under plain it returns 0 as stated.
+    text = "open h host\nwrite h\nwberror host\nmount ovl1 volatile\nopen fd1 ovl1 = 0\n"
+    r = explore("replay", "-", "-s", "plain", "-s", "mainline", "--json", stdin=text)
+    assert r.exit_code == 1, r.output
+    doc = json.loads(r.stdout)
+    assert doc["checked"] == 2
+    (m,) = doc["mismatches"]
+    assert (m["file"], m["line"], m["event"], m["spec"], m["stated"], m["got"]) == (
+        "<stdin>",
+        5,
+        "open fd1 ovl1",
+        "mainline",
+        "0",
+        "skipped",
+    )
+    assert "not mounted" in m["reason"]
+    assert doc["scenarios"][0]["mismatches"] == [m]
+    assert doc["scenarios"][0]["events"][4]["stated"] == "0"
+    text_r = explore("replay", "-", "-s", "plain", "-s", "mainline", stdin=text)
+    assert text_r.exit_code == 1
+    assert "<stdin>:5: open fd1 ovl1: stated 0, skipped under mainline (" in text_r.stdout
+
+
+def test_several_files_and_folders_every_mismatch_listed(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    (lib / "sub").mkdir(parents=True)
+    # plain: a normal fs reports the seed's error to both syncfs calls (MODEL.md §4).
+    (lib / "b.scn").write_text(SEED.read_text().replace("syncfs fd1", "syncfs fd1 = 0"))
+    (lib / "sub" / "a.scn").write_text("mount ovl1 = EIO\n")
+    (lib / "notes.txt").write_text("not a scenario\n")
+    one = tmp_path / "one.scn"
+    one.write_text("mount ovl2 = 0\n")
+    r = explore("replay", str(one), str(lib), "-s", "plain")
+    assert r.exit_code == 1, r.output
+    lines = r.stdout.splitlines()
+    # Each table under its file name, the folder's files sorted; then every mismatch.
+    heads = [x for x in lines if x.endswith(".scn")]
+    assert heads == [str(one), str(lib / "b.scn"), str(lib / "sub" / "a.scn")]
+    assert lines[-3:] == [
+        "stated results: 3 checked, 2 not met:",
+        f"{lib / 'b.scn'}:10: syncfs fd1: stated 0, got EIO under plain",
+        f"{lib / 'sub' / 'a.scn'}:1: mount ovl1: stated EIO, got 0 under plain",
+    ]
+    doc = json.loads(explore("replay", str(one), str(lib), "-s", "plain", "--json").stdout)
+    assert [s["scenario"] for s in doc["scenarios"]] == heads
+    assert [(m["file"], m["line"]) for m in doc["mismatches"]] == [
+        (str(lib / "b.scn"), 10),
+        (str(lib / "sub" / "a.scn"), 1),
+    ]
+
+
+def test_replay_paths_bad_input(tmp_path: Path) -> None:
+    assert_bad_input(explore("replay", "-", "-", stdin="sync\n"), "- given twice")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_bad_input(explore("replay", str(empty)), str(empty), "no *.scn")
+    # wberror is the environment's, nobody's syscall: it has no result to state.
+    r = explore("replay", "-", stdin="mount ovl1\nopen fd1 ovl1\nwrite fd1\nwberror ovl1 = 0\n")
+    assert_bad_input(r, "<stdin>:4:", "environment event")
+    # A bad file among good ones: exit 2 before any table.
+    bad = tmp_path / "bad.scn"
+    bad.write_text("mount ovl1\nfrobnicate\n")
+    r = explore("replay", str(SEED), str(bad), "-s", "plain")
+    assert_bad_input(r, f"{bad}:2:", "frobnicate")
+
+
+def test_help_says_what_the_exit_codes_mean() -> None:
+    r = explore("replay", "--help")
+    assert r.exit_code == 0
+    text = " ".join(r.stdout.split())
+    assert "Exit code: 0 every stated result holds" in text
+    assert "1 a stated result is not met" in text and "2 bad input" in text
+    assert "not a failure" in text  # specs that disagree
+    assert "explore replay scenarios/plain/seed.scn --spec plain" in text
+
+
+# --- the scenarios the tool prints replay under the spec they name -------------------
+
+HINT = re.compile(r"^(?:Run A as a|As a) scenario \(explore replay FILE --spec (\S+)\):$")
+
+
+def printed_scenarios(text: str) -> list[tuple[str, str]]:
+    """(spec, scenario) for every scenario a witness file offers for replay: the lines
+    after the hint, up to 'Run B:' (an isolation pair) or the end."""
+    lines = text.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        m = HINT.match(line)
+        if m:
+            body = []
+            for x in lines[i + 1 :]:
+                if x == "Run B:":
+                    break
+                body.append(x.strip())
+            found.append((m.group(1), "\n".join(body) + "\n"))
+    return found
+
+
+def test_printed_witness_scenarios_hold_under_the_spec_they_name(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = explore(
+        "--depth", "8", "-s", "vivek-v3-seen", "-s", "mainline", "--quiet", "--out", str(out)
+    )
+    assert r.exit_code == 1, r.output  # both violate something (README's matrix)
+    seen = set()
+    for path in sorted(out.rglob("*.txt")):
+        for spec, text in printed_scenarios(path.read_text()):
+            assert spec == path.parent.name, path
+            assert " = " in text, path  # results are stated
+            ok = explore("replay", "-", "--spec", spec, stdin=text)
+            assert ok.exit_code == 0, (path, ok.output)
+            assert "all hold" in ok.stdout
+            seen.add(path.stem)
+    # Timelines of a safety property, agreement and an isolation pair were all tried.
+    assert {"isolation", "agreement", "no-loss"} <= seen, seen
+
+
+def test_a_result_not_met_explains_the_events_that_cannot_follow() -> None:
+    # mainline refuses a volatile mount on an unseen upper error (MODEL.md §4): stated
+    # 0, it is the finding, and ovl1's open and syncfs, which cannot follow, are listed
+    # as skipped (exit 1), not reported as a bad scenario.
+    head = "open h host\nwrite h\nwberror host\n"
+    text = head + "mount ovl1 volatile = 0\nopen fd1 ovl1\nsyncfs fd1 = 0\n"
+    r = explore("replay", "-", "-s", "mainline", stdin=text)
+    assert r.exit_code == 1, r.output
+    assert r.stdout.splitlines()[-3:] == [
+        "stated results: 2 checked, 2 not met:",
+        "<stdin>:4: mount ovl1 volatile: stated 0, got EIO under mainline",
+        "<stdin>:6: syncfs fd1: stated 0, skipped under mainline (fd1 is not open)",
+    ]
+    assert "- line 5 under mainline: " in r.stdout  # the open's reason, footnoted
+    # Without stated results the open that cannot happen is bad input, as before.
+    plain_text = head + "mount ovl1 volatile\nopen fd1 ovl1\nsyncfs fd1\n"
+    bad = explore("replay", "-", "-s", "mainline", stdin=plain_text)
+    assert_bad_input(bad, "<stdin>:5:", "cannot happen")
+
+
+def test_only_a_mount_not_as_stated_explains_an_event_that_cannot_happen() -> None:
+    # The file says ovl1's mount is refused, so mounting it again is coherent; plain
+    # never refuses a mount (MODEL.md §4): the finding is line 1, exit 1.
+    r = explore("replay", "-", "-s", "plain", stdin="mount ovl1 = EIO\nmount ovl1\n")
+    assert r.exit_code == 1, r.output
+    assert r.stdout.splitlines()[-1] == "<stdin>:1: mount ovl1: stated EIO, got 0 under plain"
+    # A syncfs result not met changes nothing about what can happen next (writeback by
+    # syncfs always succeeds, MODEL.md §2): a second mount of ovl1 is still bad input.
+    text = "mount ovl1\nopen fd1 ovl1\nsyncfs fd1 = EIO\nmount ovl1\n"
+    assert_bad_input(explore("replay", "-", "-s", "plain", stdin=text), "<stdin>:4:", "mount")
+    # Nor does ovl2's mount explain an impossible event of ovl1's.
+    text = "mount ovl2 = EIO\nmount ovl1\nmount ovl1\n"
+    assert_bad_input(explore("replay", "-", "-s", "plain", stdin=text), "<stdin>:3:", "mount")
+    # mainline and amir both refuse this volatile mount (an unseen upper error, MODEL.md
+    # §4): both left the file's path before the open, which is then no bad input.
+    text = "open h host\nwrite h\nwberror host\nmount ovl1 volatile = 0\nopen fd1 ovl1\n"
+    assert explore("replay", "-", "-s", "mainline", "-s", "amir", stdin=text).exit_code == 1

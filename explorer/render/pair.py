@@ -198,7 +198,7 @@ def pair_text(bounds: Bounds, v: Verdict) -> str:
             )
         out.append("")
     a, b = run_names(bounds, shown["witness"], shown["other"], shown.get("removed"))
-    out.append("Run A as a scenario (explore replay FILE):")
+    out.append(f"Run A as a scenario (explore replay FILE --spec {v.model}):")
     out += ["    " + s for s in scenario_lines(shown["witness"], a)]
     out.append("Run B:")
     out += ["    " + s for s in scenario_lines(shown["other"], b)]

@@ -63,7 +63,7 @@ def witness_text(bounds: Bounds, v: Verdict) -> str:
         body = timeline.timeline(bounds, v.witness, {len(v.witness) - 1: v.reason}, title=title(v))
     return (
         body
-        + "\nAs a scenario (explore replay FILE):\n\n"
+        + f"\nAs a scenario (explore replay FILE --spec {v.model}):\n\n"
         + timeline.scenario_text(bounds, v.witness)
     )
 

@@ -1,0 +1,136 @@
+"""Ctrl-C: exit 130, one line (`explore: interrupted`), no traceback, no worker left
+behind, and on a terminal the cursor that the status line hid is shown again.
+
+Each test starts a run that takes most of a minute (--mounts 3 --depth 12) with the
+installed command and interrupts it once it is busy: SIGINT to the main process alone
+(kill -INT PID), or to its whole process group (Ctrl-C at a terminal)."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+EXPLORE = Path(sys.executable).parent / "explore"
+BIG = ("--mounts", "3", "--depth", "12")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_busy(p: subprocess.Popen, jobs: int) -> list[int]:
+    """Until the run is under way: its workers forked (-j 2), or a second of CPU spent
+    (imports take a third of it); returns the workers."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert p.poll() is None, "the run ended before it was interrupted"
+        workers = children(p.pid)
+        if len(workers) >= jobs if jobs > 1 else cpu_seconds(p.pid) >= 1.0:
+            time.sleep(0.5)  # into the tasks
+            return workers
+        time.sleep(0.05)
+    raise AssertionError("the run never got busy")
+
+
+def assert_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + 10
+    for pid in pids:
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived the run"
+
+
+def end(p: subprocess.Popen) -> None:
+    """A run the test gave up on takes its workers with it (its own session)."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+@pytest.mark.parametrize(
+    ("jobs", "group"), [(1, False), (2, False), (2, True)], ids=["j1", "j2", "j2-group"]
+)
+def test_ctrl_c_exits_130_with_one_line(tmp_path: Path, jobs: int, group: bool) -> None:
+    p = subprocess.Popen(
+        [str(EXPLORE), *BIG, "--quiet", "-j", str(jobs), "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        workers = wait_busy(p, jobs)
+        (os.killpg if group else os.kill)(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        end(p)
+    assert p.returncode == 130, err
+    assert err.splitlines() == ["explore: interrupted"], err
+    assert "Traceback" not in err + out
+    assert_gone(workers)
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=["j1", "j2"])
+def test_ctrl_c_on_a_terminal_shows_the_cursor_again(tmp_path: Path, jobs: int) -> None:
+    master, slave = os.openpty()
+    env = {**os.environ, "TERM": "xterm-256color"}
+    for var in ("NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR"):
+        env.pop(var, None)
+    p = subprocess.Popen(
+        [str(EXPLORE), *BIG, "-j", str(jobs), "--out", str(tmp_path)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+
+    def read(until: bytes | None, timeout: float) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while until is None or until not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0, seen[-500:]
+            if not select.select([master], [], [], left)[0]:
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the other side closed: every process has exited
+                return
+            if not chunk:
+                return
+            seen += chunk
+
+    try:
+        read(b"\x1b[?25l", 60)  # the status line is up, the cursor hidden
+        os.kill(p.pid, signal.SIGINT)
+        read(None, 30)
+        p.wait(timeout=30)
+    finally:
+        os.close(master)
+        end(p)
+    assert p.returncode == 130, seen[-500:]
+    assert b"explore: interrupted" in seen and b"Traceback" not in seen
+    assert seen.rfind(b"\x1b[?25h") > seen.rfind(b"\x1b[?25l"), seen[-500:]
