@@ -125,8 +125,13 @@ class ExploreGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit, BrokenPipeError):
-            raise  # click and typer end these themselves (Ctrl-C: 130; a closed pipe)
+        except KeyboardInterrupt:
+            # Ctrl-C outside the search (the main job handles it there): while writing
+            # out/, replaying or diffing.  One line, no traceback, the shell's 130.
+            typer.echo("explore: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
+            raise  # click and typer end these themselves (a closed pipe)
         except ClickException as exc:
             fail(usage_error(exc))
         except BaseException as exc:

@@ -48,7 +48,7 @@ class Bounds:
 
     mounts: int = 2
     fds: int = 2
-    host_fds: int = 0
+    host_fds: int = 1  # MODEL.md §1: one host fd by default
 
     @cached_property
     def files(self) -> int:
@@ -119,6 +119,10 @@ def _field(offset: int, doc: str) -> property:
         return self._w[self._base + offset]
 
     def put(self: _View, value: int) -> None:
+        # A field is an int (an errseq_t is a u32): a hook that stores a float or a str
+        # has a bug, which int() would hide by truncating or parsing it.
+        if isinstance(value, float | str | bytes) or value is None:
+            raise TypeError(f"a state field holds an int, not {type(value).__name__} {value!r}")
         self._w[self._base + offset] = int(value)
 
     return property(get, put, doc=doc)

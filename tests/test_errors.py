@@ -546,3 +546,30 @@ def test_a_hook_that_fails_only_in_no_loss_fresh_open_is_named_too(tmp_path):
         f"spec bad ({path}:{line_of(path)}), hook ovl_syncfs, event 'syncfs' by ovl1 (after a "
         "fresh open no-loss tries): RuntimeError: only for a fresh open",
     )
+
+
+def test_a_hook_that_stores_a_float_is_bad_input_not_truncated(tmp_path):
+    path = spec_file(
+        tmp_path,
+        """
+        def ovl_fsync(self, w, ofs, f):
+            f.f_wb_err = 1.5  # here
+            return 0
+        """,
+    )
+    r = explore("-s", str(path), *TINY, "--out", str(tmp_path / "out"))
+    assert_bad_input(r, f"{path}:{line_of(path)}", "hook ovl_fsync", "TypeError", "float 1.5")
+
+
+def test_ctrl_c_outside_the_search_is_one_line_and_130(monkeypatch):
+    """The main job handles Ctrl-C around its search (tests/test_interrupt.py); anywhere
+    else (replaying, writing out/) the command line ends it the same way."""
+    import explorer.cli as cli
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "replay_all", interrupted)
+    r = explore("replay", str(ROOT / "scenarios" / "plain" / "seed.scn"), "-s", "plain")
+    assert r.exit_code == 130, r.output
+    assert r.stderr.splitlines() == ["explore: interrupted"] and "Traceback" not in r.output
