@@ -18,6 +18,10 @@ from explorer.search import bfs
 from explorer.specs import load_spec
 
 
+def plural(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
 def diff_specs(
     a: str,
     b: str,
@@ -66,7 +70,8 @@ def diff_specs(
     if v.holds:
         print(
             f"{spec_a.name} and {spec_b.name} agree on every run of at most {depth} events "
-            f"({mounts} containers, {fds} fds each, {host_fds} host fds, {mount_options} mounts)."
+            f"({plural(mounts, 'container')}, {plural(fds, 'fd')} each, "
+            f"{plural(host_fds, 'host fd')}, {mount_options} mounts)."
         )
         return 0
     print(
