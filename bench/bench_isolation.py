@@ -25,11 +25,11 @@ import statistics
 import time
 import tracemalloc
 
-from explorer.model import ErrseqModel
-from explorer.properties import isolation
-from explorer.search import bfs, paused_gc, rss_bytes
-from explorer.specs import builtin_names, load_spec
-from explorer.world import NORMAL, VOLATILE, Bounds
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.engine.properties import isolation
+from explorer.engine.search import bfs, paused_gc, rss_bytes
 
 CONFIGS = [(2, d) for d in range(6, 11)] + [(3, d) for d in range(6, 9)]
 

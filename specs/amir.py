@@ -11,8 +11,8 @@ the seed with "both syncfs fail" (CAOQ4uxjbkZ7Qb73fkXkxzmdcnfKt5AqQ3_m6DbqzeWs4t
 fsync is mainline's (MODEL.md §4: proposed for the patch that became 335d3fc57941).
 """
 
-from explorer.spec import EIO
-from explorer.world import File, OvlFs, World
+from explorer.domain.vfs import EIO
+from explorer.domain.world import File, OvlFs, World
 from specs.mainline import Mainline
 
 

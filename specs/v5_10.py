@@ -14,8 +14,8 @@ This is also the base the Dec 2020 proposals were written against (vivek-v2,
 vivek-v3, vivek-v3-seen, jeff-split: MODEL.md §4, "details the proposals leave open").
 """
 
-from explorer.spec import Spec
-from explorer.world import File, OvlFs, World
+from explorer.domain.vfs import Spec
+from explorer.domain.world import File, OvlFs, World
 
 
 class V5_10(Spec):

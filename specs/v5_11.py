@@ -15,8 +15,8 @@ Dhillon, 20210108001043.12683-1-sargun@sargun.me, merged for v5.11, Cc: stable).
   errseq is never set for a normal mount).
 """
 
-from explorer.spec import EIO
-from explorer.world import OvlFs, World
+from explorer.domain.vfs import EIO
+from explorer.domain.world import OvlFs, World
 from specs.v5_10 import V5_10
 
 

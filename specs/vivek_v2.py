@@ -15,7 +15,7 @@ Written against v5.10: volatile fsync returns 0 without syncing, volatile mounts
 never refused (MODEL.md §4).
 """
 
-from explorer.world import File, OvlFs, World
+from explorer.domain.world import File, OvlFs, World
 from specs.v5_10 import V5_10
 
 

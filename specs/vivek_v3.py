@@ -12,7 +12,7 @@ errors on upper" is the seed's thread.
 Written against v5.10: volatile fsync returns 0, volatile mounts never refused.
 """
 
-from explorer.world import File, OvlFs, World
+from explorer.domain.world import File, OvlFs, World
 from specs.v5_10 import V5_10
 
 

@@ -8,7 +8,7 @@ Marks SEEN at normal and volatile mounts alike (MODEL.md §4).
 Under this reading, the seed's syncfs(fd2) succeeds and syncfs(fd1) fails.
 """
 
-from explorer.world import OvlFs, World
+from explorer.domain.world import OvlFs, World
 from specs.vivek_v3 import VivekV3
 
 

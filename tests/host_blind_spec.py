@@ -8,8 +8,8 @@ a container's upper file: open-before-syncfs must fail for it.  The host's own f
 and the containers' fds are served correctly, so that failure is the only one.
 """
 
-from explorer.spec import Spec
-from explorer.world import File, OvlFs, World
+from explorer.domain.vfs import Spec
+from explorer.domain.world import File, OvlFs, World
 
 
 class HostBlind(Spec):

@@ -7,8 +7,8 @@ no one outside the container can open that file).  Nothing outside a container c
 set, sample or mark anything the container reads, so the c-view fixes every result.
 """
 
-from explorer.spec import Spec
-from explorer.world import File, OvlFs, World
+from explorer.domain.vfs import Spec
+from explorer.domain.world import File, OvlFs, World
 
 
 class Isolated(Spec):

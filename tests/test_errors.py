@@ -17,16 +17,23 @@ import pytest
 from typer.testing import CliRunner
 
 from explorer import __version__
-from explorer.check import PROPERTIES
-from explorer.cli import app
-from explorer.main_job import parse_options
-from explorer.model import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, ErrseqModel, OptionError
-from explorer.properties.isolation import KIND_ORDER
-from explorer.scenario import ScenarioError, parse
-from explorer.search import bfs
-from explorer.spec import Spec, SpecHookError, check_result, hook_errors
-from explorer.specs import BUILTIN, SpecError, load_spec, load_specs
-from explorer.world import Bounds, Event, World
+from explorer.app.cli import app
+from explorer.app.explore import parse_options
+from explorer.app.runner import PROPERTIES
+from explorer.bridge.model import (
+    MAX_DEPTH,
+    MAX_FDS,
+    MAX_HOST_FDS,
+    MAX_MOUNTS,
+    ErrseqModel,
+    OptionError,
+)
+from explorer.domain.catalog import BUILTIN, SpecError, load_spec, load_specs
+from explorer.domain.scenario import ScenarioError, parse
+from explorer.domain.vfs import Spec, SpecHookError, check_result, hook_errors
+from explorer.domain.world import Bounds, Event, World
+from explorer.engine.properties.isolation import KIND_ORDER
+from explorer.engine.search import bfs
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -55,7 +62,7 @@ def assert_bad_input(r, *needles: str) -> str:
 def spec_file(tmp_path: Path, body: str, name: str = "bad", filename: str = "bad.py") -> Path:
     """A user's spec file: the base rules plus `body` (methods of the class)."""
     path = tmp_path / filename
-    head = f"import sys\n\nfrom explorer.spec import Spec\n\n\nclass Bad(Spec):\n    name = {name!r}\n    overlay = True\n\n"
+    head = f"import sys\n\nfrom explorer.domain.vfs import Spec\n\n\nclass Bad(Spec):\n    name = {name!r}\n    overlay = True\n\n"
     path.write_text(head + textwrap.indent(textwrap.dedent(body), "    "))
     return path
 
@@ -218,7 +225,7 @@ def test_a_misbehaving_spec_in_a_parallel_run_reaches_the_parent_whole(tmp_path)
     assert_bad_input(r, f"spec bad ({path}:{line_of(path)}), hook ovl_fsync", "RuntimeError: boom")
 
 
-# --- explorer.footprint runs hooks on poisoned copies: still exact, still reported ----
+# --- explorer.bridge.stepper runs hooks on poisoned copies: still exact, still reported ----
 
 
 class ReadsOutsideThenFails(Spec):
@@ -318,16 +325,16 @@ def test_ctrl_c_in_a_hook_stays_an_interrupt():
         ("def (:\n", "SyntaxError"),
         ("x = 1\n", "expected exactly one Spec subclass"),
         (
-            "from explorer.spec import Spec\nclass A(Spec):\n    name = 'a'\n"
+            "from explorer.domain.vfs import Spec\nclass A(Spec):\n    name = 'a'\n"
             "    def __init__(self, x):\n        pass\n",
             "TypeError",
         ),
         (
-            "from explorer.spec import Spec\nclass A(Spec):\n    name = 'a'\n    errseq = int\n",
+            "from explorer.domain.vfs import Spec\nclass A(Spec):\n    name = 'a'\n    errseq = int\n",
             "errseq must be",
         ),
         (
-            "from explorer.spec import Spec\nclass A(Spec):\n    name = 'a'\n    summary = 3\n",
+            "from explorer.domain.vfs import Spec\nclass A(Spec):\n    name = 'a'\n    summary = 3\n",
             "summary must be one line",
         ),
     ],
@@ -341,7 +348,7 @@ def test_a_spec_file_that_does_not_load_is_named(tmp_path, text, needle):
 @pytest.mark.parametrize("name", ["", ".", "..", "a/b", "../../etc", "two words", "tab\there", 5])
 def test_a_spec_name_must_fit_a_column_and_a_folder(tmp_path, name):
     path = tmp_path / "named.py"
-    path.write_text(f"from explorer.spec import Spec\nclass A(Spec):\n    name = {name!r}\n")
+    path.write_text(f"from explorer.domain.vfs import Spec\nclass A(Spec):\n    name = {name!r}\n")
     with pytest.raises(SpecError, match=re.escape(str(path))):
         load_spec(str(path))
     assert_bad_input(explore("-s", str(path), *TINY), str(path), "A.name")
@@ -391,12 +398,12 @@ def test_a_bad_option_is_one_line_naming_it(args, needle):
 
 def test_huge_bounds_are_refused_before_anything_is_built(monkeypatch):
     """--mounts 99999999999999999999 built a state layout until MemoryError (26 s)."""
-    import explorer.main_job
+    import explorer.app.explore
 
     def never(*a, **k):
         raise AssertionError("Bounds built for out-of-range options")
 
-    monkeypatch.setattr(explorer.main_job, "Bounds", never)
+    monkeypatch.setattr(explorer.app.explore, "Bounds", never)
     assert_bad_input(explore("--mounts", "99999999999999999999"), "--mounts 99999999999999999999")
     assert_bad_input(explore("--depth", "1" + "0" * 30), "--depth 1000")
 
@@ -443,12 +450,12 @@ def test_options_after_the_command_are_fine():
 
 
 def test_a_bug_of_the_tool_exits_70_with_the_traceback_in_a_file(monkeypatch):
-    import explorer.main_job
+    import explorer.app.explore
 
     def buggy(**kw):
         return {}["missing"]
 
-    monkeypatch.setattr(explorer.main_job, "main_job", buggy)
+    monkeypatch.setattr(explorer.app.explore, "main_job", buggy)
     monkeypatch.delenv("EXPLORE_DEBUG", raising=False)
     r = explore("--depth", "2")
     assert r.exit_code == 70 and "Traceback" not in r.output
@@ -564,7 +571,7 @@ def test_a_hook_that_stores_a_float_is_bad_input_not_truncated(tmp_path):
 def test_ctrl_c_outside_the_search_is_one_line_and_130(monkeypatch):
     """The main job handles Ctrl-C around its search (tests/test_interrupt.py); anywhere
     else (replaying, writing out/) the command line ends it the same way."""
-    import explorer.cli as cli
+    import explorer.app.cli as cli
 
     def interrupted(*_a, **_k):
         raise KeyboardInterrupt

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.model import ErrseqModel
-from explorer.search import bfs
-from explorer.spec import Spec
-from explorer.specs import builtin_names, load_spec
-from explorer.world import Bounds
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.vfs import Spec
+from explorer.domain.world import Bounds
+from explorer.engine.search import bfs
 
 
 def same(a, b) -> bool:

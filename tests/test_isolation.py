@@ -8,13 +8,13 @@ from pathlib import Path
 import graphviz
 import pytest
 
-from explorer.model import ErrseqModel
-from explorer.properties import isolation
-from explorer.properties.verdict import Step, Verdict
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.engine.properties import isolation
+from explorer.engine.search import Exploration, bfs
+from explorer.engine.verdict import Step, Verdict
 from explorer.render import dot, pair
-from explorer.search import Exploration, bfs
-from explorer.specs import builtin_names, load_spec
-from explorer.world import NORMAL, VOLATILE, Bounds
 
 ISOLATED = str(Path(__file__).with_name("isolated_spec.py"))
 B2 = Bounds(mounts=2, fds=2, host_fds=0)
@@ -367,7 +367,7 @@ def test_the_verdict_does_not_depend_on_the_budget(spec: str) -> None:
 def test_cli_says_when_the_witness_search_was_capped(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from explorer.cli import app
+    from explorer.app.cli import app
 
     args = ["-s", "amir", "-p", "isolation", "--quiet", "--show", "0", "--out", str(tmp_path)]
     r = CliRunner().invoke(app, [*args, "--isolation-budget", "800"])

@@ -21,14 +21,14 @@ from typing import Any
 
 import graphviz
 
-from explorer.properties.isolation import CAPPED
-from explorer.properties.verdict import Step, Verdict
+from explorer.app.replay import result_name
+from explorer.domain.scenario import Event as Line
+from explorer.domain.scenario import format_run
+from explorer.domain.world import ENVIRONMENT, Bounds
+from explorer.engine.properties.isolation import CAPPED
+from explorer.engine.verdict import Step, Verdict
 from explorer.render.dot import table_head
 from explorer.render.timeline import lane_name, lane_text, lanes_of
-from explorer.replay import result_name
-from explorer.scenario import Event as Line
-from explorer.scenario import format_run
-from explorer.world import ENVIRONMENT, Bounds
 
 WIDTH = 72
 GONE = "#e0e0e0"  # removed from B (or only in B)

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from explorer import __version__
-from explorer.check import PROPERTIES, Outcome, SpecResult
-from explorer.properties.verdict import Step, Verdict
+from explorer.app.replay import result_name
+from explorer.app.runner import PROPERTIES, Outcome, SpecResult
+from explorer.domain.scenario import format_run
+from explorer.domain.vfs import Spec
+from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.engine.verdict import Step, Verdict
 from explorer.render import dot, timeline
 from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
-from explorer.replay import result_name
-from explorer.scenario import format_run
-from explorer.spec import Spec
-from explorer.world import NORMAL, VOLATILE, Bounds
 
 SCHEMA = "errseq-explorer/report/1"
 TIMINGS_SCHEMA = "errseq-explorer/timings/1"
@@ -134,7 +134,7 @@ def write_witnesses(
                     p.relative_to(out_dir).as_posix() for p in written
                 ]
         if full_graph and r.ex is not None and r.model is not None:
-            from explorer import graph
+            from explorer.engine import graph
 
             d.mkdir(parents=True, exist_ok=True)
             g = graph.build(r.ex, r.model.describe, lambda a, o: _edge_label(bounds, a, o))
@@ -221,7 +221,7 @@ def spec_sources(spec: Spec) -> dict[str, str]:
             continue
         module = sys.modules.get(cls.__module__)
         path = getattr(module, "__file__", None)
-        if path is None or cls.__module__ == "explorer.specs":  # a renaming subclass
+        if path is None or cls.__module__ == "explorer.domain.catalog":  # a renaming subclass
             continue
         if cls.__module__.split(".")[0] == "specs":
             name = cls.__module__.replace(".", "/") + ".py"

@@ -6,9 +6,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from explorer.check import PROPERTIES, Outcome
-from explorer.properties.isolation import CAPPED, KIND_ORDER
-from explorer.properties.verdict import Verdict
+from explorer.app.runner import PROPERTIES, Outcome
+from explorer.engine.properties.isolation import CAPPED, KIND_ORDER
+from explorer.engine.verdict import Verdict
 
 SHORT = {
     "isolation": "isolation",

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from explorer import world
-from explorer.spec import SpecHookError
-from explorer.world import Bounds, Event, State, World
+from explorer.domain import world
+from explorer.domain.vfs import SpecHookError
+from explorer.domain.world import Bounds, Event, State, World
 
 
 class PoisonError(RuntimeError):

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from explorer.properties.verdict import Verdict
-from explorer.search import Exploration, guard, realize
+from explorer.engine.search import Exploration, guard, realize
+from explorer.engine.verdict import Verdict
 
 
 class Monitor(Protocol):

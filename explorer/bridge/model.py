@@ -1,6 +1,6 @@
 """The errseq world as a model for the engine: initial state, enabled events, successors.
 
-This is where the domain meets the search: explorer.search sees only hashable states,
+This is where the domain meets the search: explorer.engine.search sees only hashable states,
 actions and observations (an event's result: 0, a negative errno, or None).  The
 extra methods (`actor`, `kind`, `describe`) are what the generic properties need to
 group and print events without knowing what they mean.
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer import world
-from explorer.footprint import CachedStepper
-from explorer.spec import Spec
-from explorer.symmetry import Symmetry
-from explorer.world import NORMAL, VOLATILE, Bounds, Event, State, World
+from explorer.bridge.stepper import CachedStepper
+from explorer.bridge.symmetry import Symmetry
+from explorer.domain import world
+from explorer.domain.vfs import Spec
+from explorer.domain.world import NORMAL, VOLATILE, Bounds, Event, State, World
 
 
 def errseq_str(v: int, flavour: type) -> str:
@@ -52,7 +52,7 @@ class OptionError(ValueError):
 @dataclass
 class ErrseqModel:
     """One spec over one bounded world; successors are cached on footprints unless `cache`
-    is off (explorer.footprint explains why that is exact)."""
+    is off (explorer.bridge.stepper explains why that is exact)."""
 
     spec: Spec
     bounds: Bounds
@@ -140,7 +140,7 @@ class ErrseqModel:
 
     def describe_step(self, steps: list, i: int) -> str:
         """Step i of a run as a reader names it: "fd2's syncfs", "ovl1's volatile mount"."""
-        from explorer.scenario import format_run
+        from explorer.domain.scenario import format_run
 
         ev = format_run(self.bounds, [st.action for st in steps])[i]
         if ev.fd is not None:

@@ -1,7 +1,7 @@
 """The guarantees argued in the thread, as monitors over runs of the errseq world.
 
 Each monitor follows a run event by event and carries a small int of bookkeeping
-(bit masks), so that explorer.properties.safety can check it on the product of the
+(bit masks), so that explorer.engine.properties.safety can check it on the product of the
 transition graph and the monitor without knowing what the bits mean.
 
 - open-before (Matthew Wilcox, 20201228155618.GA6211@casper.infradead.org): "a fd
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.model import ErrseqModel
-from explorer.spec import check_result, hook_errors
-from explorer.world import Event, File, State, World
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.vfs import check_result, hook_errors
+from explorer.domain.world import Event, File, State, World
 
 
 @dataclass

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from explorer.check import PROPERTIES, Config, run, worth_parallel
-from explorer.model import (
+from explorer.app.runner import PROPERTIES, Config, run, worth_parallel
+from explorer.bridge.model import (
     MAX_DEPTH,
     MAX_FDS,
     MAX_HOST_FDS,
@@ -23,13 +23,13 @@ from explorer.model import (
     MOUNT_OPTIONS,
     OptionError,
 )
-from explorer.properties.isolation import KIND_ORDER
+from explorer.domain.catalog import load_spec, load_specs
+from explorer.domain.world import Bounds
+from explorer.engine.properties.isolation import KIND_ORDER
+from explorer.engine.search import SearchLimit, default_memory_limit
 from explorer.render import report as rep
 from explorer.render import terminal
 from explorer.render.outdir import OutDir
-from explorer.search import SearchLimit, default_memory_limit
-from explorer.specs import load_spec, load_specs
-from explorer.world import Bounds
 
 #: Seconds between progress lines when stderr is not a terminal (a CI log); the
 #: environment variable EXPLORE_PROGRESS_SECONDS (not an option: tests) shortens it.

@@ -39,8 +39,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.properties.verdict import Step, Verdict
-from explorer.search import Exploration, bfs, guard
+from explorer.engine.search import Exploration, bfs, guard
+from explorer.engine.verdict import Step, Verdict
 
 #: How a pair is labelled when the removal search stopped at its budget before sorting it.
 CAPPED = "unsorted (search capped)"

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from explorer.properties.verdict import Step, Verdict
-from explorer.search import Exploration, guard, realize
+from explorer.engine.search import Exploration, guard, realize
+from explorer.engine.verdict import Step, Verdict
 
 
 def check(

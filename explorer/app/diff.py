@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 
-from explorer.main_job import parse_options
-from explorer.model import ErrseqModel
-from explorer.properties import agreement
+from explorer.app.explore import parse_options
+from explorer.app.replay import result_name
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.catalog import load_spec
+from explorer.engine.properties import agreement
+from explorer.engine.search import bfs
 from explorer.render.report import steps_json
 from explorer.render.timeline import compare, scenario_text
-from explorer.replay import result_name
-from explorer.search import bfs
-from explorer.specs import load_spec
 
 
 def plural(n: int, what: str) -> str:

@@ -240,7 +240,7 @@ def realize(model: Any, ex: Exploration, edges: list[int]) -> list[Any]:
     the canonical coordinates of its source; the run is replayed from the real initial
     state, translating each action back through the current permutation.
     """
-    from explorer.properties.verdict import Step
+    from explorer.engine.verdict import Step
 
     if not ex.reduced:
         return [Step(ex.action[e], ex.obs[e]) for e in edges]

@@ -1,6 +1,6 @@
 """Find a spec by name (the built-ins of specs/) or load one from a Python file.
 
-A spec file defines one subclass of explorer.spec.Spec (or several, and names the one
+A spec file defines one subclass of explorer.domain.vfs.Spec (or several, and names the one
 to use in a module-level `SPEC`).  A user writes a new one by copying a built-in and
 changing its hooks; it is loaded exactly like a built-in.  Whatever goes wrong while
 loading it (an exception or sys.exit at import, a class that cannot be made, a name
@@ -14,8 +14,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from explorer.errseq import Classic, Split
-from explorer.spec import PASS_THROUGH, Spec, exception_text
+from explorer.domain.errseq import Classic, Split
+from explorer.domain.vfs import PASS_THROUGH, Spec, exception_text
 
 # name -> "module:Class", in the order tables show them (plain first: the reference).
 BUILTIN: dict[str, str] = {
@@ -46,7 +46,7 @@ def _from_module(module: object, where: str) -> type[Spec]:
     chosen = getattr(module, "SPEC", None)
     if chosen is not None:
         if not (isinstance(chosen, type) and issubclass(chosen, Spec)):
-            raise SpecError(f"{where}: SPEC must be a subclass of explorer.spec.Spec")
+            raise SpecError(f"{where}: SPEC must be a subclass of explorer.domain.vfs.Spec")
         return chosen
     own = [
         v
@@ -76,7 +76,9 @@ def _check_class(cls: type[Spec], where: str) -> None:
     if not isinstance(cls.summary, str) or not cls.summary.isprintable():
         raise SpecError(f"{where}: {cls.__name__}.summary must be one line of text")
     if cls.errseq not in (Classic, Split):
-        raise SpecError(f"{where}: {cls.__name__}.errseq must be explorer.errseq.Classic or Split")
+        raise SpecError(
+            f"{where}: {cls.__name__}.errseq must be explorer.domain.errseq.Classic or Split"
+        )
 
 
 def load_spec(name_or_path: str) -> Spec:

@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
-from explorer.errseq import MAX_ERRNO, Classic, Flavour
-from explorer.world import NORMAL, UNMOUNTED, VOLATILE, Bounds, Event, File, OvlFs, World
+from explorer.domain.errseq import MAX_ERRNO, Classic, Flavour
+from explorer.domain.world import NORMAL, UNMOUNTED, VOLATILE, Bounds, Event, File, OvlFs, World
 
 EIO = -5
 
@@ -296,7 +296,7 @@ class Spec:
     def _hook(self, w: World, ev: Event, hook: str, call: bool, *args: object) -> int | None:
         """Run one hook on `w`: a call's result is checked (`check_result`), a void hook's
         ignored; anything the hook raises, exits with or recurses into is a SpecHookError
-        whose cause is the original (explorer.footprint looks at it)."""
+        whose cause is the original (explorer.bridge.stepper looks at it)."""
         try:
             ret = getattr(self, hook)(w, *args)
         except (*PASS_THROUGH, SpecHookError):

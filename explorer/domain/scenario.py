@@ -11,7 +11,7 @@ it) is accepted and kept as the expected result.  Examples:
 Everything that is wrong whatever the spec (unknown verb or fd, an fd opened twice,
 umount or evict with fds open) is a ScenarioError that names the file, the line, the
 token and the reason.  Whether an event can happen at all may depend on the spec (a
-refused volatile mount, a volatile syncfs that wrote nothing back): `explorer.replay`
+refused volatile mount, a volatile syncfs that wrote nothing back): `explorer.app.replay`
 skips such an event in that spec's column, and reports an error only when no spec
 can run it.
 """
@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from explorer import world
-from explorer.model import MAX_MOUNTS
-from explorer.world import Bounds
+from explorer.bridge.model import MAX_MOUNTS
+from explorer.domain import world
+from explorer.domain.world import Bounds
 
 CONTAINER_RE = re.compile(r"ovl([1-9][0-9]*)$")
 RESULT_TOKENS = {"0": 0, "EIO": -5}

@@ -22,21 +22,21 @@ import typer
 from typer.core import TyperGroup
 
 from explorer import __version__
-from explorer.check import PROPERTIES
-from explorer.model import (
+from explorer.app.replay import replay_all
+from explorer.app.runner import PROPERTIES
+from explorer.bridge.model import (
     MAX_DEPTH,
     MAX_FDS,
     MAX_HOST_FDS,
     MAX_MOUNTS,
     OptionError,
 )
-from explorer.properties.isolation import KIND_ORDER
+from explorer.domain.catalog import BUILTIN, SpecError, builtin_names, load_spec, load_specs
+from explorer.domain.scenario import ScenarioError, parse
+from explorer.domain.vfs import SpecHookError
+from explorer.engine.properties.isolation import KIND_ORDER
+from explorer.engine.search import SearchLimit
 from explorer.render.outdir import OutError
-from explorer.replay import replay_all
-from explorer.scenario import ScenarioError, parse
-from explorer.search import SearchLimit
-from explorer.spec import SpecHookError
-from explorer.specs import BUILTIN, SpecError, builtin_names, load_spec, load_specs
 
 #: More processes than a run has tasks (two per spec at most) gain nothing.
 MAX_JOBS = 64
@@ -319,7 +319,7 @@ def explore(
         load_spec(against)
     except SpecError as exc:
         raise OptionError(f"--against: {exc}") from None
-    from explorer.main_job import main_job
+    from explorer.app.explore import main_job
 
     code = main_job(
         mounts=mounts,
@@ -437,8 +437,8 @@ def replay(
         explore replay scenarios/mainline --spec mainline
         explore replay - --spec amir < run.scn
     """
+    from explorer.app.replay import mismatches, stated
     from explorer.render.table import replay_json, replay_table, summary
-    from explorer.replay import mismatches, stated
 
     try:
         specs = load_specs(spec)
@@ -491,7 +491,7 @@ def diff(
 
         explore diff mainline amir --depth 6
     """
-    from explorer.diff import diff_specs
+    from explorer.app.diff import diff_specs
 
     raise typer.Exit(diff_specs(a, b, mounts, depth, fds, host_fds, mount_options, as_json))
 

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from explorer.guarantees import monitors
-from explorer.model import ErrseqModel
-from explorer.properties import agreement, safety
-from explorer.properties.verdict import Verdict
-from explorer.search import Exploration, SearchLimit, bfs, paused_gc
-from explorer.spec import Spec
-from explorer.world import Bounds
+from explorer.bridge.model import ErrseqModel
+from explorer.bridge.monitors import monitors
+from explorer.domain.vfs import Spec
+from explorer.domain.world import Bounds
+from explorer.engine.properties import agreement, safety
+from explorer.engine.search import Exploration, SearchLimit, bfs, paused_gc
+from explorer.engine.verdict import Verdict
 
 # In the order the matrix shows them: isolation is the seed's question.
 PROPERTIES = ("isolation", "open-before-syncfs", "open-before-fsync", "no-loss", "agreement")
@@ -130,7 +130,7 @@ def check_isolation(
     cfg: Config, spec: Spec, viewers: list[int], cache: Cache, progress=None
 ) -> list[Verdict]:
     """The isolation product fixes one container, so it runs on the full graph."""
-    from explorer.properties import isolation
+    from explorer.engine.properties import isolation
 
     try:
         full_model, full_ex = _explore(cfg, cache, spec, False, progress)
@@ -303,7 +303,7 @@ def run(
         )
     viewers = cfg.viewers
     if "isolation" in cfg.properties and viewers is None:
-        from explorer.properties import isolation
+        from explorer.engine.properties import isolation
 
         viewers = isolation.representatives(ErrseqModel(cfg.specs[0], cfg.bounds, cfg.options))
         if len(viewers) < cfg.bounds.mounts:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from explorer import world
-from explorer.scenario import Event, Scenario, ScenarioError, owner_index, world_event
-from explorer.spec import Spec
-from explorer.world import NORMAL, VOLATILE, World
+from explorer.domain import world
+from explorer.domain.scenario import Event, Scenario, ScenarioError, owner_index, world_event
+from explorer.domain.vfs import Spec
+from explorer.domain.world import NORMAL, VOLATILE, World
 
 BOTH = (NORMAL, VOLATILE)
 SKIPPED = "skipped"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from explorer.world import Bounds, Event, State
+from explorer.domain.world import Bounds, Event, State
 
 
 class Symmetry:
