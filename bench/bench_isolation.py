@@ -28,8 +28,9 @@ import tracemalloc
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.engine.limits import paused_gc, rss_bytes
 from explorer.engine.properties import isolation
-from explorer.engine.search import bfs, paused_gc, rss_bytes
+from explorer.engine.search import bfs
 
 CONFIGS = [(2, d) for d in range(6, 11)] + [(3, d) for d in range(6, 9)]
 

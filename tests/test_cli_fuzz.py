@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from explorer.app.cli import MAX_JOBS, app
-from explorer.app.runner import PROPERTIES
-from explorer.bridge.model import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
+from explorer.app.outcome import PROPERTIES
+from explorer.bridge.model import KIND_ORDER
 from explorer.domain.catalog import BUILTIN
-from explorer.engine.properties.isolation import KIND_ORDER
+from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
 
 settings.register_profile(
     "explore-fuzz",

@@ -18,21 +18,13 @@ from typer.testing import CliRunner
 
 from explorer import __version__
 from explorer.app.cli import app
-from explorer.app.explore import parse_options
-from explorer.app.runner import PROPERTIES
-from explorer.bridge.model import (
-    MAX_DEPTH,
-    MAX_FDS,
-    MAX_HOST_FDS,
-    MAX_MOUNTS,
-    ErrseqModel,
-    OptionError,
-)
+from explorer.app.options import OptionError, parse_options
+from explorer.app.outcome import PROPERTIES
+from explorer.bridge.model import KIND_ORDER, ErrseqModel
 from explorer.domain.catalog import BUILTIN, SpecError, load_spec, load_specs
 from explorer.domain.scenario import ScenarioError, parse
 from explorer.domain.vfs import Spec, SpecHookError, check_result, hook_errors
-from explorer.domain.world import Bounds, Event, World
-from explorer.engine.properties.isolation import KIND_ORDER
+from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, Bounds, Event, World
 from explorer.engine.search import bfs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,7 +267,7 @@ def test_what_fails_only_on_the_poisoned_copy_means_not_local(spec):
     cached = ErrseqModel(spec(), Bounds(2, 1, 0))
     direct = ErrseqModel(spec(), Bounds(2, 1, 0), cache=False)
     assert same(bfs(cached, 6), bfs(direct, 6))
-    assert not cached._stepper.exact
+    assert not cached.stepper.exact
 
 
 # --- the helper for code that calls hooks directly -------------------------------------
@@ -398,12 +390,12 @@ def test_a_bad_option_is_one_line_naming_it(args, needle):
 
 def test_huge_bounds_are_refused_before_anything_is_built(monkeypatch):
     """--mounts 99999999999999999999 built a state layout until MemoryError (26 s)."""
-    import explorer.app.explore
+    import explorer.app.options
 
     def never(*a, **k):
         raise AssertionError("Bounds built for out-of-range options")
 
-    monkeypatch.setattr(explorer.app.explore, "Bounds", never)
+    monkeypatch.setattr(explorer.app.options, "Bounds", never)
     assert_bad_input(explore("--mounts", "99999999999999999999"), "--mounts 99999999999999999999")
     assert_bad_input(explore("--depth", "1" + "0" * 30), "--depth 1000")
 

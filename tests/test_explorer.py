@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from explorer.app.cli import app
+from explorer.app.outcome import Config
 from explorer.app.replay import run as replay_run
-from explorer.app.runner import Config, run
+from explorer.app.runner import run
 from explorer.bridge.model import ErrseqModel
 from explorer.bridge.monitors import NoLoss, OpenBefore
 from explorer.domain.catalog import builtin_names, load_spec

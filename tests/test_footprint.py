@@ -1,4 +1,4 @@
-"""Successor caching must never change what the search finds (explorer/footprint.py)."""
+"""Successor caching must never change what the search finds (explorer/bridge/stepper.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_cached_search_equals_direct_search(name, bounds, depth):
     cached = ErrseqModel(load_spec(name), bounds)
     direct = ErrseqModel(load_spec(name), bounds, cache=False)
     assert same(bfs(cached, depth), bfs(direct, depth))
-    assert cached._stepper.exact  # the built-in specs stay inside their footprints
+    assert cached.stepper.exact  # the built-in specs stay inside their footprints
 
 
 class Nosy(Spec):
@@ -40,4 +40,4 @@ def test_a_spec_reaching_outside_its_footprint_falls_back_to_exact_stepping():
     cached = ErrseqModel(Nosy(), b)
     direct = ErrseqModel(Nosy(), b, cache=False)
     assert same(bfs(cached, 7), bfs(direct, 7))
-    assert not cached._stepper.exact
+    assert not cached.stepper.exact

@@ -11,6 +11,7 @@ import pytest
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.engine.contract import Role
 from explorer.engine.properties import isolation
 from explorer.engine.search import Exploration, bfs
 from explorer.engine.verdict import Step, Verdict
@@ -82,10 +83,10 @@ def replay(model: ErrseqModel, steps: list[Step]) -> None:
 def view(model: ErrseqModel, steps: list[Step], viewer: int) -> list[tuple]:
     out: list[tuple] = []
     for st in steps:
-        cls = model.classify(st.action, viewer)
-        if cls == "inside":
+        role = model.role(st.action, viewer)
+        if role is Role.INSIDE:
             out.append((st.action, st.obs))
-        elif cls == "env":
+        elif role is Role.ENVIRONMENT:
             out.append((st.action,))
     return out
 
@@ -95,13 +96,13 @@ def assert_sound(model: ErrseqModel, p: dict, viewer: int, depth: int, removal: 
     assert 0 < len(w) <= depth and 0 < len(o) <= depth
     replay(model, w)
     replay(model, o)
-    assert model.classify(w[-1].action, viewer) == "inside"
+    assert model.role(w[-1].action, viewer) is Role.INSIDE
     assert w[-1].action == o[-1].action and w[-1].obs != o[-1].obs
     assert view(model, w[:-1], viewer) == view(model, o[:-1], viewer)
     assert p["differs_at"] == [len(w) - 1, len(o) - 1]
     if removal:
         gone = set(p["removed"])
-        assert all(model.classify(w[i].action, viewer) == "outside" for i in gone)
+        assert all(model.role(w[i].action, viewer) is Role.OUTSIDE for i in gone)
         assert [w[i].action for i in range(len(w)) if i not in gone] == [s.action for s in o]
         assert sorted({model.kind(w[i].action) for i in gone}) == sorted(p["kinds"])
 
@@ -156,13 +157,13 @@ def brute_force_all(
             return
         for a in model.actions(s):
             t, obs = model.next_state(s, a)
-            cls = model.classify(a, viewer)
-            if cls == "inside":
+            role = model.role(a, viewer)
+            if role is Role.INSIDE:
                 best = results.setdefault((cview, a), {})
                 best[obs] = min(best.get(obs, n + 1), n + 1)
                 where.setdefault((cview, a), {}).setdefault(obs, set()).add(s)
                 go(t, (*cview, (a, obs)), n + 1)
-            elif cls == "env":
+            elif role is Role.ENVIRONMENT:
                 go(t, (*cview, (a,)), n + 1)
             else:
                 go(t, cview, n + 1)

@@ -13,7 +13,8 @@ from explorer.app.cli import app
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import load_spec
 from explorer.domain.world import Bounds
-from explorer.engine.search import SearchLimit, bfs
+from explorer.engine.limits import SearchLimit
+from explorer.engine.search import bfs
 
 
 def test_max_states_stops_with_how_far_it_got():
@@ -38,8 +39,9 @@ def test_cli_reports_the_limit_as_bad_input_without_traceback():
 
 
 def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
-    from explorer.app.runner import Config, biggest_first, run
-    from explorer.bridge.model import MOUNT_OPTIONS
+    from explorer.app.outcome import Config
+    from explorer.app.runner import biggest_first, run
+    from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("mainline", "vivek-v3-seen", "v5.10")]
     small = Config(Bounds(2, 2, 0), 8, MOUNT_OPTIONS["both"], specs, ("no-loss",))
@@ -59,8 +61,9 @@ def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
 def test_isolation_is_a_task_apart_on_reduced_runs_and_merges_back_in_order():
     """With symmetry the isolation check has a full graph of its own, so a parallel run
     hands it out as a task of its own; the merged results equal one process's."""
-    from explorer.app.runner import ALL, ISOLATION, REST, Config, run, tasks
-    from explorer.bridge.model import MOUNT_OPTIONS
+    from explorer.app.outcome import Config
+    from explorer.app.runner import ALL, ISOLATION, REST, run, tasks
+    from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("vivek-v3-seen", "mainline", "amir")]
     props = ("isolation", "no-loss", "agreement")
@@ -131,8 +134,9 @@ def test_a_limit_hit_in_a_worker_is_the_same_clear_error():
 
 
 def test_the_memory_guard_is_shared_by_the_workers():
-    from explorer.app.runner import Config, worker_config
-    from explorer.bridge.model import MOUNT_OPTIONS
+    from explorer.app.outcome import Config
+    from explorer.app.runner import worker_config
+    from explorer.domain.world import MOUNT_OPTIONS
 
     cfg = Config(
         Bounds(3, 2, 0), 10, MOUNT_OPTIONS["both"], [load_spec("plain")], max_bytes=8 << 30
@@ -188,8 +192,9 @@ def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch)
 
 
 def test_a_parallel_run_says_how_many_tasks_are_done():
-    from explorer.app.runner import Config, run
-    from explorer.bridge.model import MOUNT_OPTIONS
+    from explorer.app.outcome import Config
+    from explorer.app.runner import run
+    from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("mainline", "plain")]
     cfg = Config(Bounds(3, 2, 0), 8, MOUNT_OPTIONS["both"], specs, ("isolation", "no-loss"))

@@ -9,7 +9,6 @@ command in one place.
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import sys
@@ -22,24 +21,15 @@ import typer
 from typer.core import TyperGroup
 
 from explorer import __version__
+from explorer.app.options import MAX_JOBS, OptionError, check_run_options
+from explorer.app.outcome import PROPERTIES
 from explorer.app.replay import replay_all
-from explorer.app.runner import PROPERTIES
-from explorer.bridge.model import (
-    MAX_DEPTH,
-    MAX_FDS,
-    MAX_HOST_FDS,
-    MAX_MOUNTS,
-    OptionError,
-)
+from explorer.bridge.model import KIND_ORDER
 from explorer.domain.catalog import BUILTIN, SpecError, builtin_names, load_spec, load_specs
 from explorer.domain.scenario import ScenarioError, parse
-from explorer.domain.vfs import SpecHookError
-from explorer.engine.properties.isolation import KIND_ORDER
-from explorer.engine.search import SearchLimit
-from explorer.render.outdir import OutError
-
-#: More processes than a run has tasks (two per spec at most) gain nothing.
-MAX_JOBS = 64
+from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
+from explorer.engine.limits import SearchLimit
+from explorer.errors import InputError
 
 #: click's exception for bad command lines (typer 0.28 vendors click: reached through a
 #: class typer exports).
@@ -61,9 +51,7 @@ def fail(message: str) -> NoReturn:
 
 def bad_input(exc: BaseException) -> str | None:
     """The message for an exception that is the input's fault (exit 2), else None."""
-    if isinstance(
-        exc, OptionError | OutError | ScenarioError | SpecError | SpecHookError | SearchLimit
-    ):
+    if isinstance(exc, InputError | SearchLimit):
         return str(exc)
     if type(exc) is ValueError and isinstance(exc.__context__, SearchLimit):
         return str(exc)  # the main job passes a limit on as a ValueError
@@ -344,20 +332,6 @@ def explore(
         isolation_budget=isolation_budget,
     )
     raise typer.Exit(code)
-
-
-def check_run_options(
-    max_states: int | None, max_memory: float | None, show: int, jobs: int
-) -> None:
-    """The main job's options that are not bounds (parse_options checks those)."""
-    if max_states is not None and max_states < 1:
-        raise OptionError(f"--max-states {max_states}: must be 1 or more")
-    if max_memory is not None and not (math.isfinite(max_memory) and max_memory > 0):
-        raise OptionError(f"--max-memory {max_memory}: must be a finite number of GiB above 0")
-    if show < 0:
-        raise OptionError(f"--show {show}: must be 0 or more")
-    if not 0 <= jobs <= MAX_JOBS:
-        raise OptionError(f"--jobs {jobs}: must be 0 to {MAX_JOBS}")
 
 
 def misplaced_options(ctx: typer.Context) -> None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from explorer.app.explore import parse_options
-from explorer.app.replay import result_name
+from explorer.app.options import parse_options
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import load_spec
+from explorer.domain.scenario import result_name
 from explorer.engine.properties import agreement
 from explorer.engine.search import bfs
 from explorer.render.report import steps_json

@@ -1,20 +1,33 @@
 """The errseq world as a model for the engine: initial state, enabled events, successors.
 
-This is where the domain meets the search: explorer.engine.search sees only hashable states,
-actions and observations (an event's result: 0, a negative errno, or None).  The
-extra methods (`actor`, `kind`, `describe`) are what the generic properties need to
-group and print events without knowing what they mean.
+This is where the domain meets the search.  `ErrseqModel` implements the engine's
+contract (explorer.engine.contract): the search sees hashable states, events and
+observations (an event's result: 0, a negative errno, or None); the isolation check
+learns who performs each event (`Observers`) and how important each kind of event is
+(`kind_rank`: the seed's case, a mount, first).  The words a reader sees are the
+renderers', from the domain; `describe` labels a state for state-graph pictures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 
-from explorer.bridge.stepper import CachedStepper
+from explorer.bridge.stepper import Stepper
 from explorer.bridge.symmetry import Symmetry
 from explorer.domain import world
 from explorer.domain.vfs import Spec
-from explorer.domain.world import NORMAL, VOLATILE, Bounds, Event, State, World
+from explorer.domain.world import NORMAL, VOLATILE, Bounds, Event, State
+from explorer.engine.contract import Model, Observers, Role
+
+#: The kinds of outside events, most important first: a mount that changes what a
+#: container sees is what the seed objects to; someone else's syncfs reporting the
+#: error is the errseq design.
+KIND_ORDER = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
+
+
+def kind_rank(kind: str) -> int:
+    """A kind's place in KIND_ORDER (an unknown kind after every known one)."""
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
 def errseq_str(v: int, flavour: type) -> str:
@@ -29,88 +42,87 @@ def errseq_str(v: int, flavour: type) -> str:
     return f"{name}#{v >> 13}" + ("+S" if v & 0x1000 else "")
 
 
+#: One Symmetry per bounds, so that permutation ids mean the same in every model.
 _SYMMETRIES: dict[Bounds, Symmetry] = {}
-
-MOUNT_OPTIONS = {"normal": (NORMAL,), "volatile": (VOLATILE,), "both": (NORMAL, VOLATILE)}
-
-# The largest bounds accepted, from the options and in scenarios.  Real runs stop on the
-# memory guard far below them (4 containers at depth 12 already take 6 GB: README.md,
-# docs/performance.md); they are there so that a typo
-# (--mounts 1000, ovl18446744073709551616) is refused at once with its name, instead of
-# a state layout of millions of fields built for minutes before memory runs out.  A
-# sequence of 64 events is longer than any witness the thread discusses (the seed has 8).
-MAX_MOUNTS = 16
-MAX_FDS = 8
-MAX_HOST_FDS = 8
-MAX_DEPTH = 64
-
-
-class OptionError(ValueError):
-    """An option value the tool cannot use, naming the option and the reason (exit 2)."""
 
 
 @dataclass
-class ErrseqModel:
-    """One spec over one bounded world; successors are cached on footprints unless `cache`
-    is off (explorer.bridge.stepper explains why that is exact)."""
+class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
+    """One spec over one bounded world.  Successors are cached on footprints unless
+    `cache` is off (explorer.bridge.stepper explains why that is exact); with
+    `symmetry` on, the model declares the container and fd symmetry of its bounds."""
 
     spec: Spec
     bounds: Bounds
     options: tuple[int, ...] = (NORMAL, VOLATILE)
     cache: bool = True
-    symmetry: bool = False
+    symmetry: InitVar[bool] = False
+    stepper: Stepper = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        self._stepper = CachedStepper(self.spec, self.bounds, self.options) if self.cache else None
-        if self._stepper is not None:
-            self.actions = self._stepper.enabled  # type: ignore[method-assign]
-            self.next_state = self._stepper.step  # type: ignore[method-assign]
-            self.successors = self._stepper.successors
-        if self.symmetry:
-            # One Symmetry per bounds, so that permutation ids mean the same in every model.
-            sym = _SYMMETRIES.setdefault(self.bounds, Symmetry(self.bounds))
-            self.sym = sym
-            self.canonical = sym.canonical
-            self.identity = sym.identity
-            self.compose = sym.compose
-            self.inverse = sym.inverse
-            self.translate_action = sym.action
+    def __post_init__(self, symmetry: bool) -> None:
+        self.stepper = Stepper(self.spec, self.bounds, self.options, cached=self.cache)
+        self.symmetry = (  # type: ignore[assignment]
+            _SYMMETRIES.setdefault(self.bounds, Symmetry(self.bounds)) if symmetry else None
+        )
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.spec.name
+
+    # --- the engine's Model ------------------------------------------------------------
 
     def initial_states(self) -> list[State]:
         return [self.bounds.initial()]
 
     def actions(self, state: State) -> list[Event]:
-        return world.enabled(self.bounds, state, self.options)
+        return self.stepper.enabled(state)
 
     def next_state(self, state: State, action: Event) -> tuple[State, int | None]:
-        w = World(self.bounds, state)
-        ret = self.spec.apply(w, action)
-        return w.freeze(), ret
+        return self.stepper.step(state, action)
 
-    # --- what the generic properties and renderers ask -------------------------------
+    def successors(self, state: State) -> list[tuple[Event, State, int | None]]:
+        return self.stepper.successors(state)
 
-    @property
-    def name(self) -> str:
-        return self.spec.name
+    # --- what the isolation check asks (Observers) -------------------------------------
 
-    def actor(self, action: Event) -> int:
-        """A container index, the host (== bounds.mounts) or world.ENVIRONMENT."""
-        return self.bounds.actor(action)
+    def viewers(self) -> list[int]:
+        """The containers whose isolation can be checked."""
+        return list(range(self.bounds.mounts))
+
+    def role(self, action: Event, viewer: int) -> Role:
+        """For container `viewer`: its own syscalls, wberror/evict, or anybody else's."""
+        actor = self.bounds.actor(action)
+        if actor == viewer:
+            return Role.INSIDE
+        return Role.ENVIRONMENT if actor == world.ENVIRONMENT else Role.OUTSIDE
 
     def kind(self, action: Event) -> str:
         """The kind an isolation witness is grouped by (mount, open, syncfs, ...)."""
         return action.verb
 
-    def classify(self, action: Event, viewer: int) -> str:
-        """For container `viewer`: "inside" (its own syscalls), "env" or "outside"."""
-        actor = self.bounds.actor(action)
-        if actor == viewer:
-            return "inside"
-        return "env" if actor == world.ENVIRONMENT else "outside"
+    def kind_rank(self, kind: str) -> int:
+        return kind_rank(kind)
 
-    def viewers(self) -> list[int]:
-        """The containers whose isolation can be checked."""
-        return list(range(self.bounds.mounts))
+    # --- naming (the renderers' words move out of the engine) ---------------------------
+
+    def actor(self, action: Event) -> int:
+        """A container index, the host (== bounds.mounts) or world.ENVIRONMENT."""
+        return self.bounds.actor(action)
+
+    def actor_name(self, actor: int) -> str:
+        return "env" if actor == world.ENVIRONMENT else self.bounds.owner_name(actor)
+
+    def describe_step(self, steps: list, i: int) -> str:
+        """Step i of a run as a reader names it: "fd2's syncfs", "ovl1's volatile mount"."""
+        from explorer.domain.scenario import format_run
+
+        ev = format_run(self.bounds, [st.action for st in steps])[i]
+        if ev.fd is not None:
+            return f"{ev.fd}'s {ev.verb}"
+        who = self.actor_name(self.actor(steps[i].action))
+        return f"{who}'s {'volatile ' if ev.volatile else ''}{ev.verb}"
+
+    # --- a label for pictures of the state graph ---------------------------------------
 
     def describe(self, state: State) -> str:
         """A short human label of a state, for state-graph pictures."""
@@ -137,16 +149,3 @@ class ErrseqModel:
                     f" sb {errseq_str(state[base + 2], es)}"
                 )
         return "\n".join(parts)
-
-    def describe_step(self, steps: list, i: int) -> str:
-        """Step i of a run as a reader names it: "fd2's syncfs", "ovl1's volatile mount"."""
-        from explorer.domain.scenario import format_run
-
-        ev = format_run(self.bounds, [st.action for st in steps])[i]
-        if ev.fd is not None:
-            return f"{ev.fd}'s {ev.verb}"
-        who = self.actor_name(self.actor(steps[i].action))
-        return f"{who}'s {'volatile ' if ev.volatile else ''}{ev.verb}"
-
-    def actor_name(self, actor: int) -> str:
-        return "env" if actor == world.ENVIRONMENT else self.bounds.owner_name(actor)

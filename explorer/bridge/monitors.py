@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.vfs import check_result, hook_errors
 from explorer.domain.world import Event, File, State, World
+from explorer.engine.contract import Monitor
 
 
 @dataclass
-class OpenBefore:
+class OpenBefore(Monitor[State, Event, "int | None", int]):
     """Per fd slot, one duty bit: the fd was open when an error it must see was recorded."""
 
     model: ErrseqModel
@@ -70,11 +71,11 @@ class OpenBefore:
 
     def translate(self, duty: int, perm: int) -> int:
         """Carry the duty bits into the canonical coordinates of the next state."""
-        return self.model.sym.slot_bits(duty, perm)
+        return self.model.symmetry.slot_bits(duty, perm)  # type: ignore[union-attr]
 
 
 @dataclass
-class NoLoss:
+class NoLoss(Monitor[State, Event, "int | None", int]):
     """One bit per file: an error recorded on it that nobody has been told about yet."""
 
     model: ErrseqModel
@@ -104,7 +105,7 @@ class NoLoss:
 
     def translate(self, unreported: int, perm: int) -> int:
         """Carry the per-file bits into the canonical coordinates of the next state."""
-        return self.model.sym.file_bits(unreported, perm)
+        return self.model.symmetry.file_bits(unreported, perm)  # type: ignore[union-attr]
 
     def lost(self, s: State, unreported: int) -> int | None:
         """The file of an unreported error that no syncfs or fsync can report any more."""
@@ -170,7 +171,7 @@ class NoLoss:
         return check_result(spec, hook, what, ret)
 
 
-def monitors(model: ErrseqModel) -> dict[str, object]:
+def monitors(model: ErrseqModel) -> dict[str, Monitor]:
     """Every monitor-checked property of this module, by name."""
     return {
         "open-before-syncfs": OpenBefore(model, "syncfs"),

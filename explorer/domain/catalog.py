@@ -16,6 +16,7 @@ from pathlib import Path
 
 from explorer.domain.errseq import Classic, Split
 from explorer.domain.vfs import PASS_THROUGH, Spec, exception_text
+from explorer.errors import InputError
 
 # name -> "module:Class", in the order tables show them (plain first: the reference).
 BUILTIN: dict[str, str] = {
@@ -34,7 +35,7 @@ BUILTIN: dict[str, str] = {
 KERNEL_SPEC = {"6.1": "v5.11", "6.12": "mainline"}
 
 
-class SpecError(ValueError):
+class SpecError(InputError):
     """A spec name that is unknown or a spec file that does not load."""
 
 

@@ -30,6 +30,7 @@ from typing import ClassVar
 
 from explorer.domain.errseq import MAX_ERRNO, Classic, Flavour
 from explorer.domain.world import NORMAL, UNMOUNTED, VOLATILE, Bounds, Event, File, OvlFs, World
+from explorer.errors import InputError
 
 EIO = -5
 
@@ -37,7 +38,7 @@ EIO = -5
 PASS_THROUGH = (KeyboardInterrupt, GeneratorExit)
 
 
-class SpecHookError(ValueError):
+class SpecHookError(InputError):
     """A spec's hook raised, exited, or returned something that is not a result: bad input
     (exit 2) in one line.  Rebuilt from its fields when pickled, so that a worker process
     sends it to the parent whole (its cause, the hook's own exception, stays behind)."""

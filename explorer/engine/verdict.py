@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from explorer.engine.search import Step
 
-@dataclass
-class Step:
-    """One event of a witness run and its observation (result)."""
-
-    action: Any
-    obs: Any
+__all__ = ["Step", "Verdict"]
 
 
 @dataclass

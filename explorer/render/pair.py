@@ -21,16 +21,16 @@ from typing import Any
 
 import graphviz
 
-from explorer.app.replay import result_name
 from explorer.domain.scenario import Event as Line
-from explorer.domain.scenario import format_run
+from explorer.domain.scenario import format_run, result_name
 from explorer.domain.world import ENVIRONMENT, Bounds
-from explorer.engine.properties.isolation import CAPPED
 from explorer.engine.verdict import Step, Verdict
 from explorer.render.dot import table_head
 from explorer.render.timeline import lane_name, lane_text, lanes_of
 
 WIDTH = 72
+#: How a pair is labelled when the removal search stopped at its budget before sorting it.
+CAPPED = "unsorted (search capped)"
 GONE = "#e0e0e0"  # removed from B (or only in B)
 DIFF = "#ffb0b0"  # the differing result
 

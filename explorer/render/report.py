@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from explorer import __version__
-from explorer.app.replay import result_name
-from explorer.app.runner import PROPERTIES, Outcome, SpecResult
-from explorer.domain.scenario import format_run
+from explorer.app.outcome import PROPERTIES, Outcome, SpecResult
+from explorer.domain.scenario import format_run, result_name
 from explorer.domain.vfs import Spec
 from explorer.domain.world import NORMAL, VOLATILE, Bounds
 from explorer.engine.verdict import Step, Verdict

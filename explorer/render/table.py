@@ -10,7 +10,7 @@ results.
 
 from __future__ import annotations
 
-from explorer.app.replay import SKIPPED, Mismatch, Run
+from explorer.app.outcome import SKIPPED, Mismatch, Run
 from explorer.domain.scenario import Event, Scenario
 from explorer.render.timeline import SHOWN
 

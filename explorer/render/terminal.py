@@ -6,9 +6,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from explorer.app.runner import PROPERTIES, Outcome
-from explorer.engine.properties.isolation import CAPPED, KIND_ORDER
+from explorer.app.outcome import PROPERTIES, Outcome
+from explorer.bridge.model import kind_rank
 from explorer.engine.verdict import Verdict
+from explorer.render.pair import CAPPED
 
 SHORT = {
     "isolation": "isolation",
@@ -84,9 +85,10 @@ def interference(outcome: Outcome) -> Table | None:
     return t
 
 
-def _kind_rank(k: str) -> tuple[int, str]:
-    first = k.split("+")[0]
-    return (k.count("+"), str(KIND_ORDER.index(first) if first in KIND_ORDER else 99) + k)
+def _kind_rank(k: str) -> tuple[int, int, str]:
+    """A table's order of kinds: single kinds before combinations, each by its first
+    kind's importance (explorer.bridge.model.kind_rank), then by name."""
+    return (k.count("+"), kind_rank(k.split("+")[0]), k)
 
 
 def matrix(outcome: Outcome) -> Table:
@@ -132,7 +134,7 @@ def _severity(v: Verdict) -> tuple:
     """Isolation: a mount changing what a container sees (the seed's objection) matters more
     than someone else's syncfs reporting the error (the errseq design)."""
     groups = [g for g in v.extra.get("groups", []) if not g.get("allowed")]
-    return min((_kind_rank("+".join(g["kinds"])) for g in groups), default=(99, ""))
+    return min((_kind_rank("+".join(g["kinds"])) for g in groups), default=(99, 0, ""))
 
 
 def most_important(outcome: Outcome, n: int) -> list[Verdict]:

@@ -20,8 +20,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from explorer.app.replay import result_name
-from explorer.domain.scenario import format_run
+from explorer.domain.scenario import format_run, result_name
 from explorer.domain.world import ENVIRONMENT, Bounds
 from explorer.engine.verdict import Step
 

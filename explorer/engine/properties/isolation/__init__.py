@@ -39,14 +39,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.engine.search import Exploration, bfs, guard
-from explorer.engine.verdict import Step, Verdict
-
-#: How a pair is labelled when the removal search stopped at its budget before sorting it.
-CAPPED = "unsorted (search capped)"
-
-#: Importance of the kinds of removed events: the seed's case (mount) first.
-KIND_ORDER = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
+from explorer.engine.contract import Model, Role
+from explorer.engine.limits import guard
+from explorer.engine.search import Exploration, Step, bfs
+from explorer.engine.verdict import Verdict
 
 
 def representatives(model: Any) -> list[int]:
@@ -56,10 +52,9 @@ def representatives(model: Any) -> list[int]:
     `Bounds` gives each the same fds and the options apply to all) and the specs never
     single out a container by index; a model may say otherwise with `viewer_class`.
     """
-    key = getattr(model, "viewer_class", None)
     seen: dict[Any, int] = {}
     for v in model.viewers():
-        seen.setdefault(key(v) if key else None, v)
+        seen.setdefault(model.viewer_class(v), v)
     return sorted(seen.values())
 
 
@@ -107,11 +102,11 @@ def _split(ex: Exploration, model: Any, viewer: int, max_bytes: int | None = Non
             if aid is None:
                 aid = aid_of[a] = len(actions)
                 actions.append(a)
-                cls = model.classify(a, viewer)
-                inside.append(cls == "inside")
-                outside.append(cls == "outside")
+                role = model.role(a, viewer)
+                inside.append(role is Role.INSIDE)
+                outside.append(role is Role.OUTSIDE)
                 bit = 0
-                if cls == "outside":
+                if role is Role.OUTSIDE:
                     k = model.kind(a)
                     if k not in kind_index:
                         kind_index[k] = len(kinds)
@@ -126,12 +121,9 @@ def _split(ex: Exploration, model: Any, viewer: int, max_bytes: int | None = Non
     return _Split(cm, om, inside, kind_bit, kinds, actions)
 
 
-def _rank(kind: str) -> int:
-    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
-
-
-def _kinds_of(sp: _Split, mask: int) -> list[str]:
-    return sorted((k for i, k in enumerate(sp.kinds) if mask >> i & 1), key=lambda k: (_rank(k), k))
+def _kinds_of(model: Any, sp: _Split, mask: int) -> list[str]:
+    kinds = (k for i, k in enumerate(sp.kinds) if mask >> i & 1)
+    return sorted(kinds, key=lambda k: (model.kind_rank(k), k))
 
 
 # --- the general check: subset construction over the c-view ---------------------------
@@ -595,8 +587,7 @@ def _who(model: Any, action: Any) -> str:
 def _reason(model: Any, witness: list[Step], other: list[Step], removed: list[int]) -> str:
     what = ", ".join(_who(model, witness[i].action) for i in removed) or "nothing"
     last = witness[-1]
-    namer = getattr(model, "describe_step", None)
-    call = namer(witness, len(witness) - 1) if namer else _who(model, last.action)
+    call = model.describe_step(witness, len(witness) - 1)
     return (
         f"remove {what} and {call} returns {_result(other[-1].obs)} instead of {_result(last.obs)}"
     )
@@ -629,13 +620,13 @@ def _general_form(
     if len(e2) > len(e1):
         e1, e2 = e2, e1
     w, o = _steps(ex, e1), _steps(ex, e2)
-    out_w = [i for i, s in enumerate(w) if model.classify(s.action, viewer) == "outside"]
-    out_o = [i for i, s in enumerate(o) if model.classify(s.action, viewer) == "outside"]
+    out_w = [i for i, s in enumerate(w) if model.role(s.action, viewer) is Role.OUTSIDE]
+    out_o = [i for i, s in enumerate(o) if model.role(s.action, viewer) is Role.OUTSIDE]
     ua, ub = _lcs_unmatched([w[i].action for i in out_w], [o[i].action for i in out_o])
     removed, added = [out_w[i] for i in ua], [out_o[i] for i in ub]
     kinds = sorted(
         {model.kind(w[i].action) for i in removed} | {model.kind(o[i].action) for i in added},
-        key=lambda k: (_rank(k), k),
+        key=lambda k: (model.kind_rank(k), k),
     )
     return {
         "kinds": kinds,
@@ -648,24 +639,33 @@ def _general_form(
     }
 
 
-class _Plain:
-    """The model without its symmetry reduction (and nothing else changed)."""
+class _Unreduced(Model):
+    """A model without its symmetry (and nothing else changed)."""
 
-    def __init__(self, model: Any) -> None:
-        self._m = model
-        self.initial_states, self.actions, self.next_state = (
-            model.initial_states,
-            model.actions,
-            model.next_state,
-        )
-        if hasattr(model, "successors"):
-            self.successors = model.successors
+    def __init__(self, model: Model) -> None:
+        self.model, self.name = model, model.name
+
+    def initial_states(self):
+        return self.model.initial_states()
+
+    def actions(self, state):
+        return self.model.actions(state)
+
+    def next_state(self, state, action):
+        return self.model.next_state(state, action)
+
+    def successors(self, state):
+        return self.model.successors(state)
 
 
-def _unreduced(model: Any, depth: int) -> Exploration:
-    """Isolation fixes one container, so an exploration up to permutations of the
-    containers cannot answer it: explore again, unreduced (the graphs are small)."""
-    return bfs(_Plain(model), depth)
+def full_graph(
+    model: Model, depth: int, max_states: int | None = None, progress=None, max_bytes=None
+) -> Exploration:
+    """The exploration isolation is checked on.  It fixes one viewer, which breaks the
+    symmetry between viewers: an exploration up to their permutations cannot answer
+    it, so this one stores every state (the graphs are small)."""
+    plain = model if model.symmetry is None else _Unreduced(model)
+    return bfs(plain, depth, max_states, progress, max_bytes)
 
 
 def check(
@@ -684,8 +684,8 @@ def check(
     `max_bytes` is the memory guard (search.guard), checked in every phase: after the
     search the split and the two checks hold as much again.
     """
-    if getattr(ex, "reduced", False):
-        ex = _unreduced(model, ex.max_depth)
+    if ex.reduced:
+        ex = full_graph(model, ex.max_depth, max_bytes=max_bytes)
     sp = _split(ex, model, viewer, max_bytes)
     gen = GENERAL[method](ex, sp, max_bytes)
     # every removal pair is a violation of the general check: none there, none here
@@ -706,7 +706,7 @@ def check(
                 by_mask[mask] = rec
     groups = []
     for mask, (_la, _r, ae, be, gone) in by_mask.items():
-        kinds = _kinds_of(sp, mask)
+        kinds = _kinds_of(model, sp, mask)
         w, o = _steps(ex, ae), _steps(ex, be)
         groups.append(
             {
@@ -719,7 +719,8 @@ def check(
                 "reason": _reason(model, w, o, gone),
             }
         )
-    groups.sort(key=lambda g: (len(g["kinds"]), [_rank(k) for k in g["kinds"]], len(g["witness"])))
+    rank = model.kind_rank
+    groups.sort(key=lambda g: (len(g["kinds"]), [rank(k) for k in g["kinds"]], len(g["witness"])))
     explained = {(aid, *sorted((oa, ob), key=repr)) for (_m, (aid, oa, ob)) in rem.best}
     general = None
     uncovered = [(rec[0], f) for f, rec in gen.flips.items() if f not in explained]
