@@ -83,7 +83,12 @@ def test_isolation_is_a_task_apart_on_reduced_runs_and_merges_back_in_order():
         return [
             (r.spec.name, r.states, list(r.verdicts))
             + tuple(
-                (v.holds, v.length, v.explored, [g["kinds"] for g in v.extra.get("groups", [])])
+                (
+                    v.holds,
+                    v.length,
+                    v.explored,
+                    [g.kinds for g in (v.isolation.groups if v.isolation else [])],
+                )
                 for vs in r.verdicts.values()
                 for v in vs
             )
@@ -230,18 +235,18 @@ def test_the_memory_guard_covers_every_phase_of_isolation(method):
     ) as info:
         isolation.check(ex, model, 0, method=method, max_bytes=1)
     assert "--max-memory" in str(info.value)
-    sp = isolation._split(ex, model, 0)
-    gen = isolation.GENERAL[method](ex, sp)
+    sp = isolation.split_graph(ex, model, 0)
+    gen = isolation.METHODS[method](ex, sp)
     with pytest.raises(
         SearchLimit,
         match=f"stopped in isolation's exact check.* of {graph} to depth 6, at 0 .*--max-memory",
     ):
-        isolation.GENERAL[method](ex, sp, max_bytes=1)
+        isolation.METHODS[method](ex, sp, max_bytes=1)
     with pytest.raises(
         SearchLimit,
         match=f"stopped in isolation's removal witness search over {graph}, at .*--max-memory",
     ):
-        isolation._removal(ex, sp, None, gen.cview, max_bytes=1)
+        isolation.removal_search(ex, sp, None, gen.cview, max_bytes=1)
 
 
 def test_the_products_count_their_own_states_when_they_stop():

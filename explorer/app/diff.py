@@ -43,7 +43,8 @@ def diff_specs(
         return f"{action.verb}: {result_name(oa)} vs {result_name(ob)}"
 
     v = agreement.check(ex_a, ex_b, model_a, model_b, kind)
-    classes = sorted(v.extra.get("classes", {}).items(), key=lambda kv: (len(kv[1][0]), kv[0]))
+    found = v.agreement.classes if v.agreement is not None else {}
+    classes = sorted(found.items(), key=lambda kv: (len(kv[1][0]), kv[0]))
     if as_json:
         print(
             json.dumps(

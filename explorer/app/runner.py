@@ -288,10 +288,10 @@ def run(
         for spec in cfg.specs:
             out.results.append(check_spec(cfg, spec, viewers or [], cache, progress))
     capped = [
-        f"{r.spec.name} ({v.extra['removal_complete']} events)"
+        f"{r.spec.name} ({v.isolation.removal_complete} events)"
         for r in out.results
         for v in r.verdicts.get("isolation", [])
-        if v.extra.get("removal_complete", cfg.depth) < cfg.depth
+        if v.isolation is not None and v.isolation.removal_complete < cfg.depth
     ]
     if capped:
         out.notes.append(

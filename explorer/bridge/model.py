@@ -103,25 +103,6 @@ class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
     def kind_rank(self, kind: str) -> int:
         return kind_rank(kind)
 
-    # --- naming (the renderers' words move out of the engine) ---------------------------
-
-    def actor(self, action: Event) -> int:
-        """A container index, the host (== bounds.mounts) or world.ENVIRONMENT."""
-        return self.bounds.actor(action)
-
-    def actor_name(self, actor: int) -> str:
-        return "env" if actor == world.ENVIRONMENT else self.bounds.owner_name(actor)
-
-    def describe_step(self, steps: list, i: int) -> str:
-        """Step i of a run as a reader names it: "fd2's syncfs", "ovl1's volatile mount"."""
-        from explorer.domain.scenario import format_run
-
-        ev = format_run(self.bounds, [st.action for st in steps])[i]
-        if ev.fd is not None:
-            return f"{ev.fd}'s {ev.verb}"
-        who = self.actor_name(self.actor(steps[i].action))
-        return f"{who}'s {'volatile ' if ev.volatile else ''}{ev.verb}"
-
     # --- a label for pictures of the state graph ---------------------------------------
 
     def describe(self, state: State) -> str:

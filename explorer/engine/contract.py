@@ -136,8 +136,10 @@ class Observers(Protocol[A]):
     >>> from explorer.engine.search import bfs
     >>> from explorer.engine.properties import isolation
     >>> v = isolation.check(bfs(Board(), depth=2), Board(), viewer=0)
-    >>> v.holds, [s.action for s in v.witness], [s.action for s in v.other]
-    (False, [('write', 1), ('read', 0)], [('read', 0)])
+    >>> v.holds, v.isolation.shown.kinds
+    (False, ['write'])
+    >>> [s.action for s in v.witness], [s.action for s in v.other]
+    ([('write', 1), ('read', 0)], [('read', 0)])
     >>> isolation.representatives(Board())
     [0]
     """

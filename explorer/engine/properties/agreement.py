@@ -16,7 +16,7 @@ from typing import Any
 from explorer.engine.contract import Model
 from explorer.engine.limits import guard
 from explorer.engine.search import Exploration, Step, realize
-from explorer.engine.verdict import Verdict
+from explorer.engine.verdict import AgreementResult, Verdict
 
 
 def check(
@@ -30,7 +30,7 @@ def check(
     """Compare `a` against `b` (explored with the same bounds and depth).
 
     With `classify(action, obs_a, obs_b)`, the shortest witness of every class of
-    difference is kept too, in `extra["classes"]` (for `explore diff`).
+    difference is kept too, in the verdict's `agreement.classes`.
     """
     reduced = a.reduced or b.reduced
     sym = model_a.symmetry
@@ -116,8 +116,8 @@ def check(
     if first is not None:
         v.witness, v.other = _runs(a, model_a, model_b, parent, first)
         v.reason = f"{model_a.name} and {name_b} return different results"
-        v.extra["against"] = name_b
-        v.extra["classes"] = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
+        classes = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
+        v.agreement = AgreementResult(name_b, classes)
     return v
 
 
