@@ -30,14 +30,14 @@ class JeffSplit(V5_10):
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:
         if ofs.volatile:
-            w.sb.s_wb_err, ofs.errseq = self.errseq.peek(w.sb.s_wb_err)
+            ofs.errseq = self.errseq.peek(w.sb.s_wb_err)
         return 0
 
     def ovl_sync_fs(self, w: World, ofs: OvlFs) -> int:
         if ofs.volatile:
             r = self.errseq.check(w.sb.s_wb_err, ofs.errseq)
             if r:
-                ofs.s_wb_err = self.errseq.set(ofs.s_wb_err, r)
+                self.errseq.set(ofs.s_wb_err, r)
             return 0  # the VFS ignored ->sync_fs's return in v5.10
         w.writeback_all()
         return 0

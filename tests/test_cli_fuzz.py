@@ -310,7 +310,7 @@ def test_option_values(option, data):
 CALL_HOOKS = {
     "ovl_fill_super": "(self, w, ofs)",
     "ovl_fsync": "(self, w, ofs, f)",
-    "ovl_syncfs": "(self, w, ofs, f)",
+    "sys_syncfs": "(self, w, ofs, f)",
     "vfs_fsync": "(self, w, f)",
     "vfs_syncfs": "(self, w, f)",
 }
@@ -322,7 +322,7 @@ VOID_HOOKS = {
 }
 #: The hooks the dispatcher may have called when this one misbehaves (the base
 #: overlay hooks call the VFS ones).
-CALLERS = {"vfs_fsync": "ovl_fsync", "vfs_syncfs": "ovl_syncfs", "vfs_open": "ovl_open"}
+CALLERS = {"vfs_fsync": "ovl_fsync", "vfs_syncfs": "sys_syncfs", "vfs_open": "ovl_open"}
 EXCEPTIONS = [
     "ZeroDivisionError",
     "KeyError",

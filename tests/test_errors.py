@@ -87,19 +87,19 @@ def test_a_value_error_names_spec_hook_and_event_too(tmp_path):
     path = spec_file(
         tmp_path,
         """
-        def ovl_syncfs(self, w, ofs, f):
+        def sys_syncfs(self, w, ofs, f):
             raise ValueError("nope")  # here
         """,
     )
     line = assert_bad_input(explore("-s", str(path), *TINY, "--out", str(tmp_path / "o")))
     assert line.endswith(
-        f"spec bad ({path}:{line_of(path)}), hook ovl_syncfs, "
+        f"spec bad ({path}:{line_of(path)}), hook sys_syncfs, "
         "event 'syncfs' by ovl1 (fd slot 1): ValueError: nope"
     )
 
 
 def test_the_line_is_the_spec_files_even_when_the_error_is_raised_deeper(tmp_path):
-    # errseq_set refuses a positive errno in explorer/errseq.py; the line that matters is
+    # errseq_set refuses a positive errno in explorer/domain/errseq.py; the line that matters is
     # the spec's call, and the hook is the one the dispatcher called (wberror's).
     path = spec_file(
         tmp_path,
@@ -175,12 +175,12 @@ def test_a_hook_calling_sys_exit_cannot_end_the_run_with_exit_0(tmp_path, json_f
     path = spec_file(
         tmp_path,
         """
-        def ovl_syncfs(self, w, ofs, f):
+        def sys_syncfs(self, w, ofs, f):
             sys.exit(0)  # here
         """,
     )
     r = explore("-s", str(path), *TINY, *json_flag, "--out", str(tmp_path / "o"))
-    assert_bad_input(r, f"({path}:{line_of(path)}), hook ovl_syncfs", "SystemExit: 0")
+    assert_bad_input(r, f"({path}:{line_of(path)}), hook sys_syncfs", "SystemExit: 0")
 
 
 def test_replay_names_the_misbehaving_hook_too(tmp_path):
@@ -236,7 +236,7 @@ class FailsOnlyWhenPoisoned(Spec):
 
     name = "fails-only-when-poisoned"
 
-    def ovl_syncfs(self, w, ofs, f):
+    def sys_syncfs(self, w, ofs, f):
         if not isinstance(w.ofs(1 - f.owner).mounted, int):
             raise RuntimeError("not an int")
         return self.vfs_syncfs(w, f)
@@ -277,21 +277,21 @@ def test_hook_errors_and_check_result_for_direct_hook_calls():
     class Broken(Spec):
         name = "broken"
 
-        def ovl_syncfs(self, w, ofs, f):
+        def sys_syncfs(self, w, ofs, f):
             raise SystemExit(3)
 
     spec, b = Broken(), Bounds(1, 1, 0)
     w = World(b, b.initial())
-    with pytest.raises(SpecHookError) as info, hook_errors(spec, "ovl_syncfs", "a fresh open"):
-        spec.ovl_syncfs(w, w.ofs(0), w.file(0))
+    with pytest.raises(SpecHookError) as info, hook_errors(spec, "sys_syncfs", "a fresh open"):
+        spec.sys_syncfs(w, w.ofs(0), w.file(0))
     assert str(info.value).startswith("spec broken (")
     assert "test_errors.py:" in str(info.value)
-    assert "hook ovl_syncfs, a fresh open: SystemExit: 3" in str(info.value)
-    with pytest.raises(KeyboardInterrupt), hook_errors(spec, "ovl_syncfs", "x"):
+    assert "hook sys_syncfs, a fresh open: SystemExit: 3" in str(info.value)
+    with pytest.raises(KeyboardInterrupt), hook_errors(spec, "sys_syncfs", "x"):
         raise KeyboardInterrupt
-    assert check_result(spec, "ovl_syncfs", "x", -5) == -5
+    assert check_result(spec, "sys_syncfs", "x", -5) == -5
     with pytest.raises(SpecHookError, match=r"returned 1\.5 \(float\)"):
-        check_result(spec, "ovl_syncfs", "x", 1.5)
+        check_result(spec, "sys_syncfs", "x", 1.5)
 
 
 def test_ctrl_c_in_a_hook_stays_an_interrupt():
@@ -531,7 +531,7 @@ def test_a_hook_that_fails_only_in_no_loss_fresh_open_is_named_too(tmp_path):
     path = spec_file(
         tmp_path,
         """
-        def ovl_syncfs(self, w, ofs, f):
+        def sys_syncfs(self, w, ofs, f):
             if f.index < 0:
                 raise RuntimeError("only for a fresh open")  # here
             return self.vfs_syncfs(w, f)
@@ -542,7 +542,7 @@ def test_a_hook_that_fails_only_in_no_loss_fresh_open_is_named_too(tmp_path):
     )
     assert_bad_input(
         r,
-        f"spec bad ({path}:{line_of(path)}), hook ovl_syncfs, event 'syncfs' by ovl1 (after a "
+        f"spec bad ({path}:{line_of(path)}), hook sys_syncfs, event 'syncfs' by ovl1 (after a "
         "fresh open no-loss tries): RuntimeError: only for a fresh open",
     )
 

@@ -29,7 +29,7 @@ class Nosy(Spec):
 
     name = "nosy"
 
-    def ovl_syncfs(self, w, ofs, f):
+    def sys_syncfs(self, w, ofs, f):
         other = w.ofs(1 - f.owner) if w.bounds.mounts > 1 else ofs
         ret = self.vfs_syncfs(w, f)
         return ret if other.mounted else 0

@@ -126,6 +126,7 @@ def test_json_shows_skipped_with_reason() -> None:
 
 TINY_SPEC = '''"""my-seen: vivek-v3, and a mount that marks the upper errseq SEEN (a copy)."""
 
+from explorer.domain.vfs import errseq_t
 from specs.vivek_v3 import VivekV3
 
 
@@ -134,8 +135,8 @@ class MySeen(VivekV3):
 
     def ovl_fill_super(self, w, ofs):
         es = self.errseq
-        w.sb.s_wb_err, throwaway = es.sample(w.sb.s_wb_err)
-        w.sb.s_wb_err, throwaway, _ = es.check_and_advance(w.sb.s_wb_err, throwaway)
+        throwaway = errseq_t(es.sample(w.sb.s_wb_err))
+        es.check_and_advance(w.sb.s_wb_err, throwaway)
         return 0
 '''
 

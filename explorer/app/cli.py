@@ -25,7 +25,14 @@ from explorer.app.options import MAX_JOBS, OptionError, check_run_options
 from explorer.app.outcome import PROPERTIES
 from explorer.app.replay import replay_all
 from explorer.bridge.model import KIND_ORDER
-from explorer.domain.catalog import BUILTIN, SpecError, builtin_names, load_spec, load_specs
+from explorer.domain.catalog import (
+    BUILTIN,
+    SpecError,
+    builtin_names,
+    load_spec,
+    load_specs,
+    resolved_hooks,
+)
 from explorer.domain.scenario import ScenarioError, parse
 from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
 from explorer.engine.limits import SearchLimit
@@ -475,13 +482,42 @@ def specs_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of the list.")
     ] = False,
+    show: Annotated[
+        str | None,
+        typer.Option(
+            "--show",
+            metavar="NAME",
+            help="A spec's hooks (a built-in's name or a .py path): the class and "
+            "file:line each one runs, * for those the spec itself defines.",
+        ),
+    ] = None,
+    source: Annotated[
+        bool, typer.Option("--source", help="With --show: each hook's code too.")
+    ] = False,
 ) -> None:
     """The built-in specs (kernel variants): name, one-line summary, and the sources their
     hooks follow, kernel commit ids and mailing-list Message-IDs (as lore.kernel.org links).
 
     A spec of your own is a copy of one of specs/*.py with its hooks changed, given by
-    path: explore --spec my_spec.py.
+    path: explore --spec my_spec.py.  --show NAME says which class each of a spec's
+    hooks comes from along its chain of bases.
+
+    Example:
+
+        explore specs --show amir --source
     """
+    if show is not None:
+        from explorer.render.hooks import hooks_json, hooks_text
+
+        spec = load_spec(show)
+        hooks = resolved_hooks(spec)
+        if as_json:
+            typer.echo(json.dumps(hooks_json(spec, hooks), indent=2))
+        else:
+            typer.echo(hooks_text(spec, hooks, source), nl=False)
+        return
+    if source:
+        raise OptionError("--source: it goes with --show NAME")
     specs = [load_spec(name) for name in BUILTIN]
     if as_json:
         rows = [{"name": s.name, "summary": s.summary, "sources": list(s.sources)} for s in specs]

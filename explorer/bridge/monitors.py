@@ -165,9 +165,9 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
             ofs = w.ofs(owner)
             with hook_errors(spec, "ovl_open", opening):
                 spec.ovl_open(w, ofs, f)
-            hook = f"ovl_{call}"
+            hook = "sys_syncfs" if call == "syncfs" else "ovl_fsync"
             with hook_errors(spec, hook, what):
-                ret = spec.ovl_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
+                ret = spec.sys_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
         return check_result(spec, hook, what, ret)
 
 

@@ -17,9 +17,22 @@ in two: REPORTED (bit 12: returned to user space; `sample` tests it) and OBSERVE
 
 Every function takes and returns plain ints; functions that would write through a
 pointer in C return the new values instead.  Errors are negative errnos (-5 = -EIO).
+
+The flavours' methods are what a spec calls, and they take an errseq_t either way.
+By reference (a `Ref`: a field of the world, or a local `errseq_t`), as the kernel
+passes `&x`: they write what changes back and return what the kernel function
+returns, so a spec line reads like the kernel's for either flavour,
+
+    f.f_sb_err = es.sample(w.sb.s_wb_err)
+    ret = es.check_and_advance(w.sb.s_wb_err, f.f_sb_err)
+
+By value (ints), they return the new values as the pure functions do.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
 
 MAX_ERRNO = 4095
 ERRNO_MASK = 0xFFF
@@ -123,58 +136,167 @@ def split_check_and_advance(eseq: int, since: int) -> tuple[int, int, int]:
 # --- the two flavours behind one interface, for the specs --------------------------
 
 
-class Classic:
-    """Mainline errseq_t.  `sample` has no side effect, so it returns the value unchanged."""
+# --- by reference: what a spec hands the flavours -------------------------------------
+
+
+class Ref:
+    """An errseq_t passed by reference: the flavours read `value` and write it back.
+
+    It stands for its value where a spec compares or tests it (`if ofs.errseq:`,
+    `f.f_sb_err == 0`, `int(x)`, `hex(x)`); it is mutable, so it has no hash."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> int:
+        raise NotImplementedError
+
+    @value.setter
+    def value(self, v: int) -> None:
+        raise NotImplementedError
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __index__(self) -> int:
+        return int(self.value)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return self.value == (other.value if isinstance(other, Ref) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"errseq_t({self.value:#x})"
+
+
+class errseq_t(Ref):  # noqa: N801  the kernel's name for it
+    """A local errseq_t, e.g. a cursor a spec throws away:
+
+    throwaway = errseq_t(es.sample(w.sb.s_wb_err))
+    es.check_and_advance(w.sb.s_wb_err, throwaway)
+    """
+
+    __slots__ = ("_v",)
+
+    def __init__(self, value: int | Ref = 0) -> None:
+        self._v = int(value)
+
+    @property
+    def value(self) -> int:
+        return self._v
+
+    @value.setter
+    def value(self, v: int) -> None:
+        self._v = v
+
+
+def _value(x: int | Ref) -> int:
+    return x.value if isinstance(x, Ref) else x
+
+
+def _written(x: int | Ref, what: str, fn: str) -> Ref:
+    if not isinstance(x, Ref):
+        raise TypeError(
+            f"errseq_{fn} writes {what}: pass the field itself (or an errseq_t), not its value"
+        )
+    return x
+
+
+# --- the two flavours behind one interface, for the specs --------------------------
+
+
+class _Flavour:
+    """The errseq API of one layout, by reference or by value (see the module's doc)."""
+
+    name: ClassVar[str]
+    SEEN: ClassVar[int]  # the flag a cursor carries once it has reported
+    _set: ClassVar[Callable[[int, int], int]]
+    _sample: ClassVar[Callable[[int], tuple[int, int]]]
+    _check: ClassVar[Callable[[int, int], int]]
+    _check_and_advance: ClassVar[Callable[[int, int], tuple[int, int, int]]]
+    _peek: ClassVar[Callable[[int], tuple[int, int]]]
+
+    @classmethod
+    def set(cls, eseq: int | Ref, err: int) -> int:
+        """errseq_set(&eseq, err): record `err`; the new value."""
+        new = cls._set(_value(eseq), err)
+        if isinstance(eseq, Ref):
+            eseq.value = new
+        return new
+
+    @classmethod
+    def sample(cls, eseq: int | Ref):
+        """errseq_sample(&eseq): the cursor a new reader starts from (by value: the new
+        eseq and the cursor)."""
+        new, cursor = cls._sample(_value(eseq))
+        if not isinstance(eseq, Ref):
+            return new, cursor
+        if new != eseq.value:
+            eseq.value = new
+        return cursor
+
+    @classmethod
+    def check(cls, eseq: int | Ref, since: int | Ref) -> int:
+        """errseq_check(&eseq, since): 0 if nothing changed since `since`, else -errno."""
+        return cls._check(_value(eseq), _value(since))
+
+    @classmethod
+    def check_and_advance(cls, eseq: int | Ref, since: int | Ref):
+        """errseq_check_and_advance(&eseq, &since): report a change and advance `since`;
+        -errno or 0 (by value: the new eseq, the new since and that)."""
+        if not isinstance(eseq, Ref) and not isinstance(since, Ref):
+            return cls._check_and_advance(eseq, since)
+        e = _written(eseq, "eseq", "check_and_advance")
+        c = _written(since, "since", "check_and_advance")
+        new, cursor, ret = cls._check_and_advance(e.value, c.value)
+        if new != e.value:
+            e.value = new
+        if cursor != c.value:
+            c.value = cursor
+        return ret
+
+    @classmethod
+    def peek(cls, eseq: int | Ref):
+        """errseq_peek(&eseq) (split flags only): the value, marked OBSERVED (by value:
+        the new eseq and the value)."""
+        new, value = cls._peek(_value(eseq))
+        if not isinstance(eseq, Ref):
+            return new, value
+        if new != eseq.value:
+            eseq.value = new
+        return value
+
+
+def _no_peek(eseq: int) -> tuple[int, int]:
+    raise NotImplementedError("errseq_peek exists only with split flags (jeff-split)")
+
+
+class Classic(_Flavour):
+    """Mainline errseq_t.  `sample` has no side effect: by value, the eseq is unchanged."""
 
     name = "classic"
-    SEEN = ERRSEQ_SEEN  # the flag a cursor carries once it has reported
-
-    @staticmethod
-    def set(eseq: int, err: int) -> int:
-        return errseq_set(eseq, err)
-
-    @staticmethod
-    def sample(eseq: int) -> tuple[int, int]:
-        return eseq, errseq_sample(eseq)
-
-    @staticmethod
-    def check(eseq: int, since: int) -> int:
-        return errseq_check(eseq, since)
-
-    @staticmethod
-    def check_and_advance(eseq: int, since: int) -> tuple[int, int, int]:
-        return errseq_check_and_advance(eseq, since)
-
-    @staticmethod
-    def peek(eseq: int) -> tuple[int, int]:
-        raise NotImplementedError("errseq_peek exists only with split flags (jeff-split)")
+    SEEN = ERRSEQ_SEEN
+    _set = staticmethod(errseq_set)
+    _sample = staticmethod(lambda eseq: (eseq, errseq_sample(eseq)))
+    _check = staticmethod(errseq_check)
+    _check_and_advance = staticmethod(errseq_check_and_advance)
+    _peek = staticmethod(_no_peek)
 
 
-class Split:
-    """Split-flag errseq_t: `sample` and `peek` set OBSERVED, so both return the new value."""
+class Split(_Flavour):
+    """Split-flag errseq_t: `sample` and `peek` set OBSERVED, so both write the eseq."""
 
     name = "split"
     SEEN = ERRSEQ_REPORTED
-
-    @staticmethod
-    def set(eseq: int, err: int) -> int:
-        return split_set(eseq, err)
-
-    @staticmethod
-    def sample(eseq: int) -> tuple[int, int]:
-        return split_sample(eseq)
-
-    @staticmethod
-    def check(eseq: int, since: int) -> int:
-        return split_check(eseq, since)
-
-    @staticmethod
-    def check_and_advance(eseq: int, since: int) -> tuple[int, int, int]:
-        return split_check_and_advance(eseq, since)
-
-    @staticmethod
-    def peek(eseq: int) -> tuple[int, int]:
-        return split_peek(eseq)
+    _set = staticmethod(split_set)
+    _sample = staticmethod(split_sample)
+    _check = staticmethod(split_check)
+    _check_and_advance = staticmethod(split_check_and_advance)
+    _peek = staticmethod(split_peek)
 
 
 Flavour = type[Classic] | type[Split]
