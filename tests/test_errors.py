@@ -572,3 +572,19 @@ def test_ctrl_c_outside_the_search_is_one_line_and_130(monkeypatch):
     r = explore("replay", str(ROOT / "scenarios" / "plain" / "seed.scn"), "-s", "plain")
     assert r.exit_code == 130, r.output
     assert r.stderr.splitlines() == ["explore: interrupted"] and "Traceback" not in r.output
+
+
+def test_every_kind_of_bad_input_shares_one_base_class():
+    """The command line asks one isinstance (explorer.errors.InputError) instead of a
+    list of classes: every bad-input error must derive from it, and a bare ValueError
+    (a bug of the tool) must not pass for bad input."""
+    from explorer.app.cli import bad_input
+    from explorer.errors import InputError
+    from explorer.render.outdir import OutError
+
+    for cls in (OptionError, ScenarioError, SpecError, SpecHookError, OutError):
+        assert issubclass(cls, InputError) and issubclass(cls, ValueError), cls
+    assert bad_input(OutError("--out x: is a file, not a folder")) == (
+        "--out x: is a file, not a folder"
+    )
+    assert bad_input(ValueError("a bug")) is None
