@@ -3,7 +3,7 @@
 Every error that is the input's fault (an option, a scenario, a spec file or one of
 its hooks, the --out folder) derives from `InputError`, so that the command line turns
 it into one line on stderr and exit code 2 without knowing every kind.  It is a
-ValueError, as each of them was.
+ValueError, so code that catches one catches these too.
 """
 
 

@@ -199,8 +199,8 @@ def test_a_mistyped_hook_is_refused(tmp_path: Path, method: str, hint: str) -> N
         load_spec(str(path))
 
 
-def test_a_helper_of_another_name_is_fine(tmp_path: Path) -> None:
-    assert load_spec(str(spec_file(tmp_path, "my_helper"))).name == "mine"
+def test_a_method_of_another_name_is_fine(tmp_path: Path) -> None:
+    assert load_spec(str(spec_file(tmp_path, "my_sync"))).name == "mine"
     assert [load_spec(n).name for n in builtin_names()] == builtin_names()
 
 

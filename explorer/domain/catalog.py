@@ -88,7 +88,7 @@ def _check_class(cls: type[Spec], where: str) -> None:
         )
 
 
-#: Method names that look like hooks: a spec's own helper may not take one.
+#: Method names that look like hooks: a spec's own method may not take one unless it is one.
 HOOK_LIKE = re.compile(r"(ovl|vfs|sys)_")
 
 

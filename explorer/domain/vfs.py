@@ -49,7 +49,7 @@ from explorer.errors import InputError
 EIO = -5
 
 #: Every hook a spec may override, in the order `explore specs --show` lists them: the
-#: VFS rules, the overlay's hooks (one per event or kernel function), and the helpers
+#: VFS rules, the overlay's hooks (one per event or kernel function), and the functions
 #: the overlay specs share.  A spec's method named like a hook that is not one of
 #: these is refused when it loads (explorer.domain.catalog): it would never be called.
 HOOKS = (
