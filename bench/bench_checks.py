@@ -25,12 +25,15 @@ import time
 
 sys.path.insert(0, os.getcwd())
 
-from explorer.guarantees import monitors  # noqa: E402
-from explorer.model import MOUNT_OPTIONS, ErrseqModel  # noqa: E402
-from explorer.properties import agreement, isolation, safety  # noqa: E402
-from explorer.search import bfs  # noqa: E402
-from explorer.specs import load_spec  # noqa: E402
-from explorer.world import Bounds  # noqa: E402
+from explorer.bridge.model import ErrseqModel  # noqa: E402
+from explorer.bridge.monitors import monitors  # noqa: E402
+from explorer.domain.catalog import load_spec  # noqa: E402
+from explorer.domain.world import (
+    MOUNT_OPTIONS,  # noqa: E402
+    Bounds,  # noqa: E402
+)
+from explorer.engine.properties import agreement, isolation, safety  # noqa: E402
+from explorer.engine.search import bfs  # noqa: E402
 
 BOUNDS, DEPTH = Bounds(3, 2, 0), 12
 

@@ -17,7 +17,6 @@ as the largest peak of one spec's check.  Markdown on stdout.
 from __future__ import annotations
 
 import argparse
-import inspect
 import itertools
 import os
 import platform
@@ -25,11 +24,13 @@ import statistics
 import time
 import tracemalloc
 
-from explorer.model import ErrseqModel
-from explorer.properties import isolation
-from explorer.search import bfs, paused_gc, rss_bytes
-from explorer.specs import builtin_names, load_spec
-from explorer.world import NORMAL, VOLATILE, Bounds
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.engine.limits import paused_gc, rss_bytes
+from explorer.engine.properties import isolation
+from explorer.engine.search import bfs
+from explorer.engine.verdict import Verdict
 
 CONFIGS = [(2, d) for d in range(6, 11)] + [(3, d) for d in range(6, 9)]
 
@@ -39,7 +40,7 @@ def explore(spec: str, mounts: int, depth: int):
     return model, bfs(model, depth)
 
 
-def timed(model, ex, method: str, runs: int) -> tuple[float, isolation.Verdict]:
+def timed(model, ex, method: str, runs: int) -> tuple[float, Verdict]:
     times, v = [], None
     for _ in range(runs):
         t = time.perf_counter()
@@ -76,13 +77,13 @@ def phases(mounts: int, depth: int, specs: list[str]) -> None:
             model, ex = explore(spec, mounts, depth)
             t1 = time.perf_counter()
             rss.append(rss_bytes())
-            sp = isolation._split(ex, model, 0)
+            sp = isolation.split_graph(ex, model, 0)
             t2 = time.perf_counter()
             rss.append(rss_bytes())
-            gen = isolation._general_subset(ex, sp)
+            gen = isolation.subset_construction(ex, sp)
             t3 = time.perf_counter()
             rss.append(rss_bytes())
-            rem = isolation._removal(ex, sp, 1_000_000, gen.cview) if gen.flips else None
+            rem = isolation.removal_search(ex, sp, 1_000_000, gen.cview) if gen.flips else None
             t4 = time.perf_counter()
             rss.append(rss_bytes())
         total += t4 - t0
@@ -103,17 +104,10 @@ def stabiliser(mounts: int, depth: int, spec: str = "plain") -> None:
     fds of each other container sorted): its nodes counted up to those permutations,
     and its member visits counted as classes, as if carrying frames cost nothing."""
     b = Bounds(mounts=mounts)
-    # The subset construction's own code, returning its nodes' members.
-    src = inspect.getsource(isolation._general_subset)
-    src = src.replace(
-        "return _General(len(members), states, flips, cview, visits)", "return members"
-    )
-    ns = dict(vars(isolation))
-    exec(src, ns)
     with paused_gc():
         model, ex = explore(spec, mounts, depth)
-        packed = ns["_general_subset"](ex, isolation._split(ex, model, 0))
-        members = [isolation._unpack(key) for key in packed]
+        found = isolation.subset_construction(ex, isolation.split_graph(ex, model, 0))
+        members = [isolation.members(key) for key in found.nodes]
         images = [[ex.index[p(s)] for s in ex.states] for p in _other_perms(b, len(ex.states[0]))]
         others = [[b.fd_base(x) for x in b.owner_slots(c)] for c in range(1, mounts)]
 
@@ -192,7 +186,7 @@ def main() -> None:
         for spec in specs:
             model, ex = explore(spec, mounts, depth)
             t, v = timed(model, ex, "subset", args.runs)
-            ps = v.extra["product_states"]
+            ps = {"general": v.isolation.exact_states, "removal": v.isolation.removal_states}
             m = peak(model, ex, "subset")
             tot_t += t
             tot_g += ps["general"]
@@ -213,8 +207,8 @@ def main() -> None:
         )
         print("|---:|---:|---|---:|---:|---:|---|---:|---:|")
         for mounts, depth, spec, n, ps, v, t, m in rows:
-            kinds = ",".join("+".join(g["kinds"]) for g in v.extra["groups"])
-            short = v.extra["shortest"]
+            kinds = ",".join("+".join(g.kinds) for g in v.isolation.groups)
+            short = v.isolation.shortest
             verdict = "holds" if v.holds else f"violated {short[0]} ({kinds})"
             print(
                 f"| {mounts} | {depth} | {spec} | {n} | {ps['general']} | {ps['removal']} "
@@ -229,14 +223,14 @@ def main() -> None:
                 tot_t, tot_n, top = 0.0, 0, 0
                 for spec in specs:
                     model, ex = explore(spec, mounts, depth)
-                    sp = isolation._split(ex, model, 0)
+                    sp = isolation.split_graph(ex, model, 0)
                     t0 = time.perf_counter()
                     for _ in range(args.runs):
-                        g = isolation.GENERAL[method](ex, sp)
+                        g = isolation.METHODS[method](ex, sp, None)
                     tot_t += (time.perf_counter() - t0) / args.runs
                     tot_n += g.explored
                     tracemalloc.start()
-                    isolation.GENERAL[method](ex, sp)
+                    isolation.METHODS[method](ex, sp, None)
                     top = max(top, tracemalloc.get_traced_memory()[1])
                     tracemalloc.stop()
                 print(f"| {mounts} | {depth} | {method} | {tot_n} | {tot_t:.2f} | {mib(top)} |")

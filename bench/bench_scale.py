@@ -45,7 +45,7 @@ def timed(args: list[str]) -> tuple[float, float, int]:
     """(wall seconds, peak MiB of the command and its workers, exit code) of one run."""
     with tempfile.TemporaryDirectory() as out:
         # This interpreter's explorer, not a shim on PATH (a pyenv shim adds 0.07 s).
-        cmd = [sys.executable, "-m", "explorer.cli", *args, "--quiet", "--out", out]
+        cmd = [sys.executable, "-m", "explorer.app.cli", *args, "--quiet", "--out", out]
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)

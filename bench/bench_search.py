@@ -2,7 +2,7 @@
 
 Run:  python bench/bench_search.py [--mounts 1 2 3] [--depths 4 6 8 10] [--runs 3]
 
-Times are medians of --runs runs of the bare search (explorer.search.bfs on one core,
+Times are medians of --runs runs of the bare search (explorer.engine.search.bfs on one core,
 successor cache on); memory is measured in a separate run under tracemalloc (peak
 bytes the search allocated, divided by the states it stored).  The last table is the
 wall time of the whole main job, `explore --mounts 2 --depth 8` (all specs, all
@@ -19,10 +19,10 @@ import tempfile
 import time
 import tracemalloc
 
-from explorer.model import _SYMMETRIES, ErrseqModel
-from explorer.search import bfs
-from explorer.specs import builtin_names, load_spec
-from explorer.world import Bounds
+from explorer.bridge.model import _SYMMETRIES, ErrseqModel
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.world import Bounds
+from explorer.engine.search import bfs
 
 
 def measure(
@@ -65,7 +65,7 @@ def main_job_seconds(runs: int) -> list[float]:
                 [
                     sys.executable,
                     "-m",
-                    "explorer.cli",
+                    "explorer.app.cli",
                     "--mounts",
                     "2",
                     "--depth",

@@ -11,8 +11,8 @@ the seed with "both syncfs fail" (CAOQ4uxjbkZ7Qb73fkXkxzmdcnfKt5AqQ3_m6DbqzeWs4t
 fsync is mainline's (MODEL.md §4: proposed for the patch that became 335d3fc57941).
 """
 
-from explorer.spec import EIO
-from explorer.world import File, OvlFs, World
+from explorer.domain.vfs import EIO
+from explorer.domain.world import File, OvlFs, World
 from specs.mainline import Mainline
 
 
@@ -28,19 +28,18 @@ class Amir(Mainline):
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:
         es = self.errseq
-        w.sb.s_wb_err, ofs.errseq = es.sample(w.sb.s_wb_err)
+        ofs.errseq = es.sample(w.sb.s_wb_err)
         if ofs.volatile and es.check(w.sb.s_wb_err, ofs.errseq):
             return EIO
         return 0
 
-    def ovl_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+    def sys_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
         es = self.errseq
         if ofs.volatile:
             r = es.check(w.sb.s_wb_err, ofs.errseq)
         else:
             w.writeback_all()
-            w.sb.s_wb_err, ofs.errseq, r = es.check_and_advance(w.sb.s_wb_err, ofs.errseq)
+            r = es.check_and_advance(w.sb.s_wb_err, ofs.errseq)
         if r:
-            ofs.s_wb_err = es.set(ofs.s_wb_err, r)
-        ofs.s_wb_err, f.f_sb_err, ret = es.check_and_advance(ofs.s_wb_err, f.f_sb_err)
-        return ret
+            es.set(ofs.s_wb_err, r)
+        return es.check_and_advance(ofs.s_wb_err, f.f_sb_err)

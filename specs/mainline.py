@@ -12,8 +12,8 @@ upper writeback error.  Volatile: mount refused on an unseen upper error; fsync
 returns errseq_check(upper, ofs->errseq), syncfs -EIO, sticky.
 """
 
-from explorer.spec import EIO
-from explorer.world import OvlFs, World
+from explorer.domain.vfs import EIO
+from explorer.domain.world import OvlFs, World
 from specs.v5_11 import V5_11
 
 

@@ -16,11 +16,11 @@ Sources:
   (non-overlay) fs, you'd get an error back on both syncfs calls."
 """
 
-from explorer.spec import Spec
+from explorer.domain.vfs import Spec
 
 
 class Plain(Spec):
-    """All hooks are the VFS defaults of explorer.spec.Spec."""
+    """All hooks are the VFS defaults of explorer.domain.vfs.Spec."""
 
     name = "plain"
     summary = "no overlay: containers are directories of the upper fs"

@@ -14,8 +14,8 @@ This is also the base the Dec 2020 proposals were written against (vivek-v2,
 vivek-v3, vivek-v3-seen, jeff-split: MODEL.md §4, "details the proposals leave open").
 """
 
-from explorer.spec import Spec
-from explorer.world import File, OvlFs, World
+from explorer.domain.vfs import Spec
+from explorer.domain.world import File, OvlFs, World
 
 
 class V5_10(Spec):
@@ -26,9 +26,8 @@ class V5_10(Spec):
 
     def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
         """ovl_open(): the real upper file samples the inode; the VFS samples the overlay sb."""
-        inode = w.inode(f.ino)
-        inode.wb_err, f.f_wb_err = self.errseq.sample(inode.wb_err)
-        ofs.s_wb_err, f.f_sb_err = self.errseq.sample(ofs.s_wb_err)
+        f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
+        f.f_sb_err = self.errseq.sample(ofs.s_wb_err)
 
     def ovl_fsync(self, w: World, ofs: OvlFs, f: File) -> int:
         """ovl_fsync(): volatile skips the sync and returns 0; else the real file's fsync."""
@@ -41,8 +40,8 @@ class V5_10(Spec):
         self.ovl_sync_upper(w, ofs)
         return 0
 
-    def ovl_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+    def sys_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
         """syncfs(2): sync_filesystem(ovl sb), then check_and_advance on the overlay sb."""
         ret = self.ovl_sync_fs(w, ofs)
-        ofs.s_wb_err, f.f_sb_err, ret2 = self.errseq.check_and_advance(ofs.s_wb_err, f.f_sb_err)
+        ret2 = self.errseq.check_and_advance(ofs.s_wb_err, f.f_sb_err)
         return ret or ret2

@@ -15,8 +15,8 @@ Dhillon, 20210108001043.12683-1-sargun@sargun.me, merged for v5.11, Cc: stable).
   errseq is never set for a normal mount).
 """
 
-from explorer.spec import EIO
-from explorer.world import OvlFs, World
+from explorer.domain.vfs import EIO
+from explorer.domain.world import File, OvlFs, World
 from specs.v5_10 import V5_10
 
 
@@ -30,7 +30,7 @@ class V5_11(V5_10):
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:
         if ofs.volatile:
-            w.sb.s_wb_err, ofs.errseq = self.errseq.sample(w.sb.s_wb_err)
+            ofs.errseq = self.errseq.sample(w.sb.s_wb_err)
             if self.errseq.check(w.sb.s_wb_err, ofs.errseq):
                 return EIO
         return 0
@@ -41,7 +41,7 @@ class V5_11(V5_10):
             return 1
         return self.errseq.check(w.sb.s_wb_err, ofs.errseq)
 
-    def ovl_fsync(self, w, ofs, f) -> int:
+    def ovl_fsync(self, w: World, ofs: OvlFs, f: File) -> int:
         st = self.ovl_sync_status(w, ofs)
         if st <= 0:
             return st
@@ -51,7 +51,7 @@ class V5_11(V5_10):
         st = self.ovl_sync_status(w, ofs)
         if st < 0:
             # We have to always set the err, because the return value isn't checked.
-            ofs.s_wb_err = self.errseq.set(ofs.s_wb_err, EIO)
+            self.errseq.set(ofs.s_wb_err, EIO)
             return EIO
         if st == 0:
             return 0

@@ -15,7 +15,7 @@ Written against v5.10: volatile fsync returns 0 without syncing, volatile mounts
 never refused (MODEL.md §4).
 """
 
-from explorer.world import File, OvlFs, World
+from explorer.domain.world import File, OvlFs, World
 from specs.v5_10 import V5_10
 
 
@@ -28,13 +28,12 @@ class VivekV2(V5_10):
     )
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:
-        w.sb.s_wb_err, ofs.s_wb_err = self.errseq.sample(w.sb.s_wb_err)
+        ofs.s_wb_err = self.errseq.sample(w.sb.s_wb_err)
         return 0
 
-    def ovl_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+    def sys_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
         es = self.errseq
         self.ovl_sync_upper(w, ofs)
         if es.check(w.sb.s_wb_err, ofs.s_wb_err):
-            w.sb.s_wb_err, ofs.s_wb_err, _ = es.check_and_advance(w.sb.s_wb_err, ofs.s_wb_err)
-        ofs.s_wb_err, f.f_sb_err, ret = es.check_and_advance(ofs.s_wb_err, f.f_sb_err)
-        return ret
+            es.check_and_advance(w.sb.s_wb_err, ofs.s_wb_err)
+        return es.check_and_advance(ofs.s_wb_err, f.f_sb_err)

@@ -12,7 +12,7 @@ errors on upper" is the seed's thread.
 Written against v5.10: volatile fsync returns 0, volatile mounts never refused.
 """
 
-from explorer.world import File, OvlFs, World
+from explorer.domain.world import File, OvlFs, World
 from specs.v5_10 import V5_10
 
 
@@ -22,11 +22,9 @@ class VivekV3(V5_10):
     sources = ("20201221195055.35295-1-vgoyal@redhat.com",)
 
     def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
-        inode = w.inode(f.ino)
-        inode.wb_err, f.f_wb_err = self.errseq.sample(inode.wb_err)
-        w.sb.s_wb_err, f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
+        f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
+        f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
 
-    def ovl_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+    def sys_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
         self.ovl_sync_upper(w, ofs)
-        w.sb.s_wb_err, f.f_sb_err, ret = self.errseq.check_and_advance(w.sb.s_wb_err, f.f_sb_err)
-        return ret
+        return self.errseq.check_and_advance(w.sb.s_wb_err, f.f_sb_err)

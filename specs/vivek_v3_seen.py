@@ -8,7 +8,8 @@ Marks SEEN at normal and volatile mounts alike (MODEL.md §4).
 Under this reading, the seed's syncfs(fd2) succeeds and syncfs(fd1) fails.
 """
 
-from explorer.world import OvlFs, World
+from explorer.domain.vfs import errseq_t
+from explorer.domain.world import OvlFs, World
 from specs.vivek_v3 import VivekV3
 
 
@@ -22,6 +23,6 @@ class VivekV3Seen(VivekV3):
 
     def ovl_fill_super(self, w: World, ofs: OvlFs) -> int:
         es = self.errseq
-        w.sb.s_wb_err, throwaway = es.sample(w.sb.s_wb_err)
-        w.sb.s_wb_err, throwaway, _ = es.check_and_advance(w.sb.s_wb_err, throwaway)
+        throwaway = errseq_t(es.sample(w.sb.s_wb_err))
+        es.check_and_advance(w.sb.s_wb_err, throwaway)
         return 0

@@ -8,8 +8,8 @@ a container's upper file: open-before-syncfs must fail for it.  The host's own f
 and the containers' fds are served correctly, so that failure is the only one.
 """
 
-from explorer.spec import Spec
-from explorer.world import File, OvlFs, World
+from explorer.domain.vfs import Spec
+from explorer.domain.world import File, OvlFs, World
 
 
 class HostBlind(Spec):
@@ -19,21 +19,19 @@ class HostBlind(Spec):
 
     def mapping_set_error(self, w: World, ino: int, err: int) -> None:
         inode = w.inode(ino)
-        inode.wb_err = self.errseq.set(inode.wb_err, err)
+        self.errseq.set(inode.wb_err, err)
         inode.dirty = 0
         if ino == w.bounds.host:
-            w.sb.s_wb_err = self.errseq.set(w.sb.s_wb_err, err)
+            self.errseq.set(w.sb.s_wb_err, err)
             return
         ofs = w.ofs(ino)
         if ofs.mounted:
-            ofs.s_wb_err = self.errseq.set(ofs.s_wb_err, err)
+            self.errseq.set(ofs.s_wb_err, err)
 
     def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
-        inode = w.inode(f.ino)
-        inode.wb_err, f.f_wb_err = self.errseq.sample(inode.wb_err)
-        ofs.s_wb_err, f.f_sb_err = self.errseq.sample(ofs.s_wb_err)
+        f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
+        f.f_sb_err = self.errseq.sample(ofs.s_wb_err)
 
-    def ovl_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+    def sys_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
         w.writeback_all()
-        ofs.s_wb_err, f.f_sb_err, ret = self.errseq.check_and_advance(ofs.s_wb_err, f.f_sb_err)
-        return ret
+        return self.errseq.check_and_advance(ofs.s_wb_err, f.f_sb_err)

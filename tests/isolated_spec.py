@@ -7,8 +7,8 @@ no one outside the container can open that file).  Nothing outside a container c
 set, sample or mark anything the container reads, so the c-view fixes every result.
 """
 
-from explorer.spec import Spec
-from explorer.world import File, OvlFs, World
+from explorer.domain.vfs import Spec
+from explorer.domain.world import File, OvlFs, World
 
 
 class Isolated(Spec):
@@ -21,14 +21,12 @@ class Isolated(Spec):
         if ino < w.bounds.mounts:
             ofs = w.ofs(ino)
             if ofs.mounted:
-                ofs.s_wb_err = self.errseq.set(ofs.s_wb_err, err)
+                self.errseq.set(ofs.s_wb_err, err)
 
     def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
-        inode = w.inode(f.ino)
-        inode.wb_err, f.f_wb_err = self.errseq.sample(inode.wb_err)
-        ofs.s_wb_err, f.f_sb_err = self.errseq.sample(ofs.s_wb_err)
+        f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
+        f.f_sb_err = self.errseq.sample(ofs.s_wb_err)
 
-    def ovl_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+    def sys_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
         w.writeback_all()
-        ofs.s_wb_err, f.f_sb_err, ret = self.errseq.check_and_advance(ofs.s_wb_err, f.f_sb_err)
-        return ret
+        return self.errseq.check_and_advance(ofs.s_wb_err, f.f_sb_err)

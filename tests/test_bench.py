@@ -27,7 +27,7 @@ def bench(*args: str) -> str:
 
 def test_phases_and_stabiliser_count_the_same_member_visits():
     """`--phases` reads the exact check's own counter; `--stabiliser` sums the sizes of
-    the nodes a copy of the same code returns: one figure, two ways."""
+    the nodes the same check returns: one figure, two ways."""
     phases = bench("--phases", "2:6", "--spec", "plain")
     row = next(line for line in phases.splitlines() if line.startswith("| plain |"))
     cells = [c.strip() for c in row.strip("|").split("|")]

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from explorer.check import PROPERTIES
-from explorer.cli import MAX_JOBS, app
-from explorer.model import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
-from explorer.properties.isolation import KIND_ORDER
-from explorer.specs import BUILTIN
+from explorer.app.cli import MAX_JOBS, app
+from explorer.app.outcome import PROPERTIES
+from explorer.bridge.model import KIND_ORDER
+from explorer.domain.catalog import BUILTIN
+from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
 
 settings.register_profile(
     "explore-fuzz",
@@ -310,7 +310,7 @@ def test_option_values(option, data):
 CALL_HOOKS = {
     "ovl_fill_super": "(self, w, ofs)",
     "ovl_fsync": "(self, w, ofs, f)",
-    "ovl_syncfs": "(self, w, ofs, f)",
+    "sys_syncfs": "(self, w, ofs, f)",
     "vfs_fsync": "(self, w, f)",
     "vfs_syncfs": "(self, w, f)",
 }
@@ -322,7 +322,7 @@ VOID_HOOKS = {
 }
 #: The hooks the dispatcher may have called when this one misbehaves (the base
 #: overlay hooks call the VFS ones).
-CALLERS = {"vfs_fsync": "ovl_fsync", "vfs_syncfs": "ovl_syncfs", "vfs_open": "ovl_open"}
+CALLERS = {"vfs_fsync": "ovl_fsync", "vfs_syncfs": "sys_syncfs", "vfs_open": "ovl_open"}
 EXCEPTIONS = [
     "ZeroDivisionError",
     "KeyError",
@@ -347,7 +347,7 @@ EXCEPTIONS = [
 TINY = ["--mounts", "1", "--fds", "1", "--host-fds", "1", "--depth", "4", "-q"]
 HEAD = """import sys
 
-from explorer.spec import Spec
+from explorer.domain.vfs import Spec
 
 
 class Unprintable(Exception):
@@ -428,7 +428,7 @@ def test_misbehaving_hooks(hook, name, data):
 
 
 def name_fits(name: str) -> bool:
-    """A spec name must fit a table column and an out/ folder (explorer.specs)."""
+    """A spec name must fit a table column and an out/ folder (explorer.domain.catalog)."""
     return (
         name not in ("", ".", "..")
         and "/" not in name
@@ -452,7 +452,7 @@ def test_spec_files_that_do_not_load(name, body):
     if body == "NAMED":
         assume(not name_fits(name))
         body = f"class User(Spec):\n    name = {name!r}"
-    text = "import sys\n\nfrom explorer.spec import Spec\n\n" + body + "\n"
+    text = "import sys\n\nfrom explorer.domain.vfs import Spec\n\n" + body + "\n"
     with scratch() as d:
         (d / "user.py").write_text(text)
         r = runner.invoke(app, ["-s", "user.py", *TINY])

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from explorer.cli import app
+from explorer.app.cli import app
 from explorer.conform import build, core, vm
-from explorer.scenario import ScenarioError, parse
+from explorer.domain.scenario import ScenarioError, parse
 
 CORPUS = core.CORPUS_DIR
 

@@ -12,12 +12,12 @@ import os
 
 import pytest
 
+from explorer.app.replay import replay
 from explorer.conform import core
 from explorer.conform.build import BuildError, build
 from explorer.conform.cli import judge
 from explorer.conform.vm import KernelRun, VmError, qemu_available, run_many
-from explorer.replay import replay
-from explorer.specs import load_spec
+from explorer.domain.catalog import load_spec
 
 KERNEL = "6.12"
 

@@ -17,16 +17,15 @@ import pytest
 from typer.testing import CliRunner
 
 from explorer import __version__
-from explorer.check import PROPERTIES
-from explorer.cli import app
-from explorer.main_job import parse_options
-from explorer.model import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, ErrseqModel, OptionError
-from explorer.properties.isolation import KIND_ORDER
-from explorer.scenario import ScenarioError, parse
-from explorer.search import bfs
-from explorer.spec import Spec, SpecHookError, check_result, hook_errors
-from explorer.specs import BUILTIN, SpecError, load_spec, load_specs
-from explorer.world import Bounds, Event, World
+from explorer.app.cli import app
+from explorer.app.options import OptionError, parse_options
+from explorer.app.outcome import PROPERTIES
+from explorer.bridge.model import KIND_ORDER, ErrseqModel
+from explorer.domain.catalog import BUILTIN, SpecError, load_spec, load_specs
+from explorer.domain.scenario import ScenarioError, parse
+from explorer.domain.vfs import Spec, SpecHookError, check_result, hook_errors
+from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, Bounds, Event, World
+from explorer.engine.search import bfs
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -55,7 +54,7 @@ def assert_bad_input(r, *needles: str) -> str:
 def spec_file(tmp_path: Path, body: str, name: str = "bad", filename: str = "bad.py") -> Path:
     """A user's spec file: the base rules plus `body` (methods of the class)."""
     path = tmp_path / filename
-    head = f"import sys\n\nfrom explorer.spec import Spec\n\n\nclass Bad(Spec):\n    name = {name!r}\n    overlay = True\n\n"
+    head = f"import sys\n\nfrom explorer.domain.vfs import Spec\n\n\nclass Bad(Spec):\n    name = {name!r}\n    overlay = True\n\n"
     path.write_text(head + textwrap.indent(textwrap.dedent(body), "    "))
     return path
 
@@ -88,19 +87,19 @@ def test_a_value_error_names_spec_hook_and_event_too(tmp_path):
     path = spec_file(
         tmp_path,
         """
-        def ovl_syncfs(self, w, ofs, f):
+        def sys_syncfs(self, w, ofs, f):
             raise ValueError("nope")  # here
         """,
     )
     line = assert_bad_input(explore("-s", str(path), *TINY, "--out", str(tmp_path / "o")))
     assert line.endswith(
-        f"spec bad ({path}:{line_of(path)}), hook ovl_syncfs, "
+        f"spec bad ({path}:{line_of(path)}), hook sys_syncfs, "
         "event 'syncfs' by ovl1 (fd slot 1): ValueError: nope"
     )
 
 
 def test_the_line_is_the_spec_files_even_when_the_error_is_raised_deeper(tmp_path):
-    # errseq_set refuses a positive errno in explorer/errseq.py; the line that matters is
+    # errseq_set refuses a positive errno in explorer/domain/errseq.py; the line that matters is
     # the spec's call, and the hook is the one the dispatcher called (wberror's).
     path = spec_file(
         tmp_path,
@@ -176,12 +175,12 @@ def test_a_hook_calling_sys_exit_cannot_end_the_run_with_exit_0(tmp_path, json_f
     path = spec_file(
         tmp_path,
         """
-        def ovl_syncfs(self, w, ofs, f):
+        def sys_syncfs(self, w, ofs, f):
             sys.exit(0)  # here
         """,
     )
     r = explore("-s", str(path), *TINY, *json_flag, "--out", str(tmp_path / "o"))
-    assert_bad_input(r, f"({path}:{line_of(path)}), hook ovl_syncfs", "SystemExit: 0")
+    assert_bad_input(r, f"({path}:{line_of(path)}), hook sys_syncfs", "SystemExit: 0")
 
 
 def test_replay_names_the_misbehaving_hook_too(tmp_path):
@@ -218,7 +217,7 @@ def test_a_misbehaving_spec_in_a_parallel_run_reaches_the_parent_whole(tmp_path)
     assert_bad_input(r, f"spec bad ({path}:{line_of(path)}), hook ovl_fsync", "RuntimeError: boom")
 
 
-# --- explorer.footprint runs hooks on poisoned copies: still exact, still reported ----
+# --- explorer.bridge.stepper runs hooks on poisoned copies: still exact, still reported ----
 
 
 class ReadsOutsideThenFails(Spec):
@@ -237,7 +236,7 @@ class FailsOnlyWhenPoisoned(Spec):
 
     name = "fails-only-when-poisoned"
 
-    def ovl_syncfs(self, w, ofs, f):
+    def sys_syncfs(self, w, ofs, f):
         if not isinstance(w.ofs(1 - f.owner).mounted, int):
             raise RuntimeError("not an int")
         return self.vfs_syncfs(w, f)
@@ -268,7 +267,7 @@ def test_what_fails_only_on_the_poisoned_copy_means_not_local(spec):
     cached = ErrseqModel(spec(), Bounds(2, 1, 0))
     direct = ErrseqModel(spec(), Bounds(2, 1, 0), cache=False)
     assert same(bfs(cached, 6), bfs(direct, 6))
-    assert not cached._stepper.exact
+    assert not cached.stepper.exact
 
 
 # --- the helper for code that calls hooks directly -------------------------------------
@@ -278,21 +277,21 @@ def test_hook_errors_and_check_result_for_direct_hook_calls():
     class Broken(Spec):
         name = "broken"
 
-        def ovl_syncfs(self, w, ofs, f):
+        def sys_syncfs(self, w, ofs, f):
             raise SystemExit(3)
 
     spec, b = Broken(), Bounds(1, 1, 0)
     w = World(b, b.initial())
-    with pytest.raises(SpecHookError) as info, hook_errors(spec, "ovl_syncfs", "a fresh open"):
-        spec.ovl_syncfs(w, w.ofs(0), w.file(0))
+    with pytest.raises(SpecHookError) as info, hook_errors(spec, "sys_syncfs", "a fresh open"):
+        spec.sys_syncfs(w, w.ofs(0), w.file(0))
     assert str(info.value).startswith("spec broken (")
     assert "test_errors.py:" in str(info.value)
-    assert "hook ovl_syncfs, a fresh open: SystemExit: 3" in str(info.value)
-    with pytest.raises(KeyboardInterrupt), hook_errors(spec, "ovl_syncfs", "x"):
+    assert "hook sys_syncfs, a fresh open: SystemExit: 3" in str(info.value)
+    with pytest.raises(KeyboardInterrupt), hook_errors(spec, "sys_syncfs", "x"):
         raise KeyboardInterrupt
-    assert check_result(spec, "ovl_syncfs", "x", -5) == -5
+    assert check_result(spec, "sys_syncfs", "x", -5) == -5
     with pytest.raises(SpecHookError, match=r"returned 1\.5 \(float\)"):
-        check_result(spec, "ovl_syncfs", "x", 1.5)
+        check_result(spec, "sys_syncfs", "x", 1.5)
 
 
 def test_ctrl_c_in_a_hook_stays_an_interrupt():
@@ -318,16 +317,16 @@ def test_ctrl_c_in_a_hook_stays_an_interrupt():
         ("def (:\n", "SyntaxError"),
         ("x = 1\n", "expected exactly one Spec subclass"),
         (
-            "from explorer.spec import Spec\nclass A(Spec):\n    name = 'a'\n"
+            "from explorer.domain.vfs import Spec\nclass A(Spec):\n    name = 'a'\n"
             "    def __init__(self, x):\n        pass\n",
             "TypeError",
         ),
         (
-            "from explorer.spec import Spec\nclass A(Spec):\n    name = 'a'\n    errseq = int\n",
+            "from explorer.domain.vfs import Spec\nclass A(Spec):\n    name = 'a'\n    errseq = int\n",
             "errseq must be",
         ),
         (
-            "from explorer.spec import Spec\nclass A(Spec):\n    name = 'a'\n    summary = 3\n",
+            "from explorer.domain.vfs import Spec\nclass A(Spec):\n    name = 'a'\n    summary = 3\n",
             "summary must be one line",
         ),
     ],
@@ -341,7 +340,7 @@ def test_a_spec_file_that_does_not_load_is_named(tmp_path, text, needle):
 @pytest.mark.parametrize("name", ["", ".", "..", "a/b", "../../etc", "two words", "tab\there", 5])
 def test_a_spec_name_must_fit_a_column_and_a_folder(tmp_path, name):
     path = tmp_path / "named.py"
-    path.write_text(f"from explorer.spec import Spec\nclass A(Spec):\n    name = {name!r}\n")
+    path.write_text(f"from explorer.domain.vfs import Spec\nclass A(Spec):\n    name = {name!r}\n")
     with pytest.raises(SpecError, match=re.escape(str(path))):
         load_spec(str(path))
     assert_bad_input(explore("-s", str(path), *TINY), str(path), "A.name")
@@ -391,12 +390,12 @@ def test_a_bad_option_is_one_line_naming_it(args, needle):
 
 def test_huge_bounds_are_refused_before_anything_is_built(monkeypatch):
     """--mounts 99999999999999999999 built a state layout until MemoryError (26 s)."""
-    import explorer.main_job
+    import explorer.app.options
 
     def never(*a, **k):
         raise AssertionError("Bounds built for out-of-range options")
 
-    monkeypatch.setattr(explorer.main_job, "Bounds", never)
+    monkeypatch.setattr(explorer.app.options, "Bounds", never)
     assert_bad_input(explore("--mounts", "99999999999999999999"), "--mounts 99999999999999999999")
     assert_bad_input(explore("--depth", "1" + "0" * 30), "--depth 1000")
 
@@ -443,12 +442,12 @@ def test_options_after_the_command_are_fine():
 
 
 def test_a_bug_of_the_tool_exits_70_with_the_traceback_in_a_file(monkeypatch):
-    import explorer.main_job
+    import explorer.app.explore
 
     def buggy(**kw):
         return {}["missing"]
 
-    monkeypatch.setattr(explorer.main_job, "main_job", buggy)
+    monkeypatch.setattr(explorer.app.explore, "main_job", buggy)
     monkeypatch.delenv("EXPLORE_DEBUG", raising=False)
     r = explore("--depth", "2")
     assert r.exit_code == 70 and "Traceback" not in r.output
@@ -532,7 +531,7 @@ def test_a_hook_that_fails_only_in_no_loss_fresh_open_is_named_too(tmp_path):
     path = spec_file(
         tmp_path,
         """
-        def ovl_syncfs(self, w, ofs, f):
+        def sys_syncfs(self, w, ofs, f):
             if f.index < 0:
                 raise RuntimeError("only for a fresh open")  # here
             return self.vfs_syncfs(w, f)
@@ -543,7 +542,7 @@ def test_a_hook_that_fails_only_in_no_loss_fresh_open_is_named_too(tmp_path):
     )
     assert_bad_input(
         r,
-        f"spec bad ({path}:{line_of(path)}), hook ovl_syncfs, event 'syncfs' by ovl1 (after a "
+        f"spec bad ({path}:{line_of(path)}), hook sys_syncfs, event 'syncfs' by ovl1 (after a "
         "fresh open no-loss tries): RuntimeError: only for a fresh open",
     )
 
@@ -564,7 +563,7 @@ def test_a_hook_that_stores_a_float_is_bad_input_not_truncated(tmp_path):
 def test_ctrl_c_outside_the_search_is_one_line_and_130(monkeypatch):
     """The main job handles Ctrl-C around its search (tests/test_interrupt.py); anywhere
     else (replaying, writing out/) the command line ends it the same way."""
-    import explorer.cli as cli
+    import explorer.app.cli as cli
 
     def interrupted(*_a, **_k):
         raise KeyboardInterrupt
@@ -573,3 +572,19 @@ def test_ctrl_c_outside_the_search_is_one_line_and_130(monkeypatch):
     r = explore("replay", str(ROOT / "scenarios" / "plain" / "seed.scn"), "-s", "plain")
     assert r.exit_code == 130, r.output
     assert r.stderr.splitlines() == ["explore: interrupted"] and "Traceback" not in r.output
+
+
+def test_every_kind_of_bad_input_shares_one_base_class():
+    """The command line asks one isinstance (explorer.errors.InputError) instead of a
+    list of classes: every bad-input error must derive from it, and a bare ValueError
+    (a bug of the tool) must not pass for bad input."""
+    from explorer.app.cli import bad_input
+    from explorer.errors import InputError
+    from explorer.render.outdir import OutError
+
+    for cls in (OptionError, ScenarioError, SpecError, SpecHookError, OutError):
+        assert issubclass(cls, InputError) and issubclass(cls, ValueError), cls
+    assert bad_input(OutError("--out x: is a file, not a folder")) == (
+        "--out x: is a file, not a folder"
+    )
+    assert bad_input(ValueError("a bug")) is None

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.errseq import (
+from explorer.domain.errseq import (
     Classic,
     ErrseqError,
     Split,

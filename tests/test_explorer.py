@@ -10,18 +10,19 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from explorer.check import Config, run
-from explorer.cli import app
-from explorer.guarantees import NoLoss, OpenBefore
-from explorer.model import ErrseqModel
-from explorer.properties import safety
+from explorer.app.cli import app
+from explorer.app.outcome import Config
+from explorer.app.replay import run as replay_run
+from explorer.app.runner import run
+from explorer.bridge.model import ErrseqModel
+from explorer.bridge.monitors import NoLoss, OpenBefore
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.scenario import parse, world_event
+from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.engine.properties import safety
+from explorer.engine.search import bfs
 from explorer.render.dot import have_dot
 from explorer.render.timeline import scenario_text
-from explorer.replay import run as replay_run
-from explorer.scenario import parse, world_event
-from explorer.search import bfs
-from explorer.specs import builtin_names, load_spec
-from explorer.world import NORMAL, VOLATILE, Bounds
 
 B2 = Bounds(mounts=2, fds=2, host_fds=0)
 BOTH = (NORMAL, VOLATILE)
@@ -327,7 +328,7 @@ def test_diff_includes_one_host_fd_by_default():
 def test_enabled_events_are_exactly_those_with_no_reason_to_refuse(bounds):
     # world.enabled (the search's fast path) and world.why_disabled (the scenario errors)
     # state the same rules twice; they must agree on every reachable state.
-    from explorer import world
+    from explorer.domain import world
 
     ex = bfs(ErrseqModel(load_spec("amir"), bounds, BOTH, cache=False), 6)
     every = world.all_events(bounds, BOTH)
@@ -342,7 +343,7 @@ def test_full_graph_writes_dot_and_says_it_is_not_drawn(tmp_path) -> None:
     so the state graph is written, not drawn, and the user is told how to draw it."""
     from typer.testing import CliRunner
 
-    from explorer.cli import app
+    from explorer.app.cli import app
 
     args = ["--mounts", "2", "--depth", "5", "-s", "plain", "--full-graph", "--quiet"]
     r = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])

@@ -1,14 +1,14 @@
-"""Successor caching must never change what the search finds (explorer/footprint.py)."""
+"""Successor caching must never change what the search finds (explorer/bridge/stepper.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from explorer.model import ErrseqModel
-from explorer.search import bfs
-from explorer.spec import Spec
-from explorer.specs import builtin_names, load_spec
-from explorer.world import Bounds
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.vfs import Spec
+from explorer.domain.world import Bounds
+from explorer.engine.search import bfs
 
 
 def same(a, b) -> bool:
@@ -21,7 +21,7 @@ def test_cached_search_equals_direct_search(name, bounds, depth):
     cached = ErrseqModel(load_spec(name), bounds)
     direct = ErrseqModel(load_spec(name), bounds, cache=False)
     assert same(bfs(cached, depth), bfs(direct, depth))
-    assert cached._stepper.exact  # the built-in specs stay inside their footprints
+    assert cached.stepper.exact  # the built-in specs stay inside their footprints
 
 
 class Nosy(Spec):
@@ -29,7 +29,7 @@ class Nosy(Spec):
 
     name = "nosy"
 
-    def ovl_syncfs(self, w, ofs, f):
+    def sys_syncfs(self, w, ofs, f):
         other = w.ofs(1 - f.owner) if w.bounds.mounts > 1 else ofs
         ret = self.vfs_syncfs(w, f)
         return ret if other.mounted else 0
@@ -40,4 +40,4 @@ def test_a_spec_reaching_outside_its_footprint_falls_back_to_exact_stepping():
     cached = ErrseqModel(Nosy(), b)
     direct = ErrseqModel(Nosy(), b, cache=False)
     assert same(bfs(cached, 7), bfs(direct, 7))
-    assert not cached._stepper.exact
+    assert not cached.stepper.exact

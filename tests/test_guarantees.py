@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from explorer.guarantees import NoLoss, OpenBefore
-from explorer.model import ErrseqModel
-from explorer.properties import safety
+from explorer.app.replay import run as replay_run
+from explorer.bridge.model import ErrseqModel
+from explorer.bridge.monitors import NoLoss, OpenBefore
+from explorer.domain.catalog import load_spec
+from explorer.domain.scenario import parse, world_event
+from explorer.domain.world import Bounds, Event
+from explorer.engine.properties import safety
+from explorer.engine.search import bfs
 from explorer.render.timeline import scenario_text
-from explorer.replay import run as replay_run
-from explorer.scenario import parse, world_event
-from explorer.search import bfs
-from explorer.specs import load_spec
-from explorer.world import Bounds, Event
 
 HOST_BLIND = str(Path(__file__).with_name("host_blind_spec.py"))
 

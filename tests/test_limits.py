@@ -9,11 +9,12 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from explorer.cli import app
-from explorer.model import ErrseqModel
-from explorer.search import SearchLimit, bfs
-from explorer.specs import load_spec
-from explorer.world import Bounds
+from explorer.app.cli import app
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.catalog import load_spec
+from explorer.domain.world import Bounds
+from explorer.engine.limits import SearchLimit
+from explorer.engine.search import bfs
 
 
 def test_max_states_stops_with_how_far_it_got():
@@ -38,8 +39,9 @@ def test_cli_reports_the_limit_as_bad_input_without_traceback():
 
 
 def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
-    from explorer.check import Config, biggest_first, run
-    from explorer.model import MOUNT_OPTIONS
+    from explorer.app.outcome import Config
+    from explorer.app.runner import biggest_first, run
+    from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("mainline", "vivek-v3-seen", "v5.10")]
     small = Config(Bounds(2, 2, 0), 8, MOUNT_OPTIONS["both"], specs, ("no-loss",))
@@ -59,8 +61,9 @@ def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
 def test_isolation_is_a_task_apart_on_reduced_runs_and_merges_back_in_order():
     """With symmetry the isolation check has a full graph of its own, so a parallel run
     hands it out as a task of its own; the merged results equal one process's."""
-    from explorer.check import ALL, ISOLATION, REST, Config, run, tasks
-    from explorer.model import MOUNT_OPTIONS
+    from explorer.app.outcome import Config
+    from explorer.app.runner import ALL, ISOLATION, REST, run, tasks
+    from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("vivek-v3-seen", "mainline", "amir")]
     props = ("isolation", "no-loss", "agreement")
@@ -80,7 +83,12 @@ def test_isolation_is_a_task_apart_on_reduced_runs_and_merges_back_in_order():
         return [
             (r.spec.name, r.states, list(r.verdicts))
             + tuple(
-                (v.holds, v.length, v.explored, [g["kinds"] for g in v.extra.get("groups", [])])
+                (
+                    v.holds,
+                    v.length,
+                    v.explored,
+                    [g.kinds for g in (v.isolation.groups if v.isolation else [])],
+                )
                 for vs in r.verdicts.values()
                 for v in vs
             )
@@ -131,8 +139,9 @@ def test_a_limit_hit_in_a_worker_is_the_same_clear_error():
 
 
 def test_the_memory_guard_is_shared_by_the_workers():
-    from explorer.check import Config, worker_config
-    from explorer.model import MOUNT_OPTIONS
+    from explorer.app.outcome import Config
+    from explorer.app.runner import worker_config
+    from explorer.domain.world import MOUNT_OPTIONS
 
     cfg = Config(
         Bounds(3, 2, 0), 10, MOUNT_OPTIONS["both"], [load_spec("plain")], max_bytes=8 << 30
@@ -158,7 +167,7 @@ def test_a_limit_in_isolation_says_the_other_properties_need_less(tmp_path):
 
 def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch):
     """One search's states over the whole run's time is no rate: show the time spent."""
-    from explorer import main_job
+    from explorer.app import explore as main_job
 
     shown: list[str] = []
 
@@ -188,8 +197,9 @@ def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch)
 
 
 def test_a_parallel_run_says_how_many_tasks_are_done():
-    from explorer.check import Config, run
-    from explorer.model import MOUNT_OPTIONS
+    from explorer.app.outcome import Config
+    from explorer.app.runner import run
+    from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("mainline", "plain")]
     cfg = Config(Bounds(3, 2, 0), 8, MOUNT_OPTIONS["both"], specs, ("isolation", "no-loss"))
@@ -211,7 +221,7 @@ def test_a_parallel_run_says_how_many_tasks_are_done():
 def test_the_memory_guard_covers_every_phase_of_isolation(method):
     """After its search, isolation's split and checks hold as much again (19 GB for one
     worker at mounts 4, depth 14 before they were guarded): each phase checks the guard."""
-    from explorer.properties import isolation
+    from explorer.engine.properties import isolation
 
     model = ErrseqModel(load_spec("plain"), Bounds(2, 2, 0))
     ex = bfs(model, 6)  # no guard in the search: the check alone must stop
@@ -225,25 +235,25 @@ def test_the_memory_guard_covers_every_phase_of_isolation(method):
     ) as info:
         isolation.check(ex, model, 0, method=method, max_bytes=1)
     assert "--max-memory" in str(info.value)
-    sp = isolation._split(ex, model, 0)
-    gen = isolation.GENERAL[method](ex, sp)
+    sp = isolation.split_graph(ex, model, 0)
+    gen = isolation.METHODS[method](ex, sp)
     with pytest.raises(
         SearchLimit,
         match=f"stopped in isolation's exact check.* of {graph} to depth 6, at 0 .*--max-memory",
     ):
-        isolation.GENERAL[method](ex, sp, max_bytes=1)
+        isolation.METHODS[method](ex, sp, max_bytes=1)
     with pytest.raises(
         SearchLimit,
         match=f"stopped in isolation's removal witness search over {graph}, at .*--max-memory",
     ):
-        isolation._removal(ex, sp, None, gen.cview, max_bytes=1)
+        isolation.removal_search(ex, sp, None, gen.cview, max_bytes=1)
 
 
 def test_the_products_count_their_own_states_when_they_stop():
     """The monitor and agreement products store (state, monitor) and (state, state)
     pairs: a limit there counts those, and says so."""
-    from explorer.guarantees import monitors
-    from explorer.properties import agreement, safety
+    from explorer.bridge.monitors import monitors
+    from explorer.engine.properties import agreement, safety
 
     model = ErrseqModel(load_spec("plain"), Bounds(2, 2, 0))
     ex = bfs(model, 10)  # products of more than 4,096 pairs: the guard's first check

@@ -18,8 +18,8 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from explorer import check
-from explorer.cli import app
+from explorer.app import runner as check
+from explorer.app.cli import app
 from explorer.render.dot import have_dot
 from explorer.render.outdir import MANIFEST, slug, spec_folders
 
@@ -231,7 +231,7 @@ def _read_only_run(folder: Path, args: list[str]) -> subprocess.CompletedProcess
     """Run explore with `folder` read-only.  As root a chmod proves nothing (root writes
     through permission bits), so the folder is bind-mounted read-only in a mount
     namespace of the command's own; if that cannot be done here, the test is skipped."""
-    cmd = [sys.executable, "-m", "explorer.cli", *args]
+    cmd = [sys.executable, "-m", "explorer.app.cli", *args]
     if os.geteuid() != 0:
         folder.chmod(0o555)
         try:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer import main_job
+from explorer.app import explore as main_job
 
 EXPLORE = Path(sys.executable).parent / "explore"
 LINE = re.compile(r"explore: .+: depth \d+(, [\d,]+ states, [\d,]+ transitions)?, [\d,]+ s so far")

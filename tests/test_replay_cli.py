@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from explorer.cli import app
-from explorer.specs import builtin_names
+from explorer.app.cli import app
+from explorer.domain.catalog import builtin_names
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 SEED = SCENARIOS / "seed.scn"
@@ -126,6 +126,7 @@ def test_json_shows_skipped_with_reason() -> None:
 
 TINY_SPEC = '''"""my-seen: vivek-v3, and a mount that marks the upper errseq SEEN (a copy)."""
 
+from explorer.domain.vfs import errseq_t
 from specs.vivek_v3 import VivekV3
 
 
@@ -134,8 +135,8 @@ class MySeen(VivekV3):
 
     def ovl_fill_super(self, w, ofs):
         es = self.errseq
-        w.sb.s_wb_err, throwaway = es.sample(w.sb.s_wb_err)
-        w.sb.s_wb_err, throwaway, _ = es.check_and_advance(w.sb.s_wb_err, throwaway)
+        throwaway = errseq_t(es.sample(w.sb.s_wb_err))
+        es.check_and_advance(w.sb.s_wb_err, throwaway)
         return 0
 '''
 
@@ -175,7 +176,9 @@ def test_missing_spec_file(tmp_path: Path) -> None:
 
 def test_spec_file_with_syntax_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.py"
-    path.write_text("from explorer.spec import Spec\n\n\nclass Broken(Spec)\n    name = 'b'\n")
+    path.write_text(
+        "from explorer.domain.vfs import Spec\n\n\nclass Broken(Spec)\n    name = 'b'\n"
+    )
     r = explore("replay", str(SEED), "--spec", str(path))
     # The syntax error is on line 4 (the missing colon).
     assert_bad_input(r, str(path.name), "line 4")
@@ -184,7 +187,7 @@ def test_spec_file_with_syntax_error(tmp_path: Path) -> None:
 
 def test_spec_file_that_raises(tmp_path: Path) -> None:
     path = tmp_path / "raises.py"
-    path.write_text("from explorer.spec import Spec\n\nundefined_name\n")
+    path.write_text("from explorer.domain.vfs import Spec\n\nundefined_name\n")
     r = explore("replay", str(SEED), "--spec", str(path))
     assert_bad_input(r, str(path), "line 3", "NameError")
 
@@ -228,7 +231,7 @@ def test_bad_scenario_on_stdin() -> None:
 
 def run_explore(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     exe = shutil.which("explore")
-    cmd = [exe, *args] if exe else [sys.executable, "-m", "explorer.cli", *args]
+    cmd = [exe, *args] if exe else [sys.executable, "-m", "explorer.app.cli", *args]
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60)
 
 

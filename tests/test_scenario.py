@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from explorer import world
-from explorer.replay import SKIPPED, replay_all
-from explorer.scenario import ScenarioError, format_run, parse
-from explorer.specs import load_specs
-from explorer.world import Bounds
+from explorer.app.replay import SKIPPED, replay_all
+from explorer.domain import world
+from explorer.domain.catalog import load_specs
+from explorer.domain.scenario import ScenarioError, format_run, parse
+from explorer.domain.world import Bounds
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 BAD = sorted(SCENARIOS.glob("bad-*.scn"))

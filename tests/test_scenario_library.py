@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from explorer.cli import app
-from explorer.specs import builtin_names
+from explorer.app.cli import app
+from explorer.domain.catalog import builtin_names
 
 LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 FOLDERS = sorted(p for p in LIBRARY.iterdir() if p.is_dir())

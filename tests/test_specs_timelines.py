@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from explorer.replay import SKIPPED, replay
-from explorer.replay import run as replay_run
-from explorer.scenario import parse
-from explorer.specs import builtin_names, load_spec
+from explorer.app.replay import SKIPPED, replay
+from explorer.app.replay import run as replay_run
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.scenario import parse
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 ALL = builtin_names()
@@ -840,9 +840,9 @@ wberror ovl1
 
 @pytest.mark.parametrize("spec", [s for s in ALL if s != "plain"])
 def test_normal_umount_writes_back_the_upper_fs(spec: str) -> None:
-    from explorer.replay import run as replay_run
-    from explorer.scenario import parse
-    from explorer.specs import load_spec
+    from explorer.app.replay import run as replay_run
+    from explorer.domain.catalog import load_spec
+    from explorer.domain.scenario import parse
 
     normal = replay_run(parse(UMOUNT_THEN_WBERROR.format(opt=""), "t"), load_spec(spec))
     assert normal.skipped == {5: "ovl1's file has no dirty data to fail writing back"}
@@ -851,9 +851,9 @@ def test_normal_umount_writes_back_the_upper_fs(spec: str) -> None:
 
 
 def test_plain_umount_is_a_no_op() -> None:
-    from explorer.replay import run as replay_run
-    from explorer.scenario import parse
-    from explorer.specs import load_spec
+    from explorer.app.replay import run as replay_run
+    from explorer.domain.catalog import load_spec
+    from explorer.domain.scenario import parse
 
     assert (
         replay_run(parse(UMOUNT_THEN_WBERROR.format(opt=""), "t"), load_spec("plain")).skipped == {}

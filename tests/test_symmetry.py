@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.guarantees import monitors
-from explorer.model import ErrseqModel
-from explorer.properties import agreement, safety
-from explorer.search import bfs
-from explorer.specs import builtin_names, load_spec
-from explorer.symmetry import Symmetry
-from explorer.world import Bounds
+from explorer.bridge.model import ErrseqModel
+from explorer.bridge.monitors import monitors
+from explorer.bridge.symmetry import Symmetry
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.world import Bounds
+from explorer.engine.properties import agreement, safety
+from explorer.engine.search import bfs
 
 GRID = [
     (Bounds(2, 2, 0), 7),

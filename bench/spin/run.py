@@ -2,11 +2,11 @@
 """Side by side with Spin: the same world, the same question, two tools.
 
 `bench/spin/errseq.pml` is the project's own Promela model of the `plain` and
-`mainline` specs (MODEL.md §1-4; explorer/world.py, explorer/spec.py, specs/): the
+`mainline` specs (MODEL.md §1-4; explorer/domain/world.py, explorer/domain/vfs.py, specs/): the
 same state fields, events, enabling rules and bounds, one process whose `do` loop
 takes any enabled event, each event one `d_step`, a step counter bounding runs to D
 events, and the open-before (syncfs) guarantee as an assertion over one duty bit per
-fd slot, as explorer.guarantees.OpenBefore.  Models are always built with
+fd slot, as explorer.bridge.monitors.OpenBefore.  Models are always built with
 `spin -o2` (keep variables Spin's data-flow analysis would call dead) and pan with
 `-DNOREDUCE -DSAFETY`: with a single process partial-order reduction has nothing to
 reduce (every transition belongs to the one process, none is "safe" to prefer), so
@@ -242,7 +242,7 @@ def run_pan(b: Build, args: list[str], timeout: float | None = None) -> PanResul
 
 # This interpreter's explorer, not whatever `explore` PATH finds first: a pyenv shim
 # alone adds 0.07 s to every run.
-EXPLORE = [sys.executable, "-m", "explorer.cli"]
+EXPLORE = [sys.executable, "-m", "explorer.app.cli"]
 
 
 def explore_flags() -> set[str]:
@@ -319,10 +319,10 @@ def run_ours(spec: str, mounts: int, depth: int, extra: list[str], timeout: floa
 
 def our_graph_counts(spec: str, mounts: int, depth: int) -> tuple[int, int]:
     """(distinct worlds within `depth`, sum over k <= depth of |worlds at exactly k|)."""
-    from explorer.model import ErrseqModel
-    from explorer.search import bfs
-    from explorer.specs import load_spec
-    from explorer.world import Bounds
+    from explorer.bridge.model import ErrseqModel
+    from explorer.domain.catalog import load_spec
+    from explorer.domain.world import Bounds
+    from explorer.engine.search import bfs
 
     kwargs = {}
     if "symmetry" in {f.name for f in dataclasses.fields(ErrseqModel)}:

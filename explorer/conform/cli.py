@@ -12,10 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from explorer.app.replay import replay
 from explorer.conform import core
-from explorer.replay import replay
-from explorer.scenario import ScenarioError
-from explorer.specs import SpecError, load_spec
+from explorer.domain.catalog import SpecError, load_spec
+from explorer.domain.scenario import ScenarioError
 
 if TYPE_CHECKING:
     from explorer.conform.build import KernelImage

@@ -12,9 +12,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from explorer import replay as model_replay
-from explorer.scenario import Scenario, ScenarioError, owner_index, parse
-from explorer.specs import load_spec
+from explorer.app import replay as model_replay
+from explorer.domain.catalog import load_spec
+from explorer.domain.scenario import Scenario, ScenarioError, owner_index, parse
 
 CORPUS_DIR = Path(__file__).with_name("corpus")
 # kernel key -> spec that must predict it (MODEL.md §4: v5.11 covers 6.1, mainline 6.12+)

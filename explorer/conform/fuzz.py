@@ -15,13 +15,13 @@ import random
 import sys
 from pathlib import Path
 
-from explorer import world
 from explorer.conform import core
 from explorer.conform.build import build
 from explorer.conform.cli import judge, plan
 from explorer.conform.vm import run_many
-from explorer.scenario import format_run, parse
-from explorer.specs import load_spec
+from explorer.domain import world
+from explorer.domain.catalog import load_spec
+from explorer.domain.scenario import format_run, parse
 
 WEIGHT = {
     "write": 4,

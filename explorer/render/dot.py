@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import graphviz
 
-from explorer.properties.verdict import Step
+from explorer.domain.scenario import format_run
+from explorer.domain.world import Bounds
+from explorer.engine.verdict import Step
 from explorer.render.timeline import lane_name, lane_text, lanes_of
-from explorer.scenario import format_run
-from explorer.world import Bounds
 
 if TYPE_CHECKING:
     import networkx as nx

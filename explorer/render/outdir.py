@@ -11,7 +11,7 @@ writes nothing) if one of them is a file explore did not write, then removes wha
 previous run wrote and this one does not, moves the new files in with os.replace (so
 report.json is replaced atomically) and writes the new manifest.
 
-Every refusal is an `OutError`, a ValueError: the command line turns it into one line
+Every refusal is an `OutError`, an InputError: the command line turns it into one line
 naming --out and exit code 2.
 """
 
@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from explorer.errors import InputError
+
 MANIFEST = ".explore-manifest.json"
 MANIFEST_SCHEMA = "errseq-explorer/manifest/1"
 #: Files the repository keeps in an empty out/ (git tracks no empty folder).
@@ -39,7 +41,7 @@ STAGING_PREFIX = ".explore-staging-"
 MOVE_AWAY = "move it away or choose another folder"
 
 
-class OutError(ValueError):
+class OutError(InputError):
     """An --out folder that explore cannot write, or must not write to."""
 
 

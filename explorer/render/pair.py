@@ -4,35 +4,42 @@ Text (fits 72 columns for two containers, host and env): the two runs one above 
 other as seed-style lane timelines.  In run A, `-` marks an outside event that run B
 does not have; in both runs, `!` marks the call whose result differs.  fds keep run
 A's names in run B (an fd removed from B leaves a gap: fd1, fd3), so the two runs
-read line against line.  A pair that no removal explains (extra["general"]) marks
-with `+` the outside events only run B has.
+read line against line.  A pair that no removal explains (the general form, a
+ReorderedPair) marks with `+` the outside events only run B has.
 
 Picture: the two runs side by side, each an HTML table with a column per container
 (lanes), the same columns and the tops level in both, removed or added events shaded
 and the differing result in red.
+
+The sentences are made here, from the typed result (explorer.engine.verdict) and the
+scenario language's names: `sentence` for the timelines and pictures, `reason` for
+report.json's one line.
 """
 
 from __future__ import annotations
 
+import errno
 import html
 import textwrap
 from collections.abc import Sequence
-from typing import Any
 
 import graphviz
 
-from explorer.properties.isolation import CAPPED
-from explorer.properties.verdict import Step, Verdict
+from explorer.domain.scenario import Event as Line
+from explorer.domain.scenario import format_run, result_name
+from explorer.domain.world import ENVIRONMENT, Bounds
+from explorer.engine.verdict import RemovalGroup, ReorderedPair, Step, Verdict
 from explorer.render.dot import table_head
 from explorer.render.timeline import lane_name, lane_text, lanes_of
-from explorer.replay import result_name
-from explorer.scenario import Event as Line
-from explorer.scenario import format_run
-from explorer.world import ENVIRONMENT, Bounds
 
 WIDTH = 72
+#: How a pair is labelled when the removal search stopped at its budget before sorting it.
+CAPPED = "unsorted (search capped)"
 GONE = "#e0e0e0"  # removed from B (or only in B)
 DIFF = "#ffb0b0"  # the differing result
+
+#: A pair of runs the isolation check reports: a removal group, or the general form.
+Pair = RemovalGroup | ReorderedPair
 
 
 def run_names(
@@ -92,7 +99,8 @@ def scenario_lines(steps: Sequence[Step], names: Sequence[Line]) -> list[str]:
     return out
 
 
-def _call(names: Sequence[Line], steps: Sequence[Step], i: int) -> str:
+def _call(names: Sequence[Line], i: int) -> str:
+    """The viewer's call at step i: "fd2's syncfs", "ovl1's volatile mount"."""
     line = names[i]
     if line.verb == "mount" and line.volatile:
         return f"{line.target}'s volatile mount"
@@ -110,20 +118,18 @@ def _outside_name(line: Line, bounds: Bounds, step: Step) -> str:
     return f"{who}'s {line.verb}"
 
 
-def sentence(bounds: Bounds, pair: dict[str, Any]) -> str:
+def sentence(bounds: Bounds, pair: Pair) -> str:
     """ "remove ovl2's mount and fd2's syncfs returns EIO instead of 0", with run A's names."""
-    w, o = pair["witness"], pair["other"]
-    removed = pair.get("removed", [])
-    general = "added" in pair
+    w, o = pair.witness, pair.other
+    removed = pair.removed
+    general = isinstance(pair, ReorderedPair)
     a, b = run_names(bounds, w, o, None if general else removed)
     ra, rb = result_name(w[-1].obs), result_name(o[-1].obs)
-    call = _call(a, w, len(w) - 1)
-    if general:
+    call = _call(a, len(w) - 1)
+    if isinstance(pair, ReorderedPair):
         only_a = ", ".join(_outside_name(a[i], bounds, w[i]) for i in removed) or "nothing"
-        only_b = ", ".join(_outside_name(b[i], bounds, o[i]) for i in pair["added"]) or "nothing"
-        why = (
-            "no removal found within the budget" if pair.get("capped") else "no removal explains it"
-        )
+        only_b = ", ".join(_outside_name(b[i], bounds, o[i]) for i in pair.added) or "nothing"
+        why = "no removal found within the budget" if pair.capped else "no removal explains it"
         return (
             f"{why}: with {only_a} (run A) instead of {only_b} (run B), "
             f"{call} returns {ra} in A and {rb} in B"
@@ -132,21 +138,69 @@ def sentence(bounds: Bounds, pair: dict[str, Any]) -> str:
     return f"remove {what} and {call} returns {rb} instead of {ra}"
 
 
-def _unpack(bounds: Bounds, pair: dict[str, Any]) -> tuple:
+def _errno_name(obs: object) -> str:
+    """0 -> "0", -5 -> "EIO", by the OS's errno names (report.json's reason)."""
+    if isinstance(obs, int) and obs < 0:
+        return errno.errorcode.get(-obs, str(obs))
+    return str(obs)
+
+
+def _whose_kind(bounds: Bounds, step: Step) -> str:
+    """ "ovl2's mount": who did an outside action, and its kind."""
+    return f"{lane_name(bounds, bounds.actor(step.action))}'s {step.action.verb}"
+
+
+def reason(bounds: Bounds, v: Verdict) -> str:
+    """The verdict's shown pair in one line, report.json's `reason` ("" when isolation
+    holds with nothing to show)."""
+    result = v.isolation
+    if result is None or result.shown is None:
+        return ""
+    return pair_reason(bounds, result.shown, result.removal_complete)
+
+
+def pair_reason(bounds: Bounds, pair: Pair, removal_complete: int) -> str:
+    """A pair in one line: "remove ovl2's mount and fd2's syncfs returns EIO instead of
+    0" (the removed actions by actor and kind, without fd names), or for the general
+    form "runs that differ in syncfs (not a removal) give ovl1's mount 0 and EIO"."""
+    w, o = pair.witness, pair.other
+    if isinstance(pair, ReorderedPair):
+        how = (
+            f"no removal of up to {removal_complete} events found: search capped"
+            if pair.capped
+            else "not a removal"
+        )
+        return (
+            f"runs that differ in {', '.join(pair.kinds) or 'outside events'} ({how}) give "
+            f"{_whose_kind(bounds, w[-1])} {_errno_name(w[-1].obs)} and {_errno_name(o[-1].obs)}"
+        )
+    what = ", ".join(_whose_kind(bounds, w[i]) for i in pair.removed) or "nothing"
+    call = _call(format_run(bounds, [s.action for s in w]), len(w) - 1)
+    result_a, result_b = _errno_name(w[-1].obs), _errno_name(o[-1].obs)
+    return f"remove {what} and {call} returns {result_b} instead of {result_a}"
+
+
+def viewer_name(bounds: Bounds, v: Verdict) -> str:
+    """The container an isolation verdict is about ("ovl1")."""
+    return bounds.owner_name(v.isolation.viewer) if v.isolation is not None else "ovl1"
+
+
+def _unpack(bounds: Bounds, pair: Pair) -> tuple:
     """What both renderings of a pair need: the runs, removed/added steps, their names,
     the lanes and where the results differ."""
-    w, o = pair["witness"], pair["other"]
-    removed = list(pair.get("removed", []))
-    added = list(pair.get("added", []))
-    a, b = run_names(bounds, w, o, None if "added" in pair else removed)
-    ia, ib = pair.get("differs_at", [len(w) - 1, len(o) - 1])
+    w, o = pair.witness, pair.other
+    removed = list(pair.removed)
+    general = isinstance(pair, ReorderedPair)
+    added = list(pair.added) if general else []
+    a, b = run_names(bounds, w, o, None if general else removed)
+    ia, ib = pair.differs_at
     return w, o, removed, added, a, b, lanes_of(bounds, [w, o]), ia, ib
 
 
-def pair_block(bounds: Bounds, pair: dict[str, Any], container: str) -> str:
+def pair_block(bounds: Bounds, pair: Pair, container: str) -> str:
     """Both runs of one pair (a group or the general form), with the legend."""
     w, o, removed, added, a, b, lanes, ia, ib = _unpack(bounds, pair)
-    general = "added" in pair
+    general = isinstance(pair, ReorderedPair)
     marks_a = {i: "-" for i in removed} | {ia: "!"}
     marks_b = {i: "+" for i in added} | {ib: "!"}
     lines = [f"Run A ({events(len(w))}):"]
@@ -170,38 +224,38 @@ def pair_block(bounds: Bounds, pair: dict[str, Any], container: str) -> str:
 
 def pair_text(bounds: Bounds, v: Verdict) -> str:
     """The whole isolation report of one verdict: the shown pair, every group, scenarios."""
-    container = v.extra.get("container", "ovl1")
-    groups: list[dict[str, Any]] = list(v.extra.get("groups", []))
-    general = v.extra.get("general")
+    name = viewer_name(bounds, v)
+    groups = v.isolation.groups if v.isolation is not None else []
+    general = v.isolation.general if v.isolation is not None else None
     status = "holds" if v.holds else "violated"
-    out = _wrap(f"{v.model}: isolation of {container} {status}")
+    out = _wrap(f"{v.model}: isolation of {name} {status}")
     shown = _shown(v)
     if shown is None:
-        out.append(f"no two runs with the same {container}-view differ in a result")
+        out.append(f"no two runs with the same {name}-view differ in a result")
         return "\n".join(out) + "\n"
-    out += _wrap(sentence(bounds, shown) + (" (allowed)" if shown.get("allowed") else ""))
+    out += _wrap(sentence(bounds, shown) + (" (allowed)" if shown.allowed else ""))
     out.append("")
-    out.append(pair_block(bounds, shown, container))
-    rest = [g for g in groups if g is not shown]
-    if rest or (general is not None and general is not shown):
-        out.append(f"Other outside events that change what {container} sees:")
+    out.append(pair_block(bounds, shown, name))
+    rest = [g for g in groups if g != shown]
+    if rest or (general is not None and general != shown):
+        out.append(f"Other outside events that change what {name} sees:")
         for g in rest:
-            tag = " (allowed)" if g.get("allowed") else ""
+            tag = " (allowed)" if g.allowed else ""
             out += _wrap(
-                f"{'+'.join(g['kinds'])}{tag}, {events(len(g['witness']))}: {sentence(bounds, g)}",
+                f"{'+'.join(g.kinds)}{tag}, {events(len(g.witness))}: {sentence(bounds, g)}",
                 "  ",
             )
-        if general is not None and general is not shown:
-            what = CAPPED if general.get("capped") else "not a removal"
+        if general is not None and general != shown:
+            what = CAPPED if general.capped else "not a removal"
             out += _wrap(
-                f"{what}, {events(len(general['witness']))}: {sentence(bounds, general)}", "  "
+                f"{what}, {events(len(general.witness))}: {sentence(bounds, general)}", "  "
             )
         out.append("")
-    a, b = run_names(bounds, shown["witness"], shown["other"], shown.get("removed"))
+    a, b = run_names(bounds, shown.witness, shown.other, shown.removed)
     out.append(f"Run A as a scenario (explore replay FILE --spec {v.model}):")
-    out += ["    " + s for s in scenario_lines(shown["witness"], a)]
+    out += ["    " + s for s in scenario_lines(shown.witness, a)]
     out.append("Run B:")
-    out += ["    " + s for s in scenario_lines(shown["other"], b)]
+    out += ["    " + s for s in scenario_lines(shown.other, b)]
     return "\n".join(out) + "\n"
 
 
@@ -209,19 +263,9 @@ def _wrap(text: str, indent: str = "") -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "    ")
 
 
-def _shown(v: Verdict) -> dict[str, Any] | None:
+def _shown(v: Verdict) -> Pair | None:
     """The pair whose runs are the verdict's witness and other."""
-    for g in [*v.extra.get("groups", []), v.extra.get("general")]:
-        if g is not None and g["witness"] is v.witness:
-            return g
-    if v.witness:
-        return {
-            "witness": v.witness,
-            "other": v.other,
-            "removed": [],
-            "differs_at": [len(v.witness) - 1, len(v.other) - 1],
-        }
-    return None
+    return v.isolation.shown if v.isolation is not None else None
 
 
 #: Points per character that bound the width of a lane's text in 11-point Helvetica, bold
@@ -285,14 +329,14 @@ def _cells(
     return "".join(cells)
 
 
-def pair_graph(bounds: Bounds, pair: dict[str, Any], title: str) -> graphviz.Digraph:
+def pair_graph(bounds: Bounds, pair: Pair, title: str) -> graphviz.Digraph:
     """The pair as a picture: run A and run B side by side, lanes per container.
 
     One HTML table holds both runs, so that step k of A and step k of B are on one row;
     each lane is as wide in both (two graphviz nodes would be laid out apart: B centred
     on A and its columns sized by its own text)."""
     w, o, removed, added, a, b, lanes, ia, ib = _unpack(bounds, pair)
-    general = "added" in pair
+    general = isinstance(pair, ReorderedPair)
     head_a, head_b = f"run A ({events(len(w))})", f"run B ({events(len(o))})"
     if general:
         middle = "same view, other order"
@@ -330,9 +374,9 @@ def pair_graph(bounds: Bounds, pair: dict[str, Any], title: str) -> graphviz.Dig
 def pair_dot(bounds: Bounds, v: Verdict) -> graphviz.Digraph:
     """The picture of the verdict's shown pair (what the report writes as .dot/.svg)."""
     shown = _shown(v)
-    container = v.extra.get("container", "ovl1")
     if shown is None:
         g = graphviz.Digraph("isolation")
-        g.node("holds", f"{v.model}: isolation of {container} holds", shape="plaintext")
+        name = viewer_name(bounds, v)
+        g.node("holds", f"{v.model}: isolation of {name} holds", shape="plaintext")
         return g
     return pair_graph(bounds, shown, f"{v.model}: {sentence(bounds, shown)}")

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from explorer import __version__
-from explorer.check import PROPERTIES, Outcome, SpecResult
-from explorer.properties.verdict import Step, Verdict
-from explorer.render import dot, timeline
+from explorer.app.outcome import PROPERTIES, Outcome, SpecResult
+from explorer.domain.scenario import format_run, result_name
+from explorer.domain.vfs import Spec
+from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.engine.verdict import IsolationResult, Step, Verdict
+from explorer.render import dot, pair, timeline
 from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
-from explorer.replay import result_name
-from explorer.scenario import format_run
-from explorer.spec import Spec
-from explorer.world import NORMAL, VOLATILE, Bounds
 
 SCHEMA = "errseq-explorer/report/1"
 TIMINGS_SCHEMA = "errseq-explorer/timings/1"
@@ -46,19 +45,22 @@ def steps_json(bounds: Bounds, steps: list[Step]) -> list[dict[str, Any]]:
     ]
 
 
+def viewer(bounds: Bounds, v: Verdict) -> str:
+    """The container an isolation verdict is about, "" for the other properties."""
+    return bounds.owner_name(v.isolation.viewer) if v.isolation is not None else ""
+
+
 def title(v: Verdict) -> str:
-    who = f" ({v.extra['container']})" if "container" in v.extra else ""
-    return f"{v.model}: {v.prop}{who} violated"
+    return f"{v.model}: {v.prop} violated"
 
 
 def witness_text(bounds: Bounds, v: Verdict) -> str:
     """The timeline of a violated verdict, and the same run in the scenario language."""
     if v.prop == "isolation":
-        from explorer.render import pair
-
         return pair.pair_text(bounds, v)
     if v.prop.startswith("agreement"):
-        body = timeline.compare(bounds, v.witness, v.other, (v.model, v.extra["against"]), title(v))
+        against = v.agreement.against if v.agreement is not None else ""
+        body = timeline.compare(bounds, v.witness, v.other, (v.model, against), title(v))
     else:
         body = timeline.timeline(bounds, v.witness, {len(v.witness) - 1: v.reason}, title=title(v))
     return (
@@ -70,14 +72,13 @@ def witness_text(bounds: Bounds, v: Verdict) -> str:
 
 def witness_picture(bounds: Bounds, v: Verdict):
     if v.prop == "isolation":
-        from explorer.render import pair
-
         return pair.pair_dot(bounds, v)
     marks = {len(v.witness) - 1: v.reason}
     if v.prop.startswith("agreement"):
+        against = v.agreement.against if v.agreement is not None else ""
         marks = {
             len(v.witness) - 1: f"{v.model} {result_name(v.witness[-1].obs)}, "
-            f"{v.extra['against']} {result_name(v.other[-1].obs)}"
+            f"{against} {result_name(v.other[-1].obs)}"
         }
     return dot.witness_dot(bounds, v.witness, marks, title(v))
 
@@ -122,19 +123,16 @@ def write_witnesses(
                 if v.holds and not v.witness:
                     continue
                 d.mkdir(parents=True, exist_ok=True)
-                stem = (
-                    prop
-                    if "container" not in v.extra or len(verdicts) == 1
-                    else f"{prop}-{v.extra['container']}"
-                )
+                who = viewer(bounds, v)
+                stem = prop if not who or len(verdicts) == 1 else f"{prop}-{who}"
                 txt = d / f"{stem}.txt"
                 txt.write_text(witness_text(bounds, v))
                 written = [txt] + dot.save(witness_picture(bounds, v), d / f"{stem}.dot", svgs)
-                files[(r.spec.name, prop, v.extra.get("container", ""))] = [
+                files[(r.spec.name, prop, who)] = [
                     p.relative_to(out_dir).as_posix() for p in written
                 ]
         if full_graph and r.ex is not None and r.model is not None:
-            from explorer import graph
+            from explorer.engine import graph
 
             d.mkdir(parents=True, exist_ok=True)
             g = graph.build(r.ex, r.model.describe, lambda a, o: _edge_label(bounds, a, o))
@@ -164,7 +162,7 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
         "length": v.length if v.witness else None,
         "violations": v.violations,
         "explored": v.explored,
-        "reason": v.reason,
+        "reason": pair.reason(bounds, v) if v.isolation is not None else v.reason,
         "files": files,
     }
     if v.witness:
@@ -173,34 +171,43 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
     if v.other:
         d["other"] = steps_json(bounds, v.other)
         d["other_scenario"] = timeline.scenario_text(bounds, v.other)
-    for k, val in v.extra.items():
-        if k == "groups":
-            d["groups"] = [
-                {
-                    "kinds": g["kinds"],
-                    "allowed": g.get("allowed", False),
-                    "removed": g.get("removed", []),
-                    "differs_at": g.get("differs_at"),
-                    "witness": steps_json(bounds, g["witness"]),
-                    "other": steps_json(bounds, g["other"]),
-                    "scenario": timeline.scenario_text(bounds, g["witness"]),
-                    "other_scenario": timeline.scenario_text(bounds, g["other"]),
-                }
-                for g in val
-            ]
-        elif k == "general":
-            d["general"] = (
-                None
-                if not val
-                else {
-                    "witness": steps_json(bounds, val["witness"]),
-                    "other": steps_json(bounds, val["other"]),
-                    "capped": val.get("capped", False),
-                }
-            )
-        else:
-            d[k] = val
+    if v.isolation is not None:
+        d.update(isolation_json(bounds, v.isolation))
+    if v.agreement is not None:
+        d["against"] = v.agreement.against
+        d["classes"] = v.agreement.classes
     return d
+
+
+def isolation_json(bounds: Bounds, result: IsolationResult) -> dict[str, Any]:
+    """An isolation verdict's groups, general form and figures."""
+    general = result.general
+    return {
+        "container": bounds.owner_name(result.viewer),
+        "groups": [
+            {
+                "kinds": g.kinds,
+                "allowed": g.allowed,
+                "removed": g.removed,
+                "differs_at": g.differs_at,
+                "witness": steps_json(bounds, g.witness),
+                "other": steps_json(bounds, g.other),
+                "scenario": timeline.scenario_text(bounds, g.witness),
+                "other_scenario": timeline.scenario_text(bounds, g.other),
+            }
+            for g in result.groups
+        ],
+        "general": None
+        if general is None
+        else {
+            "witness": steps_json(bounds, general.witness),
+            "other": steps_json(bounds, general.other),
+            "capped": general.capped,
+        },
+        "shortest": list(result.shortest) if result.shortest else None,
+        "product_states": {"general": result.exact_states, "removal": result.removal_states},
+        "removal_complete": result.removal_complete,
+    }
 
 
 def spec_json(r: SpecResult) -> dict[str, Any]:
@@ -221,7 +228,7 @@ def spec_sources(spec: Spec) -> dict[str, str]:
             continue
         module = sys.modules.get(cls.__module__)
         path = getattr(module, "__file__", None)
-        if path is None or cls.__module__ == "explorer.specs":  # a renaming subclass
+        if path is None or cls.__module__ == "explorer.domain.catalog":  # a renaming subclass
             continue
         if cls.__module__.split(".")[0] == "specs":
             name = cls.__module__.replace(".", "/") + ".py"
@@ -239,7 +246,7 @@ def report(
     cfg = outcome.config
     b = cfg.bounds
     verdicts = [
-        verdict_json(b, v, files.get((r.spec.name, prop, v.extra.get("container", "")), []))
+        verdict_json(b, v, files.get((r.spec.name, prop, viewer(b, v)), []))
         for r in outcome.results
         for prop in PROPERTIES
         for v in r.verdicts.get(prop, [])

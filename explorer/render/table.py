@@ -10,9 +10,9 @@ results.
 
 from __future__ import annotations
 
+from explorer.app.outcome import SKIPPED, Mismatch, Run
+from explorer.domain.scenario import Event, Scenario
 from explorer.render.timeline import SHOWN
-from explorer.replay import SKIPPED, Mismatch, Run
-from explorer.scenario import Event, Scenario
 
 
 def cell(e: Event, result: str | None) -> str:

@@ -6,9 +6,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from explorer.check import PROPERTIES, Outcome
-from explorer.properties.isolation import CAPPED, KIND_ORDER
-from explorer.properties.verdict import Verdict
+from explorer.app.outcome import PROPERTIES, Outcome
+from explorer.bridge.model import kind_rank
+from explorer.engine.verdict import Verdict
+from explorer.render.pair import CAPPED
 
 SHORT = {
     "isolation": "isolation",
@@ -46,7 +47,7 @@ def cell(verdicts: list[Verdict]) -> str:
         return "-"
     bad = [v for v in verdicts if not v.holds]
     if not bad:
-        allowed = any(g.get("allowed") for v in verdicts for g in v.extra.get("groups", []))
+        allowed = any(g.allowed for v in verdicts if v.isolation for g in v.isolation.groups)
         return "holds*" if allowed else "holds"
     return f"FAILS {min(v.length for v in bad)}"
 
@@ -61,17 +62,20 @@ def interference(outcome: Outcome) -> Table | None:
             continue
         best: dict[str, tuple[int, bool]] = {}
         for v in verdicts:
-            for g in v.extra.get("groups", []):
-                k = "+".join(g["kinds"])
-                n = max(len(g["witness"]), len(g["other"]))
+            result = v.isolation
+            if result is None:
+                continue
+            for g in result.groups:
+                k = "+".join(g.kinds)
+                n = max(len(g.witness), len(g.other))
                 if k not in best or n < best[k][0]:
-                    best[k] = (n, bool(g.get("allowed")))
-            general = v.extra.get("general")
-            if general:
-                label = CAPPED if general.get("capped") else "reordering"
+                    best[k] = (n, g.allowed)
+            if result.general is not None:
+                label = CAPPED if result.general.capped else "reordering"
                 best.setdefault(label, (v.length, False))
         kinds = sorted(best, key=_kind_rank)
-        who = ", ".join(str(v.extra.get("container", "")) for v in verdicts)
+        b = outcome.config.bounds
+        who = ", ".join(b.owner_name(v.isolation.viewer) for v in verdicts if v.isolation)
         text = ", ".join(f"{k}{'*' if best[k][1] else ''} ({best[k][0]})" for k in kinds)
         rows.append((r.spec.name, who, text or "none: isolated within the bounds"))
     if not rows:
@@ -84,9 +88,10 @@ def interference(outcome: Outcome) -> Table | None:
     return t
 
 
-def _kind_rank(k: str) -> tuple[int, str]:
-    first = k.split("+")[0]
-    return (k.count("+"), str(KIND_ORDER.index(first) if first in KIND_ORDER else 99) + k)
+def _kind_rank(k: str) -> tuple[int, int, str]:
+    """A table's order of kinds: single kinds before combinations, each by its first
+    kind's importance (explorer.bridge.model.kind_rank), then by name."""
+    return (k.count("+"), kind_rank(k.split("+")[0]), k)
 
 
 def matrix(outcome: Outcome) -> Table:
@@ -131,8 +136,8 @@ def base_prop(v: Verdict) -> str:
 def _severity(v: Verdict) -> tuple:
     """Isolation: a mount changing what a container sees (the seed's objection) matters more
     than someone else's syncfs reporting the error (the errseq design)."""
-    groups = [g for g in v.extra.get("groups", []) if not g.get("allowed")]
-    return min((_kind_rank("+".join(g["kinds"])) for g in groups), default=(99, ""))
+    groups = [g for g in v.isolation.groups if not g.allowed] if v.isolation else []
+    return min((_kind_rank("+".join(g.kinds)) for g in groups), default=(99, 0, ""))
 
 
 def most_important(outcome: Outcome, n: int) -> list[Verdict]:

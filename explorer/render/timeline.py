@@ -20,10 +20,9 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from explorer.properties.verdict import Step
-from explorer.replay import result_name
-from explorer.scenario import format_run
-from explorer.world import ENVIRONMENT, Bounds
+from explorer.domain.scenario import format_run, result_name
+from explorer.domain.world import ENVIRONMENT, Bounds
+from explorer.engine.verdict import Step
 
 WIDTH = 72
 SHOWN = ("mount", "fsync", "syncfs")

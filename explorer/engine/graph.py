@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 
-from explorer.search import Exploration
+from explorer.engine.search import Exploration
 
 
 def build(

@@ -11,7 +11,7 @@ it) is accepted and kept as the expected result.  Examples:
 Everything that is wrong whatever the spec (unknown verb or fd, an fd opened twice,
 umount or evict with fds open) is a ScenarioError that names the file, the line, the
 token and the reason.  Whether an event can happen at all may depend on the spec (a
-refused volatile mount, a volatile syncfs that wrote nothing back): `explorer.replay`
+refused volatile mount, a volatile syncfs that wrote nothing back): `explorer.app.replay`
 skips such an event in that spec's column, and reports an error only when no spec
 can run it.
 """
@@ -21,12 +21,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from explorer import world
-from explorer.model import MAX_MOUNTS
-from explorer.world import Bounds
+from explorer.domain import world
+from explorer.domain.world import MAX_MOUNTS, Bounds
+from explorer.errors import InputError
 
 CONTAINER_RE = re.compile(r"ovl([1-9][0-9]*)$")
 RESULT_TOKENS = {"0": 0, "EIO": -5}
+
+
+def result_name(ret: int | None) -> str | None:
+    """A result as the scenario language writes it: 0 -> "0", -5 -> "EIO"; None (an
+    environment event has no result) stays None."""
+    if ret is None:
+        return None
+    if ret == 0:
+        return "0"
+    return "EIO" if ret == -5 else f"E{-ret}"
+
+
 ARITY = {
     "mount": (1, 2),
     "umount": (1, 1),
@@ -53,7 +65,7 @@ USAGE = {
 }
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """Bad input, located: file, line, token and reason (printed as one line, exit 2)."""
 
     def __init__(self, source: str, line: int, token: str, reason: str) -> None:

@@ -1,34 +1,29 @@
 """Check a monitor on every bounded run: BFS over the product of the graph and the monitor.
 
-A monitor is `initial() -> m` and `step(m, s, action, obs) -> (m', reason)`, where a
-non-empty reason marks the step as a violation; it may add `after(m', t) -> reason`,
-a check of the state reached, and, for graphs reduced by symmetry, `translate(m, p)`
-to carry its bookkeeping into the canonical coordinates of the next state (a falsy
-`m`, nothing to carry, is left as it is).  The
-product is searched breadth first to the exploration's depth, so the first violation
-found is a shortest one; all violating product transitions are counted.
+The monitor (`explorer.engine.contract.Monitor`) carries its bookkeeping along each
+run; a step with a non-empty reason, or a state its `after` judges, is a violation.  On
+a graph reduced by symmetry, its `translate` carries the bookkeeping into the canonical
+coordinates of the next state (a falsy bookkeeping, nothing to carry, is left as it
+is).  The product is searched breadth first to the exploration's depth, so the first
+violation found is a shortest one; all violating product transitions are counted.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
-from explorer.properties.verdict import Verdict
-from explorer.search import Exploration, guard, realize
-
-
-class Monitor(Protocol):
-    name: str
-
-    def initial(self) -> Any: ...
-    def step(self, m: Any, s: Any, action: Any, obs: Any) -> tuple[Any, str]: ...
+from explorer.engine.contract import Model, Monitor
+from explorer.engine.limits import guard
+from explorer.engine.search import Exploration, realize
+from explorer.engine.verdict import Verdict
 
 
-def check(ex: Exploration, monitor: Monitor, model: Any, max_bytes: int | None = None) -> Verdict:
+def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None = None) -> Verdict:
     """Holds iff no run of at most ex.max_depth steps makes the monitor complain."""
     states, act, obs, dst, perm = ex.states, ex.action, ex.obs, ex.dst, ex.perm
-    after = getattr(monitor, "after", None)
-    translate = getattr(monitor, "translate", None) if ex.reduced else None
+    # The protocol's own `after` judges nothing: a monitor that keeps it costs no call.
+    after = None if type(monitor).after is Monitor.after else monitor.after
+    translate = monitor.translate if ex.reduced else None
     m0 = monitor.initial()
     seen: dict[tuple[int, Any], int] = {}
     parent: list[tuple[int, int]] = []  # product node -> (parent node, edge)

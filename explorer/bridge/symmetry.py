@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from explorer.world import Bounds, Event, State
+from explorer.domain.world import Bounds, Event, State
+from explorer.engine import contract
 
 
-class Symmetry:
+class Symmetry(contract.Symmetry[State, Event]):
     """Canonical forms and permutation arithmetic for one bounds."""
 
     def __init__(self, b: Bounds) -> None:
@@ -137,7 +138,7 @@ class Symmetry:
             inv[old] = k
         return self.intern(tuple(inv))
 
-    def action(self, a: Event, p: int) -> Event:
+    def translate_action(self, a: Event, p: int) -> Event:
         """`a` written in old coordinates, rewritten in the new coordinates of p."""
         containers, files, slots = self._maps[p]
         if a.verb in ("mount", "umount"):

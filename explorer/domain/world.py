@@ -10,7 +10,10 @@ is fixed by the bounds (containers, fds per container, host fds):
 
 A spec hook never sees the tuple: it works on a `World`, a mutable copy with views
 named after the kernel's structures (`w.sb.s_wb_err`, `w.inode(f).wb_err`,
-`w.ofs(c).errseq`, `file.f_sb_err`), and the copy is frozen back afterwards.
+`w.ofs(c).errseq`, `file.f_sb_err`), and the copy is frozen back afterwards.  Reading
+an errseq_t field gives a reference to it (`FieldRef`), which the errseq functions
+read and write through, as the kernel passes `&file->f_sb_err`; assigning an int or
+another field stores the value.
 
 Events are small tuples `(verb, arg, volatile)`; `arg` is a container or file index
 for mount/umount/wberror/evict, an fd slot for fd events, -1 for sync.  This module
@@ -23,10 +26,26 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
+from explorer.domain.errseq import Ref
+
 State = tuple[int, ...]
 
 # Mount modes stored in the `mounted` field.
 UNMOUNTED, NORMAL, VOLATILE = 0, 1, 2
+
+#: The mount modes explored, by the name `--mount-options` gives them.
+MOUNT_OPTIONS = {"normal": (NORMAL,), "volatile": (VOLATILE,), "both": (NORMAL, VOLATILE)}
+
+# The largest bounds accepted, from the options and in scenarios.  Real runs stop on the
+# memory guard far below them (4 containers at depth 12 already take 6 GB: README.md,
+# docs/performance.md); they are there so that a typo
+# (--mounts 1000, ovl18446744073709551616) is refused at once with its name, instead of
+# a state layout of millions of fields built for minutes before memory runs out.  A
+# sequence of 64 events is longer than any witness the thread discusses (the seed has 8).
+MAX_MOUNTS = 16
+MAX_FDS = 8
+MAX_HOST_FDS = 8
+MAX_DEPTH = 64
 
 FD_VERBS = ("open", "write", "fsync", "syncfs", "close")
 
@@ -114,16 +133,52 @@ class Bounds:
         return ENVIRONMENT
 
 
+def _as_field(value: object) -> int:
+    """What a field stores: an int, or the value of an errseq_t passed in.  A field is
+    an int (an errseq_t is a u32): a hook that stores a float or a str has a bug, which
+    int() would hide by truncating or parsing it."""
+    if type(value) is int:
+        return value
+    if isinstance(value, Ref):
+        value = value.value
+    if isinstance(value, float | str | bytes) or value is None:
+        raise TypeError(f"a state field holds an int, not {type(value).__name__} {value!r}")
+    return int(value)  # type: ignore[call-overload]
+
+
 def _field(offset: int, doc: str) -> property:
     def get(self: _View) -> int:
         return self._w[self._base + offset]
 
-    def put(self: _View, value: int) -> None:
-        # A field is an int (an errseq_t is a u32): a hook that stores a float or a str
-        # has a bug, which int() would hide by truncating or parsing it.
-        if isinstance(value, float | str | bytes) or value is None:
-            raise TypeError(f"a state field holds an int, not {type(value).__name__} {value!r}")
-        self._w[self._base + offset] = int(value)
+    def put(self: _View, value: int | Ref) -> None:
+        self._w[self._base + offset] = _as_field(value)
+
+    return property(get, put, doc=doc)
+
+
+class FieldRef(Ref):
+    """An errseq_t field of the world, by reference (the kernel's `&sb->s_wb_err`)."""
+
+    __slots__ = ("_w", "_i")
+
+    def __init__(self, w: list[int], i: int) -> None:
+        self._w, self._i = w, i
+
+    @property
+    def value(self) -> int:
+        return self._w[self._i]
+
+    @value.setter
+    def value(self, v: int) -> None:
+        self._w[self._i] = _as_field(v)
+
+
+def _errseq_field(offset: int, doc: str) -> property:
+    def get(self: _View) -> FieldRef:
+        return FieldRef(self._w, self._base + offset)
+
+    def put(self: _View, value: int | Ref) -> None:
+        self._w[self._base + offset] = _as_field(value)
 
     return property(get, put, doc=doc)
 
@@ -139,14 +194,14 @@ class SuperBlock(_View):
     """The upper filesystem's superblock."""
 
     __slots__ = ()
-    s_wb_err = _field(0, "errseq_t recording every writeback error on the upper fs")
+    s_wb_err = _errseq_field(0, "errseq_t recording every writeback error on the upper fs")
 
 
 class Inode(_View):
     """An upper inode (one file).  `index` is the file: ovlN's file is N-1, the host's is N."""
 
     __slots__ = ()
-    wb_err = _field(0, "mapping->wb_err")
+    wb_err = _errseq_field(0, "mapping->wb_err")
     dirty = _field(1, "has unwritten page-cache data")
     cached = _field(2, "in the inode cache (its wb_err exists)")
 
@@ -156,8 +211,8 @@ class OvlFs(_View):
 
     __slots__ = ()
     mounted = _field(0, "UNMOUNTED, NORMAL or VOLATILE")
-    s_wb_err = _field(1, "the overlay superblock's errseq_t")
-    errseq = _field(2, "ofs->errseq: a sample of upper.s_wb_err (spec-specific)")
+    s_wb_err = _errseq_field(1, "the overlay superblock's errseq_t")
+    errseq = _errseq_field(2, "ofs->errseq: a sample of upper.s_wb_err (spec-specific)")
 
     @property
     def volatile(self) -> bool:
@@ -169,8 +224,8 @@ class File(_View):
 
     __slots__ = ("owner", "ino")
     open = _field(0, "the slot holds an open file")
-    f_wb_err = _field(1, "cursor for fsync (of the real upper file, for an overlay fd)")
-    f_sb_err = _field(2, "cursor for syncfs")
+    f_wb_err = _errseq_field(1, "cursor for fsync (of the real upper file, for an overlay fd)")
+    f_sb_err = _errseq_field(2, "cursor for syncfs")
 
     def __init__(self, w: list[int], base: int, index: int, owner: int) -> None:
         super().__init__(w, base, index)

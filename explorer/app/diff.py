@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 
-from explorer.main_job import parse_options
-from explorer.model import ErrseqModel
-from explorer.properties import agreement
+from explorer.app.options import parse_options
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.catalog import load_spec
+from explorer.domain.scenario import result_name
+from explorer.engine.properties import agreement
+from explorer.engine.search import bfs
 from explorer.render.report import steps_json
 from explorer.render.timeline import compare, scenario_text
-from explorer.replay import result_name
-from explorer.search import bfs
-from explorer.specs import load_spec
 
 
 def plural(n: int, what: str) -> str:
@@ -43,7 +43,8 @@ def diff_specs(
         return f"{action.verb}: {result_name(oa)} vs {result_name(ob)}"
 
     v = agreement.check(ex_a, ex_b, model_a, model_b, kind)
-    classes = sorted(v.extra.get("classes", {}).items(), key=lambda kv: (len(kv[1][0]), kv[0]))
+    found = v.agreement.classes if v.agreement is not None else {}
+    classes = sorted(found.items(), key=lambda kv: (len(kv[1][0]), kv[0]))
     if as_json:
         print(
             json.dumps(

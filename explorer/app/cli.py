@@ -9,7 +9,6 @@ command in one place.
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import sys
@@ -22,24 +21,22 @@ import typer
 from typer.core import TyperGroup
 
 from explorer import __version__
-from explorer.check import PROPERTIES
-from explorer.model import (
-    MAX_DEPTH,
-    MAX_FDS,
-    MAX_HOST_FDS,
-    MAX_MOUNTS,
-    OptionError,
+from explorer.app.options import MAX_JOBS, OptionError, check_run_options
+from explorer.app.outcome import PROPERTIES
+from explorer.app.replay import replay_all
+from explorer.bridge.model import KIND_ORDER
+from explorer.domain.catalog import (
+    BUILTIN,
+    SpecError,
+    builtin_names,
+    load_spec,
+    load_specs,
+    resolved_hooks,
 )
-from explorer.properties.isolation import KIND_ORDER
-from explorer.render.outdir import OutError
-from explorer.replay import replay_all
-from explorer.scenario import ScenarioError, parse
-from explorer.search import SearchLimit
-from explorer.spec import SpecHookError
-from explorer.specs import BUILTIN, SpecError, builtin_names, load_spec, load_specs
-
-#: More processes than a run has tasks (two per spec at most) gain nothing.
-MAX_JOBS = 64
+from explorer.domain.scenario import ScenarioError, parse
+from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
+from explorer.engine.limits import SearchLimit
+from explorer.errors import InputError
 
 #: click's exception for bad command lines (typer 0.28 vendors click: reached through a
 #: class typer exports).
@@ -61,9 +58,7 @@ def fail(message: str) -> NoReturn:
 
 def bad_input(exc: BaseException) -> str | None:
     """The message for an exception that is the input's fault (exit 2), else None."""
-    if isinstance(
-        exc, OptionError | OutError | ScenarioError | SpecError | SpecHookError | SearchLimit
-    ):
+    if isinstance(exc, InputError | SearchLimit):
         return str(exc)
     if type(exc) is ValueError and isinstance(exc.__context__, SearchLimit):
         return str(exc)  # the main job passes a limit on as a ValueError
@@ -319,7 +314,7 @@ def explore(
         load_spec(against)
     except SpecError as exc:
         raise OptionError(f"--against: {exc}") from None
-    from explorer.main_job import main_job
+    from explorer.app.explore import main_job
 
     code = main_job(
         mounts=mounts,
@@ -344,20 +339,6 @@ def explore(
         isolation_budget=isolation_budget,
     )
     raise typer.Exit(code)
-
-
-def check_run_options(
-    max_states: int | None, max_memory: float | None, show: int, jobs: int
-) -> None:
-    """The main job's options that are not bounds (parse_options checks those)."""
-    if max_states is not None and max_states < 1:
-        raise OptionError(f"--max-states {max_states}: must be 1 or more")
-    if max_memory is not None and not (math.isfinite(max_memory) and max_memory > 0):
-        raise OptionError(f"--max-memory {max_memory}: must be a finite number of GiB above 0")
-    if show < 0:
-        raise OptionError(f"--show {show}: must be 0 or more")
-    if not 0 <= jobs <= MAX_JOBS:
-        raise OptionError(f"--jobs {jobs}: must be 0 to {MAX_JOBS}")
 
 
 def misplaced_options(ctx: typer.Context) -> None:
@@ -437,8 +418,8 @@ def replay(
         explore replay scenarios/mainline --spec mainline
         explore replay - --spec amir < run.scn
     """
+    from explorer.app.replay import mismatches, stated
     from explorer.render.table import replay_json, replay_table, summary
-    from explorer.replay import mismatches, stated
 
     try:
         specs = load_specs(spec)
@@ -491,7 +472,7 @@ def diff(
 
         explore diff mainline amir --depth 6
     """
-    from explorer.diff import diff_specs
+    from explorer.app.diff import diff_specs
 
     raise typer.Exit(diff_specs(a, b, mounts, depth, fds, host_fds, mount_options, as_json))
 
@@ -501,13 +482,42 @@ def specs_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of the list.")
     ] = False,
+    show: Annotated[
+        str | None,
+        typer.Option(
+            "--show",
+            metavar="NAME",
+            help="A spec's hooks (a built-in's name or a .py path): the class and "
+            "file:line each one runs, * for those the spec itself defines.",
+        ),
+    ] = None,
+    source: Annotated[
+        bool, typer.Option("--source", help="With --show: each hook's code too.")
+    ] = False,
 ) -> None:
     """The built-in specs (kernel variants): name, one-line summary, and the sources their
     hooks follow, kernel commit ids and mailing-list Message-IDs (as lore.kernel.org links).
 
     A spec of your own is a copy of one of specs/*.py with its hooks changed, given by
-    path: explore --spec my_spec.py.
+    path: explore --spec my_spec.py.  --show NAME says which class each of a spec's
+    hooks comes from along its chain of bases.
+
+    Example:
+
+        explore specs --show amir --source
     """
+    if show is not None:
+        from explorer.render.hooks import hooks_json, hooks_text
+
+        spec = load_spec(show)
+        hooks = resolved_hooks(spec)
+        if as_json:
+            typer.echo(json.dumps(hooks_json(spec, hooks), indent=2))
+        else:
+            typer.echo(hooks_text(spec, hooks, source), nl=False)
+        return
+    if source:
+        raise OptionError("--source: it goes with --show NAME")
     specs = [load_spec(name) for name in BUILTIN]
     if as_json:
         rows = [{"name": s.name, "summary": s.summary, "sources": list(s.sources)} for s in specs]

@@ -13,25 +13,30 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from explorer.properties.verdict import Step, Verdict
-from explorer.search import Exploration, guard, realize
+from explorer.engine.contract import Model
+from explorer.engine.limits import guard
+from explorer.engine.search import Exploration, Step, realize
+from explorer.engine.verdict import AgreementResult, Verdict
 
 
 def check(
     a: Exploration,
     b: Exploration,
-    model_a: Any,
-    model_b: Any,
+    model_a: Model,
+    model_b: Model,
     classify: Callable[[Any, Any, Any], Hashable] | None = None,
     max_bytes: int | None = None,
 ) -> Verdict:
     """Compare `a` against `b` (explored with the same bounds and depth).
 
     With `classify(action, obs_a, obs_b)`, the shortest witness of every class of
-    difference is kept too, in `extra["classes"]` (for `explore diff`).
+    difference is kept too, in the verdict's `agreement.classes`.
     """
     reduced = a.reduced or b.reduced
-    ident = model_a.identity if reduced else 0
+    sym = model_a.symmetry
+    if reduced:
+        assert sym is not None, "a reduced exploration comes from a model with a symmetry"
+    ident = sym.identity if sym is not None and reduced else 0
     start = [
         (i, j, ident)
         for i, da in enumerate(a.depth)
@@ -68,7 +73,7 @@ def check(
                 if tr is not None:
                     y = tr.get(x)
                     if y is None:
-                        y = tr[x] = model_a.translate_action(x, r)
+                        y = tr[x] = sym.translate_action(x, r)  # type: ignore[union-attr]
                     eb = adj_b.get(y)
                 else:
                     eb = adj_b.get(x)
@@ -85,8 +90,8 @@ def check(
                     k = (a.perm[ea], r, b.perm[eb])
                     r2 = step_r.get(k)
                     if r2 is None:
-                        inv = model_a.inverse(a.perm[ea])
-                        r2 = step_r[k] = model_a.compose(model_a.compose(inv, r), b.perm[eb])
+                        inv = sym.inverse(a.perm[ea])  # type: ignore[union-attr]
+                        r2 = step_r[k] = sym.compose(sym.compose(inv, r), b.perm[eb])  # type: ignore[union-attr]
                 key = (a.dst[ea], b.dst[eb], r2)
                 if key not in seen:
                     seen[key] = len(nodes)
@@ -111,12 +116,12 @@ def check(
     if first is not None:
         v.witness, v.other = _runs(a, model_a, model_b, parent, first)
         v.reason = f"{model_a.name} and {name_b} return different results"
-        v.extra["against"] = name_b
-        v.extra["classes"] = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
+        classes = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
+        v.agreement = AgreementResult(name_b, classes)
     return v
 
 
-def _runs(a: Exploration, model_a: Any, model_b: Any, parent: list, last: tuple[int, int, int]):
+def _runs(a: Exploration, model_a: Model, model_b: Model, parent: list, last: tuple[int, int, int]):
     """The real run of a ending in `last`, and the same actions stepped under b."""
     n, ea, _ = last
     edges = [ea]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -14,22 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from explorer.check import PROPERTIES, Config, run, worth_parallel
-from explorer.model import (
-    MAX_DEPTH,
-    MAX_FDS,
-    MAX_HOST_FDS,
-    MAX_MOUNTS,
-    MOUNT_OPTIONS,
-    OptionError,
-)
-from explorer.properties.isolation import KIND_ORDER
+from explorer.app.options import parse_options
+from explorer.app.outcome import Config
+from explorer.app.runner import run, worth_parallel
+from explorer.domain.catalog import load_spec, load_specs
+from explorer.domain.world import Bounds
+from explorer.engine.limits import SearchLimit, default_memory_limit
 from explorer.render import report as rep
 from explorer.render import terminal
 from explorer.render.outdir import OutDir
-from explorer.search import SearchLimit, default_memory_limit
-from explorer.specs import load_spec, load_specs
-from explorer.world import Bounds
 
 #: Seconds between progress lines when stderr is not a terminal (a CI log); the
 #: environment variable EXPLORE_PROGRESS_SECONDS (not an option: tests) shortens it.
@@ -140,51 +132,6 @@ def worth_symmetry(bounds: Bounds, depth: int) -> bool:
     """Symmetry pays once graphs are big; below that one exploration per spec is cheaper
     (isolation needs the full graph anyway, so a reduced one would be a second search)."""
     return bounds.mounts >= 3 or depth >= 10 or bounds.fds >= 3 or bounds.host_fds >= 2
-
-
-def parse_options(
-    mounts: int,
-    depth: int,
-    fds: int,
-    host_fds: int,
-    mount_options: str,
-    props: list[str] | None,
-    containers: list[str] | None,
-    allow: list[str] | None,
-):
-    """The bounds and choices of a run, checked: an OptionError names the option."""
-    for flag, value, low, high in (
-        ("--depth", depth, 1, MAX_DEPTH),
-        ("--mounts", mounts, 1, MAX_MOUNTS),
-        ("--fds", fds, 1, MAX_FDS),
-        ("--host-fds", host_fds, 0, MAX_HOST_FDS),
-    ):
-        if not low <= value <= high:
-            raise OptionError(f"{flag} {value}: must be {low} to {high}")
-    if mount_options not in MOUNT_OPTIONS:
-        raise OptionError(f"--mount-options {mount_options!r}: choose normal, volatile or both")
-    for p in props or []:
-        if p not in PROPERTIES:
-            raise OptionError(f"--property {p!r}: choose from {', '.join(PROPERTIES)}")
-    viewers = None
-    if containers:
-        viewers = []
-        for c in containers:
-            m = re.fullmatch(r"ovl([1-9][0-9]?)", c)
-            if m is None or int(m.group(1)) > mounts:
-                raise OptionError(f"--container {c!r}: choose ovl1..ovl{mounts}")
-            viewers.append(int(m.group(1)) - 1)
-    for k in allow or []:
-        if k not in KIND_ORDER:
-            raise OptionError(f"--allow {k!r}: choose from {', '.join(KIND_ORDER)}")
-    props_t = tuple(p for p in PROPERTIES if p in props) if props else PROPERTIES
-    return (
-        Bounds(mounts, fds, host_fds),
-        MOUNT_OPTIONS[mount_options],
-        props_t,
-        viewers,
-        frozenset(allow or []),
-    )
 
 
 def main_job(

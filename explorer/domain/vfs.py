@@ -1,9 +1,9 @@
 """The Spec base: the plain VFS rules as hooks named after the kernel functions.
 
 A kernel variant ("spec", MODEL.md §4) is a subclass in `specs/` that overrides the
-overlay hooks (`ovl_fill_super`, `ovl_open`, `ovl_fsync`, `ovl_sync_fs`,
-`ovl_syncfs`).  The base class *is* the `plain` spec: no overlay, each container a
-directory on the upper fs, so every container fd follows the VFS rules that host fds
+overlay hooks (HOOKS lists them all; `explore specs --show NAME` shows where each of a
+spec's comes from).  The base class *is* the `plain` spec: no overlay, each container
+a directory on the upper fs, so every container fd follows the VFS rules that host fds
 always follow:
 
     open:   f_wb_err = errseq_sample(&inode->i_mapping->wb_err)    (do_dentry_open)
@@ -11,6 +11,20 @@ always follow:
     fsync:  write back the file, then errseq_check_and_advance(wb_err, &f_wb_err)
     syncfs: sync_filesystem(sb), then errseq_check_and_advance(s_wb_err, &f_sb_err)
     writeback error: mapping_set_error() sets both the inode's and the sb's errseq
+
+A spec file needs two imports; its hooks read like the kernel, the errseq_t fields
+passed by reference (explorer.domain.errseq):
+
+    from explorer.domain.vfs import EIO, Spec
+    from explorer.domain.world import File, OvlFs, World
+
+    class MyPatch(Spec):
+        name = "my-patch"
+        overlay = True
+
+        def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
+            f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
+            f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
 
 Hooks return 0 or a negative errno; `apply` turns an event into hook calls.  A spec
 given by path is a user's code: whatever one of its hooks raises (SystemExit and
@@ -28,16 +42,40 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
-from explorer.errseq import MAX_ERRNO, Classic, Flavour
-from explorer.world import NORMAL, UNMOUNTED, VOLATILE, Bounds, Event, File, OvlFs, World
+from explorer.domain.errseq import MAX_ERRNO, Classic, Flavour, Ref, errseq_t
+from explorer.domain.world import NORMAL, UNMOUNTED, VOLATILE, Bounds, Event, File, OvlFs, World
+from explorer.errors import InputError
 
 EIO = -5
+
+#: Every hook a spec may override, in the order `explore specs --show` lists them: the
+#: VFS rules, the overlay's hooks (one per event or kernel function), and the functions
+#: the overlay specs share.  A spec's method named like a hook that is not one of
+#: these is refused when it loads (explorer.domain.catalog): it would never be called.
+HOOKS = (
+    "vfs_open",
+    "vfs_fsync",
+    "vfs_syncfs",
+    "mapping_set_error",
+    "ovl_fill_super",
+    "generic_shutdown_super",
+    "ovl_open",
+    "ovl_fsync",
+    "ovl_sync_fs",
+    "sys_syncfs",
+    "ovl_real_fsync",
+    "ovl_sync_upper",
+    "ovl_sync_status",
+)
+
+#: Hooks by an old name: a spec that defines one is refused with the new name.
+RENAMED = {"ovl_syncfs": "sys_syncfs"}
 
 #: Raised through a hook untouched: Ctrl-C, and a generator being closed.
 PASS_THROUGH = (KeyboardInterrupt, GeneratorExit)
 
 
-class SpecHookError(ValueError):
+class SpecHookError(InputError):
     """A spec's hook raised, exited, or returned something that is not a result: bad input
     (exit 2) in one line.  Rebuilt from its fields when pickled, so that a worker process
     sends it to the parent whole (its cause, the hook's own exception, stays behind)."""
@@ -64,7 +102,7 @@ def event_text(b: Bounds, ev: Event) -> str:
     return f"event '{verb}' by {b.owner_name(b.owner(ev.arg))} (fd slot {ev.arg + 1})"
 
 
-def _shown(path: str) -> str:
+def shown_path(path: str) -> str:
     """A file as the user would name it: relative to the working directory when inside it."""
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
@@ -92,14 +130,14 @@ def _where(spec: object, hook: str, exc: BaseException | None) -> str:
     while tb is not None:
         name = tb.tb_frame.f_code.co_filename
         if os.path.realpath(name) in files:
-            found = f"{_shown(name)}:{tb.tb_lineno}"
+            found = f"{shown_path(name)}:{tb.tb_lineno}"
         tb = tb.tb_next
     if found:
         return found
     code = getattr(getattr(type(spec), hook, None), "__code__", None)
     if code is not None and os.path.realpath(code.co_filename) in files:
-        return f"{_shown(code.co_filename)}:{code.co_firstlineno}"
-    return _shown(next(iter(files.values()))) if files else ""
+        return f"{shown_path(code.co_filename)}:{code.co_firstlineno}"
+    return shown_path(next(iter(files.values()))) if files else ""
 
 
 def _spec_name(spec: object) -> str:
@@ -121,6 +159,11 @@ def hook_error(spec: object, hook: str, event: str, exc: BaseException) -> SpecH
     problem = exception_text(exc)
     if isinstance(exc, SystemExit):
         problem += " (a hook returns its result; it must not exit)"
+    elif isinstance(exc, TypeError) and "unpack non-iterable int" in str(exc):
+        problem += (
+            " (the errseq functions take fields by reference and return the kernel's "
+            "result: f.f_sb_err = es.sample(w.sb.s_wb_err))"
+        )
     return SpecHookError(_spec_name(spec), _where(spec, hook, exc), hook, event, problem)
 
 
@@ -130,8 +173,8 @@ def hook_errors(spec: object, hook: str, event: str) -> Iterator[None]:
     whatever the hook raises becomes a SpecHookError (Ctrl-C stays itself).
 
         what = "event 'syncfs' by ovl1 (a fresh open)"
-        with hook_errors(spec, "ovl_syncfs", what):
-            ret = check_result(spec, "ovl_syncfs", what, spec.ovl_syncfs(w, ofs, f))
+        with hook_errors(spec, "sys_syncfs", what):
+            ret = check_result(spec, "sys_syncfs", what, spec.sys_syncfs(w, ofs, f))
     """
     try:
         yield
@@ -143,7 +186,10 @@ def hook_errors(spec: object, hook: str, event: str) -> Iterator[None]:
 
 def check_result(spec: object, hook: str, event: str, ret: object) -> int:
     """A call's result from a hook (mount, fsync, syncfs): 0 or a negative errno in
-    [-4095, -1]; anything else (a str, a float, True, None, 5) is a SpecHookError."""
+    [-4095, -1]; anything else (a str, a float, True, None, 5) is a SpecHookError.  A
+    field returned by reference counts as its value."""
+    if isinstance(ret, Ref):
+        ret = ret.value
     if isinstance(ret, int) and not isinstance(ret, bool) and -MAX_ERRNO <= ret <= 0:
         return int(ret)
     try:
@@ -180,28 +226,24 @@ class Spec:
 
     def vfs_open(self, w: World, f: File) -> None:
         """do_dentry_open(): sample the inode's and the superblock's errseq."""
-        inode = w.inode(f.ino)
-        inode.wb_err, f.f_wb_err = self.errseq.sample(inode.wb_err)
-        w.sb.s_wb_err, f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
+        f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
+        f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
 
     def vfs_fsync(self, w: World, f: File) -> int:
         """file_write_and_wait_range() then file_check_and_advance_wb_err()."""
-        inode = w.inode(f.ino)
         w.writeback(f.ino)
-        inode.wb_err, f.f_wb_err, ret = self.errseq.check_and_advance(inode.wb_err, f.f_wb_err)
-        return ret
+        return self.errseq.check_and_advance(w.inode(f.ino).wb_err, f.f_wb_err)
 
     def vfs_syncfs(self, w: World, f: File) -> int:
         """syncfs(2): sync_filesystem(sb), then check_and_advance(&sb->s_wb_err, &f_sb_err)."""
         w.writeback_all()
-        w.sb.s_wb_err, f.f_sb_err, ret = self.errseq.check_and_advance(w.sb.s_wb_err, f.f_sb_err)
-        return ret
+        return self.errseq.check_and_advance(w.sb.s_wb_err, f.f_sb_err)
 
     def mapping_set_error(self, w: World, ino: int, err: int) -> None:
         """A failed writeback: errseq_set on the inode's mapping and on its superblock."""
         inode = w.inode(ino)
-        inode.wb_err = self.errseq.set(inode.wb_err, err)
-        w.sb.s_wb_err = self.errseq.set(w.sb.s_wb_err, err)
+        self.errseq.set(inode.wb_err, err)
+        self.errseq.set(w.sb.s_wb_err, err)
         inode.dirty = 0  # the failed page is marked clean; its data is gone
 
     # --- overlay hooks: plain treats a container as a directory ---------------------
@@ -211,10 +253,10 @@ class Spec:
         return 0
 
     def generic_shutdown_super(self, w: World, ofs: OvlFs) -> None:
-        """umount: sync_filesystem(ovl sb) runs ovl_sync_fs(sb, 1), which syncs the upper
-        fs unless volatile (fs/super.c; docs/conformance.md F1).  plain: a directory."""
+        """umount: sync_filesystem(ovl sb) runs ovl_sync_fs(sb, 1), whose result the
+        unmount ignores (fs/super.c; docs/conformance.md F1).  plain: a directory."""
         if self.overlay:
-            self.ovl_sync_upper(w, ofs)
+            self.ovl_sync_fs(w, ofs)
 
     def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
         """open of the container's file through its overlay."""
@@ -224,8 +266,17 @@ class Spec:
         """fsync on an overlay fd."""
         return self.vfs_fsync(w, f)
 
-    def ovl_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
-        """syncfs on an overlay fd (the whole syscall, VFS errseq check included)."""
+    def ovl_sync_fs(self, w: World, ofs: OvlFs) -> int:
+        """->sync_fs of the overlay sb (sync_filesystem(ovl sb), from syncfs(2) and from
+        unmount): sync the upper fs unless volatile."""
+        self.ovl_sync_upper(w, ofs)
+        return 0
+
+    def sys_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+        """syncfs(2) on an overlay fd, the whole syscall: sync_filesystem(ovl sb), which
+        runs ovl_sync_fs, then the VFS errseq check on the fd's f_sb_err (vivek-v2
+        replaces the whole with f_op->syncfs, vivek-v3 the check with
+        s_op->errseq_check_advance).  plain: a directory's syncfs(2)."""
         return self.vfs_syncfs(w, f)
 
     # --- helpers shared by the overlay specs -----------------------------------------
@@ -238,6 +289,12 @@ class Spec:
         """sync_filesystem(upper) from ovl_sync_fs; a volatile overlay never syncs."""
         if not ofs.volatile:
             w.writeback_all()
+
+    def ovl_sync_status(self, w: World, ofs: OvlFs) -> int:
+        """Whether the overlay syncs its upper fs: 1 yes, 0 no (volatile: v5.10's
+        ovl_should_sync); v5.11's adds a negative errno, a volatile overlay's upper
+        error."""
+        return 0 if ofs.volatile else 1
 
     # --- the event dispatcher ---------------------------------------------------------
 
@@ -290,13 +347,13 @@ class Spec:
         if verb == "syncfs":
             if ofs is None:
                 return self._hook(w, ev, "vfs_syncfs", True, f)
-            return self._hook(w, ev, "ovl_syncfs", True, ofs, f)
+            return self._hook(w, ev, "sys_syncfs", True, ofs, f)
         raise ValueError(f"unknown verb {verb!r}")
 
     def _hook(self, w: World, ev: Event, hook: str, call: bool, *args: object) -> int | None:
         """Run one hook on `w`: a call's result is checked (`check_result`), a void hook's
         ignored; anything the hook raises, exits with or recurses into is a SpecHookError
-        whose cause is the original (explorer.footprint looks at it)."""
+        whose cause is the original (explorer.bridge.stepper looks at it)."""
         try:
             ret = getattr(self, hook)(w, *args)
         except (*PASS_THROUGH, SpecHookError):
@@ -315,11 +372,13 @@ class Spec:
 
 __all__ = [
     "EIO",
+    "HOOKS",
     "NORMAL",
     "UNMOUNTED",
     "VOLATILE",
     "Spec",
     "SpecHookError",
     "check_result",
+    "errseq_t",
     "hook_errors",
 ]

@@ -13,62 +13,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
 
-from explorer.guarantees import monitors
-from explorer.model import ErrseqModel
-from explorer.properties import agreement, safety
-from explorer.properties.verdict import Verdict
-from explorer.search import Exploration, SearchLimit, bfs, paused_gc
-from explorer.spec import Spec
-from explorer.world import Bounds
-
-# In the order the matrix shows them: isolation is the seed's question.
-PROPERTIES = ("isolation", "open-before-syncfs", "open-before-fsync", "no-loss", "agreement")
-
-
-@dataclass
-class Config:
-    bounds: Bounds
-    depth: int
-    options: tuple[int, ...]
-    specs: list[Spec]
-    properties: tuple[str, ...] = PROPERTIES
-    against: Spec | None = None  # agreement reference (plain by default)
-    viewers: list[int] | None = None  # isolation: containers to check (None: a representative)
-    allow: frozenset[str] = frozenset()
-    max_states: int | None = None
-    symmetry: bool = True  # search up to container/fd symmetry (isolation searches in full)
-    max_bytes: int | None = None  # memory guard (resident bytes)
-    # isolation: pair states the removal witness search may store (None: no cap)
-    isolation_budget: int | None = None
-
-
-@dataclass
-class SpecResult:
-    """One spec's verdicts and figures.  `ex` and `model` are dropped when the work ran in
-    another process (only --full-graph needs them, and it runs in this one)."""
-
-    spec: Spec
-    states: int
-    transitions: int
-    search_seconds: float
-    verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
-    coverage: Counter = field(default_factory=Counter)
-    seconds: float = 0.0
-    model: ErrseqModel | None = None
-    ex: Exploration | None = None
-
-
-@dataclass
-class Outcome:
-    config: Config
-    results: list[SpecResult]
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def failing(self) -> list[Verdict]:
-        return [v for r in self.results for vs in r.verdicts.values() for v in vs if not v.holds]
+from explorer.app.outcome import PROPERTIES, Config, Outcome, SpecResult
+from explorer.bridge.model import ErrseqModel
+from explorer.bridge.monitors import monitors
+from explorer.domain.vfs import Spec
+from explorer.engine.limits import SearchLimit, paused_gc
+from explorer.engine.properties import agreement, isolation, safety
+from explorer.engine.search import Exploration, bfs
+from explorer.engine.verdict import Verdict
 
 
 def coverage(ex: Exploration) -> Counter:
@@ -85,11 +38,13 @@ Cache = dict[tuple[str, bool], tuple[ErrseqModel, Exploration]]
 
 
 def _explore(cfg: Config, cache: Cache, spec: Spec, symmetry: bool, progress=None):
+    """The spec's model and its exploration, with or without symmetry, searched once."""
     key = (spec.name, symmetry)
     if key not in cache:
         model = ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
         cb = (lambda d, n, e: progress(spec.name, d, n, e)) if progress else None
-        cache[key] = (model, bfs(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes))
+        search = bfs if symmetry else isolation.full_graph
+        cache[key] = (model, search(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes))
     return cache[key]
 
 
@@ -99,7 +54,7 @@ def check_spec(
     viewers: list[int],
     cache: Cache,
     progress=None,
-    isolation: bool = True,
+    with_isolation: bool = True,
 ) -> SpecResult:
     """Explore one spec and check every property of `cfg` on it (isolation only if asked:
     a big run may check it in a task of its own, see `tasks`)."""
@@ -110,7 +65,7 @@ def check_spec(
     )
     for prop in cfg.properties:
         if prop == "isolation":
-            if isolation:
+            if with_isolation:
                 r.verdicts[prop] = check_isolation(cfg, spec, viewers, cache, progress)
         elif prop == "agreement":
             ref = cfg.against
@@ -129,9 +84,7 @@ def check_spec(
 def check_isolation(
     cfg: Config, spec: Spec, viewers: list[int], cache: Cache, progress=None
 ) -> list[Verdict]:
-    """The isolation product fixes one container, so it runs on the full graph."""
-    from explorer.properties import isolation
-
+    """Isolation fixes one container, so it runs on the full graph (isolation.full_graph)."""
     try:
         full_model, full_ex = _explore(cfg, cache, spec, False, progress)
         return [
@@ -174,7 +127,7 @@ def _worker_check(i: int, part: str) -> SpecResult | tuple[list[Verdict], float]
             time.perf_counter() - t,
         )
     else:
-        done = check_spec(cfg, spec, viewers, cache, isolation=part == ALL)  # type: ignore[arg-type]
+        done = check_spec(cfg, spec, viewers, cache, with_isolation=part == ALL)  # type: ignore[arg-type]
         done.model = done.ex = None  # results travel back by pickle: leave the graph behind
     # Only the agreement reference is needed again: free the rest before the next task.
     against = cfg.against.name if cfg.against else None  # type: ignore[attr-defined]
@@ -303,8 +256,6 @@ def run(
         )
     viewers = cfg.viewers
     if "isolation" in cfg.properties and viewers is None:
-        from explorer.properties import isolation
-
         viewers = isolation.representatives(ErrseqModel(cfg.specs[0], cfg.bounds, cfg.options))
         if len(viewers) < cfg.bounds.mounts:
             names = ", ".join(f"ovl{v + 1}" for v in viewers)
@@ -337,10 +288,10 @@ def run(
         for spec in cfg.specs:
             out.results.append(check_spec(cfg, spec, viewers or [], cache, progress))
     capped = [
-        f"{r.spec.name} ({v.extra['removal_complete']} events)"
+        f"{r.spec.name} ({v.isolation.removal_complete} events)"
         for r in out.results
         for v in r.verdicts.get("isolation", [])
-        if v.extra.get("removal_complete", cfg.depth) < cfg.depth
+        if v.isolation is not None and v.isolation.removal_complete < cfg.depth
     ]
     if capped:
         out.notes.append(

@@ -14,35 +14,23 @@ replayed, so a file whose results hold for one kernel is replayed under that spe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from explorer.app.outcome import SKIPPED, Mismatch, Run
+from explorer.domain import world
+from explorer.domain.scenario import (
+    Event,
+    Scenario,
+    ScenarioError,
+    owner_index,
+    result_name,
+    world_event,
+)
+from explorer.domain.vfs import Spec
+from explorer.domain.world import NORMAL, VOLATILE, World
 
-from explorer import world
-from explorer.scenario import Event, Scenario, ScenarioError, owner_index, world_event
-from explorer.spec import Spec
-from explorer.world import NORMAL, VOLATILE, World
+__all__ = ["SKIPPED", "Mismatch", "Run", "mismatches", "replay", "replay_all", "run", "stated"]
 
 BOTH = (NORMAL, VOLATILE)
-SKIPPED = "skipped"
 ENVIRONMENT = ("wberror", "evict")
-
-
-def result_name(ret: int | None) -> str | None:
-    """0 -> "0", -5 -> "EIO"; None stays None (no result)."""
-    if ret is None:
-        return None
-    if ret == 0:
-        return "0"
-    return "EIO" if ret == -5 else f"E{-ret}"
-
-
-@dataclass
-class Run:
-    """One spec's run of a scenario: results, skipped lines with reasons, final state."""
-
-    spec: Spec
-    results: list[str | None] = field(default_factory=list)
-    skipped: dict[int, str] = field(default_factory=dict)  # event index -> reason
-    states: list[world.State] = field(default_factory=list)  # state after each event
 
 
 def run(scenario: Scenario, spec: Spec) -> Run:
@@ -125,38 +113,6 @@ def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
                 reason += " (under every spec)"
             raise ScenarioError(scenario.source, e.line, str(e), f"event cannot happen: {reason}")
     return runs
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    """A stated result that one spec does not give (or an event it skipped)."""
-
-    source: str
-    line: int
-    event: str
-    spec: str
-    stated: str
-    got: str | None  # "0", "EIO" or SKIPPED
-    reason: str = ""  # why the spec skipped the event
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}: {self.event}: stated {self.stated}"
-        if self.got == SKIPPED:
-            return f"{where}, skipped under {self.spec} ({self.reason})"
-        return f"{where}, got {self.got} under {self.spec}"
-
-    def as_json(self) -> dict:
-        d = {
-            "file": self.source,
-            "line": self.line,
-            "event": self.event,
-            "spec": self.spec,
-            "stated": self.stated,
-            "got": self.got,
-        }
-        if self.reason:
-            d["reason"] = self.reason
-        return d
 
 
 def stated(scenario: Scenario, runs: list[Run]) -> int:

@@ -1,21 +1,28 @@
 """Find a spec by name (the built-ins of specs/) or load one from a Python file.
 
-A spec file defines one subclass of explorer.spec.Spec (or several, and names the one
+A spec file defines one subclass of explorer.domain.vfs.Spec (or several, and names the one
 to use in a module-level `SPEC`).  A user writes a new one by copying a built-in and
 changing its hooks; it is loaded exactly like a built-in.  Whatever goes wrong while
 loading it (an exception or sys.exit at import, a class that cannot be made, a name
-that cannot be a folder of out/) is a SpecError naming the file.
+that cannot be a folder of out/, a method named like a hook that is none) is a
+SpecError naming the file.  `resolved_hooks` says where each of a spec's hooks comes
+from, along its chain of classes (`explore specs --show NAME`).
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
+import inspect
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from explorer.errseq import Classic, Split
-from explorer.spec import PASS_THROUGH, Spec, exception_text
+from explorer.domain.errseq import Classic, Split
+from explorer.domain.vfs import HOOKS, PASS_THROUGH, RENAMED, Spec, exception_text, shown_path
+from explorer.errors import InputError
 
 # name -> "module:Class", in the order tables show them (plain first: the reference).
 BUILTIN: dict[str, str] = {
@@ -34,7 +41,7 @@ BUILTIN: dict[str, str] = {
 KERNEL_SPEC = {"6.1": "v5.11", "6.12": "mainline"}
 
 
-class SpecError(ValueError):
+class SpecError(InputError):
     """A spec name that is unknown or a spec file that does not load."""
 
 
@@ -46,7 +53,7 @@ def _from_module(module: object, where: str) -> type[Spec]:
     chosen = getattr(module, "SPEC", None)
     if chosen is not None:
         if not (isinstance(chosen, type) and issubclass(chosen, Spec)):
-            raise SpecError(f"{where}: SPEC must be a subclass of explorer.spec.Spec")
+            raise SpecError(f"{where}: SPEC must be a subclass of explorer.domain.vfs.Spec")
         return chosen
     own = [
         v
@@ -76,14 +83,49 @@ def _check_class(cls: type[Spec], where: str) -> None:
     if not isinstance(cls.summary, str) or not cls.summary.isprintable():
         raise SpecError(f"{where}: {cls.__name__}.summary must be one line of text")
     if cls.errseq not in (Classic, Split):
-        raise SpecError(f"{where}: {cls.__name__}.errseq must be explorer.errseq.Classic or Split")
+        raise SpecError(
+            f"{where}: {cls.__name__}.errseq must be explorer.domain.errseq.Classic or Split"
+        )
+
+
+#: Method names that look like hooks: a spec's own method may not take one unless it is one.
+HOOK_LIKE = re.compile(r"(ovl|vfs|sys)_")
+
+
+def _check_hooks(cls: type[Spec]) -> None:
+    """A method named like a hook that is none (an old name, a typo) would never be
+    called, and the spec would follow the base rules there without a word: refused,
+    naming its file and line and the hook it should be."""
+    for klass in cls.__mro__:
+        if klass is Spec or klass is object:
+            continue
+        for name, value in vars(klass).items():
+            func = value.__func__ if isinstance(value, staticmethod | classmethod) else value
+            if not inspect.isfunction(func) or not HOOK_LIKE.match(name) or name in HOOKS:
+                continue
+            code = func.__code__
+            where = f"{shown_path(code.co_filename)}:{code.co_firstlineno}"
+            if name in RENAMED:
+                raise SpecError(
+                    f"{where}: {klass.__name__}.{name} is the hook {RENAMED[name]} under its "
+                    f"old name (syncfs(2) on an overlay fd): rename it to {RENAMED[name]}, "
+                    "or it is never called"
+                )
+            near = difflib.get_close_matches(name, HOOKS, 1)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            raise SpecError(
+                f"{where}: {klass.__name__}.{name} is not a hook of explorer.domain.vfs.Spec, "
+                f"so it would never be called{hint} (explore specs --show plain lists them)"
+            )
 
 
 def load_spec(name_or_path: str) -> Spec:
     """A built-in spec by name, or the spec defined in a .py file."""
     if name_or_path in BUILTIN:
         module_name, cls_name = BUILTIN[name_or_path].split(":")
-        return getattr(importlib.import_module(module_name), cls_name)()
+        cls = getattr(importlib.import_module(module_name), cls_name)
+        _check_hooks(cls)
+        return cls()
     path = Path(name_or_path)
     if path.suffix != ".py" and not path.exists():
         raise SpecError(
@@ -101,6 +143,7 @@ def load_spec(name_or_path: str) -> Spec:
         spec.loader.exec_module(module)
         cls = _from_module(module, str(path))
         _check_class(cls, str(path))
+        _check_hooks(cls)
         if cls.name in BUILTIN and BUILTIN[cls.name].split(":")[0] != cls.__module__:
             cls = type(cls.__name__, (cls,), {"name": f"{cls.name}@{path.stem}"})
         return cls()
@@ -132,3 +175,55 @@ def load_specs(names: list[str] | None) -> list[Spec]:
             raise SpecError(f"two specs named {spec.name!r} ({same}): each spec once")
         given[spec.name] = arg
     return specs
+
+
+# --- where a spec's hooks come from ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedHook:
+    """One hook of a spec: the class whose method it runs, and where that is."""
+
+    hook: str
+    owner: str  # the class that defines it
+    path: str  # its file, as source_path names it
+    line: int
+    own: bool  # the spec's own class defines it (not a base)
+    source: str  # the method's source
+
+
+def source_path(cls: type) -> str:
+    """A class's file: a built-in's by its place in the package (specs/amir.py,
+    explorer/domain/vfs.py), a user's by its path from the working folder."""
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None) or ""
+    if cls.__module__.split(".")[0] in ("specs", "explorer"):
+        return cls.__module__.replace(".", "/") + ".py"
+    return shown_path(path)
+
+
+def spec_classes(spec: Spec) -> list[type]:
+    """The spec's chain of classes, its own first, down to Spec (the renaming subclass
+    load_spec makes for a user's file that takes a built-in's name left out)."""
+    return [c for c in type(spec).__mro__ if issubclass(c, Spec) and c.__module__ != __name__]
+
+
+def resolved_hooks(spec: Spec) -> list[ResolvedHook]:
+    """Every hook of HOOKS, resolved along the spec's classes as Python does."""
+    classes = spec_classes(spec)
+    out = []
+    for hook in HOOKS:
+        owner = next(c for c in classes if hook in vars(c))
+        func = vars(owner)[hook]
+        code = func.__code__
+        out.append(
+            ResolvedHook(
+                hook,
+                owner.__name__,
+                source_path(owner),
+                code.co_firstlineno,
+                owner is classes[0],
+                inspect.getsource(func),
+            )
+        )
+    return out

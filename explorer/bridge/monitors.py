@@ -1,7 +1,7 @@
 """The guarantees argued in the thread, as monitors over runs of the errseq world.
 
 Each monitor follows a run event by event and carries a small int of bookkeeping
-(bit masks), so that explorer.properties.safety can check it on the product of the
+(bit masks), so that explorer.engine.properties.safety can check it on the product of the
 transition graph and the monitor without knowing what the bits mean.
 
 - open-before (Matthew Wilcox, 20201228155618.GA6211@casper.infradead.org): "a fd
@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.model import ErrseqModel
-from explorer.spec import check_result, hook_errors
-from explorer.world import Event, File, State, World
+from explorer.bridge.model import ErrseqModel
+from explorer.domain.vfs import check_result, hook_errors
+from explorer.domain.world import Event, File, State, World
+from explorer.engine.contract import Monitor
 
 
 @dataclass
-class OpenBefore:
+class OpenBefore(Monitor[State, Event, "int | None", int]):
     """Per fd slot, one duty bit: the fd was open when an error it must see was recorded."""
 
     model: ErrseqModel
@@ -70,11 +71,11 @@ class OpenBefore:
 
     def translate(self, duty: int, perm: int) -> int:
         """Carry the duty bits into the canonical coordinates of the next state."""
-        return self.model.sym.slot_bits(duty, perm)
+        return self.model.symmetry.slot_bits(duty, perm)  # type: ignore[union-attr]
 
 
 @dataclass
-class NoLoss:
+class NoLoss(Monitor[State, Event, "int | None", int]):
     """One bit per file: an error recorded on it that nobody has been told about yet."""
 
     model: ErrseqModel
@@ -104,7 +105,7 @@ class NoLoss:
 
     def translate(self, unreported: int, perm: int) -> int:
         """Carry the per-file bits into the canonical coordinates of the next state."""
-        return self.model.sym.file_bits(unreported, perm)
+        return self.model.symmetry.file_bits(unreported, perm)  # type: ignore[union-attr]
 
     def lost(self, s: State, unreported: int) -> int | None:
         """The file of an unreported error that no syncfs or fsync can report any more."""
@@ -164,13 +165,13 @@ class NoLoss:
             ofs = w.ofs(owner)
             with hook_errors(spec, "ovl_open", opening):
                 spec.ovl_open(w, ofs, f)
-            hook = f"ovl_{call}"
+            hook = "sys_syncfs" if call == "syncfs" else "ovl_fsync"
             with hook_errors(spec, hook, what):
-                ret = spec.ovl_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
+                ret = spec.sys_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
         return check_result(spec, hook, what, ret)
 
 
-def monitors(model: ErrseqModel) -> dict[str, object]:
+def monitors(model: ErrseqModel) -> dict[str, Monitor]:
     """Every monitor-checked property of this module, by name."""
     return {
         "open-before-syncfs": OpenBefore(model, "syncfs"),

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from explorer import world
-from explorer.spec import SpecHookError
-from explorer.world import Bounds, Event, State, World
+from explorer.domain import world
+from explorer.domain.vfs import SpecHookError
+from explorer.domain.world import Bounds, Event, State, World
 
 
 class PoisonError(RuntimeError):
@@ -69,12 +69,13 @@ def footprint(b: Bounds, ev: Event) -> tuple[list[int], list[int]]:
     return sorted(fields), dirty if verb == "syncfs" else []
 
 
-class CachedStepper:
-    """next_state and enabled, memoised on footprints, verified on every miss."""
+class Stepper:
+    """next_state and enabled, memoised on footprints, verified on every miss; with
+    `cached` off, or once a hook reached outside its footprint, every step is direct."""
 
-    def __init__(self, spec, bounds: Bounds, options: tuple[int, ...]) -> None:
+    def __init__(self, spec, bounds: Bounds, options: tuple[int, ...], cached: bool = True) -> None:
         self.spec, self.bounds, self.options = spec, bounds, options
-        self.exact = True  # False once a hook reached outside its footprint
+        self.exact = cached  # caching is exact for this spec (False: step directly)
         self._plans: dict[Event, tuple] = {}  # event -> (getter, memo, reads, consts)
         b = bounds
         flags = [b.ofs_base(c) for c in range(b.mounts)]
@@ -84,6 +85,8 @@ class CachedStepper:
         self._enabled: dict[tuple, list[tuple]] = {}
 
     def enabled(self, state: State) -> list[Event]:
+        if not self.exact:
+            return world.enabled(self.bounds, state, self.options)
         return [entry[0] for entry in self._entries(state)]
 
     def _entries(self, state: State) -> list[tuple]:

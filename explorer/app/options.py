@@ -1,0 +1,87 @@
+"""The options of a run, checked before anything is built: shared by explore and diff.
+
+Every refusal is an `OptionError` naming the option and the reason (exit code 2).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from explorer.app.outcome import PROPERTIES
+from explorer.bridge.model import KIND_ORDER
+from explorer.domain.world import (
+    MAX_DEPTH,
+    MAX_FDS,
+    MAX_HOST_FDS,
+    MAX_MOUNTS,
+    MOUNT_OPTIONS,
+    Bounds,
+)
+from explorer.errors import InputError
+
+#: More processes than a run has tasks (two per spec at most) gain nothing.
+MAX_JOBS = 64
+
+
+class OptionError(InputError):
+    """An option value the tool cannot use, naming the option and the reason (exit 2)."""
+
+
+def parse_options(
+    mounts: int,
+    depth: int,
+    fds: int,
+    host_fds: int,
+    mount_options: str,
+    props: list[str] | None,
+    containers: list[str] | None,
+    allow: list[str] | None,
+):
+    """The bounds and choices of a run, checked: an OptionError names the option."""
+    for flag, value, low, high in (
+        ("--depth", depth, 1, MAX_DEPTH),
+        ("--mounts", mounts, 1, MAX_MOUNTS),
+        ("--fds", fds, 1, MAX_FDS),
+        ("--host-fds", host_fds, 0, MAX_HOST_FDS),
+    ):
+        if not low <= value <= high:
+            raise OptionError(f"{flag} {value}: must be {low} to {high}")
+    if mount_options not in MOUNT_OPTIONS:
+        raise OptionError(f"--mount-options {mount_options!r}: choose normal, volatile or both")
+    for p in props or []:
+        if p not in PROPERTIES:
+            raise OptionError(f"--property {p!r}: choose from {', '.join(PROPERTIES)}")
+    viewers = None
+    if containers:
+        viewers = []
+        for c in containers:
+            m = re.fullmatch(r"ovl([1-9][0-9]?)", c)
+            if m is None or int(m.group(1)) > mounts:
+                raise OptionError(f"--container {c!r}: choose ovl1..ovl{mounts}")
+            viewers.append(int(m.group(1)) - 1)
+    for k in allow or []:
+        if k not in KIND_ORDER:
+            raise OptionError(f"--allow {k!r}: choose from {', '.join(KIND_ORDER)}")
+    props_t = tuple(p for p in PROPERTIES if p in props) if props else PROPERTIES
+    return (
+        Bounds(mounts, fds, host_fds),
+        MOUNT_OPTIONS[mount_options],
+        props_t,
+        viewers,
+        frozenset(allow or []),
+    )
+
+
+def check_run_options(
+    max_states: int | None, max_memory: float | None, show: int, jobs: int
+) -> None:
+    """The main job's options that are not bounds (parse_options checks those)."""
+    if max_states is not None and max_states < 1:
+        raise OptionError(f"--max-states {max_states}: must be 1 or more")
+    if max_memory is not None and not (math.isfinite(max_memory) and max_memory > 0):
+        raise OptionError(f"--max-memory {max_memory}: must be a finite number of GiB above 0")
+    if show < 0:
+        raise OptionError(f"--show {show}: must be 0 or more")
+    if not 0 <= jobs <= MAX_JOBS:
+        raise OptionError(f"--jobs {jobs}: must be 0 to {MAX_JOBS}")

@@ -1,0 +1,132 @@
+"""The errseq world as a model for the engine: initial state, enabled events, successors.
+
+This is where the domain meets the search.  `ErrseqModel` implements the engine's
+contract (explorer.engine.contract): the search sees hashable states, events and
+observations (an event's result: 0, a negative errno, or None); the isolation check
+learns who performs each event (`Observers`) and how important each kind of event is
+(`kind_rank`: the seed's case, a mount, first).  The words a reader sees are the
+renderers', from the domain; `describe` labels a state for state-graph pictures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import InitVar, dataclass, field
+
+from explorer.bridge.stepper import Stepper
+from explorer.bridge.symmetry import Symmetry
+from explorer.domain import world
+from explorer.domain.vfs import Spec
+from explorer.domain.world import NORMAL, VOLATILE, Bounds, Event, State
+from explorer.engine.contract import Model, Observers, Role
+
+#: The kinds of outside events, most important first: a mount that changes what a
+#: container sees is what the seed objects to; someone else's syncfs reporting the
+#: error is the errseq design.
+KIND_ORDER = ("mount", "umount", "open", "close", "write", "fsync", "syncfs", "sync")
+
+
+def kind_rank(kind: str) -> int:
+    """A kind's place in KIND_ORDER (an unknown kind after every known one)."""
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def errseq_str(v: int, flavour: type) -> str:
+    """0, or errno/counter with the flags: EIO#0, EIO#1+S (SEEN), EIO#0+RO (split)."""
+    if v == 0:
+        return "0"
+    err = v & 0xFFF
+    name = "EIO" if err == 5 else f"E{err}"
+    if flavour.name == "split":
+        flags = ("R" if v & 0x1000 else "") + ("O" if v & 0x2000 else "")
+        return f"{name}#{v >> 14}" + (f"+{flags}" if flags else "")
+    return f"{name}#{v >> 13}" + ("+S" if v & 0x1000 else "")
+
+
+#: One Symmetry per bounds, so that permutation ids mean the same in every model.
+_SYMMETRIES: dict[Bounds, Symmetry] = {}
+
+
+@dataclass
+class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
+    """One spec over one bounded world.  Successors are cached on footprints unless
+    `cache` is off (explorer.bridge.stepper explains why that is exact); with
+    `symmetry` on, the model declares the container and fd symmetry of its bounds."""
+
+    spec: Spec
+    bounds: Bounds
+    options: tuple[int, ...] = (NORMAL, VOLATILE)
+    cache: bool = True
+    symmetry: InitVar[bool] = False
+    stepper: Stepper = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self, symmetry: bool) -> None:
+        self.stepper = Stepper(self.spec, self.bounds, self.options, cached=self.cache)
+        self.symmetry = (  # type: ignore[assignment]
+            _SYMMETRIES.setdefault(self.bounds, Symmetry(self.bounds)) if symmetry else None
+        )
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.spec.name
+
+    # --- the engine's Model ------------------------------------------------------------
+
+    def initial_states(self) -> list[State]:
+        return [self.bounds.initial()]
+
+    def actions(self, state: State) -> list[Event]:
+        return self.stepper.enabled(state)
+
+    def next_state(self, state: State, action: Event) -> tuple[State, int | None]:
+        return self.stepper.step(state, action)
+
+    def successors(self, state: State) -> list[tuple[Event, State, int | None]]:
+        return self.stepper.successors(state)
+
+    # --- what the isolation check asks (Observers) -------------------------------------
+
+    def viewers(self) -> list[int]:
+        """The containers whose isolation can be checked."""
+        return list(range(self.bounds.mounts))
+
+    def role(self, action: Event, viewer: int) -> Role:
+        """For container `viewer`: its own syscalls, wberror/evict, or anybody else's."""
+        actor = self.bounds.actor(action)
+        if actor == viewer:
+            return Role.INSIDE
+        return Role.ENVIRONMENT if actor == world.ENVIRONMENT else Role.OUTSIDE
+
+    def kind(self, action: Event) -> str:
+        """The kind an isolation witness is grouped by (mount, open, syncfs, ...)."""
+        return action.verb
+
+    def kind_rank(self, kind: str) -> int:
+        return kind_rank(kind)
+
+    # --- a label for pictures of the state graph ---------------------------------------
+
+    def describe(self, state: State) -> str:
+        """A short human label of a state, for state-graph pictures."""
+        b, es = self.bounds, self.spec.errseq
+        parts = [f"upper {errseq_str(state[0], es)}"]
+        for ino in range(b.files):
+            base = b.inode_base(ino)
+            if state[base + 2]:
+                dirty = " dirty" if state[base + 1] else ""
+                parts.append(f"{b.owner_name(ino)}-file {errseq_str(state[base], es)}{dirty}")
+        for c in range(b.mounts):
+            base = b.ofs_base(c)
+            if state[base]:
+                mode = "volatile" if state[base] == VOLATILE else "normal"
+                parts.append(
+                    f"ovl{c + 1} {mode} sb {errseq_str(state[base + 1], es)}"
+                    f" errseq {errseq_str(state[base + 2], es)}"
+                )
+        for slot in range(b.slots):
+            base = b.fd_base(slot)
+            if state[base]:
+                parts.append(
+                    f"slot{slot + 1} wb {errseq_str(state[base + 1], es)}"
+                    f" sb {errseq_str(state[base + 2], es)}"
+                )
+        return "\n".join(parts)

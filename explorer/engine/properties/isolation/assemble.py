@@ -1,0 +1,205 @@
+"""Isolation of one viewer, assembled: the parts run in order, flips become groups.
+
+A *flip* is an inside action with two results after one view.  The exact check finds
+every flip; the removal search explains flips by removing outside actions.  Removal
+pairs are grouped by the kinds of the removed actions; a group of several kinds keeps
+only the flips that no group of fewer kinds explains (removing one outside action may
+make another fail, which drags its actor's next actions along: the flip belongs to
+the first).  A flip of the exact check that no removal explains is reported in its
+general form.  Groups are ordered by how many kinds, then by the model's `kind_rank`,
+then by length; the verdict shows the first one the audit (`allow`) does not accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from explorer.engine.contract import Model, Observers, Role
+from explorer.engine.properties.isolation.exact import ExactResult, subset_construction
+from explorer.engine.properties.isolation.oracle import self_composition
+from explorer.engine.properties.isolation.removal import RemovalResult, Witness, removal_search
+from explorer.engine.properties.isolation.split import Split, split_graph
+from explorer.engine.search import Exploration, Step, bfs
+from explorer.engine.verdict import IsolationResult, RemovalGroup, ReorderedPair, Verdict
+
+#: The exact checks by name: the subset construction, and the self-composition oracle.
+METHODS: dict[str, Callable[[Exploration, Split, int | None], ExactResult]] = {
+    "subset": subset_construction,
+    "product": self_composition,
+}
+
+
+class ObservedModel(Model[Any, Any, Any], Observers[Any], Protocol):
+    """What the isolation check asks of a model: a Model that answers the Observers'."""
+
+
+def representatives(model: Observers) -> list[int]:
+    """One viewer per class of interchangeable viewers (`Observers.viewer_class`)."""
+    seen: dict[Any, int] = {}
+    for v in model.viewers():
+        seen.setdefault(model.viewer_class(v), v)
+    return sorted(seen.values())
+
+
+class _Unreduced(Model):
+    """A model without its symmetry (and nothing else changed)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model, self.name = model, model.name
+
+    def initial_states(self):
+        return self.model.initial_states()
+
+    def actions(self, state):
+        return self.model.actions(state)
+
+    def next_state(self, state, action):
+        return self.model.next_state(state, action)
+
+    def successors(self, state):
+        return self.model.successors(state)
+
+
+def full_graph(
+    model: Model,
+    depth: int,
+    max_states: int | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+    max_bytes: int | None = None,
+) -> Exploration:
+    """The exploration isolation is checked on.  It fixes one viewer, which breaks the
+    symmetry between viewers: an exploration up to their permutations cannot answer
+    it, so this one stores every state (the graphs are small)."""
+    plain = model if model.symmetry is None else _Unreduced(model)
+    return bfs(plain, depth, max_states, progress, max_bytes)
+
+
+def check(
+    ex: Exploration,
+    model: ObservedModel,
+    viewer: int,
+    allow: frozenset[str] = frozenset(),
+    method: str = "subset",
+    budget: int | None = None,
+    max_bytes: int | None = None,
+) -> Verdict:
+    """Isolation of `viewer`; violations caused only by `allow` kinds pass.
+
+    The verdict is exact whatever `budget` (the exact check decides it); the budget
+    only caps the removal search that presents witnesses by kind.  `method` picks the
+    exact check (METHODS).  `max_bytes` is the memory guard, checked in every phase:
+    after the search the split and the two checks hold as much again.
+    """
+    if ex.reduced:
+        ex = full_graph(model, ex.max_depth, max_bytes=max_bytes)
+    sp = split_graph(ex, model, viewer, max_bytes)
+    found = METHODS[method](ex, sp, max_bytes)
+    # every removal pair is a violation of the exact check: none there, none here
+    rem = (
+        removal_search(ex, sp, budget, found.cview, max_bytes)
+        if found.flips
+        else RemovalResult(0, {}, ex.max_depth)
+    )
+    groups = _groups(ex, model, sp, rem, allow)
+    general = _general(ex, model, viewer, found, rem, allow)
+    failing: list[RemovalGroup | ReorderedPair] = [g for g in groups if not g.allowed]
+    if general is not None and not general.allowed:
+        failing.append(general)
+    shown = failing[0] if failing else (groups[0] if groups else general)
+    shortest = min((c.lengths for c in found.flips.values()), default=None)
+    result = IsolationResult(
+        viewer, groups, general, shown, shortest, found.explored, rem.explored, rem.complete
+    )
+    v = Verdict(
+        "isolation",
+        model.name,
+        holds=not failing,
+        violations=len(found.conflicts),
+        explored=found.explored + rem.explored,
+        isolation=result,
+    )
+    if shown is not None:
+        v.witness, v.other = shown.witness, shown.other
+    return v
+
+
+def _steps(ex: Exploration, edges: Sequence[int]) -> list[Step]:
+    return [Step(ex.action[e], ex.obs[e]) for e in edges]
+
+
+def _groups(
+    ex: Exploration, model: ObservedModel, sp: Split, rem: RemovalResult, allow: frozenset[str]
+) -> list[RemovalGroup]:
+    """Per set of removed kinds, its best pair among the flips it explains with the
+    fewest kinds."""
+    fewest: dict[Any, int] = {}
+    for mask, flip in rem.best:
+        fewest[flip] = min(fewest.get(flip, 99), mask.bit_count())
+    by_mask: dict[int, Witness] = {}
+    for (mask, flip), rec in rem.best.items():
+        if mask.bit_count() == fewest[flip]:
+            old = by_mask.get(mask)
+            if old is None or rec[:2] < old[:2]:
+                by_mask[mask] = rec
+    rank = model.kind_rank
+    groups = []
+    for mask, rec in by_mask.items():
+        kinds = sp.kinds_of(mask, rank)
+        w, o = _steps(ex, rec.run_a), _steps(ex, rec.run_b)
+        allowed = set(kinds) <= allow
+        groups.append(RemovalGroup(kinds, w, o, rec.removed, [len(w) - 1, len(o) - 1], allowed))
+    groups.sort(key=lambda g: (len(g.kinds), [rank(k) for k in g.kinds], len(g.witness)))
+    return groups
+
+
+def _general(
+    ex: Exploration,
+    model: ObservedModel,
+    viewer: int,
+    found: ExactResult,
+    rem: RemovalResult,
+    allow: frozenset[str],
+) -> ReorderedPair | None:
+    """The shortest flip of the exact check that no removal explains, in general form:
+    the longer run first, the outside actions off a longest common subsequence marked."""
+    explained = {(aid, *sorted((oa, ob), key=repr)) for (_m, (aid, oa, ob)) in rem.best}
+    uncovered = [(c.lengths, f) for f, c in found.flips.items() if f not in explained]
+    if not uncovered:
+        return None
+    _key, flip = min(uncovered, key=lambda x: x[0])
+    e1, e2 = found.flips[flip].run_a, found.flips[flip].run_b
+    if len(e2) > len(e1):
+        e1, e2 = e2, e1
+    w, o = _steps(ex, e1), _steps(ex, e2)
+    out_w = [i for i, s in enumerate(w) if model.role(s.action, viewer) is Role.OUTSIDE]
+    out_o = [i for i, s in enumerate(o) if model.role(s.action, viewer) is Role.OUTSIDE]
+    ua, ub = _lcs_unmatched([w[i].action for i in out_w], [o[i].action for i in out_o])
+    removed, added = [out_w[i] for i in ua], [out_o[i] for i in ub]
+    kinds = sorted(
+        {model.kind(w[i].action) for i in removed} | {model.kind(o[i].action) for i in added},
+        key=lambda k: (model.kind_rank(k), k),
+    )
+    allowed = bool(kinds) and set(kinds) <= allow
+    capped = rem.complete < ex.max_depth
+    return ReorderedPair(kinds, w, o, removed, added, [len(w) - 1, len(o) - 1], allowed, capped)
+
+
+def _lcs_unmatched(a: list[Any], b: list[Any]) -> tuple[list[int], list[int]]:
+    """Indices of `a` and of `b` outside one longest common subsequence."""
+    n, m = len(a), len(b)
+    t = [[0] * (m + 1) for _ in range(n + 1)]
+    for x in range(n - 1, -1, -1):
+        for y in range(m - 1, -1, -1):
+            t[x][y] = t[x + 1][y + 1] + 1 if a[x] == b[y] else max(t[x + 1][y], t[x][y + 1])
+    ua, ub, x, y = [], [], 0, 0
+    while x < n and y < m:
+        if a[x] == b[y]:
+            x, y = x + 1, y + 1
+        elif t[x + 1][y] >= t[x][y + 1]:
+            ua.append(x)
+            x += 1
+        else:
+            ub.append(y)
+            y += 1
+    return ua + list(range(x, n)), ub + list(range(y, m))

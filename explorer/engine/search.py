@@ -1,0 +1,168 @@
+"""Breadth-first search over every bounded action sequence of a model.
+
+The model is an `explorer.engine.contract.Model`: initial states, enabled actions,
+next state (or all successors at once), and an optional symmetry.  Nothing here knows
+what a state means.  Each distinct state is expanded once, at its shortest depth;
+states first reached at `depth` are kept but not expanded, so every walk of at most
+`depth` actions is a walk of the recorded graph.  Parent pointers give a shortest
+path to every state.  Edges are recorded in expansion order, so a state's out-edges
+are one contiguous slice (`out_edges`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.engine.contract import Model
+from explorer.engine.limits import guard, paused_gc
+
+
+@dataclass
+class Step:
+    """One action of a run and its observation (what it returned)."""
+
+    action: Any
+    obs: Any
+
+
+@dataclass
+class Exploration:
+    """What a search found: states, the edge list, depths and parent pointers."""
+
+    states: list[Any] = field(default_factory=list)
+    index: dict[Any, int] = field(default_factory=dict)
+    depth: list[int] = field(default_factory=list)
+    parent_edge: list[int] = field(default_factory=list)  # -1 for an initial state
+    edge_start: list[int] = field(default_factory=list)  # per state; -1 if not expanded
+    src: list[int] = field(default_factory=list)
+    action: list[Any] = field(default_factory=list)
+    obs: list[Any] = field(default_factory=list)
+    dst: list[int] = field(default_factory=list)
+    perm: list[int] = field(default_factory=list)  # symmetry: raw successor -> dst coords
+    reduced: bool = False  # states are canonical representatives
+    max_depth: int = 0
+    seconds: float = 0.0
+
+    @property
+    def n_states(self) -> int:
+        return len(self.states)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.dst)
+
+    def out_edges(self, sid: int) -> range:
+        """Indices of the edges leaving `sid` (empty if it was not expanded)."""
+        start = self.edge_start[sid]
+        if start < 0:
+            return range(0)
+        # Expanded states are a prefix of the ids (BFS order), so the next one starts ours.
+        nxt = sid + 1
+        end = self.edge_start[nxt] if nxt < len(self.edge_start) else -1
+        return range(start, end if end >= 0 else len(self.dst))
+
+    def path_to(self, sid: int) -> list[int]:
+        """Edge indices of a shortest path from an initial state to `sid`."""
+        edges = []
+        e = self.parent_edge[sid]
+        while e >= 0:
+            edges.append(e)
+            e = self.parent_edge[self.src[e]]
+        return edges[::-1]
+
+
+@paused_gc()
+def bfs(
+    model: Model,
+    depth: int,
+    max_states: int | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+    max_bytes: int | None = None,
+) -> Exploration:
+    """Explore every sequence of at most `depth` actions; expand each state once.
+
+    A model that declares a symmetry is searched up to it: only canonical states are
+    stored, and each edge keeps the permutation that took its raw successor to the
+    stored one.
+    """
+    t0 = time.perf_counter()
+    ex = Exploration(max_depth=depth)
+    index, states, depths = ex.index, ex.states, ex.depth
+    parent_edge, edge_start = ex.parent_edge, ex.edge_start
+    src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
+    frontier: list[int] = []
+    canonical = model.symmetry.canonical if model.symmetry is not None else None
+    ex.reduced = canonical is not None
+    for s in model.initial_states():
+        if canonical is not None:
+            s = canonical(s)[0]
+        if s not in index:
+            index[s] = len(states)
+            frontier.append(len(states))
+            states.append(s)
+            depths.append(0)
+            parent_edge.append(-1)
+            edge_start.append(-1)
+    perm = ex.perm
+    successors = model.successors
+    for d in range(depth):
+        nxt: list[int] = []
+        for sid in frontier:
+            s = states[sid]
+            edge_start[sid] = len(dst)
+            for a, t, o in successors(s):
+                p = 0
+                if canonical is not None:
+                    t, p = canonical(t)
+                tid = index.get(t)
+                if tid is None:
+                    tid = len(states)
+                    if max_states is not None and tid >= max_states:
+                        guard(tid, d + 1, max_states, None)
+                    if max_bytes is not None and not tid & 0xFFF:
+                        guard(tid, d + 1, None, max_bytes)
+                    index[t] = tid
+                    states.append(t)
+                    depths.append(d + 1)
+                    parent_edge.append(len(dst))
+                    edge_start.append(-1)
+                    nxt.append(tid)
+                src.append(sid)
+                perm.append(p)
+                act.append(a)
+                obs.append(o)
+                dst.append(tid)
+            if progress is not None and not sid & 0x3FFF:
+                progress(d + 1, len(states), len(dst))
+        frontier = nxt
+        if not frontier:
+            break
+    ex.seconds = time.perf_counter() - t0
+    return ex
+
+
+def realize(model: Model, ex: Exploration, edges: list[int]) -> list[Step]:
+    """The real run behind a path of recorded edges, as Steps of real actions.
+
+    Without symmetry this is the recorded path.  With it, each recorded action is in
+    the canonical coordinates of its source; the run is replayed from the real initial
+    state, translating each action back through the current permutation.
+    """
+    if not ex.reduced:
+        return [Step(ex.action[e], ex.obs[e]) for e in edges]
+    sym = model.symmetry
+    assert sym is not None, "a reduced exploration comes from a model with a symmetry"
+    r = next(iter(model.initial_states()))
+    _, p = sym.canonical(r)
+    steps = []
+    for e in edges:
+        a = sym.translate_action(ex.action[e], sym.inverse(p))
+        r, o = model.next_state(r, a)
+        c, p = sym.canonical(r)
+        if c != ex.states[ex.dst[e]] or o != ex.obs[e]:
+            raise AssertionError("a witness on canonical states did not replay on real states")
+        steps.append(Step(a, o))
+    return steps

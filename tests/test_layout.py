@@ -1,0 +1,168 @@
+"""The layout is the architecture (docs/architecture.md): who may import whom, an engine
+that knows no errseq word, and a contract whose examples run.
+
+Imports are read from the source (ast), every one of them: at the top, inside a
+function, under TYPE_CHECKING.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib
+import inspect
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from explorer.engine import contract
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "explorer"
+
+#: Per layer, the modules of explorer it may import (a prefix covers a package).
+ALLOWED = {
+    "explorer.engine": ("explorer.engine",),
+    "explorer.domain": ("explorer.domain", "explorer.errors"),
+    "explorer.bridge": ("explorer.bridge", "explorer.engine.contract", "explorer.domain"),
+    "explorer.render": (
+        "explorer.render",
+        "explorer.engine",
+        "explorer.bridge",
+        "explorer.domain",
+        "explorer.app.outcome",
+        "explorer.errors",
+        "explorer.__version__",
+    ),
+    "explorer.app": ("explorer",),
+    "explorer.conform": (
+        "explorer.conform",
+        "explorer.domain",
+        "explorer.app.replay",
+        "explorer.render",
+    ),
+    "explorer.errors": (),
+    "explorer": (),  # the package itself: its version
+    "specs": ("explorer.domain", "specs"),
+}
+
+#: Words of the errseq domain the engine must not contain (MODEL.md's vocabulary).
+DOMAIN_WORDS = re.compile(
+    r"(?<![a-z0-9])(mount|umount|fsync|syncfs|wberror|evict|errseq|errno|eio|enospc|ovl\d*"
+    r"|overlay|s_wb_err|f_sb_err|f_wb_err|wb_err|container)(?![a-z0-9])",
+    re.IGNORECASE,
+)
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> list[Path]:
+    return sorted([*PACKAGE.rglob("*.py"), *(ROOT / "specs").glob("*.py")])
+
+
+def layer(name: str) -> str:
+    for prefix in sorted(ALLOWED, key=len, reverse=True):
+        if name == prefix or name.startswith(prefix + "."):
+            return prefix
+    raise AssertionError(f"{name} is in no layer of docs/architecture.md")
+
+
+def imports(path: Path) -> list[tuple[int, str]]:
+    """Every module of explorer or specs that `path` imports, with its line; `from X
+    import y` counts as X.y, so that a name imported from a package is judged too."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
+    return [(n, m) for n, m in found if m.split(".")[0] in ("explorer", "specs")]
+
+
+def allowed(importer: str, imported: str) -> bool:
+    return any(
+        imported == p or imported.startswith(p + ".") for p in ALLOWED[layer(importer)]
+    ) or imported.startswith(importer + ".")
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_run_in_the_allowed_directions(path: Path) -> None:
+    name = module_name(path)
+    wrong = [f"line {n}: {m}" for n, m in imports(path) if not allowed(name, m)]
+    assert not wrong, f"{name} ({layer(name)}) may not import: {wrong}"
+
+
+def test_the_layers_are_those_of_the_architecture() -> None:
+    found = {layer(module_name(p)) for p in modules()}
+    assert found == set(ALLOWED), found ^ set(ALLOWED)
+    # the renderers read result types, never the code that made them
+    assert not allowed("explorer.render.report", "explorer.app.runner")
+    assert not allowed("explorer.engine.search", "explorer.domain.world")
+    assert not allowed("explorer.domain.scenario", "explorer.bridge.model")
+    assert allowed("explorer.bridge.model", "explorer.engine.contract.Model")
+    assert not allowed("explorer.bridge.model", "explorer.engine.search")
+
+
+def test_names_say_the_job() -> None:
+    names = {p.name for p in PACKAGE.rglob("*.py")}
+    assert "check.py" not in names  # check() is a function of three modules
+    assert not {"spec.py", "specs.py", "main_job.py", "footprint.py"} & names
+
+
+def words(path: Path) -> list[tuple[int, str]]:
+    """Domain words in the names, strings (docstrings) and comments of a module."""
+    found = []
+    with path.open("rb") as f:
+        for tok in tokenize.tokenize(f.readline):
+            if tok.type in (tokenize.NAME, tokenize.STRING, tokenize.COMMENT):
+                found += [(tok.start[0], m.group(0)) for m in DOMAIN_WORDS.finditer(tok.string)]
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((PACKAGE / "engine").rglob("*.py")),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_the_engine_knows_no_errseq_word(path: Path) -> None:
+    assert words(path) == []
+
+
+def test_the_word_check_catches_what_it_must() -> None:
+    """The check itself: words with underscores, digits, docstrings and case."""
+    text = '"""Mount it."""\nx_ovl2 = f_wb_err + EIO  # an Overlay\ncontainers = 1\n'
+    tok = tokenize.tokenize(io.BytesIO(text.encode()).readline)
+    hits = [
+        m.group(0)
+        for t in tok
+        if t.type in (tokenize.NAME, tokenize.STRING, tokenize.COMMENT)
+        for m in DOMAIN_WORDS.finditer(t.string)
+    ]
+    assert hits == ["Mount", "ovl2", "f_wb_err", "EIO", "Overlay"]  # "containers" is not one
+
+
+ENGINE_MODULES = sorted(module_name(p) for p in (PACKAGE / "engine").rglob("*.py"))
+
+
+@pytest.mark.parametrize("name", ENGINE_MODULES)
+def test_the_engines_examples_run(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "protocol", [contract.Model, contract.Symmetry, contract.Observers, contract.Monitor]
+)
+def test_every_protocol_of_the_contract_has_an_example(protocol) -> None:
+    tests = doctest.DocTestFinder(recurse=False).find(protocol, protocol.__name__)
+    assert tests and tests[0].examples, protocol.__name__
+    assert inspect.getdoc(protocol).count(">>>") >= 2
