@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.check import PROPERTIES
+from explorer.app.outcome import PROPERTIES
 from explorer.domain import claim as claim_mod
 from explorer.domain.claim import (
     AnyLine,
@@ -41,7 +41,7 @@ from explorer.domain.claim_formula import (
     Returns,
     evaluate,
 )
-from explorer.scenario import Event
+from explorer.domain.scenario import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = sorted((ROOT / "claims").rglob("*.claim"))

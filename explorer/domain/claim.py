@@ -44,6 +44,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
 
+from explorer.domain.catalog import builtin_names
 from explorer.domain.claim_formula import (
     KEYWORDS,
     RESULTS,
@@ -56,10 +57,8 @@ from explorer.domain.claim_formula import (
     parse_condition,
     tokenize,
 )
-from explorer.model import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
-from explorer.scenario import ARITY, CONTAINER_RE, Event, ScenarioError, _parse_line
-from explorer.specs import builtin_names
-from explorer.world import Bounds
+from explorer.domain.scenario import ARITY, CONTAINER_RE, Event, ScenarioError, _parse_line
+from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, Bounds
 
 # The properties `expect:` may name: explorer.check.PROPERTIES (the domain does not
 # import the checker; a test keeps the two equal).

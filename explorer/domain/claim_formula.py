@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from explorer.scenario import ScenarioError
+from explorer.domain.scenario import ScenarioError
+from explorer.errors import InputError
 
 # A program line's stable id: (actor, index in that actor's program).
 LineId = tuple[str, int]
@@ -43,7 +44,7 @@ MAX_NESTING = 100
 TOKEN_RE = re.compile(r"~exists\b|->|[()<=]|[A-Za-z0-9_]+|\S")
 
 
-class ClaimError(ValueError):
+class ClaimError(InputError):
     """Bad input in a claim file, located as a ScenarioError is: `FILE:LINE: 'TOKEN': reason`."""
 
     def __init__(self, source: str, line: int, token: str, reason: str) -> None:
