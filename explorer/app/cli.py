@@ -328,7 +328,7 @@ def explore(
 
         explore --errnos EIO,ENOSPC --host-files any --depth 7
 
-        explore --counter-bits 2 --host-fds 3 --depth 12 -p no-loss
+        explore --counter-bits 2 --mounts 1 --depth 16 -p no-loss
 
     \b
     Exit codes:
