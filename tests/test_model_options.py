@@ -404,3 +404,15 @@ def test_no_loss_a_host_fsync_on_ovl1s_file_reports_ovl1s_error() -> None:
     assert mon.fsync_reports(s, 0)  # the open host fd on it is a channel
     s2, m2, _ = _step_all(mon, model, [*run, Event("fsync", host)])
     assert m2 == 0  # its EIO reported ovl1's error, not the host file's
+
+
+def test_diff_takes_the_model_options_and_says_so() -> None:
+    # mainline and v5.11 differ only in the overlay sb's errseq, which no syscall shows
+    # (docs/conformance.md F3), whatever the options.
+    r = explore("diff", "mainline", "v5.11", "--host-files", "any", "--errnos", "EIO,ENOSPC",
+                "--counter-bits", "4", "--depth", "4")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "errnos EIO,ENOSPC, 4-bit errseq counter, host fds on any upper file" in r.stdout
+    r = explore("diff", "mainline", "amir", "--host-files", "any", "--depth", "4", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["host_files"] == "any" and "errnos" not in doc and "counter_bits" not in doc

@@ -51,8 +51,8 @@ class OpenBefore(Monitor[State, Event, "int | None", int]):
         owner = b.owner(slot)
         if self.call == "syncfs" and owner == b.host:
             return True  # a host fd's filesystem is the whole upper fs
-        if self.call == "syncfs":
-            return owner == ino  # an overlay holds only its own file
+        if self.call == "syncfs" or not b.host_any:
+            return owner == ino  # an overlay holds only its own file; an fd, its owner's
         return b.slot_file(s, slot) == ino
 
     def step(self, duty: int, s: State, ev: Event, ret: int | None) -> tuple[int, str]:
@@ -94,7 +94,8 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
         elif ev.verb == "syncfs" and ret:
             unreported = 0
         elif ev.verb == "fsync" and ret:
-            unreported &= ~(1 << self.model.bounds.slot_file(s, ev.arg))
+            b = self.model.bounds
+            unreported &= ~(1 << (b.slot_file(s, ev.arg) if b.host_any else b.owner(ev.arg)))
         return unreported, ""
 
     def after(self, unreported: int, t: State) -> str:
@@ -141,16 +142,14 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
         mounted), or after a fresh open by the host, which can open any file of the upper
         fs (`upperdir/file`), whatever --host-fds says?"""
         m, b = self.model, self.model.bounds
-        slots = list(b.owner_slots(ino))
-        if b.host_any and ino != b.host:
-            slots += b.owner_slots(b.host)
-        for slot in slots:
-            if (
-                s[b.fd_base(slot)]
-                and b.slot_file(s, slot) == ino
-                and m.next_state(s, Event("fsync", slot))[1]
-            ):
+        for slot in b.owner_slots(ino):
+            if s[b.fd_base(slot)] == 1 and m.next_state(s, Event("fsync", slot))[1]:
                 return True
+        if b.host_any and ino != b.host:
+            held = 2 + ino  # a host fd opened on this container's file
+            for slot in b.owner_slots(b.host):
+                if s[b.fd_base(slot)] == held and m.next_state(s, Event("fsync", slot))[1]:
+                    return True
         if ino != b.host and s[b.ofs_base(ino)] and self.fresh_call(s, ino, ino, "fsync"):
             return True
         return bool(self.fresh_call(s, b.host, ino, "fsync"))

@@ -436,8 +436,10 @@ def enabled(b: Bounds, s: State, options: tuple[int, ...]) -> list[Event]:
         slot = free_slot(b, s, owner)
         if slot is not None:
             out.append(Event("open", slot))
-            if owner == b.host and b.host_any:
-                out.extend(Event("open", slot, ino=c) for c in range(b.mounts))
+    if b.host_any:
+        slot = free_slot(b, s, b.host)
+        if slot is not None:
+            out.extend(Event("open", slot, ino=c) for c in range(b.mounts))
     for slot in range(b.slots):
         if s[b.fd_base(slot)]:
             out.extend(
@@ -448,10 +450,11 @@ def enabled(b: Bounds, s: State, options: tuple[int, ...]) -> list[Event]:
                     Event("close", slot),
                 )
             )
+    only_eio = b.errnos == (EIO,)
     for ino in range(b.files):
         base = b.inode_base(ino)
         if s[base + 1]:
-            if len(b.errnos) == 1 and b.errnos[0] == EIO:
+            if only_eio:
                 out.append(Event("wberror", ino))
             else:
                 out.extend(Event("wberror", ino, err=err) for err in b.errnos)
