@@ -306,3 +306,74 @@ def test_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert build.cache_dir() == tmp_path / "errseq-explorer"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert build.cache_dir() == Path.home() / ".cache" / "errseq-explorer"
+
+
+# ---- the model's options on real kernels ----
+
+
+def test_enospc_is_not_representable_on_6_1_only() -> None:
+    # 6.1's ext4 records -EIO for every failed data write (ext4_finish_bio before the
+    # v6.4 folio conversion); 6.12's records the bio's errno, -ENOSPC from dm-thin.
+    it = item("open fd1 host\nwrite fd1\nwberror host ENOSPC\nsyncfs fd1\n")
+    why = core.not_representable(it.scenario, "v5.11", "6.1")
+    assert why is not None and "line 3 'wberror host ENOSPC'" in why and "-EIO" in why
+    assert "20230126202415.1682629-5-willy@infradead.org" in why
+    assert core.not_representable(it.scenario, "mainline", "6.12") is None
+    plain = item("open fd1 host\nwrite fd1\nwberror host\nsyncfs fd1\n")
+    assert core.not_representable(plain.scenario, "v5.11", "6.1") is None
+
+
+def test_the_corpus_enospc_scenarios_run_on_6_12_and_not_on_6_1() -> None:
+    nospc = [i for i in core.corpus() if any(e.errno == "ENOSPC" for e in i.scenario.events)]
+    assert len(nospc) >= 3
+    for it in nospc:
+        assert core.not_representable(it.scenario, "mainline", "6.12") is None, it.name
+        assert core.not_representable(it.scenario, "v5.11", "6.1") is not None, it.name
+
+
+def test_a_host_fd_on_a_container_file_dirties_and_cleans_that_file() -> None:
+    # write through a host fd on ovl1's upper file dirties ovl1's file: a wberror of it
+    # follows the kernel; the host's fsync of it cleans ovl1's file in both worlds.
+    dirty = item("open fd1 host ovl1\nwrite fd1\nwberror ovl1\n")
+    assert core.not_representable(dirty.scenario, "mainline") is None
+    cleaned = item("open fd1 host ovl1\nwrite fd1\nfsync fd1\nwberror ovl1\n")
+    assert core.not_representable(cleaned.scenario, "mainline") is None
+    # ...while it leaves the host's own dirty file alone in both worlds
+    other = item(
+        "open fd1 host ovl1\nopen fd2 host\nwrite fd2\nwrite fd1\nfsync fd1\nwberror host\n"
+    )
+    assert core.not_representable(other.scenario, "mainline") is None
+
+
+def test_the_corpus_has_host_opens_of_container_files() -> None:
+    names = {i.name for i in core.corpus() if any(e.file for e in i.scenario.events)}
+    assert len(names) >= 6, names
+
+
+def test_a_narrow_counter_witness_is_not_representable(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(
+        json.dumps(
+            {
+                "config": {"counter_bits": 2},
+                "witnesses": [{"spec": "mainline", "property": "no-loss", "scenario": "sync\n"}],
+            }
+        )
+    )
+    (it,) = core.witnesses(report)
+    assert it.unrepresentable is not None and "--counter-bits 2" in it.unrepresentable
+    r = runner.invoke(app, ["conform", "--json", "--witness", str(report)])
+    assert r.exit_code == 0, r.output
+    (o,) = json.loads(r.stdout)["outcomes"]
+    assert o["status"] == "not representable" and "19 bits" in o["reason"]
+
+
+def test_the_injected_errno_must_match_the_block_status_ext4_logged() -> None:
+    nospc = TRANSCRIPT.replace("sectors=8528-8536", "sectors=8528-8536 errno=ENOSPC")
+    run = vm.parse_output("6.12", nospc)
+    assert run.wberror_errno[2] == "ENOSPC"
+    why = vm.check_run(run)  # ext4 logged status 10 (IOERR), not 3 (NOSPC)
+    assert why is not None and "block status 10, not 3" in why
+    ok = nospc.replace("I/O error 10 writing", "I/O error 3 writing")
+    assert vm.check_run(vm.parse_output("6.12", ok)) is None
+    assert vm.parse_output("6.12", TRANSCRIPT).wberror_errno[2] == "EIO"

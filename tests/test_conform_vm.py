@@ -91,6 +91,31 @@ CASE5A = ["0", "0", "0", None, "EIO", "EIO", "EIO", "EIO", "0", "EIO", "EIO"]
 CASE5C = ["0", "0", None, "EIO", "EIO", "EIO", "EIO", "0", "0", "0"]
 
 
+# Host fds on a container's upper file (`open fdN host ovlK`: the driver opens
+# /upper/ovlK/upper/file, a plain ext4 file).  After ovl1's fsync through the overlay
+# (ovl_fsync -> vfs_fsync_range(real file) -> file_check_and_advance_wb_err: EIO, the
+# inode's wb_err SEEN), the host's open samples the SEEN inode value (fsync 0) and the
+# unseen sb value, 0 (syncfs EIO, then 0).
+HOST_AFTER_OVERLAY = ["0", "0", "0", None, "EIO", "0", "0", "EIO", "0"]
+
+# Jeff's close-instead-of-syncfs, then the host opens ovl1's upper file: neither the
+# inode's nor the sb's errseq was ever marked (a 6.12 overlay mount leaves the upper
+# errseq alone), so both samples are 0: fsync EIO, syncfs EIO, fsync again 0.
+HOST_AFTER_CLOSE = ["0", "0", "0", None, "0", "0", "0", "EIO", "EIO", "0"]
+
+# A second errno, through an out-of-space dm-thin pool (BLK_STS_NOSPC; 6.12's
+# ext4_finish_bio: mapping_set_error(mapping, blk_status_to_errno(status)) = -ENOSPC).
+# EIO reported by syncfs (sb 0x1005), then ENOSPC: errseq_set bumps the sb counter
+# (0x201c) and replaces the errno; fd1's syncfs: ENOSPC.  fd2 samples the sb SEEN
+# (syncfs 0) and the inode 0x1c (unseen: 0; nobody fsynced): fsync ENOSPC, and fd1's
+# fsync, whose cursor is 0, ENOSPC too.
+ENOSPC_AFTER_EIO = ["0", "0", None, "EIO", "0", None, "ENOSPC", "0", "0", "ENOSPC", "ENOSPC"]
+
+# A volatile overlay: ovl_fsync returns ovl_sync_status() = errseq_check(&upper->s_wb_err,
+# ofs->errseq) = -ENOSPC (the latest errno), ovl_sync_fs -EIO for any negative status.
+ENOSPC_VOLATILE = ["0", "0", "0", None, "ENOSPC", "EIO", "ENOSPC"]
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
@@ -99,6 +124,10 @@ CASE5C = ["0", "0", None, "EIO", "EIO", "EIO", "EIO", "0", "0", "0"]
         ("seed", SEED),
         ("case5a-volatile-sticky", CASE5A),
         ("case5c-volatile-refused", CASE5C),
+        ("host-upper-after-overlay-fsync", HOST_AFTER_OVERLAY),
+        ("host-upper-close-instead-of-syncfs", HOST_AFTER_CLOSE),
+        ("enospc-after-seen-eio", ENOSPC_AFTER_EIO),
+        ("enospc-volatile-fsync-errno", ENOSPC_VOLATILE),
     ],
 )
 def test_kernel_gives_the_hand_derived_results(

@@ -508,6 +508,28 @@ def test_help_lists_the_values_and_the_exit_codes():
     for code in ("0", "1", "2", "3", "70", "130"):
         assert re.search(rf"^ +{code} +\w", text, re.M), code
     assert f"1to{MAX_MOUNTS}" in flat and f"1to{MAX_DEPTH}" in flat
+    # the model's options, with their values, in every command that takes them
+    for args in (["--help"], ["diff", "--help"]):
+        flat = "".join(explore(*args).stdout.split())
+        assert "--errnos" in flat and "EIO,ENOSPCorEIO,ENOSPC" in flat, args
+        assert "--counter-bitsK" in flat and "2to19" in flat, args
+        assert "--host-files" in flat and "own(" in flat and "any(" in flat, args
+    flat = "".join(explore("replay", "--help").stdout.split())
+    assert "--counter-bitsK" in flat and "2to19" in flat
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--errnos", "EPERM"], "--errnos 'EPERM': 'EPERM' is not one of EIO, ENOSPC"),
+        (["--counter-bits", "20"], "--counter-bits 20: must be 2 to 19"),
+        (["--host-files", "all"], "--host-files 'all': choose own or any"),
+        (["diff", "plain", "amir", "--counter-bits", "1"], "--counter-bits 1: must be 2 to 19"),
+        (["diff", "plain", "amir", "--host-files", "x"], "--host-files 'x': choose own or any"),
+    ],
+)
+def test_bad_model_options_are_bad_input(args, needle):
+    assert needle in assert_bad_input(explore(*args))
 
 
 def test_readme_documents_the_exit_codes():

@@ -24,6 +24,7 @@ from explorer.domain.errseq import (
     errseq_check_and_advance,
     errseq_sample,
     errseq_set,
+    mask_for,
     split_check,
     split_check_and_advance,
     split_peek,
@@ -165,6 +166,202 @@ SPLIT_SET = [
 def test_split_set(old: int, err: int, new: int, why: str) -> None:
     assert split_set(old, err) == new, why
     assert Split.set(old, err) == new, why
+
+
+# --- a second errno: EIO then ENOSPC, SEEN clear and set, both layouts ------------------
+#
+# MODEL.md §3: set replaces the errno and clears SEEN; it bumps the counter only if SEEN
+# (split: OBSERVED) was set.  An unseen repeat of the same errno changes nothing; an
+# unseen *different* errno changes the value (Sargun's point, claims/thread/10-*).
+
+SECOND_ERRNO = [
+    # (flavour, steps of (op, err), values after each step, derivation)
+    (
+        Classic,
+        [("set", EIO), ("set", ENOSPC)],
+        [0x5, 0x1C],
+        "SEEN clear: errno 5 -> 28 in bits 0-11, counter stays 0; the value changes",
+    ),
+    (
+        Classic,
+        [("set", EIO), ("set", EIO)],
+        [0x5, 0x5],
+        "SEEN clear, same errno: nothing changes (the repeat is invisible)",
+    ),
+    (
+        Classic,
+        [("set", EIO), ("seen", 0), ("set", ENOSPC)],
+        [0x5, 0x1005, 0x201C],
+        "SEEN set: 0x1005 -> clear SEEN (0x0005), errno 28 (0x001C), counter +1 (0x201C)",
+    ),
+    (
+        Split,
+        [("set", EIO), ("set", ENOSPC)],
+        [0x5, 0x1C],
+        "REPORTED/OBSERVED clear: errno replaced, counter stays 0",
+    ),
+    (
+        Split,
+        [("set", EIO), ("seen", 0), ("set", ENOSPC)],
+        [0x5, 0x3005, 0x401C],
+        "REPORTED|OBSERVED (0x3005): both cleared, errno 28, counter +1 (+0x4000): 0x401C",
+    ),
+    (
+        Split,
+        [("set", EIO), ("peek", 0), ("set", ENOSPC)],
+        [0x5, 0x2005, 0x401C],
+        "peek sets OBSERVED only (0x2005); the next set bumps: 0x401C",
+    ),
+]
+
+
+@pytest.mark.parametrize(("es", "steps", "values", "why"), SECOND_ERRNO)
+def test_a_second_errno_bit_exact(es, steps, values, why) -> None:
+    v = 0
+    got = []
+    for op, err in steps:
+        if op == "set":
+            v = es.set(v, err)
+        elif op == "seen":
+            v, _, _ = es.check_and_advance(v, 0)  # someone reports it
+        else:
+            v, _ = es.peek(v)
+        got.append(v)
+    assert got == values, why
+
+
+@pytest.mark.parametrize("es", [Classic, Split], ids=["classic", "split"])
+def test_a_raw_snapshot_sees_enospc_after_an_unseen_eio(es) -> None:
+    # errseq_check against a raw (unsampled) snapshot of an unseen EIO: a later unseen
+    # EIO is invisible to it, a later unseen ENOSPC is not, and it says ENOSPC.
+    snap = es.set(0, EIO)  # 0x5: the raw value, SEEN/OBSERVED clear
+    assert snap == 0x5
+    assert es.check(es.set(snap, EIO), snap) == 0
+    assert es.set(snap, ENOSPC) == 0x1C
+    assert es.check(es.set(snap, ENOSPC), snap) == ENOSPC
+
+
+# --- a narrower counter: --counter-bits K ------------------------------------------------
+#
+# Classic: errno (0-11), SEEN (12), a K-bit counter (13..12+K): values of 13+K bits.
+# Split: REPORTED (12), OBSERVED (13), K-1 counter bits (14..12+K): also 13+K bits.
+
+MASKS = [(19, 0xFFFFFFFF), (18, 0x7FFFFFFF), (4, 0x1FFFF), (2, 0x7FFF)]
+
+
+@pytest.mark.parametrize(("k", "mask"), MASKS)
+def test_the_value_mask_of_a_k_bit_counter(k: int, mask: int) -> None:
+    assert mask_for(k) == mask
+    assert Classic.narrowed(k).mask == Split.narrowed(k).mask == mask
+
+
+@pytest.mark.parametrize("k", [1, 20, 0])
+def test_a_counter_outside_2_to_19_bits_is_refused(k: int) -> None:
+    with pytest.raises(ValueError):
+        mask_for(k)
+
+
+NARROW_SET = [
+    # (k, old, err, new, derivation)
+    (2, 0x5005, EIO, 0x6005, "K=2: counter 2 + SEEN -> counter 3 (0x6000)"),
+    (2, 0x7005, EIO, 0x0005, "K=2: counter 3 + SEEN: 0x7005 & ~0x1FFF | 5 = 0x6005, +0x2000 = "
+     "0x8005, masked to 15 bits: counter wraps to 0"),
+    (2, 0x701C, EIO, 0x0005, "the same wrap, errno 28 replaced by 5"),
+    (2, 0x6005, EIO, 0x6005, "K=2, counter 3 unseen: no bump, no wrap"),
+    (3, 0x7005, EIO, 0x8005, "K=3: bit 15 belongs to the counter (4), no wrap yet"),
+    (3, 0xF005, EIO, 0x0005, "K=3: counter 7 + SEEN wraps to 0 (mask 0xFFFF)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("k", "old", "err", "new", "why"), NARROW_SET)
+def test_classic_set_at_a_narrow_width(k, old, err, new, why) -> None:
+    assert errseq_set(old, err, mask_for(k)) == new, why
+    assert Classic.narrowed(k).set(old, err) == new, why
+
+
+NARROW_SPLIT_SET = [
+    (2, 0x3005, EIO, 0x4005, "K=2 split: one counter bit (14): 0 -> 1"),
+    (2, 0x7005, EIO, 0x0005, "K=2 split: counter 1 + OBSERVED: 0x4005 + 0x4000 = 0x8005, "
+     "masked to 15 bits: wraps to 0"),
+    (2, 0x6005, EIO, 0x0005, "OBSERVED alone bumps too: wraps"),
+    (2, 0x5005, EIO, 0x4005, "REPORTED alone does not bump: flags cleared, counter kept"),
+    (4, 0x1F005, EIO, 0x0005, "K=4 split: 3 counter bits (14-16), counter 7 wraps"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("k", "old", "err", "new", "why"), NARROW_SPLIT_SET)
+def test_split_set_at_a_narrow_width(k, old, err, new, why) -> None:
+    assert split_set(old, err, mask_for(k)) == new, why
+    assert Split.narrowed(k).set(old, err) == new, why
+
+
+def _reported_errors(es, n: int, cursor_at: int) -> tuple[int, int]:
+    """n errors, each reported (so the next set bumps); return (value, the cursor an fd
+    sampled after `cursor_at` of them)."""
+    v, cursor = 0, 0
+    for i in range(n):
+        v = es.set(v, EIO)
+        v, _, _ = es.check_and_advance(v, 0)  # someone reports it: SEEN (split: both)
+        if i + 1 == cursor_at:
+            v, cursor = es.sample(v)
+    return v, cursor
+
+
+@pytest.mark.parametrize(
+    ("es", "wrap"), [(Classic.narrowed(2), 4), (Split.narrowed(2), 2)], ids=["classic", "split"]
+)
+def test_claim_25_a_cursor_a_full_wrap_behind_sees_no_change(es, wrap: int) -> None:
+    # claims/thread/25: with K=2 the classic counter has 2 bits (4 values), the split one
+    # 1 bit (2 values).  An fd whose cursor is a whole wrap of reported errors behind
+    # holds exactly the current value: check_and_advance says nothing happened, a false
+    # negative.  A cursor one error behind still sees it.
+    v, cursor = _reported_errors(es, 1 + 4, cursor_at=1)  # 4 increments behind
+    assert cursor == v  # classic: 0x1005 both; split: 0x3005 both
+    assert es.check_and_advance(v, cursor)[2] == 0
+    v, cursor = _reported_errors(es, 1 + wrap, cursor_at=1)
+    assert cursor == v and es.check(v, cursor) == 0
+    v, cursor = _reported_errors(es, 1 + wrap - 1, cursor_at=1)
+    assert cursor != v and es.check_and_advance(v, cursor)[2] == EIO
+    # at the kernel's width the same 4 errors move the counter by 4
+    full = type(es)()
+    v, cursor = _reported_errors(full, 5, cursor_at=1)
+    assert full.check(v, cursor) == EIO
+
+
+def test_claim_25_values_by_hand() -> None:
+    # Classic, K=2 (claims/thread/25): E0 0x0005, reported 0x1005 = V; E1 0x2005 ->
+    # 0x3005; E2 0x4005 -> 0x5005; E3 0x6005 -> 0x7005; E4 wraps: 0x0005 -> 0x1005 = V.
+    es = Classic.narrowed(2)
+    v, seen = 0, []
+    for _ in range(5):
+        v = es.set(v, EIO)
+        unseen = v
+        v, _, _ = es.check_and_advance(v, 0)
+        seen.append((unseen, v))
+    assert seen == [
+        (0x0005, 0x1005),
+        (0x2005, 0x3005),
+        (0x4005, 0x5005),
+        (0x6005, 0x7005),
+        (0x0005, 0x1005),
+    ]
+    # Split, K=2: E0 0x0005 -> 0x3005 = V; E1 0x4005 -> 0x7005; E2 wraps: 0x0005 -> V.
+    es = Split.narrowed(2)
+    v, seen = 0, []
+    for _ in range(3):
+        v = es.set(v, EIO)
+        unseen = v
+        v, _, _ = es.check_and_advance(v, 0)
+        seen.append((unseen, v))
+    assert seen == [(0x0005, 0x3005), (0x4005, 0x7005), (0x0005, 0x3005)]
+
+
+def test_the_kernel_width_is_the_default_and_narrowing_keeps_the_layout() -> None:
+    assert Classic.counter_bits == Split.counter_bits == 19
+    assert Classic.mask == Split.mask == 0xFFFFFFFF
+    assert Classic.narrowed(19) == Classic and Split.narrowed(19) == Split
+    assert Classic.narrowed(2).name == "classic" and Split.narrowed(2).name == "split"
+    assert Split.narrowed(2).SEEN == Split.SEEN
 
 
 # --- split: peek and sample -----------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.vfs import Spec
-from explorer.domain.world import Bounds
+from explorer.domain.world import EIO, ENOSPC, Bounds
 from explorer.engine.search import bfs
 
 
@@ -16,7 +16,15 @@ def same(a, b) -> bool:
 
 
 @pytest.mark.parametrize("name", builtin_names())
-@pytest.mark.parametrize("bounds,depth", [(Bounds(2, 2, 0), 7), (Bounds(2, 1, 1), 7)])
+@pytest.mark.parametrize(
+    "bounds,depth",
+    [
+        (Bounds(2, 2, 0), 7),
+        (Bounds(2, 1, 1), 7),
+        # a host fd's events read the inode its slot names (any file), a wberror its errno
+        (Bounds(2, 1, 2, (EIO, ENOSPC), "any"), 6),
+    ],
+)
 def test_cached_search_equals_direct_search(name, bounds, depth):
     cached = ErrseqModel(load_spec(name), bounds)
     direct = ErrseqModel(load_spec(name), bounds, cache=False)

@@ -398,6 +398,8 @@ REPORTS = {
     "allowed, two containers": ["-s", "vivek-v3-seen", "-p", "isolation", "--allow", "mount",
                                 "--allow", "syncfs", "--container", "ovl1", "--container", "ovl2"],
     "capped": ["-s", "amir", "-p", "isolation", "--isolation-budget", "800"],
+    "model options": ["-s", "mainline", "-s", "jeff-split", "--depth", "6", "--errnos",
+                      "EIO,ENOSPC", "--counter-bits", "3", "--host-files", "any"],
 }  # fmt: skip
 
 
@@ -416,6 +418,15 @@ def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
         assert not errors, (name, errors[:5])
     assert reports["user spec, holds"]["exit"] == 0 and reports["no violation"]["exit"] == 0
     assert reports["isolation only"]["exit"] == 1
+    # The model's options appear in config only when a run departs from their defaults.
+    options = {"errnos", "counter_bits", "host_files"}
+    assert not options & set(reports["main"]["config"])
+    config = reports["model options"]["config"]
+    assert (config["errnos"], config["counter_bits"], config["host_files"]) == (
+        ["EIO", "ENOSPC"],
+        3,
+        "any",
+    )
     # The schema is strict: an extra field, a time, an absolute path are all refused.
     bad = json.loads(json.dumps(reports["main"]))
     bad["seconds"] = 1.0
@@ -425,6 +436,9 @@ def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
     assert not validator.is_valid(bad)
     bad = json.loads(json.dumps(reports["main"]))
     del bad["config"]["symmetry"]
+    assert not validator.is_valid(bad)
+    bad = json.loads(json.dumps(reports["model options"]))
+    bad["config"]["errnos"] = ["EPERM"]
     assert not validator.is_valid(bad)
 
 

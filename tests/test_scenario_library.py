@@ -19,7 +19,7 @@ from explorer.domain.catalog import builtin_names
 
 LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 FOLDERS = sorted(p for p in LIBRARY.iterdir() if p.is_dir())
-STATED = re.compile(r"^[^#]*=\s*(0|EIO)\s*(#.*)?$")
+STATED = re.compile(r"^[^#]*=\s*(0|EIO|ENOSPC)\s*(#.*)?$")
 
 runner = CliRunner()
 

@@ -173,6 +173,32 @@ HostFdsOpt = Annotated[
 MountOptionsOpt = Annotated[
     str, typer.Option("--mount-options", help="Mounts explored: normal, volatile or both.")
 ]
+ErrnosOpt = Annotated[
+    str,
+    typer.Option(
+        "--errnos",
+        help="Errnos a writeback error may record: EIO, ENOSPC or EIO,ENOSPC (wberror "
+        "FILE ENOSPC as well as EIO; errseq keeps the latest).",
+    ),
+]
+CounterBitsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--counter-bits",
+        metavar="K",
+        help="Width of the errseq counter, 2 to 19, so that it wraps within a run "
+        "(jeff-split's split flags get K-1 bits). Default: the kernel's 19 (18 split).",
+        show_default=False,
+    ),
+]
+HostFilesOpt = Annotated[
+    str,
+    typer.Option(
+        "--host-files",
+        help="Files a host fd may open: own (the host's file) or any (also a "
+        "container's upper file, as upperdir/file: open fdN host ovlK).",
+    ),
+]
 
 
 def read_scenario(path: str):
@@ -197,6 +223,9 @@ def explore(
     fds: FdsOpt = 2,
     host_fds: HostFdsOpt = 1,
     mount_options: MountOptionsOpt = "both",
+    errnos: ErrnosOpt = "EIO",
+    counter_bits: CounterBitsOpt = None,
+    host_files: HostFilesOpt = "own",
     spec: SpecOpt = None,
     prop: Annotated[
         list[str] | None,
@@ -297,6 +326,10 @@ def explore(
 
         explore --allow syncfs --json > audit.json
 
+        explore --errnos EIO,ENOSPC --host-files any --depth 7
+
+        explore --counter-bits 2 --mounts 1 --depth 16 -p no-loss
+
     \b
     Exit codes:
       0    every checked property holds (every result as expected, the specs agree)
@@ -337,6 +370,9 @@ def explore(
         max_memory=max_memory,
         jobs=jobs,
         isolation_budget=isolation_budget,
+        errnos=errnos,
+        host_files=host_files,
+        counter_bits=counter_bits,
     )
     raise typer.Exit(code)
 
@@ -394,12 +430,17 @@ def replay(
         ),
     ],
     spec: SpecOpt = None,
+    counter_bits: CounterBitsOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of the tables.")
     ] = False,
 ) -> None:
     """Run scenarios under each spec, print the results side by side, and check the
     results the scenarios state.
+
+    The model's options come with the scenario: `wberror ovl1 ENOSPC` records ENOSPC
+    (results print `= ENOSPC`), `open fd3 host ovl1` is a host fd on ovl1's upper
+    file; --counter-bits K replays with a K-bit errseq counter.
 
     A line may state its result (`syncfs fd1 = EIO`, as the tool prints it).  A stated
     result is checked under every spec replayed, so a file whose results hold for one
@@ -417,12 +458,15 @@ def replay(
         explore replay scenarios/plain/seed.scn -s plain -s vivek-v3-seen -s amir
         explore replay scenarios/mainline --spec mainline
         explore replay - --spec amir < run.scn
+        explore replay wrap.scn --spec plain --counter-bits 2
     """
+    from explorer.app.options import parse_counter_bits
     from explorer.app.replay import mismatches, stated
     from explorer.render.table import replay_json, replay_table, summary
 
+    bits = parse_counter_bits(counter_bits)
     try:
-        specs = load_specs(spec)
+        specs = [s.with_counter_bits(bits) for s in load_specs(spec)]
         scenarios = [read_scenario(path) for path in scenario_paths(paths)]
         done = []
         for sc in scenarios:
@@ -460,6 +504,9 @@ def diff(
     fds: FdsOpt = 2,
     host_fds: HostFdsOpt = 1,
     mount_options: MountOptionsOpt = "both",
+    errnos: ErrnosOpt = "EIO",
+    counter_bits: CounterBitsOpt = None,
+    host_files: HostFilesOpt = "own",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of timelines.")
     ] = False,
@@ -468,13 +515,29 @@ def diff(
 
     Exit code 0 when they agree on every run within the bounds, 1 when they differ.
 
-    Example:
+    Examples:
 
         explore diff mainline amir --depth 6
+
+        explore diff mainline v5.11 --host-files any --errnos EIO,ENOSPC --depth 6
     """
     from explorer.app.diff import diff_specs
 
-    raise typer.Exit(diff_specs(a, b, mounts, depth, fds, host_fds, mount_options, as_json))
+    raise typer.Exit(
+        diff_specs(
+            a,
+            b,
+            mounts,
+            depth,
+            fds,
+            host_fds,
+            mount_options,
+            as_json,
+            errnos=errnos,
+            host_files=host_files,
+            counter_bits=counter_bits,
+        )
+    )
 
 
 @app.command("specs")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from explorer.app.options import parse_options
+from explorer.app.options import errnos_text, parse_counter_bits, parse_options
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import load_spec
 from explorer.domain.scenario import result_name
@@ -22,6 +22,30 @@ def plural(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
 
+def extra(bounds, bits: int | None) -> str:
+    """The model's options a diff ran with, when not the defaults."""
+    said = ""
+    if bounds.errnos != (-5,):
+        said += f", errnos {errnos_text(bounds.errnos)}"
+    if bits is not None:
+        said += f", {bits}-bit errseq counter"
+    if bounds.host_any:
+        said += ", host fds on any upper file"
+    return said
+
+
+def options_json(bounds, bits: int | None) -> dict:
+    """The model's options for --json, each only when not its default."""
+    out: dict = {}
+    if bounds.errnos != (-5,):
+        out["errnos"] = errnos_text(bounds.errnos).split(",")
+    if bits is not None:
+        out["counter_bits"] = bits
+    if bounds.host_any:
+        out["host_files"] = bounds.host_files
+    return out
+
+
 def diff_specs(
     a: str,
     b: str,
@@ -31,11 +55,15 @@ def diff_specs(
     host_fds: int,
     mount_options: str,
     as_json: bool,
+    errnos: str = "EIO",
+    host_files: str = "own",
+    counter_bits: int | None = None,
 ) -> int:
     bounds, options, *_ = parse_options(
-        mounts, depth, fds, host_fds, mount_options, None, None, None
+        mounts, depth, fds, host_fds, mount_options, None, None, None, errnos, host_files
     )
-    spec_a, spec_b = load_spec(a), load_spec(b)
+    bits = parse_counter_bits(counter_bits)
+    spec_a, spec_b = load_spec(a).with_counter_bits(bits), load_spec(b).with_counter_bits(bits)
     model_a, model_b = ErrseqModel(spec_a, bounds, options), ErrseqModel(spec_b, bounds, options)
     ex_a, ex_b = bfs(model_a, depth), bfs(model_b, depth)
 
@@ -52,6 +80,7 @@ def diff_specs(
                     "a": spec_a.name,
                     "b": spec_b.name,
                     "depth": depth,
+                    **options_json(bounds, bits),
                     "agree": v.holds,
                     "differences": [
                         {
@@ -72,7 +101,7 @@ def diff_specs(
         print(
             f"{spec_a.name} and {spec_b.name} agree on every run of at most {depth} events "
             f"({plural(mounts, 'container')}, {plural(fds, 'fd')} each, "
-            f"{plural(host_fds, 'host fd')}, {mount_options} mounts)."
+            f"{plural(host_fds, 'host fd')}, {mount_options} mounts{extra(bounds, bits)})."
         )
         return 0
     print(

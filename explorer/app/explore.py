@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from explorer.app.options import parse_options
+from explorer.app.options import errnos_text, parse_counter_bits, parse_options
 from explorer.app.outcome import Config
 from explorer.app.runner import run, worth_parallel
 from explorer.domain.catalog import load_spec, load_specs
@@ -128,6 +128,19 @@ class Progress:
                 status.stop()
 
 
+def model_options(cfg: Config) -> str:
+    """The model's options a run departs from the defaults with, for its header line."""
+    b = cfg.bounds
+    said = []
+    if b.errnos != (-5,):
+        said.append(f"errnos {errnos_text(b.errnos)}")
+    if cfg.counter_bits is not None:
+        said.append(f"{cfg.counter_bits}-bit errseq counter")
+    if b.host_any:
+        said.append("host fds on any upper file")
+    return "".join(f"{s}, " for s in said)
+
+
 def worth_symmetry(bounds: Bounds, depth: int) -> bool:
     """Symmetry pays once graphs are big; below that one exploration per spec is cheaper
     (isolation needs the full graph anyway, so a reduced one would be a second search)."""
@@ -156,23 +169,28 @@ def main_job(
     max_memory: float | None = None,
     jobs: int = 0,
     isolation_budget: int | None = None,
+    errnos: str = "EIO",
+    host_files: str = "own",
+    counter_bits: int | None = None,
 ) -> int:
     bounds, options, props_t, viewers, allowed = parse_options(
-        mounts, depth, fds, host_fds, mount_options, props, containers, allow
+        mounts, depth, fds, host_fds, mount_options, props, containers, allow, errnos, host_files
     )
+    bits = parse_counter_bits(counter_bits)
     cfg = Config(
         bounds,
         depth,
         options,
-        load_specs(specs),
+        [s.with_counter_bits(bits) for s in load_specs(specs)],
         props_t,
-        against=load_spec(against) if "agreement" in props_t else None,
+        against=load_spec(against).with_counter_bits(bits) if "agreement" in props_t else None,
         viewers=viewers,
         allow=allowed,
         max_states=max_states,
         symmetry=worth_symmetry(bounds, depth) if symmetry is None else symmetry,
         max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
         isolation_budget=isolation_budget or None,
+        counter_bits=bits,
     )
     target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
     progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])
@@ -200,6 +218,7 @@ def main_job(
     con.print(
         f"errseq-explorer: {mounts} container{'s' if mounts > 1 else ''}, {fds} fd{'s' if fds > 1 else ''} each, "
         f"{host_fds} host fd{'s' if host_fds != 1 else ''}, depth {depth}, {opts} mounts, "
+        f"{model_options(cfg)}"
         f"{len(cfg.specs)} spec{'s' if len(cfg.specs) > 1 else ''} in {outcome.seconds:.2f}s"
     )
     con.print(terminal.matrix(outcome))

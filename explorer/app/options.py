@@ -10,7 +10,10 @@ import re
 
 from explorer.app.outcome import PROPERTIES
 from explorer.bridge.model import KIND_ORDER
+from explorer.domain.errseq import COUNTER_BITS, MIN_COUNTER_BITS
 from explorer.domain.world import (
+    ERRNOS,
+    HOST_FILES,
     MAX_DEPTH,
     MAX_FDS,
     MAX_HOST_FDS,
@@ -37,6 +40,8 @@ def parse_options(
     props: list[str] | None,
     containers: list[str] | None,
     allow: list[str] | None,
+    errnos: str = "EIO",
+    host_files: str = "own",
 ):
     """The bounds and choices of a run, checked: an OptionError names the option."""
     for flag, value, low, high in (
@@ -49,6 +54,8 @@ def parse_options(
             raise OptionError(f"{flag} {value}: must be {low} to {high}")
     if mount_options not in MOUNT_OPTIONS:
         raise OptionError(f"--mount-options {mount_options!r}: choose normal, volatile or both")
+    if host_files not in HOST_FILES:
+        raise OptionError(f"--host-files {host_files!r}: choose own or any")
     for p in props or []:
         if p not in PROPERTIES:
             raise OptionError(f"--property {p!r}: choose from {', '.join(PROPERTIES)}")
@@ -65,12 +72,38 @@ def parse_options(
             raise OptionError(f"--allow {k!r}: choose from {', '.join(KIND_ORDER)}")
     props_t = tuple(p for p in PROPERTIES if p in props) if props else PROPERTIES
     return (
-        Bounds(mounts, fds, host_fds),
+        Bounds(mounts, fds, host_fds, parse_errnos(errnos), host_files),
         MOUNT_OPTIONS[mount_options],
         props_t,
         viewers,
         frozenset(allow or []),
     )
+
+
+def parse_errnos(text: str) -> tuple[int, ...]:
+    """`--errnos EIO,ENOSPC`: the errnos a writeback error may record, EIO first."""
+    names = [n.strip() for n in re.split(r"[,+]", text)]
+    for n in names:
+        if n not in ERRNOS:
+            raise OptionError(f"--errnos {text!r}: {n!r} is not one of {', '.join(ERRNOS)}")
+    return tuple(err for name, err in ERRNOS.items() if name in names)
+
+
+def errnos_text(errnos: tuple[int, ...]) -> str:
+    """The errnos as --errnos writes them: EIO,ENOSPC."""
+    return ",".join(name for name, err in ERRNOS.items() if err in errnos)
+
+
+def parse_counter_bits(counter_bits: int | None) -> int | None:
+    """`--counter-bits K`: the errseq counter's width; None (or the kernel's 19): full."""
+    if counter_bits is None:
+        return None
+    if not MIN_COUNTER_BITS <= counter_bits <= COUNTER_BITS:
+        raise OptionError(
+            f"--counter-bits {counter_bits}: must be {MIN_COUNTER_BITS} to {COUNTER_BITS} "
+            f"(the kernel's counter has {COUNTER_BITS} bits, 18 with split flags)"
+        )
+    return None if counter_bits == COUNTER_BITS else counter_bits
 
 
 def check_run_options(

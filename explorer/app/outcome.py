@@ -39,6 +39,9 @@ class Config:
     max_bytes: int | None = None  # memory guard (resident bytes)
     # isolation: pair states the removal witness search may store (None: no cap)
     isolation_budget: int | None = None
+    # the errseq counter's width (--counter-bits; None: the kernel's), already applied
+    # to `specs` and `against`
+    counter_bits: int | None = None
 
 
 @dataclass

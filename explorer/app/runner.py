@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from explorer.app.outcome import PROPERTIES, Config, Outcome, SpecResult
 from explorer.bridge.model import ErrseqModel
 from explorer.bridge.monitors import monitors
+from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec
 from explorer.engine.limits import SearchLimit, paused_gc
 from explorer.engine.properties import agreement, isolation, safety
@@ -25,12 +26,13 @@ from explorer.engine.verdict import Verdict
 
 
 def coverage(ex: Exploration) -> Counter:
-    """How often each kind of event fired, and how often fsync/syncfs/mount failed."""
+    """How often each kind of event fired, and how often fsync/syncfs/mount failed, with
+    which errno ("fsync EIO", "fsync ENOSPC")."""
     c: Counter = Counter()
     for a, o in zip(ex.action, ex.obs, strict=True):
         c[a.verb] += 1
         if o:
-            c[f"{a.verb} EIO"] += 1
+            c[f"{a.verb} {result_name(o)}"] += 1
     return c
 
 

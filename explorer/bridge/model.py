@@ -16,7 +16,7 @@ from explorer.bridge.stepper import Stepper
 from explorer.bridge.symmetry import Symmetry
 from explorer.domain import world
 from explorer.domain.vfs import Spec
-from explorer.domain.world import NORMAL, VOLATILE, Bounds, Event, State
+from explorer.domain.world import ERRNO_NAMES, NORMAL, VOLATILE, Bounds, Event, State
 from explorer.engine.contract import Model, Observers, Role
 
 #: The kinds of outside events, most important first: a mount that changes what a
@@ -35,7 +35,7 @@ def errseq_str(v: int, flavour: type) -> str:
     if v == 0:
         return "0"
     err = v & 0xFFF
-    name = "EIO" if err == 5 else f"E{err}"
+    name = ERRNO_NAMES.get(-err, f"E{err}")
     if flavour.name == "split":
         flags = ("R" if v & 0x1000 else "") + ("O" if v & 0x2000 else "")
         return f"{name}#{v >> 14}" + (f"+{flags}" if flags else "")
@@ -125,8 +125,9 @@ class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
         for slot in range(b.slots):
             base = b.fd_base(slot)
             if state[base]:
+                on = f" on {b.owner_name(state[base] - 2)}-file" if state[base] > 1 else ""
                 parts.append(
-                    f"slot{slot + 1} wb {errseq_str(state[base + 1], es)}"
+                    f"slot{slot + 1}{on} wb {errseq_str(state[base + 1], es)}"
                     f" sb {errseq_str(state[base + 2], es)}"
                 )
         return "\n".join(parts)

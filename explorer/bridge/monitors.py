@@ -8,7 +8,8 @@ transition graph and the monitor without knowing what the bits mean.
   that was open before the error occurred will see the error".  An fd open when an
   error is recorded owes an error on its next syncfs (errors of files in the fd's
   filesystem: every file for a host fd, the container's own file for a container fd)
-  and on its next fsync (its own file).  The duty ends with that call, whatever it
+  and on its next fsync (its own file: for a host fd on a container's upper file,
+  `--host-files any`, that file).  The duty ends with that call, whatever it
   returns, or with close.  Checked for syncfs and for fsync separately.
 - no-loss (Jeff Layton, the seed: "that error will be lost forever"): once recorded,
   an error stays reportable until it has been reported to someone.  A syncfs that
@@ -17,7 +18,8 @@ transition graph and the monitor without knowing what the bits mean.
   open fd, or after a fresh open in a mounted container or by the host) would return
   an error, and no fsync of its file would (on an open fd of it, after a fresh open in
   its container, or after a fresh open by the host, which can open any file of the
-  upper fs, `upperdir/file` included, whatever --host-fds says).
+  upper fs, `upperdir/file` included, whatever --host-fds says).  An open host fd on a
+  container's upper file is one more channel for that file's fsync.
 """
 
 from __future__ import annotations
@@ -44,19 +46,21 @@ class OpenBefore(Monitor[State, Event, "int | None", int]):
     def initial(self) -> int:
         return 0
 
-    def _covers(self, slot: int, ino: int) -> bool:
+    def _covers(self, s: State, slot: int, ino: int) -> bool:
         b = self.model.bounds
         owner = b.owner(slot)
         if self.call == "syncfs" and owner == b.host:
             return True  # a host fd's filesystem is the whole upper fs
-        return owner == ino
+        if self.call == "syncfs" or not b.host_any:
+            return owner == ino  # an overlay holds only its own file; an fd, its owner's
+        return b.slot_file(s, slot) == ino
 
     def step(self, duty: int, s: State, ev: Event, ret: int | None) -> tuple[int, str]:
         """Next duty mask, and why this step violates the guarantee ('' if it does not)."""
         b = self.model.bounds
         if ev.verb == "wberror":
             for slot in range(b.slots):
-                if s[b.fd_base(slot)] and self._covers(slot, ev.arg):
+                if s[b.fd_base(slot)] and self._covers(s, slot, ev.arg):
                     duty |= 1 << slot
             return duty, ""
         if ev.verb == "close":
@@ -90,7 +94,8 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
         elif ev.verb == "syncfs" and ret:
             unreported = 0
         elif ev.verb == "fsync" and ret:
-            unreported &= ~(1 << self.model.bounds.owner(ev.arg))
+            b = self.model.bounds
+            unreported &= ~(1 << (b.slot_file(s, ev.arg) if b.host_any else b.owner(ev.arg)))
         return unreported, ""
 
     def after(self, unreported: int, t: State) -> str:
@@ -132,13 +137,19 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
         return False
 
     def fsync_reports(self, s: State, ino: int) -> bool:
-        """Would an fsync of file `ino` return an error: on an open fd of it, after a fresh
-        open in its container (if mounted), or after a fresh open by the host, which can
-        open any file of the upper fs (`upperdir/file`), whatever --host-fds says?"""
+        """Would an fsync of file `ino` return an error: on an open fd of it (its
+        container's, or a host fd opened on it), after a fresh open in its container (if
+        mounted), or after a fresh open by the host, which can open any file of the upper
+        fs (`upperdir/file`), whatever --host-fds says?"""
         m, b = self.model, self.model.bounds
         for slot in b.owner_slots(ino):
-            if s[b.fd_base(slot)] and m.next_state(s, Event("fsync", slot))[1]:
+            if s[b.fd_base(slot)] == 1 and m.next_state(s, Event("fsync", slot))[1]:
                 return True
+        if b.host_any and ino != b.host:
+            held = 2 + ino  # a host fd opened on this container's file
+            for slot in b.owner_slots(b.host):
+                if s[b.fd_base(slot)] == held and m.next_state(s, Event("fsync", slot))[1]:
+                    return True
         if ino != b.host and s[b.ofs_base(ino)] and self.fresh_call(s, ino, ino, "fsync"):
             return True
         return bool(self.fresh_call(s, b.host, ino, "fsync"))

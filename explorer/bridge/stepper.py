@@ -1,7 +1,8 @@
 """Successor caching: an event's effect depends only on the few fields it touches.
 
 `fsync fd3` reads and writes the upper sb, its container's inode, overlay mount and
-fd slot, nothing else; two states that agree on those fields get the same result and
+fd slot, nothing else (a host fd that may hold any file, `--host-files any`, may read
+every inode: its slot says which); two states that agree on those fields get the same result and
 the same new values there.  So the successor of (state, event) is computed once per
 distinct *footprint* of the event, and for every other state it is a dict lookup and
 a few stores.  The same holds for the enabled events, which depend only on the
@@ -63,7 +64,14 @@ def footprint(b: Bounds, ev: Event) -> tuple[list[int], list[int]]:
     if verb == "close":
         return _fields(b.fd_base(ev.arg)), []
     owner = b.owner(ev.arg)
-    fields = [0, *_fields(b.inode_base(owner)), *_fields(b.fd_base(ev.arg))]
+    if owner == b.host and b.host_any and verb != "open":
+        # A host fd may hold any file: the slot's `open` says which, so the event may
+        # read every inode (the memo key holds them all, and stays exact).
+        inodes = [f for ino in range(b.files) for f in _fields(b.inode_base(ino))]
+    else:
+        ino = ev.ino if verb == "open" and ev.ino >= 0 else owner
+        inodes = _fields(b.inode_base(ino))
+    fields = [0, *inodes, *_fields(b.fd_base(ev.arg))]
     if owner != b.host:
         fields += _fields(b.ofs_base(owner))
     return sorted(fields), dirty if verb == "syncfs" else []

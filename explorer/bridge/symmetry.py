@@ -6,6 +6,14 @@ free slot stays the next one an open takes) and then sorts the containers, each
 carried with its file, its overlay mount and its fd slots.  The upper superblock and
 the host's file stay put.
 
+A host fd on a container's upper file (`--host-files any`) names that container in its
+slot's value (`open` = 2 + c), so moving a container moves that value too: a
+permutation is an index permutation of the state *and* a renaming of those values.
+The renaming follows from the container order, so a permutation id still says
+everything.  To keep one canonical form per class, a container's sort key also holds
+the cursors of the host fds on its file, and the host's slots are sorted after the
+renaming.
+
 A permutation is kept as an index tuple P over the state layout, read as "index k of
 the new coordinates is index P[k] of the old ones".  The engine only sees permutation
 ids and asks this module to compose them and to translate actions and monitor bits.
@@ -59,6 +67,8 @@ class Symmetry(contract.Symmetry[State, Event]):
         ]
         self._host = [(b.fd_base(x), x) for x in b.owner_slots(b.host)]
         self._by_order: dict[tuple, tuple[int, itemgetter]] = {}
+        # The positions of the host slots' `open` fields, renamed with the containers.
+        self._host_opens = [f for f, _ in self._host] if b.host_any else []
 
     @staticmethod
     def _slot_order(s: State, slots: list[tuple[int, int]]) -> tuple[int, ...]:
@@ -68,10 +78,13 @@ class Symmetry(contract.Symmetry[State, Event]):
         return tuple(-nx for _, nx in keyed)
 
     def canonical(self, s: State) -> tuple[State, int]:
-        """(canonical form of s, id of P with canonical = [s[P[k]] for k])."""
+        """(canonical form of s, id of P with canonical = [s[P[k]] for k], host values
+        renamed with the containers when a host fd may hold a container's file)."""
         hit = self._canon.get(s)
         if hit is not None:
             return hit
+        if self._host_opens:
+            return self._canonical_renaming(s)
         # A container's sort key is one flat tuple (its file, its mount, its fd slots in
         # slot order): every part is 3 wide, so it sorts as the parts would.  The search
         # spends most of its time here; two slots, the common case, skip the sort.
@@ -100,6 +113,42 @@ class Symmetry(contract.Symmetry[State, Event]):
             plan = self._by_order[orders] = self._plan(orders)
         pid, getter = plan
         out = (getter(s), pid)
+        if len(self._canon) < 1 << 20:
+            self._canon[s] = out
+        return out
+
+    def _canonical_renaming(self, s: State) -> tuple[State, int]:
+        """`canonical` when host fds may hold container files (`--host-files any`)."""
+        b = self.b
+        refs: dict[int, list[tuple[int, ...]]] = {}
+        for f, _ in self._host:
+            if s[f] > 1:
+                refs.setdefault(s[f] - 2, []).append(s[f + 1 : f + 3])
+        blocks = []
+        for nc, ino, ofs, slots in self._cont:
+            order = self._slot_order(s, slots) if len(slots) > 1 else (slots[0][1],)
+            fds = tuple(v for x in order for v in s[b.fd_base(x) : b.fd_base(x) + 3])
+            held = tuple(sorted(refs.get(-nc, ()), reverse=True))
+            blocks.append((s[ino : ino + 3] + s[ofs : ofs + 3] + fds + (held,), nc, order))
+        blocks.sort(reverse=True)
+        new_of = {-nc: k for k, (_, nc, _) in enumerate(blocks)}
+
+        def renamed(f: int) -> tuple[int, ...]:
+            v = s[f]
+            return (2 + new_of[v - 2] if v > 1 else v, s[f + 1], s[f + 2])
+
+        keyed = sorted(((renamed(f), -x) for f, x in self._host), reverse=True)
+        host = tuple(-nx for _, nx in keyed)
+        orders = (tuple((-nc, order) for _, nc, order in blocks), host)
+        plan = self._by_order.get(orders)
+        if plan is None:
+            plan = self._by_order[orders] = self._plan(orders)
+        pid, getter = plan
+        t = list(getter(s))
+        for f in self._host_opens:
+            if t[f] > 1:
+                t[f] = 2 + new_of[t[f] - 2]
+        out = (tuple(t), pid)
         if len(self._canon) < 1 << 20:
             self._canon[s] = out
         return out
@@ -144,10 +193,10 @@ class Symmetry(contract.Symmetry[State, Event]):
         if a.verb in ("mount", "umount"):
             return Event(a.verb, containers[a.arg], a.volatile)
         if a.verb in ("wberror", "evict"):
-            return Event(a.verb, files[a.arg])
+            return Event(a.verb, files[a.arg], err=a.err)
         if a.verb == "sync":
             return a
-        return Event(a.verb, slots[a.arg])
+        return Event(a.verb, slots[a.arg], ino=files[a.ino] if a.ino >= 0 else -1)
 
     def slot_bits(self, mask: int, p: int) -> int:
         """A per-fd-slot bit mask, moved from old to new coordinates."""

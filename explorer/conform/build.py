@@ -22,7 +22,18 @@ KERNELS: dict[str, tuple[str, str]] = {
     "6.1": ("linux-image-cloud-amd64", "v5.11"),
     "6.12": ("linux-image-6.12-cloud-amd64", "mainline"),
 }
-MODULES = ("loop", "dm-mod", "overlay")  # modules.dep order: none needs another
+#: In load order (each after those it depends on).  The dm-thin ones (and what they
+#: need) serve `wberror F ENOSPC` only: driver.c loads them for such a scenario.
+MODULES = (
+    "loop",
+    "dm-mod",
+    "overlay",
+    "dm-bufio",
+    "libcrc32c",
+    "dm-persistent-data",
+    "dm-bio-prison",
+    "dm-thin-pool",
+)
 DRIVER_C = Path(__file__).with_name("driver.c")
 MKE2FS = "/sbin/mke2fs"
 
@@ -95,9 +106,11 @@ def _module_bytes(path: Path) -> bytes:
 
 
 def fetch_kernel(key: str) -> Path:
-    """Download and unpack the kernel and its three modules into the cache (once)."""
+    """Download and unpack the kernel and its modules into the cache (once; again when
+    the cache lacks a module MODULES names)."""
     kdir = cache_dir() / f"kernel-{key}"
-    if (kdir / "vmlinuz").exists() and (kdir / "release").exists():
+    have = all((kdir / "modules" / f"{mod}.ko").exists() for mod in MODULES)
+    if (kdir / "vmlinuz").exists() and (kdir / "release").exists() and have:
         return kdir
     meta = KERNELS[key][0]
     with tempfile.TemporaryDirectory(prefix="errseq-kernel-") as t:
@@ -184,7 +197,7 @@ def _shared_libs(binary: str) -> list[str]:
 
 
 def build_initramfs(key: str, kdir: Path) -> Path:
-    """driver as /init, mke2fs with its libraries, the three modules (once)."""
+    """driver as /init, mke2fs with its libraries, the modules (once)."""
     out = cache_dir() / f"initramfs-{key}-{_driver_hash()}.cpio"
     if out.exists():
         return out

@@ -55,7 +55,7 @@ def plan(
                 continue
             spec = core.KERNEL_SPEC[k]
             model = replay(item.scenario, load_spec(spec))
-            why = core.not_representable(item.scenario, spec)
+            why = item.unrepresentable or core.not_representable(item.scenario, spec, k)
             if why:
                 done.append(
                     core.Outcome(

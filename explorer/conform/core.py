@@ -14,6 +14,7 @@ from pathlib import Path
 
 from explorer.app import replay as model_replay
 from explorer.domain.catalog import load_spec
+from explorer.domain.errseq import COUNTER_BITS
 from explorer.domain.scenario import Scenario, ScenarioError, owner_index, parse
 
 CORPUS_DIR = Path(__file__).with_name("corpus")
@@ -39,6 +40,7 @@ class Item:
     scenario: Scenario
     origin: str = ""  # corpus, file path, or witness description
     only_kernel: str | None = None  # a witness is replayed on its spec's kernel only
+    unrepresentable: str | None = None  # why no kernel can run it, whatever the scenario
 
 
 @dataclass
@@ -103,6 +105,15 @@ def witnesses(report: Path) -> list[Item]:
     if not isinstance(data, dict) or not isinstance(data.get("witnesses"), list):
         raise ScenarioError(str(report), 0, "witnesses", "no top-level 'witnesses' list")
     spec_kernel = {v: k for k, v in KERNEL_SPEC.items()}
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    bits = config.get("counter_bits")
+    narrow = (
+        f"the report's run used --counter-bits {bits}: a real kernel's errseq counter has "
+        f"{COUNTER_BITS} bits (lib/errseq.c), so a run that depends on a narrower one's "
+        "wraparound cannot be reproduced"
+        if bits is not None
+        else None
+    )
     items: list[Item] = []
     for n, w in enumerate(data["witnesses"], 1):
         if not isinstance(w, dict):
@@ -120,7 +131,16 @@ def witnesses(report: Path) -> list[Item]:
             label = label or (run if isinstance(run, str) else "")
             name = f"w{n}-{prop}-{spec}" + (f"-{label}" if label else "")
             where = f"{report}#witnesses[{n - 1}]" + (f".{label}" if label else "")
-            items.append(Item(name, text, parse(text, where), origin=where, only_kernel=kernel))
+            items.append(
+                Item(
+                    name,
+                    text,
+                    parse(text, where),
+                    origin=where,
+                    only_kernel=kernel,
+                    unrepresentable=narrow,
+                )
+            )
     return items
 
 
@@ -148,8 +168,18 @@ def _scenario_texts(w: dict) -> list[tuple[str, str]]:
 # Representability: can a real kernel be put in the model's state?
 
 
-def not_representable(scenario: Scenario, spec_name: str) -> str | None:
+#: Kernels whose ext4 records -EIO for every failed data write, whatever the block
+#: layer said: ext4_finish_bio() did `mapping_set_error(page->mapping, -EIO)` until
+#: "ext4: Convert ext4_finish_bio() to use folios" (v6.4,
+#: 20230126202415.1682629-5-willy@infradead.org) set the bio's own errno.
+EXT4_EIO_ONLY = frozenset({"6.1"})
+
+
+def not_representable(scenario: Scenario, spec_name: str, kernel: str | None = None) -> str | None:
     """Why the kernel cannot follow the model's world on this scenario, or None.
+
+    A writeback error that records ENOSPC (`wberror F ENOSPC`) is injected through an
+    out-of-space dm-thin pool; ext4 before v6.4 records EIO for it (EXT4_EIO_ONLY).
 
     The model's world and a real kernel differ in one observable way: which
     files are dirty.  A real kernel writes back more than the model does:
@@ -160,6 +190,18 @@ def not_representable(scenario: Scenario, spec_name: str) -> str | None:
     refused exactly when one of those finds the file dirty in one world and clean
     in the other.
     """
+    if kernel in EXT4_EIO_ONLY:
+        nospc = next(
+            (e for e in scenario.events if e.verb == "wberror" and e.errno == "ENOSPC"), None
+        )
+        if nospc is not None:
+            return (
+                f"line {nospc.line} '{nospc}': ext4 on {kernel} records EIO for "
+                "every failed data write (fs/ext4/page-io.c ext4_finish_bio: "
+                "mapping_set_error(page->mapping, -EIO); the bio's own errno only from v6.4, "
+                "20230126202415.1682629-5-willy@infradead.org), so no writeback error "
+                "reaches errseq as ENOSPC"
+            )
     run = model_replay.run(scenario, load_spec(spec_name))
     b = scenario.bounds
     state = b.initial()
@@ -187,7 +229,7 @@ def not_representable(scenario: Scenario, spec_name: str) -> str | None:
             continue
         here = f"line {e.line} '{e}'"
         if e.verb == "write":
-            f = owner_index(scenario.owners[e.fd or ""], b.mounts)
+            f = owner_index(scenario.files[e.fd or ""], b.mounts)
             kdirty[f] = True
             cleaned_by.pop(f, None)
         elif e.verb in ("fsync", "syncfs"):
@@ -195,7 +237,8 @@ def not_representable(scenario: Scenario, spec_name: str) -> str | None:
             volatile = owner != b.host and before[b.ofs_base(owner)] == 2
             if volatile:
                 continue  # a volatile overlay writes nothing back
-            targets = [owner] if e.verb == "fsync" else range(b.files)
+            own = owner_index(scenario.files[e.fd or ""], b.mounts)
+            targets = [own] if e.verb == "fsync" else range(b.files)
             for f in targets:
                 kdirty[f] = False
         elif e.verb == "sync":

@@ -18,7 +18,11 @@
  * synced, so its blocks are allocated and clean.  `wberror F` maps exactly F's
  * extents (FIEMAP, no SYNC flag) to the dm `error` target with the fs not frozen
  * (DM_SKIP_LOCKFS), triggers writeback with sync(2) (which checks no errseq) and
- * heals.  Only raw syscalls and ioctls: no dmsetup, no shell.
+ * heals.  `wberror F ENOSPC` maps F's extents instead to a dm-thin volume whose pool is
+ * out of data space with error_if_no_space, so that the writes fail with
+ * BLK_STS_NOSPC (-ENOSPC) rather than the error target's BLK_STS_IOERR.
+ * `open fdN host ovlK` opens ovlK's upper file directly (/upper/ovlK/upper/file).
+ * Only raw syscalls and ioctls: no dmsetup, no shell.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -190,16 +194,19 @@ static int run_prog(char *const argv[])
 /* ---------- device-mapper, raw ioctls ---------- */
 
 #define DM_NAME "errseq"
+#define THIN_BLOCK 128 /* sectors: dm-thin's smallest data block, 64 KiB */
 static int dm_ctl = -1;
 static unsigned loop_major, loop_minor;
 static uint64_t disk_sectors;
+static unsigned thin_major, thin_minor; /* the always-out-of-space thin volume */
+static int have_thin;
 
 struct dm_buf {
 	struct dm_ioctl io;
 	char data[16384];
 };
 
-static void dm_init(struct dm_buf *b, unsigned flags)
+static void dm_init_named(struct dm_buf *b, unsigned flags, const char *name)
 {
 	memset(b, 0, sizeof *b);
 	b->io.version[0] = DM_VERSION_MAJOR;
@@ -208,7 +215,12 @@ static void dm_init(struct dm_buf *b, unsigned flags)
 	b->io.data_size = sizeof *b;
 	b->io.data_start = sizeof(struct dm_ioctl);
 	b->io.flags = flags;
-	snprintf(b->io.name, sizeof b->io.name, "%s", DM_NAME);
+	snprintf(b->io.name, sizeof b->io.name, "%s", name);
+}
+
+static void dm_init(struct dm_buf *b, unsigned flags)
+{
+	dm_init_named(b, flags, DM_NAME);
 }
 
 static void dm_cmd(unsigned long cmd, struct dm_buf *b, const char *what)
@@ -219,10 +231,11 @@ static void dm_cmd(unsigned long cmd, struct dm_buf *b, const char *what)
 
 struct seg {
 	uint64_t start, len;
-	int error;
+	int error; /* 0 linear to the disk, 1 error (EIO), 2 the thin volume (ENOSPC) */
 };
 
-/* Load a table: segments in order, "error" or "linear <loop> <start>". */
+/* Load a table: segments in order, "error", "linear <loop> <start>", or for ENOSPC
+ * "linear <thin> <THIN_BLOCK + start>" (past the thin volume's one provisioned block). */
 static void dm_load(const struct seg *segs, int n)
 {
 	struct dm_buf b;
@@ -234,9 +247,13 @@ static void dm_load(const struct seg *segs, int n)
 		t->sector_start = segs[i].start;
 		t->length = segs[i].len;
 		char *params = p + sizeof *t;
-		if (segs[i].error) {
+		if (segs[i].error == 1) {
 			strcpy(t->target_type, "error");
 			params[0] = 0;
+		} else if (segs[i].error == 2) {
+			strcpy(t->target_type, "linear");
+			sprintf(params, "%u:%u %llu", thin_major, thin_minor,
+				(unsigned long long)(THIN_BLOCK + segs[i].start));
 		} else {
 			strcpy(t->target_type, "linear");
 			sprintf(params, "%u:%u %llu", loop_major, loop_minor,
@@ -325,6 +342,100 @@ static dev_t setup_devices(void)
 	if (mknod("/dev/errseq-dm", S_IFBLK | 0600, dev) < 0 && errno != EEXIST)
 		die("mknod dm");
 	return dev;
+}
+
+/* One device with a one-target table, created and resumed; its dev_t. */
+static dev_t dm_create(const char *name, const char *type, uint64_t len, const char *params)
+{
+	struct dm_buf b;
+	dm_init_named(&b, 0, name);
+	dm_cmd(DM_DEV_CREATE, &b, "DM_DEV_CREATE");
+	dev_t dev = (dev_t)b.io.dev;
+	dm_init_named(&b, 0, name);
+	struct dm_target_spec *t = (struct dm_target_spec *)b.data;
+	t->sector_start = 0;
+	t->length = len;
+	snprintf(t->target_type, sizeof t->target_type, "%s", type);
+	strcpy(b.data + sizeof *t, params);
+	size_t l = (sizeof *t + strlen(params) + 1 + 7) & ~(size_t)7;
+	t->next = l;
+	b.io.target_count = 1;
+	dm_cmd(DM_TABLE_LOAD, &b, "DM_TABLE_LOAD");
+	dm_init_named(&b, 0, name);
+	dm_cmd(DM_DEV_SUSPEND, &b, "DM resume");
+	return dev;
+}
+
+static unsigned loop_attach(const char *img, uint64_t bytes)
+{
+	int fd = open(img, O_RDWR | O_CREAT, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)bytes) < 0)
+		die(img);
+	int ctl = open("/dev/loop-control", O_RDWR);
+	int n = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (n < 0)
+		die("LOOP_CTL_GET_FREE");
+	close(ctl);
+	char lp[64];
+	snprintf(lp, sizeof lp, "/dev/loop%d", n);
+	int lfd = -1;
+	for (int i = 0; i < 100 && lfd < 0; i++) {
+		lfd = open(lp, O_RDWR);
+		if (lfd < 0)
+			usleep(10000);
+	}
+	if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, fd) < 0)
+		die("LOOP_SET_FD (thin)");
+	struct stat st;
+	if (fstat(lfd, &st) < 0)
+		die("stat loop");
+	return (unsigned)st.st_rdev; /* lfd and fd stay open for the life of the VM */
+}
+
+/*
+ * The ENOSPC injection (drivers/md/dm-thin.c): a thin pool of exactly one data block,
+ * with error_if_no_space, and a thin volume on it.  Block 0 of the volume is
+ * provisioned here (empty flushes land there and stay harmless); the next write
+ * needs a new block, alloc_data_block() finds none and sets PM_OUT_OF_DATA_SPACE,
+ * after which every write to an unprovisioned block ends with BLK_STS_NOSPC
+ * (should_error_unserviceable_bio), i.e. -ENOSPC in the filesystem's end_io.  Both
+ * writes are checked here, before the scenario starts.
+ */
+static void setup_thin(void)
+{
+	unsigned meta = loop_attach("/tmp/thin-meta.img", 4 << 20);
+	unsigned data = loop_attach("/tmp/thin-data.img", THIN_BLOCK * 512);
+	char params[256];
+	snprintf(params, sizeof params, "%u:%u %u:%u %d 0 1 error_if_no_space",
+		 major(meta), minor(meta), major(data), minor(data), THIN_BLOCK);
+	dev_t pool = dm_create("errseq-pool", "thin-pool", THIN_BLOCK, params);
+	struct dm_buf b;
+	dm_init_named(&b, 0, "errseq-pool");
+	struct dm_target_msg *msg = (struct dm_target_msg *)b.data;
+	msg->sector = 0;
+	strcpy(msg->message, "create_thin 0");
+	dm_cmd(DM_TARGET_MSG, &b, "DM_TARGET_MSG create_thin");
+	snprintf(params, sizeof params, "%u:%u 0", major(pool), minor(pool));
+	dev_t thin = dm_create("errseq-thin", "thin", disk_sectors + THIN_BLOCK, params);
+	thin_major = major(thin);
+	thin_minor = minor(thin);
+	if (mknod("/dev/errseq-thin", S_IFBLK | 0600, thin) < 0 && errno != EEXIST)
+		die("mknod thin");
+	int fd = open("/dev/errseq-thin", O_RDWR | O_DIRECT);
+	void *blk;
+	if (fd < 0 || posix_memalign(&blk, 4096, 4096))
+		die("open thin");
+	memset(blk, 0, 4096);
+	if (pwrite(fd, blk, 4096, 0) != 4096)
+		die("thin: provisioning block 0");
+	if (pwrite(fd, blk, 4096, THIN_BLOCK * 512) != -1 || errno != ENOSPC) {
+		out("@@ BAD thin pool: a write past its one block did not fail with ENOSPC (%s)",
+		    strerror(errno));
+		poweroff();
+	}
+	close(fd);
+	free(blk);
+	have_thin = 1;
 }
 
 /* ---------- the world ---------- */
@@ -453,7 +564,7 @@ static void ev_umount(int c)
 	result_errno(r);
 }
 
-static void ev_open(const char *name, int t)
+static void ev_open(const char *name, int t, int file)
 {
 	char p[256];
 	if (nfd >= MAXFD) {
@@ -468,14 +579,16 @@ static void ev_open(const char *name, int t)
 		out("@@ R %d skipped ovl%d is not mounted", cur_event, t);
 		return;
 	}
-	if (t == 0)
+	if (t == 0 && file > 0)
+		upper_path(file, p, sizeof p); /* the host opens ovlK's upper file directly */
+	else if (t == 0)
 		snprintf(p, sizeof p, "/upper/host");
 	else
 		snprintf(p, sizeof p, "/mnt/ovl%d/file", t);
 	int fd = open(p, O_RDWR);
 	fd_of[nfd++] = fd;
 	if (fd >= 0)
-		cached[t] = 1;
+		cached[file > 0 ? file : t] = 1;
 	result_errno(fd);
 }
 
@@ -507,8 +620,9 @@ static void ev_fd(const char *verb, const char *name)
 	result_errno(r);
 }
 
-/* Map exactly F's data sectors to `error`, write everything back, heal. */
-static void ev_wberror(int t)
+/* Map exactly F's data sectors to `error` (EIO) or to the out-of-space thin volume
+ * (ENOSPC), write everything back, heal. */
+static void ev_wberror(int t, int nospc)
 {
 	char p[256];
 	upper_path(t, p, sizeof p);
@@ -552,7 +666,7 @@ static void ev_wberror(int t)
 		}
 		if (s > pos)
 			segs[n++] = (struct seg){pos, s - pos, 0};
-		segs[n++] = (struct seg){s, len, 1};
+		segs[n++] = (struct seg){s, len, nospc ? 2 : 1};
 		pos = s + len;
 		size_t dl = strlen(desc);
 		snprintf(desc + dl, sizeof desc - dl, "%s%llu-%llu", i ? "," : "",
@@ -560,7 +674,8 @@ static void ev_wberror(int t)
 	}
 	if (pos < disk_sectors)
 		segs[n++] = (struct seg){pos, disk_sectors - pos, 0};
-	out("@@ W %d ino=%llu sectors=%s", cur_event, (unsigned long long)st.st_ino, desc);
+	out("@@ W %d ino=%llu sectors=%s errno=%s", cur_event, (unsigned long long)st.st_ino,
+	    desc, nospc ? "ENOSPC" : "EIO");
 	dm_swap(segs, n);
 	sync(); /* writes back and waits; checks no errseq */
 	dm_all_linear();
@@ -677,12 +792,16 @@ static void read_scenario(void)
 	fclose(f);
 }
 
+static int wants_nospc; /* some `wberror F ENOSPC`: set up the thin pool */
+
 /* Every target named anywhere gets its file (and for ovlN its dirs). */
 static void scan_targets(void)
 {
 	for (int i = 0; i < nlines; i++) {
 		char w[4][64] = {{0}};
 		sscanf(lines[i], "%63s %63s %63s %63s", w[0], w[1], w[2], w[3]);
+		if (!strcmp(w[0], "wberror") && !strcmp(w[2], "ENOSPC"))
+			wants_nospc = 1;
 		for (int k = 1; k < 4; k++) {
 			int t = target_of(w[k]);
 			if (t > ncont)
@@ -701,12 +820,18 @@ static void run_event(const char *l)
 	else if (!strcmp(w[0], "umount"))
 		ev_umount(target_of(w[1]));
 	else if (!strcmp(w[0], "open"))
-		ev_open(w[1], target_of(w[2]));
+		ev_open(w[1], target_of(w[2]), w[3][0] ? target_of(w[3]) : 0);
 	else if (!strcmp(w[0], "write") || !strcmp(w[0], "fsync") || !strcmp(w[0], "syncfs") ||
 		 !strcmp(w[0], "close"))
 		ev_fd(w[0], w[1]);
-	else if (!strcmp(w[0], "wberror"))
-		ev_wberror(target_of(w[1]));
+	else if (!strcmp(w[0], "wberror")) {
+		int nospc = !strcmp(w[2], "ENOSPC");
+		if (nospc && !have_thin) {
+			out("@@ BAD wberror ENOSPC without the thin pool");
+			poweroff();
+		}
+		ev_wberror(target_of(w[1]), nospc);
+	}
 	else if (!strcmp(w[0], "evict"))
 		ev_evict(target_of(w[1]));
 	else if (!strcmp(w[0], "sync")) {
@@ -736,6 +861,13 @@ static void setup(void)
 	insmod("/modules/loop.ko");
 	insmod("/modules/dm-mod.ko");
 	insmod("/modules/overlay.ko");
+	if (wants_nospc) {
+		insmod("/modules/dm-bufio.ko");
+		insmod("/modules/libcrc32c.ko");
+		insmod("/modules/dm-persistent-data.ko");
+		insmod("/modules/dm-bio-prison.ko");
+		insmod("/modules/dm-thin-pool.ko");
+	}
 
 	/* No periodic flusher: a dirty page stays dirty until the scenario says. */
 	write_file("/proc/sys/vm/dirty_writeback_centisecs", "0");
@@ -743,6 +875,8 @@ static void setup(void)
 	out("@@ T modules %.2f", uptime());
 	dev_t dev = setup_devices();
 	(void)dev;
+	if (wants_nospc)
+		setup_thin();
 	char *mkfs[] = {"/sbin/mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-I", "256", "-b", "4096",
 			"-E", "nodiscard,hash_seed=6f0a2c1e-5b7d-4e8f-9a1b-2c3d4e5f6a7b", "-U", "0b6a4a8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "/dev/errseq-dm", NULL};
 	if (run_prog(mkfs) != 0) {

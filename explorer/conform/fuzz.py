@@ -1,6 +1,7 @@
 """Random scenarios against the real kernels: where the hand-written corpus stops.
 
     python -m explorer.conform.fuzz --count 40 --seed 1 --kernel all --save out/fuzz
+    python -m explorer.conform.fuzz --count 30 --seed 7 --host-files any --errnos EIO,ENOSPC
 
 Each scenario is a random walk over the events the model enables (biased toward
 writes, errors and syncs, so that something happens), kept only if a real kernel
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--length", type=int, default=14)
     ap.add_argument("--mounts", type=int, default=2)
+    ap.add_argument("--host-fds", type=int, default=1)
+    ap.add_argument("--host-files", default="own", choices=list(world.HOST_FILES))
+    ap.add_argument("--errnos", default="EIO", help="EIO, ENOSPC or EIO,ENOSPC")
     ap.add_argument("--kernel", default="all", choices=["6.1", "6.12", "all"])
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--save", type=Path, default=None, help="folder for disagreeing scenarios")
@@ -73,7 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         verb, _, n = w.partition("=")
         weight[verb] = int(n)
     rng = random.Random(a.seed)
-    bounds = world.Bounds(mounts=a.mounts, fds=2, host_fds=1)
+    bounds = world.Bounds(
+        mounts=a.mounts,
+        fds=2,
+        host_fds=a.host_fds,
+        errnos=tuple(e for n, e in world.ERRNOS.items() if n in a.errnos.split(",")),
+        host_files=a.host_files,
+    )
     items: list[core.Item] = []
     tries = 0
     while len(items) < a.count and tries < a.count * 50:

@@ -36,6 +36,9 @@ SUSPECT_RE = re.compile(
     re.IGNORECASE,
 )
 BLOCK_SECTORS = 8  # the driver formats ext4 with 4096-byte blocks
+#: The blk_status_t ext4_end_bio prints for each injected errno (include/linux/blk_types.h:
+#: BLK_STS_IOERR from dm's error target, BLK_STS_NOSPC from an out-of-space dm-thin pool).
+BLK_STATUS = {"EIO": 10, "ENOSPC": 3}
 
 
 class VmError(RuntimeError):
@@ -52,6 +55,7 @@ class KernelRun:
     details: dict[int, str] = field(default_factory=dict)
     klog: dict[int, list[str]] = field(default_factory=dict)  # event -> kernel log lines
     wberror: dict[int, tuple[int, list[tuple[int, int]]]] = field(default_factory=dict)
+    wberror_errno: dict[int, str] = field(default_factory=dict)  # EIO or ENOSPC injected
     bad: str | None = None  # the driver gave up: why
     ended: bool = False
     wall_s: float = 0.0
@@ -83,10 +87,11 @@ def parse_output(kernel: str, text: str) -> KernelRun:
             idx, _, msg = rest.partition(" ")
             run.klog.setdefault(int(idx), []).append(msg)
         elif tag == "W":
-            m = re.match(r"(\d+) ino=(\d+) sectors=(\S+)", rest)
+            m = re.match(r"(\d+) ino=(\d+) sectors=(\S+)(?: errno=(\w+))?", rest)
             if m:
                 spans = [tuple(int(x) for x in s.split("-")) for s in m.group(3).split(",")]
                 run.wberror[int(m.group(1))] = (int(m.group(2)), spans)  # type: ignore[misc]
+                run.wberror_errno[int(m.group(1))] = m.group(4) or "EIO"
         elif tag == "BAD":
             run.bad = rest
         elif tag == "END":
@@ -119,6 +124,12 @@ def check_run(run: KernelRun) -> str | None:
             if not SUSPECT_RE.search(msg):
                 continue
             if (m := EXT4_DATA_RE.search(msg)) and ino is not None and int(m.group(2)) == ino:
+                want = BLK_STATUS[run.wberror_errno.get(i, "EIO")]
+                if int(m.group(1)) != want:
+                    return (
+                        f"event {i}: the target's write failed with block status "
+                        f"{m.group(1)}, not {want} ({run.wberror_errno.get(i, 'EIO')}): {msg!r}"
+                    )
                 hits += 1
                 continue
             if (m := BUFFER_RE.search(msg)) and _inside(int(m.group(2)) * BLOCK_SECTORS, spans):

@@ -15,6 +15,13 @@ in two: REPORTED (bit 12: returned to user space; `sample` tests it) and OBSERVE
 (bit 13: the counter must move on the next set; `peek` sets it), counter in bits
 14..31.  Both flavours are here: `Classic` (mainline) and `Split`.
 
+The counter's width is data.  The explorer's `--counter-bits K` (2..19) narrows every
+value to 13+K bits, so that a wraparound fits in a bounded run: the classic layout
+keeps its errno and SEEN and gets a K-bit counter (bits 13..12+K); the split layout
+keeps REPORTED and OBSERVED and gets K-1 counter bits (14..12+K).  Only `set` does
+arithmetic, so only it takes the value mask (`mask_for(K)`); at K = 19 the mask is the
+u32's and the arithmetic is the kernel's.
+
 Every function takes and returns plain ints; functions that would write through a
 pointer in C return the new values instead.  Errors are negative errnos (-5 = -EIO).
 
@@ -32,11 +39,17 @@ By value (ints), they return the new values as the pure functions do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 MAX_ERRNO = 4095
 ERRNO_MASK = 0xFFF
 U32 = 0xFFFFFFFF
+
+#: The classic counter's width in the kernel (bits 13..31); the split layout has one less.
+COUNTER_BITS = 19
+#: The narrowest counter `--counter-bits` accepts: one bit left for the split layout.
+MIN_COUNTER_BITS = 2
 
 # Classic layout.
 ERRSEQ_SEEN = 1 << 12
@@ -53,6 +66,16 @@ class ErrseqError(ValueError):
     """An errno that errseq_set() refuses (the kernel WARNs and changes nothing)."""
 
 
+def mask_for(counter_bits: int) -> int:
+    """The value mask of an errseq_t whose classic counter has `counter_bits` bits: errno,
+    flags and counter, 13 + counter_bits bits in all (the u32 at the kernel's 19)."""
+    if not MIN_COUNTER_BITS <= counter_bits <= COUNTER_BITS:
+        raise ValueError(
+            f"counter bits {counter_bits}: must be {MIN_COUNTER_BITS} to {COUNTER_BITS}"
+        )
+    return (1 << (13 + counter_bits)) - 1
+
+
 def _check_errno(err: int) -> None:
     if not -MAX_ERRNO <= err <= -1:
         raise ErrseqError(
@@ -64,14 +87,15 @@ def _check_errno(err: int) -> None:
 # --- classic (lib/errseq.c) ------------------------------------------------------
 
 
-def errseq_set(eseq: int, err: int) -> int:
-    """Record `err` in `eseq`; return the new value (equal to `eseq` for an unseen repeat)."""
+def errseq_set(eseq: int, err: int, mask: int = U32) -> int:
+    """Record `err` in `eseq`; return the new value (equal to `eseq` for an unseen repeat).
+    The counter wraps at `mask` (the u32's by default; `mask_for` a narrower one)."""
     _check_errno(err)
     new = (eseq & ~(ERRNO_MASK | ERRSEQ_SEEN)) | -err
     # Only increment if someone has looked at it since the last error.
     if eseq & ERRSEQ_SEEN:
         new += ERRSEQ_CTR_INC
-    return new & U32
+    return new & mask
 
 
 def errseq_sample(eseq: int) -> int:
@@ -95,13 +119,14 @@ def errseq_check_and_advance(eseq: int, since: int) -> tuple[int, int, int]:
 # --- split flags (Jeff Layton v3, unmerged) ----------------------------------------
 
 
-def split_set(eseq: int, err: int) -> int:
-    """Record `err`; bump the counter only if OBSERVED; clear both flags."""
+def split_set(eseq: int, err: int, mask: int = U32) -> int:
+    """Record `err`; bump the counter only if OBSERVED; clear both flags.  The counter
+    wraps at `mask`, as errseq_set's."""
     _check_errno(err)
     new = (eseq & ~(ERRNO_MASK | SPLIT_FLAGS)) | -err
     if eseq & ERRSEQ_OBSERVED:
         new += ERRSEQ_SPLIT_CTR_INC
-    return new & U32
+    return new & mask
 
 
 def split_peek(eseq: int) -> tuple[int, int]:
@@ -131,9 +156,6 @@ def split_check_and_advance(eseq: int, since: int) -> tuple[int, int, int]:
         return eseq, since, 0
     new = eseq | SPLIT_FLAGS
     return new, new, -(new & ERRNO_MASK)
-
-
-# --- the two flavours behind one interface, for the specs --------------------------
 
 
 # --- by reference: what a spec hands the flavours -------------------------------------
@@ -209,61 +231,69 @@ def _written(x: int | Ref, what: str, fn: str) -> Ref:
 # --- the two flavours behind one interface, for the specs --------------------------
 
 
-class _Flavour:
-    """The errseq API of one layout, by reference or by value (see the module's doc)."""
+@dataclass(frozen=True)
+class Flavour:
+    """The errseq API of one layout at one counter width, by reference or by value (see
+    the module's doc).  `Classic` and `Split` are the kernel's widths; `narrowed(K)` is
+    the same layout for `--counter-bits K`."""
+
+    counter_bits: int = COUNTER_BITS  # the option's K: the classic counter's width
+    mask: int = field(init=False, repr=False)
 
     name: ClassVar[str]
     SEEN: ClassVar[int]  # the flag a cursor carries once it has reported
-    _set: ClassVar[Callable[[int, int], int]]
+    _set: ClassVar[Callable[[int, int, int], int]]
     _sample: ClassVar[Callable[[int], tuple[int, int]]]
     _check: ClassVar[Callable[[int, int], int]]
     _check_and_advance: ClassVar[Callable[[int, int], tuple[int, int, int]]]
     _peek: ClassVar[Callable[[int], tuple[int, int]]]
 
-    @classmethod
-    def set(cls, eseq: int | Ref, err: int) -> int:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mask", mask_for(self.counter_bits))
+
+    def narrowed(self, counter_bits: int) -> Flavour:
+        """This layout with values of 13 + `counter_bits` bits (`--counter-bits`)."""
+        return type(self)(counter_bits)
+
+    def set(self, eseq: int | Ref, err: int) -> int:
         """errseq_set(&eseq, err): record `err`; the new value."""
-        new = cls._set(_value(eseq), err)
+        new = self._set(_value(eseq), err, self.mask)
         if isinstance(eseq, Ref):
             eseq.value = new
         return new
 
-    @classmethod
-    def sample(cls, eseq: int | Ref):
+    def sample(self, eseq: int | Ref):
         """errseq_sample(&eseq): the cursor a new reader starts from (by value: the new
         eseq and the cursor)."""
-        new, cursor = cls._sample(_value(eseq))
+        new, cursor = self._sample(_value(eseq))
         if not isinstance(eseq, Ref):
             return new, cursor
         if new != eseq.value:
             eseq.value = new
         return cursor
 
-    @classmethod
-    def check(cls, eseq: int | Ref, since: int | Ref) -> int:
+    def check(self, eseq: int | Ref, since: int | Ref) -> int:
         """errseq_check(&eseq, since): 0 if nothing changed since `since`, else -errno."""
-        return cls._check(_value(eseq), _value(since))
+        return self._check(_value(eseq), _value(since))
 
-    @classmethod
-    def check_and_advance(cls, eseq: int | Ref, since: int | Ref):
+    def check_and_advance(self, eseq: int | Ref, since: int | Ref):
         """errseq_check_and_advance(&eseq, &since): report a change and advance `since`;
         -errno or 0 (by value: the new eseq, the new since and that)."""
         if not isinstance(eseq, Ref) and not isinstance(since, Ref):
-            return cls._check_and_advance(eseq, since)
+            return self._check_and_advance(eseq, since)
         e = _written(eseq, "eseq", "check_and_advance")
         c = _written(since, "since", "check_and_advance")
-        new, cursor, ret = cls._check_and_advance(e.value, c.value)
+        new, cursor, ret = self._check_and_advance(e.value, c.value)
         if new != e.value:
             e.value = new
         if cursor != c.value:
             c.value = cursor
         return ret
 
-    @classmethod
-    def peek(cls, eseq: int | Ref):
+    def peek(self, eseq: int | Ref):
         """errseq_peek(&eseq) (split flags only): the value, marked OBSERVED (by value:
         the new eseq and the value)."""
-        new, value = cls._peek(_value(eseq))
+        new, value = self._peek(_value(eseq))
         if not isinstance(eseq, Ref):
             return new, value
         if new != eseq.value:
@@ -275,7 +305,8 @@ def _no_peek(eseq: int) -> tuple[int, int]:
     raise NotImplementedError("errseq_peek exists only with split flags (jeff-split)")
 
 
-class Classic(_Flavour):
+@dataclass(frozen=True)
+class ClassicFlavour(Flavour):
     """Mainline errseq_t.  `sample` has no side effect: by value, the eseq is unchanged."""
 
     name = "classic"
@@ -287,8 +318,10 @@ class Classic(_Flavour):
     _peek = staticmethod(_no_peek)
 
 
-class Split(_Flavour):
-    """Split-flag errseq_t: `sample` and `peek` set OBSERVED, so both write the eseq."""
+@dataclass(frozen=True)
+class SplitFlavour(Flavour):
+    """Split-flag errseq_t: `sample` and `peek` set OBSERVED, so both write the eseq.  Its
+    counter has one bit less than the classic one at the same `counter_bits`."""
 
     name = "split"
     SEEN = ERRSEQ_REPORTED
@@ -299,4 +332,6 @@ class Split(_Flavour):
     _peek = staticmethod(split_peek)
 
 
-Flavour = type[Classic] | type[Split]
+#: The kernel's layouts at their full width: what a spec names (`errseq = Split`).
+Classic = ClassicFlavour()
+Split = SplitFlavour()

@@ -8,6 +8,11 @@ it) is accepted and kept as the expected result.  Examples:
     fsync fd1             syncfs fd1              close fd1
     wberror ovl1          evict host              sync
 
+and the lines of the model's options: `wberror ovl1 ENOSPC` (a writeback error that
+records ENOSPC; `wberror ovl1` records EIO) and `open fd4 host ovl1` (the host opens
+ovl1's upper file directly, as `upperdir/file`).  A scenario that uses them is
+replayed in a world that offers them (`Bounds.errnos`, `Bounds.host_files`).
+
 Everything that is wrong whatever the spec (unknown verb or fd, an fd opened twice,
 umount or evict with fds open) is a ScenarioError that names the file, the line, the
 token and the reason.  Whether an event can happen at all may depend on the spec (a
@@ -22,44 +27,44 @@ import re
 from dataclasses import dataclass, field
 
 from explorer.domain import world
-from explorer.domain.world import MAX_MOUNTS, Bounds
+from explorer.domain.world import EIO, ERRNO_NAMES, ERRNOS, MAX_MOUNTS, Bounds
 from explorer.errors import InputError
 
 CONTAINER_RE = re.compile(r"ovl([1-9][0-9]*)$")
-RESULT_TOKENS = {"0": 0, "EIO": -5}
+RESULT_TOKENS = {"0": 0, **ERRNOS}
 
 
 def result_name(ret: int | None) -> str | None:
-    """A result as the scenario language writes it: 0 -> "0", -5 -> "EIO"; None (an
-    environment event has no result) stays None."""
+    """A result as the scenario language writes it: 0 -> "0", -5 -> "EIO", -28 ->
+    "ENOSPC"; None (an environment event has no result) stays None."""
     if ret is None:
         return None
     if ret == 0:
         return "0"
-    return "EIO" if ret == -5 else f"E{-ret}"
+    return ERRNO_NAMES.get(ret, f"E{-ret}")
 
 
 ARITY = {
     "mount": (1, 2),
     "umount": (1, 1),
-    "open": (2, 2),
+    "open": (2, 3),
     "write": (1, 1),
     "fsync": (1, 1),
     "syncfs": (1, 1),
     "close": (1, 1),
-    "wberror": (1, 1),
+    "wberror": (1, 2),
     "evict": (1, 1),
     "sync": (0, 0),
 }
 USAGE = {
     "mount": "mount ovlN [volatile]",
     "umount": "umount ovlN",
-    "open": "open FD ovlN|host",
+    "open": "open FD ovlN|host, or open FD host ovlK",
     "write": "write FD",
     "fsync": "fsync FD",
     "syncfs": "syncfs FD",
     "close": "close FD",
-    "wberror": "wberror ovlN|host",
+    "wberror": "wberror ovlN|host [EIO|ENOSPC]",
     "evict": "evict ovlN|host",
     "sync": "sync",
 }
@@ -77,7 +82,8 @@ class ScenarioError(InputError):
 
 @dataclass(frozen=True)
 class Event:
-    """One line of a scenario: a verb with an fd name and/or a target (ovlN or host)."""
+    """One line of a scenario: a verb with an fd name and/or a target (ovlN or host);
+    a wberror's errno; the container whose upper file a host open takes (`file`)."""
 
     verb: str
     fd: str | None = None
@@ -85,17 +91,27 @@ class Event:
     volatile: bool = False
     line: int = 0
     expect: str | None = None
+    errno: str = "EIO"
+    file: str | None = None
 
     def __str__(self) -> str:
         if self.verb == "mount":
             return f"mount {self.target}" + (" volatile" if self.volatile else "")
         if self.verb == "open":
-            return f"open {self.fd} {self.target}"
+            return f"open {self.fd} {self.target}" + (f" {self.file}" if self.file else "")
         if self.verb in ("write", "fsync", "syncfs", "close"):
             return f"{self.verb} {self.fd}"
         if self.verb == "sync":
             return "sync"
+        if self.verb == "wberror" and self.errno != "EIO":
+            return f"wberror {self.target} {self.errno}"
         return f"{self.verb} {self.target}"
+
+    @property
+    def holder(self) -> str | None:
+        """The file an open takes (ovlN or host): its owner's, or the container's whose
+        upper file a host fd opens directly."""
+        return self.file or self.target
 
 
 @dataclass
@@ -106,6 +122,7 @@ class Scenario:
     events: list[Event]
     bounds: Bounds = field(default_factory=Bounds)
     owners: dict[str, str] = field(default_factory=dict)  # fd name -> ovlN | host
+    files: dict[str, str] = field(default_factory=dict)  # fd name -> the file it holds
 
     def text(self) -> str:
         return "".join(f"{e}\n" for e in self.events)
@@ -143,7 +160,7 @@ def _parse_line(source: str, n: int, raw: str) -> Event | None:
         bad = args[hi] if len(args) > hi else verb
         raise ScenarioError(source, n, bad, f"wrong number of words: usage is '{USAGE[verb]}'")
     if expect is not None and expect not in RESULT_TOKENS:
-        raise ScenarioError(source, n, expect, "a result is 0 or EIO")
+        raise ScenarioError(source, n, expect, "a result is 0, EIO or ENOSPC")
 
     def container(tok: str, host_ok: bool) -> str:
         m = CONTAINER_RE.match(tok)
@@ -176,10 +193,27 @@ def _parse_line(source: str, n: int, raw: str) -> Event | None:
     if verb == "umount":
         return Event("umount", target=container(args[0], False), line=n, expect=expect)
     if verb == "open":
-        return Event(
-            "open", fd=fd_name(args[0]), target=container(args[1], True), line=n, expect=expect
-        )
-    if verb in ("wberror", "evict"):
+        fd, owner = fd_name(args[0]), container(args[1], True)
+        file = None
+        if len(args) == 3:
+            if owner != "host":
+                raise ScenarioError(
+                    source, n, args[2], "only the host opens a container's upper file directly"
+                )
+            if args[2] == "host":
+                raise ScenarioError(source, n, args[2], "the host's own file is 'open FD host'")
+            file = container(args[2], False)
+        return Event("open", fd=fd, target=owner, line=n, expect=expect, file=file)
+    if verb == "wberror":
+        errno = "EIO"
+        if len(args) == 2:
+            if args[1] not in ERRNOS:
+                raise ScenarioError(
+                    source, n, args[1], f"a writeback error records {' or '.join(ERRNOS)}"
+                )
+            errno = args[1]
+        return Event(verb, target=container(args[0], True), line=n, expect=expect, errno=errno)
+    if verb == "evict":
         return Event(verb, target=container(args[0], True), line=n, expect=expect)
     if verb == "sync":
         return Event("sync", line=n, expect=expect)
@@ -197,15 +231,18 @@ def parse(text: str, source: str = "<stdin>") -> Scenario:
 def _validate(source: str, events: list[Event]) -> Scenario:
     """Check the fd names, then replay the structure on a plain world to find impossible events."""
     owners: dict[str, str] = {}
+    files: dict[str, str] = {}  # fd name -> the file it holds (ovlN | host)
     opened_at: dict[str, int] = {}
     closed_at: dict[str, int] = {}
-    live: dict[str, set[str]] = {}
+    live: dict[str, set[str]] = {}  # owner -> its open fds
+    held: dict[str, set[str]] = {}  # file -> the open fds on it
     peak: dict[str, int] = {}
     mounts = max(
         [
-            int(CONTAINER_RE.match(e.target).group(1))
+            int(CONTAINER_RE.match(name).group(1))
             for e in events
-            if e.target and e.target != "host"
+            for name in (e.target, e.file)
+            if name and name != "host"
         ]
         or [1]
     )
@@ -224,7 +261,9 @@ def _validate(source: str, events: list[Event]) -> Scenario:
                     source, e.line, e.fd, f"fd reused: already opened at line {opened_at[e.fd]}"
                 )
             owners[e.fd], opened_at[e.fd] = e.target, e.line
+            files[e.fd] = e.holder or ""
             live.setdefault(e.target, set()).add(e.fd)
+            held.setdefault(files[e.fd], set()).add(e.fd)
             peak[e.target] = max(peak.get(e.target, 0), len(live[e.target]))
         elif e.fd is not None:
             if e.fd not in owners:
@@ -238,16 +277,22 @@ def _validate(source: str, events: list[Event]) -> Scenario:
             if e.verb == "close":
                 closed_at[e.fd] = e.line
                 live[owners[e.fd]].discard(e.fd)
-        elif e.verb in ("umount", "evict") and live.get(e.target or ""):
-            held = ", ".join(sorted(live[e.target or ""]))
-            what = "umount with open fds" if e.verb == "umount" else "evict of a held inode"
-            raise ScenarioError(source, e.line, e.target or "", f"{what}: {held} still open")
+                held[files[e.fd]].discard(e.fd)
+        elif e.verb in ("umount", "evict"):
+            fds = (live if e.verb == "umount" else held).get(e.target or "")
+            if fds:
+                what = "umount with open fds" if e.verb == "umount" else "evict of a held inode"
+                still = ", ".join(sorted(fds))
+                raise ScenarioError(source, e.line, e.target or "", f"{what}: {still} still open")
+    used = {ERRNOS[e.errno] for e in events if e.verb == "wberror"}
     bounds = Bounds(
         mounts=mounts,
         fds=max([v for k, v in peak.items() if k != "host"] or [1]),
         host_fds=peak.get("host", 0),
+        errnos=tuple(err for err in ERRNOS.values() if err == EIO or err in used),
+        host_files="any" if any(e.file for e in events) else "own",
     )
-    return Scenario(source, events, bounds, owners)
+    return Scenario(source, events, bounds, owners, files)
 
 
 def world_event(
@@ -257,14 +302,17 @@ def world_event(
     b = scenario.bounds
     if e.verb in ("mount", "umount"):
         return world.Event(e.verb, owner_index(e.target or "", b.mounts), e.volatile)
-    if e.verb in ("wberror", "evict"):
+    if e.verb == "wberror":
+        return world.Event(e.verb, owner_index(e.target or "", b.mounts), err=ERRNOS[e.errno])
+    if e.verb == "evict":
         return world.Event(e.verb, owner_index(e.target or "", b.mounts))
     if e.verb == "sync":
         return world.Event("sync")
     if e.verb == "open":
         owner = owner_index(e.target or "", b.mounts)
         slot = world.free_slot(b, state, owner)
-        return world.Event("open", -1 if slot is None else slot)
+        ino = owner_index(e.file, b.mounts) if e.file else -1
+        return world.Event("open", -1 if slot is None else slot, ino=ino)
     return world.Event(e.verb, slots.get(e.fd or "", -1))
 
 
@@ -278,17 +326,20 @@ def format_run(bounds: Bounds, events: list[world.Event]) -> list[Event]:
             out.append(
                 Event(ev.verb, target=bounds.owner_name(ev.arg), volatile=ev.volatile, line=n)
             )
-        elif ev.verb in ("wberror", "evict"):
+        elif ev.verb == "wberror":
+            name = ERRNO_NAMES[ev.err]
+            out.append(Event(ev.verb, target=bounds.owner_name(ev.arg), line=n, errno=name))
+        elif ev.verb == "evict":
             out.append(Event(ev.verb, target=bounds.owner_name(ev.arg), line=n))
         elif ev.verb == "sync":
             out.append(Event("sync", line=n))
         elif ev.verb == "open":
             counter += 1
             names[ev.arg] = f"fd{counter}"
+            owner = bounds.owner(ev.arg)
+            file = bounds.owner_name(ev.ino) if ev.ino >= 0 and ev.ino != owner else None
             out.append(
-                Event(
-                    "open", fd=names[ev.arg], target=bounds.owner_name(bounds.owner(ev.arg)), line=n
-                )
+                Event("open", fd=names[ev.arg], target=bounds.owner_name(owner), line=n, file=file)
             )
         else:
             out.append(Event(ev.verb, fd=names[ev.arg], line=n))

@@ -36,6 +36,7 @@ same for code that calls a hook directly.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 from collections.abc import Iterator
@@ -43,10 +44,19 @@ from contextlib import contextmanager
 from typing import ClassVar
 
 from explorer.domain.errseq import MAX_ERRNO, Classic, Flavour, Ref, errseq_t
-from explorer.domain.world import NORMAL, UNMOUNTED, VOLATILE, Bounds, Event, File, OvlFs, World
+from explorer.domain.world import (
+    EIO,
+    ENOSPC,
+    NORMAL,
+    UNMOUNTED,
+    VOLATILE,
+    Bounds,
+    Event,
+    File,
+    OvlFs,
+    World,
+)
 from explorer.errors import InputError
-
-EIO = -5
 
 #: Every hook a spec may override, in the order `explore specs --show` lists them: the
 #: VFS rules, the overlay's hooks (one per event or kernel function), and the functions
@@ -97,6 +107,9 @@ def event_text(b: Bounds, ev: Event) -> str:
         return f"event '{verb}{' volatile' if ev.volatile else ''}' by {b.owner_name(ev.arg)}"
     if verb in ("wberror", "evict"):
         return f"event '{verb}' of {b.owner_name(ev.arg)}'s file"
+    if verb == "open" and ev.ino >= 0:
+        who = b.owner_name(b.owner(ev.arg))
+        return f"event 'open' of {b.owner_name(ev.ino)}'s file by {who} (fd slot {ev.arg + 1})"
     if verb == "sync":
         return "event 'sync' by host"
     return f"event '{verb}' by {b.owner_name(b.owner(ev.arg))} (fd slot {ev.arg + 1})"
@@ -296,6 +309,19 @@ class Spec:
         error."""
         return 0 if ofs.volatile else 1
 
+    # --- the model's options ----------------------------------------------------------
+
+    def with_counter_bits(self, counter_bits: int | None) -> Spec:
+        """This spec with every errseq_t narrowed to a `counter_bits`-bit counter
+        (`--counter-bits`; the split layout gets one bit less); None: the kernel's width.
+        Every errseq computation of a run goes through `self.errseq`, the no-loss
+        monitor's fresh opens and replay included, so narrowing it here reaches all."""
+        if counter_bits is None or counter_bits == self.errseq.counter_bits:
+            return self
+        twin = copy.copy(self)
+        twin.errseq = type(self).errseq.narrowed(counter_bits)  # type: ignore[misc]
+        return twin
+
     # --- the event dispatcher ---------------------------------------------------------
 
     def apply(self, w: World, ev: Event) -> int | None:
@@ -315,7 +341,7 @@ class Spec:
             w.clear(b.ofs_base(ev.arg))
             return 0
         if verb == "wberror":
-            self._hook(w, ev, "mapping_set_error", False, ev.arg, EIO)
+            self._hook(w, ev, "mapping_set_error", False, ev.arg, ev.err)
             return None
         if verb == "evict":
             w.clear(b.inode_base(ev.arg))  # the inode and its wb_err are gone
@@ -327,7 +353,9 @@ class Spec:
         host = f.owner == b.host
         ofs = None if host else w.ofs(f.owner)
         if verb == "open":
-            f.open = 1
+            if ev.ino >= 0:
+                f.ino = ev.ino
+            f.open = b.open_value(f.owner, f.ino)
             w.inode(f.ino).cached = 1
             if ofs is None:
                 self._hook(w, ev, "vfs_open", False, f)
@@ -372,6 +400,7 @@ class Spec:
 
 __all__ = [
     "EIO",
+    "ENOSPC",
     "HOOKS",
     "NORMAL",
     "UNMOUNTED",

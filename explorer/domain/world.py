@@ -8,6 +8,11 @@ is fixed by the bounds (containers, fds per container, host fds):
     per container (ovl1..ovlN):        mounted (0 no, 1 normal, 2 volatile), s_wb_err, errseq
     per fd slot (container fds first, then host fds):  open, f_wb_err, f_sb_err
 
+`open` is 0 for a free slot and 1 for an fd on its owner's own file.  With
+`host_files` "any" a host fd may hold a container's upper file instead (the host opens
+`upperdir/file` directly): its `open` is then 2 + that container's index, so the file
+an fd holds is part of the state.
+
 A spec hook never sees the tuple: it works on a `World`, a mutable copy with views
 named after the kernel's structures (`w.sb.s_wb_err`, `w.inode(f).wb_err`,
 `w.ofs(c).errseq`, `file.f_sb_err`), and the copy is frozen back afterwards.  Reading
@@ -15,9 +20,11 @@ an errseq_t field gives a reference to it (`FieldRef`), which the errseq functio
 read and write through, as the kernel passes `&file->f_sb_err`; assigning an int or
 another field stores the value.
 
-Events are small tuples `(verb, arg, volatile)`; `arg` is a container or file index
-for mount/umount/wberror/evict, an fd slot for fd events, -1 for sync.  This module
-also decides which events are enabled: those rules are the same for every spec.
+Events are small tuples `(verb, arg, volatile, err, ino)`; `arg` is a container or
+file index for mount/umount/wberror/evict, an fd slot for fd events, -1 for sync; `err`
+is the negative errno a wberror records (EIO unless `--errnos` offers more); `ino` is
+the file a host open takes when it is not the host's own (-1: the owner's file).  This
+module also decides which events are enabled: those rules are the same for every spec.
 """
 
 from __future__ import annotations
@@ -49,25 +56,45 @@ MAX_DEPTH = 64
 
 FD_VERBS = ("open", "write", "fsync", "syncfs", "close")
 
+#: The writeback errors the model records, as negative errnos (the kernel's -EIO ...),
+#: by the name results print with.  EIO is what `wberror FILE` records.
+EIO, ENOSPC = -5, -28
+ERRNOS = {"EIO": EIO, "ENOSPC": ENOSPC}
+ERRNO_NAMES = {v: k for k, v in ERRNOS.items()}
+
+#: Which files a host fd may open: its own only, or any container's upper file too.
+HOST_FILES = ("own", "any")
+
 # Who performs an event: the kinds MODEL.md §5 groups isolation violations by.
 ENVIRONMENT = -1
 
 
 class Event(NamedTuple):
-    """One step of a run: `verb` with a container, file or fd-slot index `arg`."""
+    """One step of a run: `verb` with a container, file or fd-slot index `arg`; a
+    wberror's errno `err`; the file `ino` a host open takes (-1: the owner's own)."""
 
     verb: str
     arg: int = -1
     volatile: bool = False
+    err: int = EIO
+    ino: int = -1
 
 
 @dataclass(frozen=True)
 class Bounds:
-    """The shape of the world: how many containers, fds per container, host fds."""
+    """The shape of the world: how many containers, fds per container, host fds; the
+    errnos a writeback error may record; which files a host fd may open."""
 
     mounts: int = 2
     fds: int = 2
     host_fds: int = 1  # MODEL.md §1: one host fd by default
+    errnos: tuple[int, ...] = (EIO,)
+    host_files: str = "own"
+
+    @cached_property
+    def host_any(self) -> bool:
+        """A host fd may hold a container's upper file (`open fdN host ovlK`)."""
+        return self.host_files == "any"
 
     @cached_property
     def files(self) -> int:
@@ -131,6 +158,16 @@ class Bounds:
         if ev.verb == "sync":
             return self.mounts
         return ENVIRONMENT
+
+    def open_value(self, owner: int, ino: int) -> int:
+        """What an fd slot's `open` field holds for an fd of `owner` on file `ino`."""
+        return 1 if ino == owner else 2 + ino
+
+    def slot_file(self, s: State, slot: int) -> int:
+        """The file an open fd slot holds: its owner's, or a container's for a host fd
+        opened on it."""
+        v = s[self.fd_base(slot)]
+        return v - 2 if v > 1 else self.owner(slot)
 
 
 def _as_field(value: object) -> int:
@@ -223,14 +260,16 @@ class File(_View):
     """An open file description in an fd slot, with its two cursors."""
 
     __slots__ = ("owner", "ino")
-    open = _field(0, "the slot holds an open file")
+    open = _field(0, "the slot holds an open file (1: its owner's; 2 + c: container c's)")
     f_wb_err = _errseq_field(1, "cursor for fsync (of the real upper file, for an overlay fd)")
     f_sb_err = _errseq_field(2, "cursor for syncfs")
 
-    def __init__(self, w: list[int], base: int, index: int, owner: int) -> None:
+    def __init__(self, w: list[int], base: int, index: int, owner: int, ino: int = -1) -> None:
         super().__init__(w, base, index)
         self.owner = owner
-        self.ino = owner  # each owner has exactly one file, with the owner's index
+        #: the file: the owner's own (each owner has one, with the owner's index), or the
+        #: container file a host fd opened directly
+        self.ino = owner if ino < 0 else ino
 
 
 class World:
@@ -253,7 +292,10 @@ class World:
         return OvlFs(self._w, self.bounds.ofs_base(c), c)
 
     def file(self, slot: int) -> File:
-        return File(self._w, self.bounds.fd_base(slot), slot, self.bounds.owner(slot))
+        b = self.bounds
+        base = b.fd_base(slot)
+        v = self._w[base]
+        return File(self._w, base, slot, b.owner(slot), v - 2 if type(v) is int and v > 1 else -1)
 
     def writeback(self, ino: int) -> None:
         """Write back one file successfully (a failing writeback is a `wberror` event)."""
@@ -289,9 +331,20 @@ def free_slot(b: Bounds, s: State, owner: int) -> int | None:
     return None
 
 
+def has_open_fds(b: Bounds, s: State, owner: int) -> bool:
+    """Some fd of `owner` is open (a container with one cannot be unmounted)."""
+    return any(s[b.fd_base(slot)] for slot in b.owner_slots(owner))
+
+
 def holds(b: Bounds, s: State, ino: int) -> bool:
-    """Some open fd holds the inode, so it cannot be evicted."""
-    return any(s[b.fd_base(slot)] for slot in b.owner_slots(ino))
+    """Some open fd holds the inode, so it cannot be evicted: one of its owner's fds on
+    it, or a host fd opened on it directly."""
+    if ino == b.host or not b.host_any:
+        return any(s[b.fd_base(slot)] == 1 for slot in b.owner_slots(ino))
+    if has_open_fds(b, s, ino):
+        return True
+    held = 2 + ino
+    return any(s[b.fd_base(slot)] == held for slot in b.owner_slots(b.host))
 
 
 def why_disabled(b: Bounds, s: State, ev: Event, options: tuple[int, ...]) -> str | None:
@@ -310,13 +363,15 @@ def why_disabled(b: Bounds, s: State, ev: Event, options: tuple[int, ...]) -> st
             return None
         if not mounted(b, s, arg):
             return f"{name} is not mounted"
-        if holds(b, s, arg):
+        if has_open_fds(b, s, arg):
             return f"{name} still has open fds (close them first)"
         return None
     if verb in ("wberror", "evict"):
         base = b.inode_base(arg)
         name = b.owner_name(arg)
         if verb == "wberror":
+            if ev.err not in b.errnos:
+                return f"{ERRNO_NAMES.get(ev.err, ev.err)} writeback errors are not explored"
             return None if s[base + 1] else f"{name}'s file has no dirty data to fail writing back"
         if s[base + 1]:
             return f"{name}'s file has dirty data (write it back before it can be evicted)"
@@ -327,6 +382,11 @@ def why_disabled(b: Bounds, s: State, ev: Event, options: tuple[int, ...]) -> st
         return None
     owner = b.owner(arg)
     if verb == "open":
+        if ev.ino >= 0 and ev.ino != owner:
+            if owner != b.host or ev.ino >= b.mounts:
+                return "only the host opens another file, a container's upper file"
+            if not b.host_any:
+                return "host fds on a container's upper file are not explored"
         if owner != b.host and not mounted(b, s, owner):
             return f"{b.owner_name(owner)} is not mounted"
         slot = free_slot(b, s, owner)
@@ -351,8 +411,10 @@ def all_events(b: Bounds, options: tuple[int, ...]) -> list[Event]:
         evs.append(Event("umount", c))
     for slot in range(b.slots):
         evs.extend(Event(verb, slot) for verb in FD_VERBS)
+        if b.host_any and b.owner(slot) == b.host:
+            evs.extend(Event("open", slot, ino=c) for c in range(b.mounts))
     for ino in range(b.files):
-        evs.append(Event("wberror", ino))
+        evs.extend(Event("wberror", ino, err=err) for err in b.errnos)
         evs.append(Event("evict", ino))
     evs.append(Event("sync"))
     return evs
@@ -363,7 +425,7 @@ def enabled(b: Bounds, s: State, options: tuple[int, ...]) -> list[Event]:
     out: list[Event] = []
     for c in range(b.mounts):
         if s[b.ofs_base(c)]:
-            if not holds(b, s, c):
+            if not has_open_fds(b, s, c):
                 out.append(Event("umount", c))
         else:
             if NORMAL in options:
@@ -374,6 +436,10 @@ def enabled(b: Bounds, s: State, options: tuple[int, ...]) -> list[Event]:
         slot = free_slot(b, s, owner)
         if slot is not None:
             out.append(Event("open", slot))
+    if b.host_any:
+        slot = free_slot(b, s, b.host)
+        if slot is not None:
+            out.extend(Event("open", slot, ino=c) for c in range(b.mounts))
     for slot in range(b.slots):
         if s[b.fd_base(slot)]:
             out.extend(
@@ -384,10 +450,14 @@ def enabled(b: Bounds, s: State, options: tuple[int, ...]) -> list[Event]:
                     Event("close", slot),
                 )
             )
+    only_eio = b.errnos == (EIO,)
     for ino in range(b.files):
         base = b.inode_base(ino)
         if s[base + 1]:
-            out.append(Event("wberror", ino))
+            if only_eio:
+                out.append(Event("wberror", ino))
+            else:
+                out.extend(Event("wberror", ino, err=err) for err in b.errnos)
         elif s[base + 2] and not holds(b, s, ino):
             out.append(Event("evict", ino))
     out.append(Event("sync"))

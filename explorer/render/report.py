@@ -22,7 +22,7 @@ from explorer import __version__
 from explorer.app.outcome import PROPERTIES, Outcome, SpecResult
 from explorer.domain.scenario import format_run, result_name
 from explorer.domain.vfs import Spec
-from explorer.domain.world import NORMAL, VOLATILE, Bounds
+from explorer.domain.world import EIO, ERRNO_NAMES, NORMAL, VOLATILE, Bounds
 from explorer.engine.verdict import IsolationResult, Step, Verdict
 from explorer.render import dot, pair, timeline
 from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
@@ -271,6 +271,7 @@ def report(
             "max_states": cfg.max_states,
             "symmetry": cfg.symmetry,
             "max_memory": max_memory,
+            **model_options_json(cfg),
         },
         "spec_sources": {s.name: spec_sources(s) for s in cfg.specs},
         "notes": outcome.notes,
@@ -279,6 +280,20 @@ def report(
         "witnesses": witnesses(verdicts),
         "exit": exit_code,
     }
+
+
+def model_options_json(cfg) -> dict[str, Any]:
+    """The model's options (--errnos, --counter-bits, --host-files), each only when the
+    run departs from its default: a default run's report stays what it always was."""
+    b = cfg.bounds
+    out: dict[str, Any] = {}
+    if b.errnos != (EIO,):
+        out["errnos"] = [ERRNO_NAMES[e] for e in b.errnos]
+    if cfg.counter_bits is not None:
+        out["counter_bits"] = cfg.counter_bits
+    if b.host_any:
+        out["host_files"] = b.host_files
+    return out
 
 
 def timings(outcome: Outcome) -> dict[str, Any]:

@@ -29,7 +29,13 @@ def replay_table(scenario: Scenario, runs: list[Run], missed: list[Mismatch]) ->
     names = (["stated"] if has_stated else []) + [r.spec.name for r in runs]
     events = [str(e) for e in scenario.events]
     ev_w = max(len("event"), *(len(e) for e in events))
-    col_w = [max(len(n), 3) for n in names]
+    stated_cells = [[e.expect or "" for e in scenario.events]] if has_stated else []
+    cells_by_col = stated_cells + [
+        [cell(e, r.results[i]) for i, e in enumerate(scenario.events)] for r in runs
+    ]
+    col_w = [
+        max(len(n), 3, *(len(c) for c in col)) for n, col in zip(names, cells_by_col, strict=True)
+    ]
     bad_lines = {m.line for m in missed}
     lines = []
     head = f"{'':>3}  {'event':<{ev_w}}  " + "  ".join(

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from explorer.app.outcome import PROPERTIES, Outcome
 from explorer.bridge.model import kind_rank
+from explorer.domain.world import ERRNO_NAMES
 from explorer.engine.verdict import Verdict
 from explorer.render.pair import CAPPED
 
@@ -114,15 +115,22 @@ def coverage_table(outcome: Outcome) -> Table:
     """Did every kind of event fire, and how often did a call fail?  A property that holds
     only because nothing happened shows here (full counts are in report.json)."""
     t = _table("coverage: transitions whose call failed")
+    errnos = [ERRNO_NAMES[e] for e in outcome.config.bounds.errnos]
+    if "EIO" not in errnos:
+        errnos.insert(0, "EIO")  # a mount is refused with EIO whatever the upper error
+    what = "EIO" if errnos == ["EIO"] else "/".join(errnos)
     for verb in ("mount", "fsync", "syncfs"):
-        t.add_column(f"{verb} EIO", justify="right")
+        t.add_column(f"{verb} {what}", justify="right")
     t.add_column("never fired")
     for r in outcome.results:
         c = r.coverage
         never = [v for v in COVERED if not c[v]]
         t.add_row(
             r.spec.name,
-            *(f"{c[v + ' EIO']}/{c[v]}" for v in ("mount", "fsync", "syncfs")),
+            *(
+                "/".join(str(c[f"{v} {e}"]) for e in errnos) + f"/{c[v]}"
+                for v in ("mount", "fsync", "syncfs")
+            ),
             ", ".join(never) or "-",
         )
     return t

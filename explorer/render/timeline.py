@@ -32,7 +32,10 @@ def lane_text(line: str, verb: str, obs: object, owner_shown: bool) -> str:
     """An event as written in its lane: the container is the lane, so it is dropped."""
     words = line.split()
     if not owner_shown and verb in ("mount", "umount", "open"):
-        words = [w for w in words if not (w.startswith("ovl") or w == "host")]
+        # The owner's word goes (`mount ovl1`, `open fd1 host`); the file a host fd opens
+        # on a container stays (`open fd3 host ovl1` reads `open fd3 ovl1` in the host lane).
+        at = 1 if verb != "open" else 2
+        words = words[:at] + words[at + 1 :]
     text = " ".join(words)
     if verb in SHOWN and obs is not None:
         text += f" = {result_name(obs)}"
