@@ -23,6 +23,9 @@ from explorer.errors import InputError
 #: More processes than a run has tasks (two per spec at most) gain nothing.
 MAX_JOBS = 64
 
+#: About 10 s and 300 MB of the isolation witness search per spec; the main job needs 2%.
+ISOLATION_BUDGET = 1_000_000
+
 
 class OptionError(InputError):
     """An option value the tool cannot use, naming the option and the reason (exit 2)."""
