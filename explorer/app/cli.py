@@ -200,7 +200,8 @@ def explore(
         typer.Option(
             "--property",
             "-p",
-            help=f"Property to check: {', '.join(PROPERTIES)}; repeatable. Default: all.",
+            help=f"Property to check: {', '.join(PROPERTIES)}; or a user property's .py "
+            "file (docs/claims-language.md); repeatable. Default: every built-in.",
         ),
     ] = None,
     against: Annotated[str, typer.Option(help="Reference spec for agreement.")] = "plain",

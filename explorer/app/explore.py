@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from explorer.app.options import parse_options
+from explorer.app.options import parse_options, user_properties
 from explorer.app.outcome import Config
 from explorer.app.runner import run, worth_parallel
 from explorer.domain.catalog import load_spec, load_specs
@@ -160,6 +160,8 @@ def main_job(
     bounds, options, props_t, viewers, allowed = parse_options(
         mounts, depth, fds, host_fds, mount_options, props, containers, allow
     )
+    users = user_properties(props)
+    props_t += tuple(users)
     cfg = Config(
         bounds,
         depth,
@@ -173,6 +175,7 @@ def main_job(
         symmetry=worth_symmetry(bounds, depth) if symmetry is None else symmetry,
         max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
         isolation_budget=isolation_budget or None,
+        user_properties=users,
     )
     target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
     progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])
