@@ -220,7 +220,7 @@ def check(claim: Claim, chosen: list[str] | None, specs: Specs) -> ClaimOutcome:
     try:
         out.world_bounds, _ = world_bounds(claim, out.bounds)
     except MissingOption as exc:
-        out.not_checked, out.reason = NEEDS_OPTION, str(exc)
+        out.not_checked, out.reason, out.option = NEEDS_OPTION, str(exc), exc.option
         return out
     names = specs_of(claim, chosen)
     if not names:
@@ -233,7 +233,7 @@ def check(claim: Claim, chosen: list[str] | None, specs: Specs) -> ClaimOutcome:
             try:
                 out.observations.append(observe(claim, name, spec))
             except MissingOption as exc:
-                out.not_checked, out.reason = NEEDS_OPTION, str(exc)
+                out.not_checked, out.reason, out.option = NEEDS_OPTION, str(exc), exc.option
                 out.observations.clear()
                 return out
         out.expects += check_expects(claim, name, spec)

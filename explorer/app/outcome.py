@@ -195,6 +195,7 @@ class ClaimOutcome:
     expects: list[ExpectOutcome] = field(default_factory=list)
     not_checked: str = ""  # UNSETTLED or NEEDS_OPTION
     reason: str = ""  # why not checked
+    option: str = ""  # NEEDS_OPTION: the option (errnos, counter-bits, host-files)
     notes: list[str] = field(default_factory=list)
 
     def mismatches(self) -> int:

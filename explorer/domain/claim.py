@@ -16,8 +16,9 @@ Decisions where the language doc is silent (each enforced and tested):
   equal the file's stem (a convention, as in herd7).
 - The question is the whole-line comments between `claim NAME` and the first header,
   program or condition, without their `# `.
-- A whole-line comment `# Conclusion: TEXT` (anywhere, once) is the claim's one-line
-  conclusion, the sentence docs/claims.md shows for it; it is not part of the question.
+- A whole-line comment `# Conclusion: TEXT` (anywhere, once) is the claim's conclusion,
+  the sentence docs/claims.md shows for it, continued on the comment lines right after
+  it that start with `#` and two spaces or more; it is not part of the question.
 - Given twice is an error naming the first: a bound, a spec's `result:`, a spec in
   `specs:`, a (spec, property) in `expect:`, an actor's program, `unsettled:`, a label.
   `expect:` takes comma-separated items like `result:`.  `errnos` is `EIO` or
@@ -300,6 +301,7 @@ class _Reader:
         self.cond: list[Token] | None = None
         self.body = False  # a header, program or condition has been read
         self.conclusion: tuple[str, int] | None = None
+        self.continued = -1  # the last line of the conclusion
 
     def fail(self, line: int, token: str, reason: str) -> NoReturn:
         raise ClaimError(self.source, line, token, reason)
@@ -307,14 +309,19 @@ class _Reader:
     def feed(self, n: int, raw: str) -> None:
         code = raw.split("#", 1)[0]
         text = code.strip()
-        comment = raw.strip()[1:].strip() if raw.strip().startswith("#") else ""
-        if comment.startswith(CONCLUSION):
+        comment = raw.strip()[1:] if raw.strip().startswith("#") else ""
+        if comment.strip().startswith(CONCLUSION):
             if self.conclusion is not None:
                 self.fail(n, CONCLUSION, f"given twice (first at line {self.conclusion[1]})")
-            said = comment.removeprefix(CONCLUSION).strip()
+            said = comment.strip().removeprefix(CONCLUSION).strip()
             if not said:
                 self.fail(n, CONCLUSION, "a conclusion says something: # Conclusion: TEXT")
-            self.conclusion = (said, n)
+            self.conclusion, self.continued = (said, n), n
+            return
+        if self.continued == n - 1 and comment.startswith("  ") and comment.strip():
+            assert self.conclusion is not None
+            self.conclusion = (f"{self.conclusion[0]} {comment.strip()}", self.conclusion[1])
+            self.continued = n
             return
         if not text:
             if self.name is not None and not self.body and raw.strip():

@@ -306,7 +306,11 @@ def markdown(outcomes: list[ClaimOutcome], link_root: str = "..") -> str:
             link = f"[{c.claim.name}]({link_root}/{c.claim.source})"
             conclusion = (c.claim.conclusion or "").replace("|", "\\|")
             if c.not_checked:
-                why = "unsettled" if c.not_checked == UNSETTLED else "needs a model option"
+                why = (
+                    "unsettled"
+                    if c.not_checked == UNSETTLED
+                    else f"derived by hand; checking it needs the model option {c.option}"
+                )
                 lines.append(
                     f"| {link} | " + " | ".join("-" for _ in specs) + f" | ({why}) {conclusion} |"
                 )
