@@ -305,3 +305,35 @@ def test_json_says_what_the_text_says() -> None:
     assert by["vivek-v3-seen"]["run"]["satisfies"] is True
     assert "run" not in by["amir"]  # Never, as expected: no run to show
     assert c["bounds"]["host_fds"] == 0 and c["bounds"]["mount_options"] == "normal"
+
+
+# --- the README's second screen ---------------------------------------------------------
+
+
+def readme_blocks() -> list[str]:
+    """The code blocks of the README's section on claims."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## A claim, settled\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```\n(.*?)```", section, re.S)
+
+
+def test_the_readme_shows_the_claim_file_as_it_is() -> None:
+    """Every line shown is the file's, in order, and only derivation comments are left
+    out (a line in parentheses says so)."""
+    shown = readme_blocks()[0].splitlines()
+    lines = (ROOT / SEED).read_text().splitlines()
+    omitted = [line for line in shown if line.startswith("# (") and line not in lines]
+    assert len(omitted) == 1
+    it = iter(lines)
+    assert all(any(line == x for x in it) for line in shown if line not in omitted)
+    kept = set(shown)
+    assert all(line in kept for line in lines if line and not line.startswith("#"))
+
+
+def test_the_readme_shows_a_real_run_of_it() -> None:
+    block = readme_blocks()[1]
+    command, _, output = block.partition("\n")
+    assert command == f"$ explore claim {SEED}"
+    r = explore("claim", SEED)
+    assert r.exit_code == 0
+    assert r.stdout == output, "README.md's claim output is stale: paste a new run"
