@@ -337,3 +337,21 @@ def test_the_readme_shows_a_real_run_of_it() -> None:
     r = explore("claim", SEED)
     assert r.exit_code == 0
     assert r.stdout == output, "README.md's claim output is stale: paste a new run"
+
+
+def test_a_spec_file_given_by_spec_is_held_to_the_quantifier() -> None:
+    """tests/isolated_spec.py keeps a per-container errseq, set while mounted: in the
+    seed's order fd2 samples it unseen (0) and its syncfs reports, so the seed's
+    condition (fd2 gets 0) never holds: Never, against `exists` (no result: line)."""
+    r = explore("claim", SEED, "--spec", "tests/isolated_spec.py")
+    assert r.exit_code == 1
+    assert (
+        "Observation seed-overlay-mount-hides-error tests/isolated_spec.py Never 0 16   "
+        "MISMATCH (expected Sometimes or Always)"
+    ) in r.stdout
+    line = next(
+        n for n, t in enumerate((ROOT / SEED).read_text().splitlines(), 1) if t.startswith("exists")
+    )
+    assert f"{SEED}:{line}: exists expects Sometimes or Always under tests/isolated_spec.py" in (
+        r.stdout
+    )

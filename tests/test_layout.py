@@ -47,6 +47,7 @@ ALLOWED = {
         "explorer.conform",
         "explorer.domain",
         "explorer.app.replay",
+        "explorer.app.claims",
         "explorer.render",
     ),
     "explorer.errors": (),

@@ -11,6 +11,8 @@ outcome types are explorer.app.outcome's; explorer.render.claims prints them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.app.options import ISOLATION_BUDGET
@@ -30,6 +32,7 @@ from explorer.bridge.claim_model import ClaimModel, MissingOption, world_bounds
 from explorer.bridge.user_property import load_property
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.claim import Claim, ClaimVerdict, ProgramLine, load_claim, required_bounds
+from explorer.domain.claim_formula import RESULTS, LineId, Ran, evaluate
 from explorer.domain.vfs import Spec
 from explorer.engine.count import paths
 from explorer.engine.limits import default_memory_limit
@@ -102,10 +105,19 @@ def expected(claim: Claim, spec: str) -> tuple[tuple[ClaimVerdict, ...], int]:
     return QUANTIFIER_ACCEPTS[claim.quantifier], 0
 
 
+def search(claim: Claim, spec: Spec, symmetric: bool = True) -> tuple[ClaimModel, Exploration]:
+    """The product of the world and the claim's programs under `spec`, explored."""
+    model = ClaimModel(claim, spec, symmetric)
+    return model, bfs(model, model.depth, max_bytes=default_memory_limit())
+
+
 def observe(claim: Claim, name: str, spec: Spec, symmetric: bool = True) -> Observation:
     """The claim's runs under one spec, counted, with the run to show."""
-    model = ClaimModel(claim, spec, symmetric)
-    ex = bfs(model, model.depth, max_bytes=default_memory_limit())
+    return counted(claim, name, *search(claim, spec, symmetric))
+
+
+def counted(claim: Claim, name: str, model: ClaimModel, ex: Exploration) -> Observation:
+    """The observation of an explored claim: its runs counted, the run to show."""
     per_state = paths(ex)
     sat = unsat = filtered = 0
     first_sat = first_unsat = -1
@@ -228,7 +240,7 @@ def check(claim: Claim, chosen: list[str] | None, specs: Specs) -> ClaimOutcome:
             f"none of --spec is among the claim's specs: {' '.join(claim.specs or ())}"
         )
     for name in names:
-        spec = specs.get(name, claim)
+        spec = specs.get(name, None if chosen else claim)  # --spec's paths: from here
         if claim.programs:
             try:
                 out.observations.append(observe(claim, name, spec))
@@ -250,3 +262,90 @@ def exit_code(outcomes: list[ClaimOutcome]) -> int:
     if any(o.errors() for o in outcomes):
         return 2
     return 1 if any(o.mismatches() for o in outcomes) else 0
+
+
+# --- the runs a real kernel replays (explore conform FILE.claim) --------------------------
+
+#: Every run of a claim is replayed on a kernel when it has at most this many.
+REPLAY_ALL = 48
+
+
+@dataclass
+class ClaimReplay:
+    """One run of a claim, to replay on a real kernel: as a scenario (the claim's fd
+    names, no stated results), the claim line of each event (None for an `any` line's),
+    and whether it satisfies the condition in the model."""
+
+    text: str
+    lines: list[LineId | None]
+    satisfies: bool
+
+
+@dataclass
+class ReplayPlan:
+    """The runs of a claim under one spec a kernel replays: every run (`complete`), or
+    a satisfying and a refuting one when there are more than REPLAY_ALL."""
+
+    spec: str
+    observation: Observation
+    runs: list[ClaimReplay]
+    complete: bool
+
+
+def replay_plan(claim: Claim, name: str, spec: Spec, limit: int = REPLAY_ALL) -> ReplayPlan:
+    """Which runs of `claim` under `spec` to replay (see ReplayPlan)."""
+    model, ex = search(claim, spec)
+    o = counted(claim, name, model, ex)
+    total = o.satisfied + o.unsatisfied
+    if total <= limit:
+        found = list(_run_paths(model, ex))
+    else:
+        witnesses = [_shortest(model, ex, satisfying) for satisfying in (True, False)]
+        found = [p for p in witnesses if p is not None]
+    return ReplayPlan(name, o, [_replay(model, ex, edges) for edges in found], total <= limit)
+
+
+def _run_paths(model: ClaimModel, ex: Exploration) -> Iterator[list[int]]:
+    """Every path to a complete node that passes the filter (depth first, in order)."""
+    stack: list[tuple[int, list[int]]] = [(sid, []) for sid, d in enumerate(ex.depth) if d == 0]
+    while stack:
+        sid, edges = stack.pop()
+        node = ex.states[sid]
+        if model.complete(node) and model.holds(node, "filter"):
+            yield edges
+        for e in reversed(ex.out_edges(sid)):
+            stack.append((ex.dst[e], [*edges, e]))
+
+
+def _shortest(model: ClaimModel, ex: Exploration, satisfying: bool) -> list[int] | None:
+    """A shortest run that satisfies the condition (or that does not), if any."""
+    for sid, node in enumerate(ex.states):
+        if (
+            model.complete(node)
+            and model.holds(node, "filter")
+            and model.holds(node, "formula") == satisfying
+        ):
+            return ex.path_to(sid)
+    return None
+
+
+def _replay(model: ClaimModel, ex: Exploration, edges: list[int]) -> ClaimReplay:
+    moves = [st.action for st in realize(model, ex, edges)]
+    names = model.line_names(moves)
+    lines = [
+        m.line if isinstance(model.claim.program_line(m.line), ProgramLine) else None for m in moves
+    ]
+    node = ex.states[ex.dst[edges[-1]]] if edges else ex.states[0]
+    return ClaimReplay("".join(f"{n}\n" for n in names), lines, model.holds(node, "formula"))
+
+
+def kernel_verdict(claim: Claim, run: ClaimReplay, results: list[str | None]) -> tuple[bool, bool]:
+    """(passes the filter, satisfies the condition) of a run with a kernel's results."""
+    record = {
+        line: Ran(i, RESULTS.get(res or "", None) if res is not None else None)
+        for i, (line, res) in enumerate(zip(run.lines, results, strict=True))
+        if line is not None
+    }
+    passes = claim.filter is None or evaluate(claim.filter, record)
+    assert claim.formula is not None
+    return passes, evaluate(claim.formula, record)

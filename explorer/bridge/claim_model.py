@@ -46,22 +46,20 @@ from explorer.domain.claim import (
     option_line,
     required_bounds,
 )
-from explorer.domain.claim_formula import Before, LineId, Returns
+from explorer.domain.claim_formula import Before, ClaimError, LineId, Returns
 from explorer.domain.scenario import CONTAINER_RE
 from explorer.domain.scenario import Event as Line
 from explorer.domain.vfs import Spec
 from explorer.domain.world import MOUNT_OPTIONS, Bounds, Event, State
 from explorer.engine import contract
-from explorer.errors import InputError
 
 
-class MissingOption(InputError):
+class MissingOption(ClaimError):
     """The claim needs a model option this build of the world does not have."""
 
     def __init__(self, source: str, line: int, option: str, reason: str) -> None:
-        self.source, self.line, self.option, self.reason = source, line, option, reason
-        where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: needs the model option {option}: {reason}")
+        super().__init__(source, line, option, f"needs the model option {option}: {reason}")
+        self.option = option
 
 
 #: The bounds a claim may state whose world does not exist yet, with the default

@@ -120,6 +120,12 @@ def claim_text(c: ClaimOutcome) -> str:
     return "\n".join(out) + "\n"
 
 
+def condition_line(c: ClaimOutcome) -> int:
+    """The line of the condition's first atom: where a quantifier's expectation is."""
+    f = c.claim.formula
+    return min((a.line for a in f.atoms()), default=0) if f is not None else 0
+
+
 def mismatch_lines(outcomes: list[ClaimOutcome]) -> list[str]:
     """Every expectation not met, and every spec without a run, located in its file."""
     lines = []
@@ -135,7 +141,8 @@ def mismatch_lines(outcomes: list[ClaimOutcome]) -> list[str]:
                     else f"{c.claim.quantifier} expects {expected_text(o.expected)} under {o.spec}"
                 )
                 got = f"got {o.verdict} ({o.satisfied} of {o.satisfied + o.unsatisfied})"
-                lines.append(f"{src}:{o.expected_line or 0}: {said}, {got}")
+                line = o.expected_line or condition_line(c)
+                lines.append(f"{src}:{line}: {said}, {got}")
         for e in c.expects:
             if not e.ok:
                 x = e.expect
