@@ -166,6 +166,26 @@ def test_any_counts_every_sequence_once() -> None:
     assert (o.satisfied, o.unsatisfied) == (9, 0)
 
 
+def test_any_leaves_the_named_fds_alone_and_the_next_line_ends_it() -> None:
+    """After `open fd1`, ovl1's `any 1` may do nothing or open an anonymous fd (ovl1 is
+    mounted, and fd1 is the claim's, not the any line's): 2 runs, each then closing fd1.
+    An `any` that could use fd1 would add its write, fsync, syncfs and close."""
+    c = claim(
+        """
+        claim any-named
+        bounds: mounts 1, fds 2, host-fds 0, mount-options normal
+        ovl1:
+          mount ovl1
+          open fd1 ovl1
+          any 1
+          close fd1
+        exists (close fd1 = 0)
+        """
+    )
+    o = observe(c, "plain", load_spec("plain"))
+    assert (o.satisfied, o.unsatisfied) == (2, 0)
+
+
 def test_a_named_container_is_not_permuted() -> None:
     c = claim(
         """

@@ -166,11 +166,8 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
             line = a.event.id if isinstance(a, Returns) else a.then.id
             self.effects.setdefault(line, []).append(a)
         self.depth = sum(pl.k if isinstance(pl, AnyLine) else 1 for pl in claim.lines())
-        self.symmetry = None  # type: ignore[assignment]
-        self.symmetry_note = ""
-        classes = self._interchangeable()
-        if classes and self.symmetric:
-            self.symmetry = ClaimSymmetry(self, classes)  # type: ignore[assignment]
+        classes = self._interchangeable() if self.symmetric else []
+        self.symmetry = ClaimSymmetry(self, classes) if classes else None  # type: ignore[assignment]
 
     def _who(self, actor: str) -> int:
         if actor == "env":
@@ -192,8 +189,7 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
         the same Ks (or no program) and whom no explicit line names."""
         b = self.world_bounds
         if self.bounds.host_files != "own":
-            self.symmetry_note = "host fds may open a container's file: no symmetry"
-            return []
+            return []  # a host fd on a container's file would have to move with it
         named: set[int] = set()
         for pl in self.claim.lines():
             if isinstance(pl, ProgramLine):
