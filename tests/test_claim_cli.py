@@ -355,3 +355,14 @@ def test_a_spec_file_given_by_spec_is_held_to_the_quantifier() -> None:
     assert f"{SEED}:{line}: exists expects Sometimes or Always under tests/isolated_spec.py" in (
         r.stdout
     )
+
+
+def test_a_claims_spec_file_is_found_beside_the_claim(tmp_path: Path) -> None:
+    (tmp_path / "iso.py").write_text((ROOT / "tests/isolated_spec.py").read_text())
+    text = (ROOT / SEED).read_text()
+    head, _, rest = text.partition("bounds:")
+    body = "\n".join(line for line in rest.splitlines() if not line.startswith("result:"))
+    p = write(tmp_path, head + "specs: ./iso.py\nresult: ./iso.py Never\nbounds:" + body + "\n")
+    r = explore("claim", str(p))
+    assert r.exit_code == 0, r.output
+    assert "Observation seed-overlay-mount-hides-error ./iso.py Never 0 16   ok" in r.stdout
