@@ -850,3 +850,31 @@ def test_mutated_claims_parse_or_raise_claim_error(text: str) -> None:
         parse_claim(text, "fuzz.claim")
     except ClaimError as e:
         assert str(e).startswith("fuzz.claim")
+
+
+# --- the conclusion ------------------------------------------------------------------
+
+
+def test_a_conclusion_is_not_part_of_the_question_and_may_continue() -> None:
+    c = parse(
+        """
+        claim c
+        # The question.
+        # Conclusion: True of plain,
+        #   and of nothing else.
+        #
+        # More question.
+        expect: plain no-loss holds
+        """
+    )
+    assert c.conclusion == "True of plain, and of nothing else."
+    assert c.question == ("The question.", "", "More question.")
+
+
+def test_a_conclusion_given_twice_or_empty_is_refused() -> None:
+    with pytest.raises(
+        ClaimError, match=r"t.claim:3: 'Conclusion:': given twice \(first at line 2\)"
+    ):
+        parse("claim c\n# Conclusion: a\n# Conclusion: b\nexpect: plain no-loss holds\n")
+    with pytest.raises(ClaimError, match="a conclusion says something"):
+        parse("claim c\n# Conclusion:\nexpect: plain no-loss holds\n")

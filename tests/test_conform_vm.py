@@ -3,7 +3,8 @@
 Needs qemu, gcc, mke2fs and Debian's package archive (explorer/conform/setup-host.sh).
 Where they are missing the tests skip with the reason, except in CI (CI=true),
 where they fail with it: a green CI must mean the kernel was really asked.
-About a minute and a half on 2 cores (one fresh VM per scenario, ~4 s each).
+About a minute and a half on 2 cores (one fresh VM per scenario, ~4 s each), and
+a claim's 2 runs.
 """
 
 from __future__ import annotations
@@ -147,3 +148,22 @@ def test_corpus_agrees_with_mainline_on_6_12(corpus_runs: dict) -> None:
         if o.status != core.AGREE
     }
     assert not bad, bad
+
+
+def test_a_claim_on_6_12(corpus_runs: dict) -> None:
+    """Claim 04's 2 runs on 6.12 (`explore conform FILE.claim`): both syncfs calls of
+    the seed's ovl1 timeline return 0 on a normal overlay (SEED above: nothing sets
+    the overlay sb's s_wb_err), so the kernel's own verdict is Never 0 2, the claim's
+    expectation for mainline.  (corpus_runs: built and checked the VM first.)"""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from explorer.app.cli import app
+
+    claim = Path(__file__).parent.parent / "claims/thread/04-normal-fs-both-syncfs-fail.claim"
+    r = CliRunner().invoke(app, ["conform", str(claim), "--kernel", KERNEL, "-j", "2"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert "Observation 04-normal-fs-both-syncfs-fail mainline Never 0 2   (the model)" in lines
+    assert "Observation 04-normal-fs-both-syncfs-fail 6.12 Never 0 2   ok" in lines

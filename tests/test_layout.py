@@ -27,7 +27,12 @@ PACKAGE = ROOT / "explorer"
 ALLOWED = {
     "explorer.engine": ("explorer.engine",),
     "explorer.domain": ("explorer.domain", "explorer.errors"),
-    "explorer.bridge": ("explorer.bridge", "explorer.engine.contract", "explorer.domain"),
+    "explorer.bridge": (
+        "explorer.bridge",
+        "explorer.engine.contract",
+        "explorer.domain",
+        "explorer.errors",
+    ),
     "explorer.render": (
         "explorer.render",
         "explorer.engine",
@@ -42,6 +47,7 @@ ALLOWED = {
         "explorer.conform",
         "explorer.domain",
         "explorer.app.replay",
+        "explorer.app.claims",
         "explorer.render",
     ),
     "explorer.errors": (),

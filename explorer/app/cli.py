@@ -21,7 +21,7 @@ import typer
 from typer.core import TyperGroup
 
 from explorer import __version__
-from explorer.app.options import MAX_JOBS, OptionError, check_run_options
+from explorer.app.options import ISOLATION_BUDGET, MAX_JOBS, OptionError, check_run_options
 from explorer.app.outcome import PROPERTIES
 from explorer.app.replay import replay_all
 from explorer.bridge.model import KIND_ORDER
@@ -159,9 +159,6 @@ SpecOpt = Annotated[
     ),
 ]
 
-#: About 10 s and 300 MB of the witness search per spec; the main job needs 2% of it.
-ISOLATION_BUDGET = 1_000_000
-
 MountsOpt = Annotated[
     int, typer.Option(help=f"Overlay containers sharing the upper fs, 1 to {MAX_MOUNTS}.")
 ]
@@ -232,7 +229,8 @@ def explore(
         typer.Option(
             "--property",
             "-p",
-            help=f"Property to check: {', '.join(PROPERTIES)}; repeatable. Default: all.",
+            help=f"Property to check: {', '.join(PROPERTIES)}; or a user property's .py "
+            "file (docs/claims-language.md); repeatable. Default: every built-in.",
         ),
     ] = None,
     against: Annotated[str, typer.Option(help="Reference spec for agreement.")] = "plain",
@@ -597,6 +595,66 @@ def specs_command(
 def source_link(source: str) -> str:
     """A commit id as `commit ID`, a Message-ID as its lore.kernel.org address."""
     return f"https://lore.kernel.org/r/{source}" if "@" in source else f"commit {source}"
+
+
+@app.command("claim")
+def claim_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Claim files, or folders (every *.claim below, sorted).",
+            metavar="PATH...",
+            show_default=False,
+        ),
+    ],
+    spec: SpecOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    markdown: Annotated[
+        bool,
+        typer.Option("--markdown", help="Print the table of docs/claims.md instead of text."),
+    ] = False,
+) -> None:
+    """Settle claim files: per claim and spec, the verdict over every run of its programs.
+
+    A claim file (docs/claims-language.md) gives one program per actor and a condition
+    over the results and the order of their events; its runs are every interleaving of
+    the programs in which each event is enabled.  Per spec (every built-in, the claim's
+    specs:, or --spec) one line says Never, Sometimes or Always, with the runs that
+    satisfy the condition and those that do not, and whether that is what the claim
+    expects (its result: line, or its quantifier); expect: lines hold a property's
+    verdict at the claim's bounds.  A run that satisfies the condition, or one that
+    refutes a failed expectation, follows as a timeline and a scenario.
+
+    Exit code: 0 every expectation met, 1 one is not (all are listed at the end), 2 bad
+    input (a claim file, a spec or property file, a spec under which the claim has no
+    run: one line naming the file and line).
+
+    Examples:
+
+    \b
+        explore claim claims/examples/seed-overlay-mount-hides-error.claim
+        explore claim claims/ --spec mainline
+        explore claim claims/ --markdown > docs/claims.md
+    """
+    from explorer.app.claims import check_all, exit_code, load_claims
+    from explorer.render import claims as render
+
+    if as_json and markdown:
+        raise OptionError("--json and --markdown: choose one")
+    if spec:
+        load_specs(spec)  # an unknown spec is bad input before anything runs
+    outcomes = check_all(load_claims(paths), spec)
+    code = exit_code(outcomes)
+    for line in render.mismatch_lines([o for o in outcomes if o.errors()]):
+        if "no run under" in line:
+            typer.echo(f"explore: error: {line}", err=True)
+    if as_json:
+        typer.echo(json.dumps(render.as_json(outcomes, code), indent=2))
+    elif markdown:
+        typer.echo(render.markdown(outcomes), nl=False)
+    else:
+        typer.echo(render.text(outcomes), nl=False)
+    raise typer.Exit(code)
 
 
 # conform: registered here

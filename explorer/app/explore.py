@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from explorer.app.options import errnos_text, parse_counter_bits, parse_options
+from explorer.app.options import errnos_text, parse_counter_bits, parse_options, user_properties
 from explorer.app.outcome import Config
 from explorer.app.runner import run, worth_parallel
 from explorer.domain.catalog import load_spec, load_specs
@@ -177,6 +177,8 @@ def main_job(
         mounts, depth, fds, host_fds, mount_options, props, containers, allow, errnos, host_files
     )
     bits = parse_counter_bits(counter_bits)
+    users = user_properties(props)
+    props_t += tuple(users)
     cfg = Config(
         bounds,
         depth,
@@ -191,6 +193,7 @@ def main_job(
         max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
         isolation_budget=isolation_budget or None,
         counter_bits=bits,
+        user_properties=users,
     )
     target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
     progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])

@@ -10,6 +10,7 @@ import re
 
 from explorer.app.outcome import PROPERTIES
 from explorer.bridge.model import KIND_ORDER
+from explorer.bridge.user_property import Property, load_property
 from explorer.domain.errseq import COUNTER_BITS, MIN_COUNTER_BITS
 from explorer.domain.world import (
     ERRNOS,
@@ -25,6 +26,9 @@ from explorer.errors import InputError
 
 #: More processes than a run has tasks (two per spec at most) gain nothing.
 MAX_JOBS = 64
+
+#: About 10 s and 300 MB of the isolation witness search per spec; the main job needs 2%.
+ISOLATION_BUDGET = 1_000_000
 
 
 class OptionError(InputError):
@@ -56,9 +60,12 @@ def parse_options(
         raise OptionError(f"--mount-options {mount_options!r}: choose normal, volatile or both")
     if host_files not in HOST_FILES:
         raise OptionError(f"--host-files {host_files!r}: choose own or any")
-    for p in props or []:
+    builtins = [p for p in props or [] if not p.endswith(".py")]  # .py: a user property
+    for p in builtins:
         if p not in PROPERTIES:
-            raise OptionError(f"--property {p!r}: choose from {', '.join(PROPERTIES)}")
+            raise OptionError(
+                f"--property {p!r}: choose from {', '.join(PROPERTIES)}, or give a .py file"
+            )
     viewers = None
     if containers:
         viewers = []
@@ -70,7 +77,7 @@ def parse_options(
     for k in allow or []:
         if k not in KIND_ORDER:
             raise OptionError(f"--allow {k!r}: choose from {', '.join(KIND_ORDER)}")
-    props_t = tuple(p for p in PROPERTIES if p in props) if props else PROPERTIES
+    props_t = tuple(p for p in PROPERTIES if p in builtins) if props else PROPERTIES
     return (
         Bounds(mounts, fds, host_fds, parse_errnos(errnos), host_files),
         MOUNT_OPTIONS[mount_options],
@@ -118,3 +125,21 @@ def check_run_options(
         raise OptionError(f"--show {show}: must be 0 or more")
     if not 0 <= jobs <= MAX_JOBS:
         raise OptionError(f"--jobs {jobs}: must be 0 to {MAX_JOBS}")
+
+
+def user_properties(props: list[str] | None) -> dict[str, Property]:
+    """The user properties among --property's values (.py files), loaded, by name: two
+    with one name would share a column and a file of out/."""
+    found: dict[str, Property] = {}
+    given: dict[str, str] = {}
+    for path in props or []:
+        if not path.endswith(".py"):
+            continue
+        prop = load_property(path)
+        if prop.name in found:
+            raise OptionError(
+                f"--property {path}: a property named {prop.name!r} is already given "
+                f"({given[prop.name]}): each property once"
+            )
+        found[prop.name], given[prop.name] = prop, path
+    return found

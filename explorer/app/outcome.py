@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from explorer.domain import world
+from explorer.domain.claim import Claim, ClaimBounds, ClaimVerdict, Expect
+from explorer.domain.claim_formula import Quantifier
+from explorer.domain.scenario import Event
 from explorer.domain.vfs import Spec
 from explorer.domain.world import Bounds
-from explorer.engine.verdict import Verdict
+from explorer.engine.verdict import Step, Verdict
 
 if TYPE_CHECKING:
     from explorer.bridge.model import ErrseqModel
+    from explorer.bridge.user_property import Property
     from explorer.engine.search import Exploration
 
 # In the order the matrix shows them: isolation is the seed's question.
@@ -42,6 +46,9 @@ class Config:
     # the errseq counter's width (--counter-bits; None: the kernel's), already applied
     # to `specs` and `against`
     counter_bits: int | None = None
+    # user properties (explorer.bridge.user_property), by name; their names are in
+    # `properties` too, after the built-ins
+    user_properties: dict[str, Property] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,3 +122,89 @@ class Mismatch:
         if self.reason:
             d["reason"] = self.reason
         return d
+
+
+# --- explore claim ------------------------------------------------------------------
+
+#: The verdicts each quantifier accepts when a spec has no `result:` line (MODEL.md §7).
+QUANTIFIER_ACCEPTS = {
+    Quantifier.EXISTS: (ClaimVerdict.SOMETIMES, ClaimVerdict.ALWAYS),
+    Quantifier.NOT_EXISTS: (ClaimVerdict.NEVER,),
+    Quantifier.FORALL: (ClaimVerdict.ALWAYS,),
+}
+
+#: Why a claim is not checked: it says it cannot be, or it needs a model option.
+UNSETTLED, NEEDS_OPTION = "unsettled", "needs a model option"
+
+
+@dataclass
+class ClaimRun:
+    """A run shown with an observation: one that satisfies the condition, or one that
+    does not (it refutes a `result:` that expected Always).  `lines` are its events as
+    the claim names them (its fd names, fresh ones for an `any` line's opens)."""
+
+    satisfies: bool
+    steps: list[Step]
+    lines: list[Event]
+
+
+@dataclass
+class Observation:
+    """A claim's verdict under one spec: how many runs (that pass the filter) satisfy the
+    condition and how many do not, and the expectation it is held to."""
+
+    spec: str  # as the claim or the command line names it
+    verdict: ClaimVerdict | None  # None: no run (see `error`)
+    satisfied: int = 0
+    unsatisfied: int = 0
+    filtered: int = 0  # runs the filter leaves out
+    expected: tuple[ClaimVerdict, ...] = ()  # the verdicts that pass
+    expected_line: int = 0  # its `result:` line; 0: the quantifier's default
+    run: ClaimRun | None = None
+    error: str = ""  # no run under this spec: why (bad input, exit 2)
+    error_line: int = 0
+    states: int = 0  # product states searched
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.verdict in self.expected
+
+
+@dataclass
+class ExpectOutcome:
+    """An `expect:` line checked by the explorer's runner at the claim's bounds."""
+
+    expect: Expect
+    holds: bool
+    length: int | None  # the shortest witness's, when it fails
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        e = self.expect
+        if self.holds != e.holds:
+            return False
+        return e.holds or e.length is None or e.length == self.length
+
+
+@dataclass
+class ClaimOutcome:
+    """Everything `explore claim` found about one claim file."""
+
+    claim: Claim
+    bounds: ClaimBounds | None = None
+    world_bounds: Bounds | None = None
+    observations: list[Observation] = field(default_factory=list)
+    expects: list[ExpectOutcome] = field(default_factory=list)
+    not_checked: str = ""  # UNSETTLED or NEEDS_OPTION
+    reason: str = ""  # why not checked
+    option: str = ""  # NEEDS_OPTION: the option (errnos, counter-bits, host-files)
+    notes: list[str] = field(default_factory=list)
+
+    def mismatches(self) -> int:
+        return sum(not o.ok for o in self.observations if not o.error) + sum(
+            not e.ok for e in self.expects
+        )
+
+    def errors(self) -> list[Observation]:
+        return [o for o in self.observations if o.error]

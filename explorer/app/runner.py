@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from explorer.app.outcome import PROPERTIES, Config, Outcome, SpecResult
 from explorer.bridge.model import ErrseqModel
 from explorer.bridge.monitors import monitors
+from explorer.bridge.user_property import UserMonitor
 from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec
 from explorer.engine.limits import SearchLimit, paused_gc
@@ -77,6 +78,12 @@ def check_spec(
             r.verdicts[prop] = [
                 agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)
             ]
+        elif prop in cfg.user_properties:
+            # A user's bookkeeping cannot follow the symmetry's permutations (it has no
+            # translate): it is checked on the graph explored without the reduction.
+            umodel, uex = _explore(cfg, cache, spec, False, progress) if ex.reduced else (model, ex)
+            monitor = UserMonitor(cfg.user_properties[prop], cfg.bounds)
+            r.verdicts[prop] = [safety.check(uex, monitor, umodel, cfg.max_bytes)]
         else:
             r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], model, cfg.max_bytes)]
     r.seconds = time.perf_counter() - t
@@ -255,6 +262,11 @@ def run(
         out.notes.append(
             "states and transitions are counted up to symmetry (interchangeable containers "
             "and fds stored once); --no-symmetry counts every world"
+        )
+    if cfg.symmetry and cfg.user_properties:
+        out.notes.append(
+            f"{', '.join(cfg.user_properties)}: checked on the graph explored without "
+            "symmetry (a user property's bookkeeping cannot follow the reduction)"
         )
     viewers = cfg.viewers
     if "isolation" in cfg.properties and viewers is None:

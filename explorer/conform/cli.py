@@ -13,8 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from explorer.app.replay import replay
+from explorer.conform import claims as claim_checks
 from explorer.conform import core
 from explorer.domain.catalog import SpecError, load_spec
+from explorer.domain.claim_formula import ClaimError
 from explorer.domain.scenario import ScenarioError
 
 if TYPE_CHECKING:
@@ -126,7 +128,11 @@ def render(console: Console, o: core.Outcome) -> None:
 def conform_command(
     scenarios: Annotated[
         list[Path] | None,
-        typer.Argument(help="Scenario files (default: the built-in corpus).", show_default=False),
+        typer.Argument(
+            help="Scenario files, claim files (*.claim) whose runs to replay, or folders "
+            "of both (default: the built-in corpus).",
+            show_default=False,
+        ),
     ] = None,
     kernel: Annotated[
         str, typer.Option("--kernel", "-k", help="6.1 (model v5.11), 6.12 (model mainline) or all.")
@@ -150,13 +156,18 @@ def conform_command(
     """Run scenarios on real Debian kernels in qemu and compare every result with the model.
 
     Each scenario gets a fresh VM; `wberror F` fails exactly F's data blocks
-    through device-mapper.  Exit 0 if every run agrees (or is reported as not
-    representable), 1 on a mismatch or a run that could not be checked, 2 on
-    bad input.
+    through device-mapper.  A claim file's runs under each kernel's spec (v5.11 for
+    6.1, mainline for 6.12) are replayed as scenarios: all of them when there are at
+    most 48, else a satisfying and a refuting one; each kernel then gets an
+    Observation line of its own, from its own results.  Exit 0 if every run agrees
+    (or is reported as not representable), 1 on a mismatch or a run that could not
+    be checked, 2 on bad input.
 
-    Example:
+    Examples:
 
+    \b
         explore conform --kernel 6.12 explorer/conform/corpus/seed.scn
+        explore conform claims/thread/04-normal-fs-both-syncfs-fail.claim
     """
     # Imported here: the VM and build machinery is not needed by every `explore` run.
     from explorer.conform.build import BuildError, build
@@ -165,16 +176,28 @@ def conform_command(
     if accel not in ("tcg", "kvm"):
         _fail(f"--accel {accel!r}: expected tcg or kvm")
     kernels = _kernels(kernel)
+    files: list[Path] = []
+    for p in scenarios or []:
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.suffix in (".claim", ".scn"))
+            if not found:
+                _fail(f"{p}: no *.claim or *.scn files below this folder")
+            files += found
+        else:
+            files.append(p)
     try:
-        items = [core.load_item(p) for p in scenarios or []]
+        claim_files = [p for p in files if p.suffix == ".claim"]
+        items = [core.load_item(p) for p in files if p.suffix != ".claim"]
+        checks = claim_checks.plan_claims(claim_files, kernels)
+        items += [i for c in checks for i in c.items]
         if witness is not None:
             items += core.witnesses(witness)
         elif not scenarios:
             items = core.corpus()
-        if not items:
+        if not items and not checks:
             _fail(f"{witness}: no mainline or v5.11 witness to replay")
         done, todo = plan(items, kernels)
-    except (ScenarioError, SpecError) as exc:
+    except (ScenarioError, SpecError, ClaimError) as exc:
         _fail(str(exc))
     console = Console(highlight=False, stderr=False, width=None if sys.stdout.isatty() else 110)
     err = Console(stderr=True, highlight=False)
@@ -212,9 +235,14 @@ def conform_command(
     ]
     order = {(it.name, k): n for n, (it, k) in enumerate((i, k) for i in items for k in kernels)}
     outcomes.sort(key=lambda o: order.get((o.name, o.kernel), 0))
+    claim_runs = {i.name for c in checks for i in c.items}
+    for c in checks:
+        mine = {i.name for i in c.items}
+        c.outcomes = [o for o in outcomes if o.name in mine and o.kernel == c.kernel]
     elapsed = time.monotonic() - start
     if as_json:
         doc = core.to_json(outcomes)
+        doc["claims"] = [claim_checks.as_json(c) for c in checks]
         doc["seconds"] = round(elapsed, 1)
         doc["kernels"] = {
             k: {"release": im.release, "version": im.version} for k, im in images.items()
@@ -222,7 +250,14 @@ def conform_command(
         typer.echo(json.dumps(doc, indent=2))
     else:
         for o in outcomes:
-            render(console, o)
+            # A claim's runs that agree are counted in its Observation lines, not shown.
+            if o.name not in claim_runs or o.status != core.AGREE:
+                render(console, o)
+        for c in checks:
+            rel = images[c.kernel].release if c.kernel in images else ""
+            for line in claim_checks.lines(c, rel):
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
+            console.print()
         for k, counts in core.summary(outcomes).items():
             rel = images[k].release if k in images else k
             parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

@@ -16,6 +16,9 @@ Decisions where the language doc is silent (each enforced and tested):
   equal the file's stem (a convention, as in herd7).
 - The question is the whole-line comments between `claim NAME` and the first header,
   program or condition, without their `# `.
+- A whole-line comment `# Conclusion: TEXT` (anywhere, once) is the claim's conclusion,
+  the sentence docs/claims.md shows for it, continued on the comment lines right after
+  it that start with `#` and two spaces or more; it is not part of the question.
 - Given twice is an error naming the first: a bound, a spec's `result:`, a spec in
   `specs:`, a (spec, property) in `expect:`, an actor's program, `unsettled:`, a label.
   `expect:` takes comma-separated items like `result:`.  `errnos` is `EIO` or
@@ -64,6 +67,7 @@ from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, 
 # import the checker; a test keeps the two equal).
 PROPERTIES = ("isolation", "open-before-syncfs", "open-before-fsync", "no-loss", "agreement")
 HEADERS = ("bounds", "result", "expect", "specs", "unsettled")
+CONCLUSION = "Conclusion:"
 CONDITION_RE = re.compile(r"(~exists|exists|forall|filter)(?![A-Za-z0-9_])")
 KEY_RE = re.compile(r"([^\s:]+):(.*)$")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -216,6 +220,7 @@ class Claim:
     filter: Formula | None
     quantifier: Quantifier | None
     formula: Formula | None
+    conclusion: str | None = None  # the `# Conclusion:` comment
 
     def lines(self) -> Iterator[ProgramLine | AnyLine]:
         for program in self.programs.values():
@@ -295,6 +300,8 @@ class _Reader:
         self.actor_line: dict[str, int] = {}
         self.cond: list[Token] | None = None
         self.body = False  # a header, program or condition has been read
+        self.conclusion: tuple[str, int] | None = None
+        self.continued = -1  # the last line of the conclusion
 
     def fail(self, line: int, token: str, reason: str) -> NoReturn:
         raise ClaimError(self.source, line, token, reason)
@@ -302,6 +309,20 @@ class _Reader:
     def feed(self, n: int, raw: str) -> None:
         code = raw.split("#", 1)[0]
         text = code.strip()
+        comment = raw.strip()[1:] if raw.strip().startswith("#") else ""
+        if comment.strip().startswith(CONCLUSION):
+            if self.conclusion is not None:
+                self.fail(n, CONCLUSION, f"given twice (first at line {self.conclusion[1]})")
+            said = comment.strip().removeprefix(CONCLUSION).strip()
+            if not said:
+                self.fail(n, CONCLUSION, "a conclusion says something: # Conclusion: TEXT")
+            self.conclusion, self.continued = (said, n), n
+            return
+        if self.continued == n - 1 and comment.startswith("  ") and comment.strip():
+            assert self.conclusion is not None
+            self.conclusion = (f"{self.conclusion[0]} {comment.strip()}", self.conclusion[1])
+            self.continued = n
+            return
         if not text:
             if self.name is not None and not self.body and raw.strip():
                 self.question.append(raw.strip()[1:].removeprefix(" "))
@@ -498,6 +519,7 @@ class _Reader:
             flt,
             quantifier,
             formula,
+            self.conclusion[0] if self.conclusion else None,
         )
         depth = required_bounds(claim).depth
         for e in claim.expects:
@@ -694,3 +716,13 @@ def required_bounds(claim: Claim) -> ClaimBounds:
     errnos = tuple(str(out.pop("errnos")).split("+"))
     fields = {k.replace("-", "_"): v for k, v in out.items()}
     return ClaimBounds(errnos=errnos, **fields)  # type: ignore[arg-type]
+
+
+def option_line(claim: Claim, key: str) -> int:
+    """The line that sets bound `key`: its `bounds:` line, else the first program line
+    that raises it (0 when it is at its default)."""
+    for b in claim.bounds:
+        if b.key == key:
+            return b.line
+    need = _needs(claim).get(key)
+    return need[1] if need else 0

@@ -86,6 +86,12 @@ class Formula:
     prec = 5
 
     def evaluate(self, record: Record) -> bool:
+        """Whether one run, given as a record of the events the formula needs, satisfies it."""
+        return self.decide(lambda atom: atom.evaluate(record))
+
+    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+        """The formula's value when each atom's is `atom(a)`: a search that keeps one bit
+        per atom (explorer.bridge.claim_model) evaluates it without positions."""
         raise NotImplementedError
 
     def children(self) -> tuple[Formula, ...]:
@@ -129,6 +135,9 @@ class Returns(Formula):
         ran = record.get(self.event.id)
         return ran is not None and ran.result == self.result
 
+    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+        return atom(self)
+
     def __str__(self) -> str:
         return f"{self.event} = {RESULT_NAMES[self.result]}"
 
@@ -145,6 +154,9 @@ class Before(Formula):
         a, b = record.get(self.first.id), record.get(self.then.id)
         return a is not None and b is not None and a.position < b.position
 
+    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+        return atom(self)
+
     def __str__(self) -> str:
         return f"{self.first} < {self.then}"
 
@@ -154,8 +166,8 @@ class Not(Formula):
     operand: Formula
     prec = 4
 
-    def evaluate(self, record: Record) -> bool:
-        return not self.operand.evaluate(record)
+    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+        return not self.operand.decide(atom)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.operand,)
@@ -169,8 +181,8 @@ class And(Formula):
     operands: tuple[Formula, ...]
     prec = 3
 
-    def evaluate(self, record: Record) -> bool:
-        return all(f.evaluate(record) for f in self.operands)
+    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+        return all(f.decide(atom) for f in self.operands)
 
     def children(self) -> tuple[Formula, ...]:
         return self.operands
@@ -184,8 +196,8 @@ class Or(Formula):
     operands: tuple[Formula, ...]
     prec = 2
 
-    def evaluate(self, record: Record) -> bool:
-        return any(f.evaluate(record) for f in self.operands)
+    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+        return any(f.decide(atom) for f in self.operands)
 
     def children(self) -> tuple[Formula, ...]:
         return self.operands
@@ -200,8 +212,8 @@ class Implies(Formula):
     conclusion: Formula
     prec = 1
 
-    def evaluate(self, record: Record) -> bool:
-        return not self.premise.evaluate(record) or self.conclusion.evaluate(record)
+    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+        return not self.premise.decide(atom) or self.conclusion.decide(atom)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.premise, self.conclusion)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer import __version__
-from explorer.app.outcome import PROPERTIES, Outcome, SpecResult
+from explorer.app.outcome import Outcome, SpecResult
 from explorer.domain.scenario import format_run, result_name
 from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, NORMAL, VOLATILE, Bounds
@@ -239,6 +239,14 @@ def spec_sources(spec: Spec) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def property_source(prop: object) -> dict[str, str]:
+    """A user property's file (its path from the working folder) and its sha256."""
+    path = getattr(sys.modules.get(type(prop).__module__), "__file__", None) or ""
+    rel = os.path.relpath(path)
+    name = path if rel.startswith("..") else Path(rel).as_posix()
+    return {name: hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+
+
 def report(
     outcome: Outcome, files: dict, exit_code: int, max_memory: float | None = None
 ) -> dict[str, Any]:
@@ -248,9 +256,14 @@ def report(
     verdicts = [
         verdict_json(b, v, files.get((r.spec.name, prop, viewer(b, v)), []))
         for r in outcome.results
-        for prop in PROPERTIES
+        for prop in cfg.properties
         for v in r.verdicts.get(prop, [])
     ]
+    extra: dict[str, Any] = {}
+    if cfg.user_properties:
+        extra["property_sources"] = {
+            name: property_source(prop) for name, prop in cfg.user_properties.items()
+        }
     return {
         "schema": SCHEMA,
         "tool": f"errseq-explorer {__version__}",
@@ -274,6 +287,7 @@ def report(
             **model_options_json(cfg),
         },
         "spec_sources": {s.name: spec_sources(s) for s in cfg.specs},
+        **extra,
         "notes": outcome.notes,
         "specs": {r.spec.name: spec_json(r) for r in outcome.results},
         "verdicts": verdicts,

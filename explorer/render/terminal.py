@@ -97,10 +97,10 @@ def _kind_rank(k: str) -> tuple[int, int, str]:
 
 def matrix(outcome: Outcome) -> Table:
     cfg = outcome.config
-    props = [p for p in PROPERTIES if p in cfg.properties]
+    props = list(cfg.properties)  # the built-ins in PROPERTIES order, then user properties
     t = _table()
     for p in props:
-        t.add_column(SHORT[p].format(against=cfg.against.name if cfg.against else "-"))
+        t.add_column(SHORT.get(p, p).format(against=cfg.against.name if cfg.against else "-"))
     t.add_column("states", justify="right")
     for r in outcome.results:
         cells = []
@@ -151,7 +151,8 @@ def _severity(v: Verdict) -> tuple:
 def most_important(outcome: Outcome, n: int) -> list[Verdict]:
     """Up to n violations to show as timelines: isolation first, one per property, then more."""
     bad = sorted(
-        outcome.failing(), key=lambda v: (IMPORTANCE[base_prop(v)], _severity(v), v.length)
+        outcome.failing(),
+        key=lambda v: (IMPORTANCE.get(base_prop(v), len(IMPORTANCE)), _severity(v), v.length),
     )
     chosen: list[Verdict] = []
     for v in bad:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from explorer.domain.scenario import format_run, result_name
+from explorer.domain.scenario import Event, format_run, result_name
 from explorer.domain.world import ENVIRONMENT, Bounds
 from explorer.engine.verdict import Step
 
@@ -64,8 +64,11 @@ def timeline(
     marks: dict[int, str] | None = None,
     lanes: list[int] | None = None,
     title: str = "",
+    named: Sequence[Event] | None = None,
 ) -> str:
-    """Render one run; `marks` maps a step index to a footnote (the step gets a `<`)."""
+    """Render one run; `marks` maps a step index to a footnote (the step gets a `<`).
+    `named` are the run's events as scenario lines (default: a fresh fd name per open,
+    `format_run`); a claim's run keeps the claim's fd names."""
     marks = marks or {}
     lanes = lanes or lanes_of(bounds, [steps])
     width = max(18, min(24, (WIDTH - 6) // len(lanes)))
@@ -73,7 +76,8 @@ def timeline(
     head = "    " + "".join(f"{lane_name(bounds, lane):<{width}}" for lane in lanes)
     lines.append(head.rstrip())
     lines.append("    " + "-" * (width * len(lanes) - 2))
-    named = format_run(bounds, [st.action for st in steps])
+    if named is None:
+        named = format_run(bounds, [st.action for st in steps])
     for i, (st, ev) in enumerate(zip(steps, named, strict=True)):
         actor = bounds.actor(st.action)
         col = lanes.index(actor) if actor in lanes else len(lanes) - 1
@@ -92,10 +96,15 @@ def wrap(text: str, first: str = "", rest: str = "") -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest)
 
 
-def scenario_text(bounds: Bounds, steps: Sequence[Step], header: str = "") -> str:
-    """The run in the scenario language, ready for `explore replay`."""
+def scenario_text(
+    bounds: Bounds, steps: Sequence[Step], header: str = "", named: Sequence[Event] | None = None
+) -> str:
+    """The run in the scenario language, ready for `explore replay` (`named` as in
+    `timeline`)."""
     out = [f"# {line}" for line in header.splitlines()] if header else []
-    for st, ev in zip(steps, format_run(bounds, [st.action for st in steps]), strict=True):
+    if named is None:
+        named = format_run(bounds, [st.action for st in steps])
+    for st, ev in zip(steps, named, strict=True):
         res = result_name(st.obs)
         out.append(f"{ev}" + (f" = {res}" if st.action.verb in SHOWN and res is not None else ""))
     return "\n".join(out) + "\n"
