@@ -173,8 +173,12 @@ def test_a_second_errno_replays_on_6_12_and_is_not_representable_on_6_1() -> Non
     done, todo = plan(on_6_12.items, ["6.12"])
     assert not done and len(todo) == 1
     on_6_1.outcomes = refused
-    kernel_line = cc.lines(on_6_1)[2]
-    assert kernel_line.startswith("Observation latest-errno-wins 6.1 NoRun 0 0   not representable")
+    assert cc.lines(on_6_1) == [
+        "claim latest-errno-wins on 6.1 (model: v5.11): all 1 of 1 runs, none representable"
+        " on this kernel",
+        "Observation latest-errno-wins v5.11 Always 1 0   (the model)",
+        "Observation latest-errno-wins 6.1 NoRun 0 0   not representable (tables above)",
+    ]
 
 
 def test_a_host_fd_on_a_containers_file_replays_every_run_on_both_kernels() -> None:

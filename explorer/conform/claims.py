@@ -140,17 +140,19 @@ def lines(check: ClaimCheck, release: str = "") -> list[str]:
     o = check.plan.observation
     total = o.satisfied + o.unsatisfied
     n = len(check.plan.runs)
-    head += f": {'all ' if check.plan.complete else ''}{n} of {total} runs replayed"
+    ko = observe_kernel(check)
+    none = ko.not_representable == n  # none of the runs can be put on this kernel
+    done = ", none representable on this kernel" if none else " replayed"
+    head += f": {'all ' if check.plan.complete else ''}{n} of {total} runs{done}"
     if not check.plan.complete:
         head += " (a satisfying and a refuting one, where they exist)"
     model = f"Observation {name} {check.spec} {o.verdict} {o.satisfied} {o.unsatisfied}"
-    ko = observe_kernel(check)
     v = ko.verdict
     kline = f"Observation {name} {k} {v or 'NoRun'} {ko.satisfied} {ko.unsatisfied}"
     if ko.failed:
         status = f"MISMATCH with the model in {ko.failed} of {n} runs (tables above)"
-    elif ko.not_representable == n:
-        status = "not representable: no run can be put on this kernel (tables above)"
+    elif none:
+        status = "not representable (tables above)"
     elif not check.plan.complete or ko.not_representable or ko.filtered:
         status = f"witnesses only ({ko.satisfied + ko.unsatisfied} of {total} runs)"
     elif v in (accepts := expected(check.claim, check.spec)[0]):
@@ -158,7 +160,7 @@ def lines(check: ClaimCheck, release: str = "") -> list[str]:
     else:
         status = f"MISMATCH (expected {' or '.join(accepts)})"
     out = [head, f"{model}   (the model)", f"{kline}   {status}"]
-    if ko.not_representable:
+    if ko.not_representable and not none:
         out.append(
             f"  {ko.not_representable} run(s) not representable on a real kernel (tables above)"
         )
