@@ -198,6 +198,34 @@ def test_a_named_container_is_not_permuted() -> None:
     assert ClaimModel(c, load_spec("plain")).symmetry is None  # any 1 and any 2 differ
 
 
+ENOSPC_ANYWHERE = """
+    claim enospc-anywhere
+    bounds: mounts 2, fds 1, host-fds 1, mount-options normal, errnos EIO+ENOSPC
+    ovl1:
+      any 3
+    ovl2:
+      any 3
+    env:
+      any 1
+    host:
+      open fd1 host
+      syncfs fd1
+    exists (syncfs fd1 = ENOSPC)
+"""
+
+
+@pytest.mark.parametrize("spec", ["plain", "jeff-split"])
+def test_symmetry_keeps_counts_exact_with_a_second_errno(spec: str) -> None:
+    """The host's syncfs reports ENOSPC only when a container wrote and env's one
+    event was an ENOSPC on its file: Sometimes, with the same counts either way."""
+    c = claim(ENOSPC_ANYWHERE)
+    with_sym = observe(c, spec, load_spec(spec), symmetric=True)
+    without = observe(c, spec, load_spec(spec), symmetric=False)
+    assert (with_sym.satisfied, with_sym.unsatisfied) == (without.satisfied, without.unsatisfied)
+    assert with_sym.verdict == ClaimVerdict.SOMETIMES and with_sym.states < without.states
+    assert with_sym.run is not None and "ENOSPC" in {e.errno for e in with_sym.run.lines}
+
+
 def test_symmetry_keeps_a_wberrors_errno() -> None:
     """Swapping two interchangeable containers moves an ENOSPC writeback error of ovl1's
     file to ovl2's file, still ENOSPC (a witness is replayed through this)."""
