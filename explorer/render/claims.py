@@ -9,9 +9,8 @@ One greppable line per claim and spec, in herd7's vocabulary:
 line per `expect:` line (`Expect NAME SPEC PROPERTY holds|fails N   ok|MISMATCH ...`),
 then each run shown (a satisfying one, or one refuting a failed expectation) as a
 lane timeline and as a scenario, once for all the specs that give it; at the end the
-claims not checked (unsettled, or needing a model option), every mismatch again, and
-a one-line summary.  `as_json` and `markdown` say the same for scripts and for
-docs/claims.md.
+unsettled claims with their reasons, every mismatch again, and a one-line summary.
+`as_json` and `markdown` say the same for scripts and for docs/claims.md.
 """
 
 from __future__ import annotations
