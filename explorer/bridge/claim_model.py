@@ -75,7 +75,9 @@ class _Program:
 
 @dataclass
 class ClaimModel(contract.Model[Node, Move, "int | None"]):
-    """The runs of `claim` under `spec`, at the claim's bounds (`required_bounds`).
+    """The runs of `claim` under `spec`, at the claim's bounds (`required_bounds`): its
+    world offers the claim's errnos and host files, and `spec` is narrowed to its
+    counter-bits.
 
     `symmetric` declares the symmetry of interchangeable `any` containers when the
     claim has some; the counts are the same either way (tested)."""
