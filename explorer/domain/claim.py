@@ -676,13 +676,3 @@ def required_bounds(claim: Claim) -> ClaimBounds:
     errnos = tuple(str(out.pop("errnos")).split("+"))
     fields = {k.replace("-", "_"): v for k, v in out.items()}
     return ClaimBounds(errnos=errnos, **fields)  # type: ignore[arg-type]
-
-
-def option_line(claim: Claim, key: str) -> int:
-    """The line that sets bound `key`: its `bounds:` line, else the first program line
-    that raises it (0 when it is at its default)."""
-    for b in claim.bounds:
-        if b.key == key:
-            return b.line
-    need = _needs(claim).get(key)
-    return need[1] if need else 0
