@@ -59,7 +59,7 @@ def test_the_limit_decides_between_all_runs_and_witnesses() -> None:
         ("thread/23-volatile-sample-pre-mount-error", "not among the claim's specs"),
         ("thread/27-caa-retry-loops-once", "unsettled: a race"),
         ("thread/01-open-before-error-sees-it", "nothing to replay"),
-        ("thread/25-counter-wrap-false-negative", "needs the model option counter-bits"),
+        ("thread/25-counter-wrap-false-negative", "counter-bits 2: a real kernel's errseq counter"),
     ],
 )
 def test_claims_with_nothing_to_replay_say_why(claim: str, why: str) -> None:
@@ -156,3 +156,43 @@ def test_conform_with_a_bad_claim_file_is_bad_input(tmp_path: Path) -> None:
     r = runner.invoke(app, ["conform", str(p)])
     assert r.exit_code == 2
     assert f"{p}:3: 'fd1': unknown fd" in r.stderr
+
+
+def test_a_second_errno_replays_on_6_12_and_is_not_representable_on_6_1() -> None:
+    """latest-errno-wins has 1 run; its ENOSPC reaches errseq as ENOSPC on 6.12 only
+    (ext4 before v6.4 records EIO for every failed data write: conformance.md F4)."""
+    from explorer.conform.cli import plan
+
+    claim = load_claim(ROOT / "claims/examples/latest-errno-wins.claim")
+    on_6_1, on_6_12 = cc.plan_one(claim, "6.1"), cc.plan_one(claim, "6.12")
+    assert [len(c.items) for c in (on_6_1, on_6_12)] == [1, 1]
+    assert "wberror host ENOSPC" in on_6_12.items[0].text
+    refused, todo = plan(on_6_1.items, ["6.1"])
+    assert not todo and refused[0].status == core.NOT_REPRESENTABLE
+    assert "ext4 on 6.1 records EIO" in refused[0].reason
+    done, todo = plan(on_6_12.items, ["6.12"])
+    assert not done and len(todo) == 1
+    on_6_1.outcomes = refused
+    assert cc.lines(on_6_1) == [
+        "claim latest-errno-wins on 6.1 (model: v5.11): all 1 of 1 runs, none representable"
+        " on this kernel",
+        "Observation latest-errno-wins v5.11 Always 1 0   (the model)",
+        "Observation latest-errno-wins 6.1 NoRun 0 0   not representable (tables above)",
+    ]
+
+
+def test_a_host_fd_on_a_containers_file_replays_every_run_on_both_kernels() -> None:
+    """host-writes-upper-file-fsync-sees: 48 runs (derived in the file), each a scenario
+    with the host's `open fd1 host ovl1`, all representable on both kernels."""
+    from explorer.conform.cli import plan
+
+    claim = load_claim(ROOT / "claims/examples/host-writes-upper-file-fsync-sees.claim")
+    for kernel in core.KERNEL_ORDER:
+        check = cc.plan_one(claim, kernel)
+        assert check.plan is not None and check.plan.complete and len(check.items) == 48
+        assert all(
+            i.text.startswith("open fd1 host ovl1\n") or "open fd1 host ovl1\n" in i.text
+            for i in check.items
+        )
+        done, todo = plan(check.items, [kernel])
+        assert not done and len(todo) == 48

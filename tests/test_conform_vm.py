@@ -4,7 +4,7 @@ Needs qemu, gcc, mke2fs and Debian's package archive (explorer/conform/setup-hos
 Where they are missing the tests skip with the reason, except in CI (CI=true),
 where they fail with it: a green CI must mean the kernel was really asked.
 About a minute and a half on 2 cores (one fresh VM per scenario, ~4 s each), and
-a claim's 2 runs.
+two claims' 3 runs.
 """
 
 from __future__ import annotations
@@ -167,3 +167,28 @@ def test_a_claim_on_6_12(corpus_runs: dict) -> None:
     lines = r.stdout.splitlines()
     assert "Observation 04-normal-fs-both-syncfs-fail mainline Never 0 2   (the model)" in lines
     assert "Observation 04-normal-fs-both-syncfs-fail 6.12 Never 0 2   ok" in lines
+
+
+def test_a_second_errno_claim_on_6_12() -> None:
+    """latest-errno-wins's one run on 6.12, a host fd on plain ext4 (fs/sync.c syncfs:
+    errseq_check_and_advance(&sb->s_wb_err, &f->f_sb_err)): the EIO and then the ENOSPC
+    are recorded with nobody looking in between, so errseq_set() replaces the errno
+    without a counter bump (lib/errseq.c: the counter moves only when SEEN is set) and
+    the first syncfs reports ENOSPC, the second 0.  The kernel's verdict is Always 1 0,
+    the claim's expectation for mainline.  (6.1's ext4 records EIO for the ENOSPC, F4:
+    the run is not representable there.)"""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from explorer.app.cli import app
+
+    why = qemu_available()
+    if why:
+        _unavailable(why)
+    claim = Path(__file__).parent.parent / "claims/examples/latest-errno-wins.claim"
+    r = CliRunner().invoke(app, ["conform", str(claim), "--kernel", KERNEL, "-j", "1"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert "Observation latest-errno-wins mainline Always 1 0   (the model)" in lines
+    assert "Observation latest-errno-wins 6.12 Always 1 0   ok" in lines

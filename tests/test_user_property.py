@@ -84,24 +84,77 @@ def test_with_symmetry_a_user_property_uses_the_unreduced_graph(tmp_path: Path) 
     assert sym["verdicts"][0]["violations"] == plain["verdicts"][0]["violations"]
 
 
+WATCH = """
+    from explorer.bridge.user_property import Property
+
+    class Watch(Property):
+        name = "watch"
+
+        def step(self, m, event, world):
+            if event.verb == "write" and event.actor == "host" and event.file != "host":
+                return m, str(event)
+            if event.verb == "wberror" and event.errno == -28:
+                return m, str(event)
+            return m, ""
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "scenario", "reason"),
+    [
+        ([], None, None),
+        (
+            ["--host-files", "any"],
+            "open fd1 host ovl1\nwrite fd1\n",
+            "write by host (fd slot 1, ovl1's file) = 0",
+        ),
+        (
+            ["--errnos", "EIO,ENOSPC"],
+            "open fd1 host\nwrite fd1\nwberror host ENOSPC\n",
+            "wberror host ENOSPC",
+        ),
+    ],
+)
+def test_a_property_sees_the_model_options(tmp_path: Path, options, scenario, reason) -> None:
+    """A host fd on ovl1's upper file is an event on ovl1's file (`event.file`), and an
+    ENOSPC writeback error carries its errno (`event.errno`).  By hand, with one
+    container and one host fd under plain: without the options neither can happen
+    (holds); with --host-files any the shortest violation is the host's open of ovl1's
+    file and its write (2 events; ovl1 need not be mounted: the host opens
+    upperdir/file); with --errnos EIO,ENOSPC it is the host's open, write and the ENOSPC
+    (3 events; ovl1's file would need a mount first)."""
+    prop = write(tmp_path, WATCH)
+    args = ["-p", str(prop), "-s", "plain", "--mounts", "1", "--fds", "1", "--depth", "3"]
+    r = explore(*args, *options, "--json", "--out", str(tmp_path / "out"))
+    [v] = json.loads(r.stdout)["verdicts"]
+    if scenario is None:
+        assert r.exit_code == 0 and v["holds"], r.output
+        return
+    assert r.exit_code == 1 and not v["holds"], r.output
+    assert v["length"] == scenario.count("\n")
+    assert (v["scenario"], v["reason"]) == (scenario, reason)
+
+
 def test_the_view_and_the_event_speak_the_worlds_words() -> None:
     b = Bounds(2, 1, 1)
-    ev = happened(b, Event("syncfs", 2), -5)
-    assert (ev.verb, ev.actor, ev.file, ev.fd, ev.result, ev.failed) == (
+    s = list(b.initial())
+    s[b.ofs_base(1)] = 2  # ovl2 mounted volatile
+    s[b.fd_base(2)] = 1  # the host's fd open
+    s[0] = 0x1005  # upper: EIO, SEEN
+    ev = happened(b, Event("syncfs", 2), -5, tuple(s))
+    assert (ev.verb, ev.actor, ev.file, ev.fd, ev.result, ev.failed, ev.errno) == (
         "syncfs",
         "host",
         "host",
         2,
         -5,
         True,
+        None,
     )
     assert str(ev) == "syncfs by host (fd slot 2) = EIO"
-    assert str(happened(b, Event("wberror", 1), None)) == "wberror ovl2"
-    assert str(happened(b, Event("mount", 0, True), 0)) == "mount ovl1 volatile = 0"
-    s = list(b.initial())
-    s[b.ofs_base(1)] = 2  # ovl2 mounted volatile
-    s[b.fd_base(2)] = 1  # the host's fd open
-    s[0] = 0x1005  # upper: EIO, SEEN
+    wberror = happened(b, Event("wberror", 1), None, tuple(s))
+    assert (str(wberror), wberror.errno, wberror.result) == ("wberror ovl2", -5, None)
+    assert str(happened(b, Event("mount", 0, True), 0, tuple(s))) == "mount ovl1 volatile = 0"
     w = View(b, tuple(s))
     assert w.containers == ["ovl1", "ovl2"]
     assert (w.mounted("ovl1"), w.mounted("ovl2"), w.volatile("ovl2")) == (False, True, True)

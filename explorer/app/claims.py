@@ -17,7 +17,6 @@ from pathlib import Path
 
 from explorer.app.options import ISOLATION_BUDGET
 from explorer.app.outcome import (
-    NEEDS_OPTION,
     PROPERTIES,
     QUANTIFIER_ACCEPTS,
     UNSETTLED,
@@ -28,12 +27,13 @@ from explorer.app.outcome import (
     Observation,
 )
 from explorer.app.runner import run
-from explorer.bridge.claim_model import ClaimModel, MissingOption, world_bounds
+from explorer.bridge.claim_model import ClaimModel
 from explorer.bridge.user_property import load_property
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.claim import Claim, ClaimVerdict, ProgramLine, load_claim, required_bounds
 from explorer.domain.claim_formula import RESULTS, LineId, Ran, evaluate
 from explorer.domain.vfs import Spec
+from explorer.domain.world import MOUNT_OPTIONS
 from explorer.engine.count import paths
 from explorer.engine.limits import default_memory_limit
 from explorer.engine.search import Exploration, Step, bfs, realize
@@ -189,7 +189,7 @@ def check_expects(claim: Claim, name: str, spec: Spec) -> list[ExpectOutcome]:
     if not mine:
         return []
     cb = required_bounds(claim)
-    wb, options = world_bounds(claim, cb)
+    spec = spec.with_counter_bits(cb.counter_bits)
     users = {
         e.property: load_property(Specs.path(e.property, claim))
         for e in mine
@@ -199,16 +199,19 @@ def check_expects(claim: Claim, name: str, spec: Spec) -> list[ExpectOutcome]:
     props += tuple(p.name for p in users.values())
     from explorer.app.explore import worth_symmetry
 
+    wb = cb.world()
+    plain = load_spec("plain").with_counter_bits(cb.counter_bits)
     cfg = Config(
         wb,
         cb.depth,
-        options,
+        MOUNT_OPTIONS[cb.mount_options],
         [spec],
         props,
-        against=load_spec("plain") if "agreement" in props else None,
+        against=plain if "agreement" in props else None,
         symmetry=worth_symmetry(wb, cb.depth) and not users,
         max_bytes=default_memory_limit(),
         isolation_budget=ISOLATION_BUDGET,
+        counter_bits=cb.counter_bits,
         user_properties={p.name: p for p in users.values()},
     )
     result = run(cfg).results[0]
@@ -229,11 +232,7 @@ def check(claim: Claim, chosen: list[str] | None, specs: Specs) -> ClaimOutcome:
         out.not_checked, out.reason = UNSETTLED, claim.unsettled
         return out
     out.bounds = required_bounds(claim)
-    try:
-        out.world_bounds, _ = world_bounds(claim, out.bounds)
-    except MissingOption as exc:
-        out.not_checked, out.reason, out.option = NEEDS_OPTION, str(exc), exc.option
-        return out
+    out.world_bounds = out.bounds.world()
     names = specs_of(claim, chosen)
     if not names:
         out.notes.append(
@@ -242,12 +241,7 @@ def check(claim: Claim, chosen: list[str] | None, specs: Specs) -> ClaimOutcome:
     for name in names:
         spec = specs.get(name, None if chosen else claim)  # --spec's paths: from here
         if claim.programs:
-            try:
-                out.observations.append(observe(claim, name, spec))
-            except MissingOption as exc:
-                out.not_checked, out.reason, out.option = NEEDS_OPTION, str(exc), exc.option
-                out.observations.clear()
-                return out
+            out.observations.append(observe(claim, name, spec))
         out.expects += check_expects(claim, name, spec)
     return out
 

@@ -133,8 +133,8 @@ QUANTIFIER_ACCEPTS = {
     Quantifier.FORALL: (ClaimVerdict.ALWAYS,),
 }
 
-#: Why a claim is not checked: it says it cannot be, or it needs a model option.
-UNSETTLED, NEEDS_OPTION = "unsettled", "needs a model option"
+#: Why a claim is not checked: it says it cannot be settled.
+UNSETTLED = "unsettled"
 
 
 @dataclass
@@ -196,9 +196,8 @@ class ClaimOutcome:
     world_bounds: Bounds | None = None
     observations: list[Observation] = field(default_factory=list)
     expects: list[ExpectOutcome] = field(default_factory=list)
-    not_checked: str = ""  # UNSETTLED or NEEDS_OPTION
+    not_checked: str = ""  # UNSETTLED, or "" when checked
     reason: str = ""  # why not checked
-    option: str = ""  # NEEDS_OPTION: the option (errnos, counter-bits, host-files)
     notes: list[str] = field(default_factory=list)
 
     def mismatches(self) -> int:

@@ -33,61 +33,19 @@ paths stay exact.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from explorer.bridge.claim_symmetry import ClaimSymmetry
 from explorer.bridge.model import ErrseqModel
 from explorer.domain import world
-from explorer.domain.claim import (
-    AnyLine,
-    Claim,
-    ClaimBounds,
-    ExtEvent,
-    ProgramLine,
-    option_line,
-    required_bounds,
-)
-from explorer.domain.claim_formula import Before, ClaimError, LineId, Returns
-from explorer.domain.scenario import CONTAINER_RE
+from explorer.domain.claim import AnyLine, Claim, ClaimBounds, ProgramLine, required_bounds
+from explorer.domain.claim_formula import Before, LineId, Returns
+from explorer.domain.scenario import CONTAINER_RE, owner_index
 from explorer.domain.scenario import Event as Line
 from explorer.domain.vfs import Spec
-from explorer.domain.world import MOUNT_OPTIONS, Bounds, Event, State
+from explorer.domain.world import ERRNO_NAMES, ERRNOS, MOUNT_OPTIONS, Bounds, Event, State
 from explorer.engine import contract
-
-
-class MissingOption(ClaimError):
-    """The claim needs a model option this build of the world does not have."""
-
-    def __init__(self, source: str, line: int, option: str, reason: str) -> None:
-        super().__init__(source, line, option, f"needs the model option {option}: {reason}")
-        self.option = option
-
-
-#: The bounds a claim may state whose world does not exist yet, with the default
-#: that needs nothing: `world_bounds` is the one place that maps them onto the world.
-OPTIONS_PENDING = {
-    "errnos": ("EIO",),
-    "counter-bits": None,
-    "host-files": "own",
-}
-
-
-def world_bounds(claim: Claim, cb: ClaimBounds) -> tuple[Bounds, tuple[int, ...]]:
-    """The world's bounds and mount options for a claim's bounds.  An option the world
-    does not model (a second errno, a narrow counter, host fds on a container's file)
-    is a MissingOption naming the line that asks for it."""
-    for key, plain in OPTIONS_PENDING.items():
-        value = getattr(cb, key.replace("-", "_"))
-        if value != plain:
-            shown = "+".join(value) if isinstance(value, tuple) else value
-            raise MissingOption(
-                claim.source,
-                option_line(claim, key),
-                key,
-                f"{key} {shown} is not in this build's model of the world",
-            )
-    return cb.world(), MOUNT_OPTIONS[cb.mount_options]
 
 
 class Node(NamedTuple):
@@ -117,7 +75,9 @@ class _Program:
 
 @dataclass
 class ClaimModel(contract.Model[Node, Move, "int | None"]):
-    """The runs of `claim` under `spec`, at the claim's bounds (`required_bounds`).
+    """The runs of `claim` under `spec`, at the claim's bounds (`required_bounds`): its
+    world offers the claim's errnos and host files, and `spec` is narrowed to its
+    counter-bits.
 
     `symmetric` declares the symmetry of interchangeable `any` containers when the
     claim has some; the counts are the same either way (tested)."""
@@ -133,13 +93,9 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
     def __post_init__(self) -> None:
         claim = self.claim
         self.bounds = required_bounds(claim)
-        self.world_bounds, self.options = world_bounds(claim, self.bounds)
-        b = self.world_bounds
-        for pl in claim.lines():
-            if isinstance(pl, ProgramLine) and isinstance(pl.event, ExtEvent):
-                why = "wberror with an errno" if pl.event.file is None else "host fds on a file"
-                option = "errnos" if pl.event.file is None else "host-files"
-                raise MissingOption(claim.source, pl.line, option, f"{why} at this line")
+        self.world_bounds = b = self.bounds.world()
+        self.options = MOUNT_OPTIONS[self.bounds.mount_options]
+        self.spec = self.spec.with_counter_bits(self.bounds.counter_bits)
         self.world_model = ErrseqModel(self.spec, b, self.options)
         self.programs: list[_Program] = []
         for actor, lines in claim.programs.items():
@@ -195,7 +151,7 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
         named: set[int] = set()
         for pl in self.claim.lines():
             if isinstance(pl, ProgramLine):
-                for name in (pl.event.target, getattr(pl.event, "file", None)):
+                for name in (pl.event.target, pl.event.file):
                     if name and (m := CONTAINER_RE.match(name)):
                         named.add(int(m[1]) - 1)
         shapes: dict[tuple[int, ...], list[int]] = {}
@@ -270,13 +226,16 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
         verb = e.verb
         if verb in ("mount", "umount"):
             return Event(verb, self._who(e.target or ""), e.volatile)
-        if verb in ("wberror", "evict"):
+        if verb == "wberror":
+            return Event(verb, self._who(e.target or ""), err=ERRNOS[e.errno])
+        if verb == "evict":
             return Event(verb, self._who(e.target or ""))
         if verb == "sync":
             return Event("sync")
         if verb == "open":
             slot = world.free_slot(b, node.world, self._who(e.target or ""))
-            return None if slot is None else Event("open", slot)
+            ino = owner_index(e.file, b.mounts) if e.file else -1
+            return None if slot is None else Event("open", slot, ino=ino)
         return Event(verb, node.fds[self.fd_index[e.fd or ""]])
 
     def _apply(self, node: Node, i: int, j: int, ev: Event) -> tuple[Node, int | None]:
@@ -335,15 +294,20 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
                 e = pl.event
                 if e.verb == "open" and e.fd:
                     names[ev.arg] = e.fd
-                out.append(Line(e.verb, e.fd, e.target, e.volatile, n))
+                out.append(replace(e, line=n, expect=None))
                 continue
-            if ev.verb in ("mount", "umount", "wberror", "evict"):
+            if ev.verb in ("mount", "umount", "evict"):
                 out.append(Line(ev.verb, target=b.owner_name(ev.arg), volatile=ev.volatile, line=n))
+            elif ev.verb == "wberror":
+                name = ERRNO_NAMES[ev.err]
+                out.append(Line(ev.verb, target=b.owner_name(ev.arg), line=n, errno=name))
             elif ev.verb == "sync":
                 out.append(Line("sync", line=n))
             elif ev.verb == "open":
                 names[ev.arg] = next(fresh)
-                out.append(Line("open", names[ev.arg], b.owner_name(b.owner(ev.arg)), line=n))
+                owner = b.owner(ev.arg)
+                file = b.owner_name(ev.ino) if ev.ino >= 0 and ev.ino != owner else None
+                out.append(Line("open", names[ev.arg], b.owner_name(owner), line=n, file=file))
             else:
                 out.append(Line(ev.verb, names[ev.arg], line=n))
         return out

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from explorer.domain import world
 from explorer.domain.claim import AnyLine
 from explorer.domain.scenario import CONTAINER_RE
-from explorer.domain.world import Event
 from explorer.engine import contract
 
 if TYPE_CHECKING:
@@ -130,11 +129,11 @@ class ClaimSymmetry(contract.Symmetry["Node", "Move"]):
             actor = f"ovl{new_of[int(m[1]) - 1] + 1}"
         ev = action.event
         if ev.verb in ("mount", "umount"):
-            ev = Event(ev.verb, new_of[ev.arg], ev.volatile)
+            ev = ev._replace(arg=new_of[ev.arg])
         elif ev.verb in ("wberror", "evict"):
-            ev = Event(ev.verb, new_of.get(ev.arg, ev.arg))
+            ev = ev._replace(arg=new_of.get(ev.arg, ev.arg))  # a wberror keeps its errno
         elif ev.verb in world.FD_VERBS:
             owner = b.owner(ev.arg)
             if owner != b.host:
-                ev = Event(ev.verb, new_of[owner] * b.fds + ev.arg % b.fds)
+                ev = ev._replace(arg=new_of[owner] * b.fds + ev.arg % b.fds)
         return action._replace(line=(actor, index), event=ev)

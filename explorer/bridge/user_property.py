@@ -52,6 +52,7 @@ from typing import Any, ClassVar
 from explorer.domain.scenario import result_name
 from explorer.domain.vfs import PASS_THROUGH, exception_text, shown_path
 from explorer.domain.world import (
+    EIO,
     ENVIRONMENT,
     FD_VERBS,
     VOLATILE,
@@ -85,9 +86,11 @@ class Happened:
 
     `verb`: mount, umount, open, write, fsync, syncfs, close, wberror, evict or sync;
     `actor`: ovlN, host or env (wberror, evict); `file`: whose file the event concerns
-    (ovlN or host; None for mount, umount, sync); `fd`: the fd slot of an fd event (a
-    slot is reused after a close); `result`: 0 or a negative errno for a call, None for
-    wberror and evict."""
+    (ovlN or host; None for mount, umount, sync; for a host fd on a container's upper
+    file, that container's); `fd`: the fd slot of an fd event (a slot is reused after a
+    close); `result`: 0 or a negative errno for a call, None for wberror and evict;
+    `errno`: the negative errno a wberror records (-5 EIO, -28 ENOSPC), None for the
+    other events."""
 
     verb: str
     actor: str
@@ -95,6 +98,7 @@ class Happened:
     fd: int | None
     volatile: bool
     result: int | None
+    errno: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -103,28 +107,36 @@ class Happened:
     def __str__(self) -> str:
         if self.verb in ("mount", "umount"):
             text = f"{self.verb} {self.actor}" + (" volatile" if self.volatile else "")
-        elif self.verb in ("wberror", "evict"):
-            text = f"{self.verb} {self.file}"
+        elif self.verb == "wberror":
+            text = f"wberror {self.file}"
+            if self.errno is not None and self.errno != EIO:
+                text += f" {result_name(self.errno)}"
+        elif self.verb == "evict":
+            text = f"evict {self.file}"
         elif self.verb == "sync":
             text = "sync by host"
         else:
-            text = f"{self.verb} by {self.actor} (fd slot {self.fd})"
+            on = f", {self.file}'s file" if self.file != self.actor else ""
+            text = f"{self.verb} by {self.actor} (fd slot {self.fd}{on})"
         res = result_name(self.result)
         return text + (f" = {res}" if res is not None and self.verb != "open" else "")
 
 
-def happened(b: Bounds, ev: Event, result: int | None) -> Happened:
-    """The world event `ev` with its result, as a property sees it."""
+def happened(b: Bounds, ev: Event, result: int | None, state: State) -> Happened:
+    """The world event `ev`, done in `state`, with its result, as a property sees it."""
     actor = b.actor(ev)
     who = "env" if actor == ENVIRONMENT else b.owner_name(actor)
     fd = ev.arg if ev.verb in FD_VERBS else None
-    if ev.verb in FD_VERBS:
-        file: str | None = b.owner_name(b.owner(ev.arg))
+    if ev.verb == "open":
+        file: str | None = b.owner_name(ev.ino if ev.ino >= 0 else b.owner(ev.arg))
+    elif ev.verb in FD_VERBS:
+        file = b.owner_name(b.slot_file(state, ev.arg))
     elif ev.verb in ("wberror", "evict"):
         file = b.owner_name(ev.arg)
     else:
         file = None
-    return Happened(ev.verb, who, file, fd, ev.volatile, result)
+    errno = ev.err if ev.verb == "wberror" else None
+    return Happened(ev.verb, who, file, fd, ev.volatile, result, errno)
 
 
 class View(World):
@@ -247,7 +259,7 @@ class UserMonitor(Monitor[State, Event, "int | None", Any]):
         return self._hashable(self._call("initial", "at the start"), "initial", "at the start")
 
     def step(self, m: Any, state: State, action: Event, obs: int | None) -> tuple[Any, str]:
-        ev = happened(self.bounds, action, obs)
+        ev = happened(self.bounds, action, obs, state)
         what = f"event '{ev}'"
         out = self._call("step", what, m, ev, View(self.bounds, state))
         if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], str)):

@@ -61,7 +61,7 @@ from explorer.domain.claim_formula import (
     tokenize,
 )
 from explorer.domain.scenario import ARITY, CONTAINER_RE, Event, ScenarioError, _parse_line
-from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, Bounds
+from explorer.domain.world import ERRNOS, MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, Bounds
 
 # The properties `expect:` may name: explorer.check.PROPERTIES (the domain does not
 # import the checker; a test keeps the two equal).
@@ -87,49 +87,6 @@ class ClaimVerdict(StrEnum):
     ALWAYS = "Always"
 
 
-# --- Extension line forms ------------------------------------------------------------
-# `wberror FILE ENOSPC` and `open FD host ovlK` (EXT in the claim language) are not in
-# the scenario language yet.  They move into explorer.scenario (Event gains `errno` and
-# `file`) when the model options for them land; until then this is their only code.
-
-
-@dataclass(frozen=True)
-class ExtEvent(Event):
-    """A scenario event with an extension: a writeback error's errno (ENOSPC), or the
-    container file a host fd opens."""
-
-    errno: str = "EIO"
-    file: str | None = None
-
-    def __str__(self) -> str:
-        if self.file is not None:
-            return f"open {self.fd} host {self.file}"
-        return f"wberror {self.target} {self.errno}"
-
-
-def _extension(source: str, n: int, words: list[str]) -> Event | None:
-    """An extension form, or None for a line of the scenario language."""
-    if words[0] == "wberror" and len(words) >= 3:
-        if len(words) > 3 or words[2] not in ("EIO", "ENOSPC"):
-            why = "usage is 'wberror ovlN|host [EIO|ENOSPC]'"
-            raise ClaimError(source, n, words[3] if len(words) > 3 else words[2], why)
-        target = _scenario_line(source, n, f"wberror {words[1]}").target
-        if words[2] == "EIO":
-            return Event("wberror", target=target, line=n)
-        return ExtEvent("wberror", target=target, line=n, errno=words[2])
-    if words[0] == "open" and len(words) >= 4:
-        if len(words) > 4 or words[2] != "host":
-            why = "usage is 'open FD ovlN|host' or 'open FD host ovlK'"
-            raise ClaimError(source, n, words[4] if len(words) > 4 else words[3], why)
-        fd = _scenario_line(source, n, f"open {words[1]} host").fd
-        file = _scenario_line(source, n, f"umount {words[3]}").target
-        return ExtEvent("open", fd=fd, target="host", line=n, file=file)
-    return None
-
-
-# --------------------------------------------------------------------------------------
-
-
 def _scenario_line(source: str, n: int, text: str) -> Event:
     try:
         event = _parse_line(source, n, text)
@@ -140,8 +97,8 @@ def _scenario_line(source: str, n: int, text: str) -> Event:
 
 
 def parse_event(source: str, n: int, text: str) -> Event:
-    """One event as a claim writes it: a scenario-language line or an extension form."""
-    event = _extension(source, n, text.split()) or _scenario_line(source, n, text)
+    """One event as a claim writes it: a line of the scenario language."""
+    event = _scenario_line(source, n, text)
     if event.fd in KEYWORDS:
         raise ClaimError(source, n, event.fd or "", "an fd name may not be a formula word")
     return event
@@ -244,7 +201,10 @@ class ClaimBounds:
     host_files: str = "own"
 
     def world(self) -> Bounds:
-        return Bounds(self.mounts, self.fds, self.host_fds)
+        """The world's bounds: its shape, the errnos a wberror may record and the files a
+        host fd may open.  The counter's width is the spec's (`Spec.with_counter_bits`)."""
+        errnos = tuple(ERRNOS[name] for name in self.errnos)
+        return Bounds(self.mounts, self.fds, self.host_fds, errnos, self.host_files)
 
 
 # key -> (smallest, largest) for a number, or the words allowed, weakest first.
@@ -669,7 +629,7 @@ def _needs(claim: Claim) -> dict[str, tuple[int | str, int, str]]:
             if isinstance(pl, AnyLine):
                 continue
             e, why = pl.event, f"{pl.event} at line {pl.line}"
-            for name in (e.target, e.file if isinstance(e, ExtEvent) else None):
+            for name in (e.target, e.file):
                 if name and (m := CONTAINER_RE.match(name)):
                     at_least("mounts", int(m[1]), pl.line, why)
             if e.verb == "mount":
@@ -682,9 +642,9 @@ def _needs(claim: Claim) -> dict[str, tuple[int | str, int, str]]:
                 at_least("host-fds" if actor == "host" else "fds", len(live), pl.line, held)
             if e.verb == "close" and e.fd in live:
                 live.remove(e.fd)
-            if isinstance(e, ExtEvent) and e.errno == "ENOSPC":
+            if e.verb == "wberror" and e.errno == "ENOSPC":
                 need.setdefault("errnos", ("EIO+ENOSPC", pl.line, why))
-            if isinstance(e, ExtEvent) and e.file:
+            if e.file:
                 need.setdefault("host-files", ("any", pl.line, why))
     return need
 
@@ -716,13 +676,3 @@ def required_bounds(claim: Claim) -> ClaimBounds:
     errnos = tuple(str(out.pop("errnos")).split("+"))
     fields = {k.replace("-", "_"): v for k, v in out.items()}
     return ClaimBounds(errnos=errnos, **fields)  # type: ignore[arg-type]
-
-
-def option_line(claim: Claim, key: str) -> int:
-    """The line that sets bound `key`: its `bounds:` line, else the first program line
-    that raises it (0 when it is at its default)."""
-    for b in claim.bounds:
-        if b.key == key:
-            return b.line
-    need = _needs(claim).get(key)
-    return need[1] if need else 0

@@ -9,9 +9,8 @@ One greppable line per claim and spec, in herd7's vocabulary:
 line per `expect:` line (`Expect NAME SPEC PROPERTY holds|fails N   ok|MISMATCH ...`),
 then each run shown (a satisfying one, or one refuting a failed expectation) as a
 lane timeline and as a scenario, once for all the specs that give it; at the end the
-claims not checked (unsettled, or needing a model option), every mismatch again, and
-a one-line summary.  `as_json` and `markdown` say the same for scripts and for
-docs/claims.md.
+unsettled claims with their reasons, every mismatch again, and a one-line summary.
+`as_json` and `markdown` say the same for scripts and for docs/claims.md.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from explorer.app.outcome import (
-    NEEDS_OPTION,
     UNSETTLED,
     ClaimOutcome,
     ExpectOutcome,
@@ -106,7 +104,9 @@ def claim_text(c: ClaimOutcome) -> str:
             timeline.timeline(c.world_bounds, run.steps, title=title, named=run.lines).rstrip("\n")
         )
         out.append("")
-        out.append(f"As a scenario (explore replay FILE --spec {obs[0].spec}):")
+        bits = c.bounds.counter_bits
+        narrow = f" --counter-bits {bits}" if bits is not None else ""
+        out.append(f"As a scenario (explore replay FILE --spec {obs[0].spec}{narrow}):")
         out.append("")
         out.append(timeline.scenario_text(c.world_bounds, run.steps, named=run.lines).rstrip("\n"))
     for e in c.expects:
@@ -162,10 +162,8 @@ def summary(outcomes: list[ClaimOutcome]) -> str:
         f"{len(outcomes)} claim{'s' if len(outcomes) != 1 else ''}: {len(checked)} checked "
         f"({n_obs} observations, {n_exp} expectations)"
     )
-    for kind in (UNSETTLED, NEEDS_OPTION):
-        n = sum(c.not_checked == kind for c in outcomes)
-        if n:
-            text += f", {n} {'unsettled' if kind == UNSETTLED else 'needing a model option'}"
+    if n := sum(c.not_checked == UNSETTLED for c in outcomes):
+        text += f", {n} unsettled"
     return text + (f"; {len(bad)} not as expected" if bad else "; all as expected")
 
 
@@ -177,10 +175,6 @@ def text(outcomes: list[ClaimOutcome]) -> str:
     if unsettled:
         tail.append("Unsettled (the claim says why the tool cannot settle it):")
         tail += [f"  {c.claim.name}: {c.reason}" for c in unsettled]
-    pending = [c for c in outcomes if c.not_checked == NEEDS_OPTION]
-    if pending:
-        tail.append("Not checked (needs a model option this build does not have):")
-        tail += [f"  {c.claim.name}: {c.reason}" for c in pending]
     bad = mismatch_lines(outcomes)
     if bad:
         tail.append("^^^ NOT AS EXPECTED:")
@@ -313,13 +307,10 @@ def markdown(outcomes: list[ClaimOutcome], link_root: str = "..") -> str:
             link = f"[{c.claim.name}]({link_root}/{c.claim.source})"
             conclusion = (c.claim.conclusion or "").replace("|", "\\|")
             if c.not_checked:
-                why = (
-                    "unsettled"
-                    if c.not_checked == UNSETTLED
-                    else f"derived by hand; checking it needs the model option {c.option}"
-                )
                 lines.append(
-                    f"| {link} | " + " | ".join("-" for _ in specs) + f" | ({why}) {conclusion} |"
+                    f"| {link} | "
+                    + " | ".join("-" for _ in specs)
+                    + f" | ({c.not_checked}) {conclusion} |"
                 )
                 continue
             if c.observations:
