@@ -196,6 +196,7 @@ def main_job(
         user_properties=users,
     )
     target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
+    cfg.costs = target.last_seconds()
     progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])
     try:
         if jobs == 0:

@@ -49,6 +49,8 @@ class Config:
     # user properties (explorer.bridge.user_property), by name; their names are in
     # `properties` too, after the built-ins
     user_properties: dict[str, Property] = field(default_factory=dict)
+    # each spec's seconds in an earlier run, by name: only the order work is handed out
+    costs: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -188,11 +188,14 @@ def biggest_first(cfg: Config) -> list[int]:
     other workers idle.  Specs part ways from about 6 events on, and their cost grows
     alike after that, so a search 4 events shallower (at most 8: 0.3 s for nine specs at
     3 containers) ranks them; small runs keep their order, where ranking costs more
-    than it saves."""
+    than it saves, unless an earlier run's seconds (`cfg.costs`) rank them for free
+    (specs it did not run first: they may be the biggest)."""
     order = list(range(len(cfg.specs)))
     probe = min(cfg.depth - 4, 8)
     if probe < 6 or not (cfg.bounds.mounts >= 3 or cfg.depth >= 12):
-        return order
+        if not cfg.costs:
+            return order
+        return sorted(order, key=lambda i: -cfg.costs.get(cfg.specs[i].name, float("inf")))
     size = [
         bfs(ErrseqModel(s, cfg.bounds, cfg.options, symmetry=cfg.symmetry), probe).n_edges
         for s in cfg.specs
