@@ -210,7 +210,7 @@ def main_job(
         return INTERRUPTED
     finally:
         progress.stop()
-    code = 1 if outcome.failing() else 0
+    code = outcome.exit_code()
     files, data = rep.write_outputs(outcome, target, full_graph, code, max_memory or None)
     if as_json:
         print(json.dumps(data, indent=2))

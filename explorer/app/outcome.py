@@ -79,6 +79,14 @@ class Outcome:
     def failing(self) -> list[Verdict]:
         return [v for r in self.results for vs in r.verdicts.values() for v in vs if not v.holds]
 
+    def undecided(self) -> list[Verdict]:
+        """Verdicts that hold as far as the memory guard let them be checked, no further."""
+        return [v for r in self.results for vs in r.verdicts.values() for v in vs if v.undecided]
+
+    def exit_code(self) -> int:
+        """1 a violation, else 3 something undecided, else 0 (docs/exit codes)."""
+        return 1 if self.failing() else 3 if self.undecided() else 0
+
 
 #: A replayed event that a spec had to skip (the reason is given alongside).
 SKIPPED = "skipped"
