@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from itertools import compress
+from operator import attrgetter
 
 from explorer.app.outcome import PROPERTIES, Config, Outcome, SpecResult
 from explorer.bridge.model import ErrseqModel
@@ -29,11 +31,11 @@ from explorer.engine.verdict import IsolationResult, Verdict
 def coverage(ex: Exploration) -> Counter:
     """How often each kind of event fired, and how often fsync/syncfs/mount failed, with
     which errno ("fsync EIO", "fsync ENOSPC")."""
-    c: Counter = Counter()
-    for a, o in zip(ex.action, ex.obs, strict=True):
-        c[a.verb] += 1
-        if o:
-            c[f"{a.verb} {result_name(o)}"] += 1
+    c: Counter = Counter(map(attrgetter("verb"), ex.action))
+    edges = zip(ex.action, ex.obs, strict=True)
+    failed = Counter((a.verb, o) for a, o in compress(edges, ex.obs))
+    for (verb, o), n in failed.items():
+        c[f"{verb} {result_name(o)}"] += n
     return c
 
 
