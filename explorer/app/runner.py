@@ -138,11 +138,13 @@ def check_isolation(
     """Isolation fixes one container, so it runs on the full graph (isolation.full_graph).
 
     No verdict is lost to the memory guard: when the run's depth does not fit, isolation
-    is decided at the deepest depth that does, and each verdict says which.  The full
-    search foresees the guard from its first depths (`Projection`), before the memory
-    is spent, and the same projection names the depth to try next; a guard the checks
-    reach anyway lowers it by one.  A violation found at a lower depth is a violation
-    at the run's depth too; holding there leaves the verdict undecided."""
+    is decided at the deepest depth that does, in steps of two events (depth 14, 12,
+    10, ...: each two events multiply its work 7-11x, so an odd depth would cost about
+    three times the even one below it for one event more), and each verdict says which.
+    The full search foresees the guard from its first depths (`Projection`), before the
+    memory is spent, and the same projection names the depth to try next; a guard the
+    checks reach anyway lowers it by two.  A violation found at a lower depth is a
+    violation at the run's depth too; holding there leaves the verdict undecided."""
     depth, limit = cfg.depth, ""
     while depth > 0:
         proj = Projection(depth, cfg.max_bytes) if cfg.max_bytes is not None else None
@@ -173,7 +175,7 @@ def check_isolation(
             limit = limit or str(exc)
             full_model = full_ex = None  # type: ignore[assignment]
             cache.pop((spec.name, False), None)
-            depth = proj.deepest(depth) if proj is not None else depth - 1
+            depth = proj.deepest(depth) if proj is not None else depth - 2
             continue
         if limit:
             for v in verdicts:

@@ -148,12 +148,10 @@ class Projection:
                 where=f"at {n:,} distinct states, after depth {len(levels) - 1}",
             )
 
-    def deepest(self, below: int) -> int:
-        """The greatest depth under `below` that the projection says fits (0: none).
-        Without a measure (a small search) it is simply one less."""
+    def deepest(self, below: int, step: int = 2) -> int:
+        """The greatest of below - step, below - 2 * step, ... that the projection says
+        fits (0: none).  Without a measure (a small search) it is simply the first."""
+        depths = range(below - step, 0, -step)
         if not self.per_state:
-            return below - 1
-        for d in range(below - 1, 0, -1):
-            if self.need(d) <= self.max_bytes:
-                return d
-        return 0
+            return max(depths, default=0)
+        return next((d for d in depths if self.need(d) <= self.max_bytes), 0)
