@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from explorer.app import runner
 from explorer.app.cli import app
+from explorer.app.outcome import Config
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import load_spec
-from explorer.domain.world import Bounds
-from explorer.engine.limits import SearchLimit
+from explorer.domain.world import MOUNT_OPTIONS, Bounds
+from explorer.engine.limits import Projection, SearchLimit
+from explorer.engine.properties.isolation import assemble
 from explorer.engine.search import bfs
 
 
@@ -138,7 +143,7 @@ def test_a_limit_hit_in_a_worker_is_the_same_clear_error():
     assert "stopped at 1,000 distinct states" in r.output and "Traceback" not in r.output
 
 
-def test_the_memory_guard_is_shared_by_the_workers():
+def test_the_memory_guard_is_shared_by_the_workers(tmp_path):
     from explorer.app.outcome import Config
     from explorer.app.runner import worker_config
     from explorer.domain.world import MOUNT_OPTIONS
@@ -148,8 +153,102 @@ def test_the_memory_guard_is_shared_by_the_workers():
     )
     assert worker_config(cfg, 2).max_bytes == 4 << 30 and cfg.max_bytes == 8 << 30
     args = ["--mounts", "3", "--depth", "10", "-j", "2", "--quiet", "--max-memory", "0.01"]
-    r = CliRunner().invoke(app, args)
-    assert r.exit_code == 2 and "split between the 2 processes" in r.output
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])
+    assert r.exit_code == 3 and "split between the 2 processes" in r.output
+
+
+def test_a_guard_below_any_run_leaves_every_verdict_undecided_exit_3(tmp_path):
+    # 10 MB is below the resident size of the process itself: every search and check
+    # that looks at the guard (every 4096 states, every 256 c-view classes) stops, so
+    # nothing is decided (isolation not even at depth 1), and nothing may pass for holding.
+    args = ["-s", "plain", "-s", "v5.10", "--mounts", "3", "--depth", "10", "-j", "1"]
+    args += ["--max-memory", "0.01"]
+    r = CliRunner().invoke(app, [*args, "--quiet", "--out", str(tmp_path)])
+    assert r.exit_code == 3 and "Traceback" not in r.output
+    assert "undecided" in r.output and "the memory guard:" in r.output
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["exit"] == 3
+    assert {(v["holds"], v["decided_depth"]) for v in data["verdicts"]} == {(None, 0)}
+    assert all("--max-memory" in v["limit"] for v in data["verdicts"])
+    _valid(data)
+
+
+def _valid(data: dict) -> None:
+    import jsonschema
+
+    path = Path(__file__).resolve().parents[1] / "explorer" / "schemas" / "report.schema.json"
+    jsonschema.Draft202012Validator(json.loads(path.read_text())).validate(data)
+
+
+def _guard_above(depth: int, monkeypatch) -> list[int]:
+    """Make isolation's check reach the memory guard on every graph deeper than `depth`
+    (as a big run does), and record the depths it was tried at."""
+    from explorer.engine.properties.isolation import assemble
+
+    tried: list[int] = []
+    real = assemble.check
+
+    def check(ex, *a, **k):
+        tried.append(ex.max_depth)
+        if ex.max_depth > depth:
+            raise SearchLimit(
+                123, ex.max_depth, "memory 9 GiB reached the 8 GiB guard", "--max-memory"
+            )
+        return real(ex, *a, **k)
+
+    monkeypatch.setattr(runner.isolation, "check", check)
+    return tried
+
+
+def test_isolation_is_decided_at_the_deepest_depth_that_fits(monkeypatch):
+    # Holding at depth 6 is not holding at depth 8: undecided, decided at 6.  A violation
+    # found at depth 6 is one at depth 8 (every run of 6 events is one of 8): violated.
+    tried = _guard_above(6, monkeypatch)
+    b = Bounds(2, 2, 1)
+    specs = [load_spec("mainline"), load_spec("v5.10")]
+    cfg = Config(b, 8, MOUNT_OPTIONS["both"], specs, ("isolation",), max_bytes=1 << 40)
+    out = runner.run(cfg)
+    assert tried == [8, 6, 8, 6]  # each spec: the run's depth, then two events less
+    for r in out.results:
+        (v,) = r.verdicts["isolation"]
+        model = ErrseqModel(r.spec, b, MOUNT_OPTIONS["both"])
+        direct = assemble.check(assemble.full_graph(model, 6), model, 0)
+        assert v.decided == 6 and "8 GiB guard" in v.limit
+        assert (v.holds, v.length, v.witness) == (direct.holds, direct.length, direct.witness)
+    # At 2 containers and a host fd, v5.10 keeps containers isolated even at depth 8;
+    # mainline does not from 5 events on (a host syncfs decides whether a volatile
+    # mount is refused): docs/architecture.md.
+    by = {r.spec.name: r.verdicts["isolation"][0] for r in out.results}
+    assert by["v5.10"].undecided and not by["mainline"].holds and by["mainline"].length == 5
+    assert out.exit_code() == 1  # a violation outranks an undecided verdict
+    assert any("checked below depth 8" in n and "v5.10 (depth 6)" in n for n in out.notes)
+
+
+def test_undecided_only_exits_3_and_shows_the_depth(monkeypatch, tmp_path):
+    _guard_above(6, monkeypatch)
+    args = ["-s", "v5.10", "--mounts", "2", "--depth", "8", "-j", "1"]
+    r = CliRunner().invoke(app, [*args, "-p", "isolation", "--out", str(tmp_path)])
+    assert r.exit_code == 3, r.output
+    assert "holds to 6" in r.output and "none up to depth 6" in r.output
+    data = json.loads((tmp_path / "report.json").read_text())
+    (v,) = data["verdicts"]
+    assert (v["holds"], v["decided_depth"], data["exit"]) == (None, 6, 3)
+    _valid(data)
+
+
+def test_the_projection_foresees_the_guard_and_names_the_depth_that_fits():
+    p = Projection(12, max_bytes=10_000_000, factor=2.0, least=1)
+    p.start = 0
+    p.levels = [1, 10, 100, 1000]  # growth 10x per depth
+    p.per_state = 100.0
+    assert p.states(3) == 1111 and round(p.states(5)) == 111_111
+    # depth d needs 2 * 100 bytes per state: 5 (111,111 states, 22 MB) does not fit in
+    # 10 MB, 4 (11,111 states, 2.2 MB) does
+    assert p.deepest(12) == 4 and p.deepest(11) == 3 and p.deepest(4) == 2
+    assert p.deepest(12, step=1) == 4 and p.deepest(2) == 0
+    p.depth, p.start = 4, 0
+    with pytest.raises(SearchLimit, match="depth 4 and its checks would take"):
+        p([1, 10, 100, 1000, 100_000])  # measured memory aside, 101,111 states at 4
 
 
 def test_a_limit_in_isolation_says_the_other_properties_need_less(tmp_path):

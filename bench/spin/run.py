@@ -16,6 +16,7 @@ Usage:  python bench/spin/run.py              # install spin if missing, check, 
         python bench/spin/run.py --beyond --runs 1   # mounts 3 depth 14, mounts 4 depth 12
         python bench/spin/run.py --check-only
         python bench/spin/run.py --time-only --runs 1 --quick
+        python bench/spin/run.py --grid 3:12 --grid 3:14 --spec plain --results R.md
 
 1. Install.  If `spin` is not on PATH: `apt-get install -y spin` (Debian 6.5.2;
    through sudo when not root).  gcc must be present.
@@ -300,6 +301,11 @@ class OurResult:
 def run_ours(spec: str, mounts: int, depth: int, extra: list[str], timeout: float) -> OurResult:
     with tempfile.TemporaryDirectory(prefix="errseq-bench-") as tmp:
         r = measure(explore_cmd(spec, mounts, depth, Path(tmp) / "out", extra), timeout=timeout)
+        # The run's own seconds are in timings.json (report.json stays byte-identical).
+        timings = Path(tmp) / "out" / "timings.json"
+        inner = (
+            json.loads(timings.read_text())["specs"][spec]["seconds"] if timings.exists() else -1.0
+        )
     if r.timed_out:
         return OurResult(-1, -1.0, False, None, -1, -1, r)
     if r.rc not in (0, 1):
@@ -308,7 +314,7 @@ def run_ours(spec: str, mounts: int, depth: int, extra: list[str], timeout: floa
     v = next(v for v in rep["verdicts"] if v["spec"] == spec and v["property"] == PROPERTY)
     return OurResult(
         rep["specs"][spec]["states"],
-        rep["specs"][spec].get("seconds", -1.0),
+        rep["specs"][spec].get("seconds", inner),
         bool(v["holds"]),
         v.get("length"),
         v.get("explored", -1),
@@ -479,7 +485,7 @@ def verdict(r: dict) -> str:
     return "holds" if r["holds"] else f"violated ({r['length']})"
 
 
-def timing(grid, runs, timeout, flags) -> list[str]:
+def timing(grid, runs, timeout, flags, specs) -> list[str]:
     nosym = no_symmetry_args(flags)
     head = (
         "| spec | M | D | verdict (witness length) | ours s (in-tool) | cpu s | states | MB "
@@ -489,7 +495,7 @@ def timing(grid, runs, timeout, flags) -> list[str]:
         "| ours/BFS cpu | ours/DFS wall | ours/no-counter wall | ours/no-counter cpu | load |"
     )
     rows = [head, "|" + " --- |" * (head.count("|") - 1)]
-    for spec in SPEC_IDS:
+    for spec in specs:
         for mounts, depth in grid:
             ours = time_ours(spec, mounts, depth, [], runs, timeout)
             plain = time_ours(spec, mounts, depth, nosym, runs, timeout) if nosym else None
@@ -577,11 +583,16 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=180.0, help="give up on our run after this")
     ap.add_argument("--beyond", action="store_true", help=f"time {BEYOND_GRID} only")
     ap.add_argument("--results", type=Path, help="markdown output (default: results.md)")
+    ap.add_argument(
+        "--grid", action="append", metavar="M:D", help="time these bounds only (repeatable)"
+    )
+    ap.add_argument("--spec", action="append", choices=list(SPEC_IDS), help="time these only")
     a = ap.parse_args()
-    if a.beyond:
+    if a.beyond or a.grid:
         a.time_only = True
     if a.results is None:
-        a.results = HERE / ("results-beyond.md" if a.beyond else "results.md")
+        name = "results-beyond.md" if a.beyond else "results-grid.md" if a.grid else "results.md"
+        a.results = HERE / name
 
     spin_version = ensure_spin()
     flags = explore_flags()
@@ -607,8 +618,10 @@ def main() -> int:
         status = 0 if ok else 1
     if not a.check_only:
         grid = [(2, 8)] if a.quick else BEYOND_GRID if a.beyond else TIME_GRID
+        if a.grid:
+            grid = [(int(m), int(d)) for m, d in (g.split(":") for g in a.grid)]
         print("## Timing: open-before (syncfs)", flush=True)
-        rows = timing(grid, a.runs, a.timeout, flags)
+        rows = timing(grid, a.runs, a.timeout, flags, a.spec or list(SPEC_IDS))
         lines += [
             f"## Timing: open-before (syncfs), medians of up to {a.runs} runs",
             "",

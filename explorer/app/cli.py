@@ -266,8 +266,9 @@ def explore(
         float | None,
         typer.Option(
             "--max-memory",
-            help="Stop (cleanly) beyond this many GiB resident, a number above 0. "
-            "Default: 3/4 of RAM.",
+            help="Stop a search or check (cleanly) beyond this many GiB resident, a number "
+            "above 0: it is undecided (exit 3), the others still decide, and isolation is "
+            "decided as deep as fits. Default: 3/4 of RAM.",
         ),
     ] = None,
     jobs: Annotated[
@@ -333,7 +334,7 @@ def explore(
       0    every checked property holds (every result as expected, the specs agree)
       1    a property is violated (a result not as expected, the specs differ)
       2    bad input: an option, a file, a scenario, a spec that misbehaves
-      3    undecided: a limit stopped a check before it decided
+      3    undecided: the memory guard stopped a check before it decided
       70   internal error: a bug in errseq-explorer (its traceback goes to a file)
       130  interrupted (Ctrl-C)
     """

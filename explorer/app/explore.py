@@ -196,6 +196,7 @@ def main_job(
         user_properties=users,
     )
     target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
+    cfg.costs = target.last_seconds()
     progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])
     try:
         if jobs == 0:
@@ -209,7 +210,7 @@ def main_job(
         return INTERRUPTED
     finally:
         progress.stop()
-    code = 1 if outcome.failing() else 0
+    code = outcome.exit_code()
     files, data = rep.write_outputs(outcome, target, full_graph, code, max_memory or None)
     if as_json:
         print(json.dumps(data, indent=2))

@@ -49,6 +49,8 @@ class Config:
     # user properties (explorer.bridge.user_property), by name; their names are in
     # `properties` too, after the built-ins
     user_properties: dict[str, Property] = field(default_factory=dict)
+    # each spec's seconds in an earlier run, by name: only the order work is handed out
+    costs: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +78,14 @@ class Outcome:
 
     def failing(self) -> list[Verdict]:
         return [v for r in self.results for vs in r.verdicts.values() for v in vs if not v.holds]
+
+    def undecided(self) -> list[Verdict]:
+        """Verdicts that hold as far as the memory guard let them be checked, no further."""
+        return [v for r in self.results for vs in r.verdicts.values() for v in vs if v.undecided]
+
+    def exit_code(self) -> int:
+        """1 a violation, else 3 something undecided, else 0 (docs/exit codes)."""
+        return 1 if self.failing() else 3 if self.undecided() else 0
 
 
 #: A replayed event that a spec had to skip (the reason is given alongside).

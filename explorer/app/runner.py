@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from itertools import compress
+from operator import attrgetter
 
 from explorer.app.outcome import PROPERTIES, Config, Outcome, SpecResult
 from explorer.bridge.model import ErrseqModel
@@ -20,35 +22,49 @@ from explorer.bridge.monitors import monitors
 from explorer.bridge.user_property import UserMonitor
 from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec
-from explorer.engine.limits import SearchLimit, paused_gc
+from explorer.engine.limits import Projection, SearchLimit, paused_gc
 from explorer.engine.properties import agreement, isolation, safety
 from explorer.engine.search import Exploration, bfs
-from explorer.engine.verdict import Verdict
+from explorer.engine.verdict import IsolationResult, Verdict
 
 
 def coverage(ex: Exploration) -> Counter:
     """How often each kind of event fired, and how often fsync/syncfs/mount failed, with
     which errno ("fsync EIO", "fsync ENOSPC")."""
-    c: Counter = Counter()
-    for a, o in zip(ex.action, ex.obs, strict=True):
-        c[a.verb] += 1
-        if o:
-            c[f"{a.verb} {result_name(o)}"] += 1
+    c: Counter = Counter(map(attrgetter("verb"), ex.action))
+    edges = zip(ex.action, ex.obs, strict=True)
+    failed = Counter((a.verb, o) for a, o in compress(edges, ex.obs))
+    for (verb, o), n in failed.items():
+        c[f"{verb} {result_name(o)}"] += n
     return c
 
 
 Cache = dict[tuple[str, bool], tuple[ErrseqModel, Exploration]]
 
 
-def _explore(cfg: Config, cache: Cache, spec: Spec, symmetry: bool, progress=None):
-    """The spec's model and its exploration, with or without symmetry, searched once."""
+def _explore(cfg: Config, cache: Cache, spec: Spec, symmetry: bool, progress=None, levels=None):
+    """The spec's model and its exploration, with or without symmetry, searched once;
+    `levels` watches the search's growth (see `bfs`)."""
     key = (spec.name, symmetry)
     if key not in cache:
         model = ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
         cb = (lambda d, n, e: progress(spec.name, d, n, e)) if progress else None
         search = bfs if symmetry else isolation.full_graph
-        cache[key] = (model, search(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes))
+        ex = search(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes, levels)
+        cache[key] = (model, ex)
     return cache[key]
+
+
+#: The flag of the memory guard: a check it stops is undecided, not the end of the run.
+MEMORY = "--max-memory"
+
+
+def undecided(prop: str, spec: Spec, limit: str, viewer: int | None = None) -> Verdict:
+    """A verdict the memory guard kept from being decided at all (isolation: of `viewer`)."""
+    v = Verdict(prop, spec.name, holds=True, decided=0, limit=limit)
+    if viewer is not None:
+        v.isolation = IsolationResult(viewer, [], None, None, None, 0, 0, 0)
+    return v
 
 
 def check_spec(
@@ -60,62 +76,124 @@ def check_spec(
     with_isolation: bool = True,
 ) -> SpecResult:
     """Explore one spec and check every property of `cfg` on it (isolation only if asked:
-    a big run may check it in a task of its own, see `tasks`)."""
+    a big run may check it in a task of its own, see `tasks`).  No verdict is lost to
+    the memory guard: a check it stops is undecided, and the others are still made."""
     t = time.perf_counter()
-    model, ex = _explore(cfg, cache, spec, cfg.symmetry, progress)
+    try:
+        model, ex = _explore(cfg, cache, spec, cfg.symmetry, progress)
+    except SearchLimit as exc:
+        if exc.flag != MEMORY:
+            raise
+        # Nothing but isolation (which searches on its own, as deep as fits) is decided.
+        r = SpecResult(spec, exc.states, 0, 0.0)
+        for prop in cfg.properties:
+            if prop == "isolation" and with_isolation:
+                r.verdicts[prop] = check_isolation(cfg, spec, viewers, cache, progress)
+            elif prop not in ("isolation", "agreement") or _against(cfg, spec):
+                r.verdicts[prop] = [undecided(prop, spec, str(exc))]
+        r.seconds = time.perf_counter() - t
+        return r
     r = SpecResult(
         spec, ex.n_states, ex.n_edges, ex.seconds, coverage=coverage(ex), model=model, ex=ex
     )
     for prop in cfg.properties:
-        if prop == "isolation":
-            if with_isolation:
-                r.verdicts[prop] = check_isolation(cfg, spec, viewers, cache, progress)
-        elif prop == "agreement":
-            ref = cfg.against
-            if ref is None or ref.name == spec.name:
-                continue
-            ref_model, ref_ex = _explore(cfg, cache, ref, cfg.symmetry, progress)
-            r.verdicts[prop] = [
-                agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)
-            ]
-        elif prop in cfg.user_properties:
-            # A user's bookkeeping cannot follow the symmetry's permutations (it has no
-            # translate): it is checked on the graph explored without the reduction.
-            umodel, uex = _explore(cfg, cache, spec, False, progress) if ex.reduced else (model, ex)
-            monitor = UserMonitor(cfg.user_properties[prop], cfg.bounds)
-            r.verdicts[prop] = [safety.check(uex, monitor, umodel, cfg.max_bytes)]
-        else:
-            r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], model, cfg.max_bytes)]
+        try:
+            if prop == "isolation":
+                if with_isolation:
+                    r.verdicts[prop] = check_isolation(cfg, spec, viewers, cache, progress)
+            elif prop == "agreement":
+                ref = _against(cfg, spec)
+                if ref is not None:
+                    ref_model, ref_ex = _explore(cfg, cache, ref, cfg.symmetry, progress)
+                    r.verdicts[prop] = [
+                        agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)
+                    ]
+            elif prop in cfg.user_properties:
+                # A user's bookkeeping cannot follow the symmetry's permutations (it has no
+                # translate): it is checked on the graph explored without the reduction.
+                umodel, uex = (
+                    _explore(cfg, cache, spec, False, progress) if ex.reduced else (model, ex)
+                )
+                monitor = UserMonitor(cfg.user_properties[prop], cfg.bounds)
+                r.verdicts[prop] = [safety.check(uex, monitor, umodel, cfg.max_bytes)]
+            else:
+                r.verdicts[prop] = [safety.check(ex, monitors(model)[prop], model, cfg.max_bytes)]
+        except SearchLimit as exc:
+            if exc.flag != MEMORY:
+                raise
+            r.verdicts[prop] = [undecided(prop, spec, str(exc))]
     r.seconds = time.perf_counter() - t
     return r
+
+
+def _against(cfg: Config, spec: Spec) -> Spec | None:
+    """The agreement reference of `spec` (None: it is the reference, or there is none)."""
+    ref = cfg.against
+    return None if ref is None or ref.name == spec.name else ref
 
 
 def check_isolation(
     cfg: Config, spec: Spec, viewers: list[int], cache: Cache, progress=None
 ) -> list[Verdict]:
-    """Isolation fixes one container, so it runs on the full graph (isolation.full_graph)."""
-    try:
-        full_model, full_ex = _explore(cfg, cache, spec, False, progress)
-        return [
-            isolation.check(
-                full_ex,
-                full_model,
-                v,
-                cfg.allow,
-                budget=cfg.isolation_budget,
-                max_bytes=cfg.max_bytes,
-            )
-            for v in viewers
-        ]
-    except SearchLimit as exc:
-        if not cfg.symmetry:
-            raise
-        # The other properties search up to symmetry: say how to check them alone.
-        others = " ".join(f"-p {p}" for p in PROPERTIES if p != "isolation")
-        raise exc.amended(
-            " (isolation searches every world, without symmetry)",
-            f"; the other properties search up to symmetry, several times fewer states: {others}",
-        ) from None
+    """Isolation fixes one container, so it runs on the full graph (isolation.full_graph).
+
+    No verdict is lost to the memory guard: when the run's depth does not fit, isolation
+    is decided at the deepest depth that does, in steps of two events (depth 14, 12,
+    10, ...: each two events multiply its work 7-11x, so an odd depth would cost about
+    three times the even one below it for one event more), and each verdict says which.
+    The full search foresees the guard from its first depths (`Projection`), before the
+    memory is spent, and the same projection names the depth to try next; a guard the
+    checks reach anyway lowers it by two.  A violation found at a lower depth is a
+    violation at the run's depth too; holding there leaves the verdict undecided."""
+    depth, limit = cfg.depth, ""
+    while depth > 0:
+        proj = Projection(depth, cfg.max_bytes) if cfg.max_bytes is not None else None
+        try:
+            if depth == cfg.depth:
+                full_model, full_ex = _explore(cfg, cache, spec, False, progress, proj)
+            else:
+                full_model = ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=False)
+                full_ex = isolation.full_graph(
+                    full_model, depth, cfg.max_states, None, cfg.max_bytes, proj
+                )
+            verdicts = [
+                isolation.check(
+                    full_ex,
+                    full_model,
+                    v,
+                    cfg.allow,
+                    budget=cfg.isolation_budget,
+                    max_bytes=cfg.max_bytes,
+                )
+                for v in viewers
+            ]
+        except SearchLimit as exc:
+            if exc.flag != MEMORY:
+                raise _amended(cfg, exc) from None
+            # Keep its words only: its traceback, like these names, would keep the graph
+            # and the checks alive through the next depth.
+            limit = limit or str(exc)
+            full_model = full_ex = None  # type: ignore[assignment]
+            cache.pop((spec.name, False), None)
+            depth = proj.deepest(depth) if proj is not None else depth - 2
+            continue
+        if limit:
+            for v in verdicts:
+                v.decided, v.limit = depth, limit
+        return verdicts
+    return [undecided("isolation", spec, limit, v) for v in viewers]
+
+
+def _amended(cfg: Config, exc: SearchLimit) -> SearchLimit:
+    """A limit hit by isolation's full search, with the way out of a run with symmetry."""
+    if not cfg.symmetry:
+        return exc
+    # The other properties search up to symmetry: say how to check them alone.
+    others = " ".join(f"-p {p}" for p in PROPERTIES if p != "isolation")
+    return exc.amended(
+        " (isolation searches every world, without symmetry)",
+        f"; the other properties search up to symmetry, several times fewer states: {others}",
+    )
 
 
 # In a worker process: the run's configuration (inherited through fork) and its cache.
@@ -188,11 +266,14 @@ def biggest_first(cfg: Config) -> list[int]:
     other workers idle.  Specs part ways from about 6 events on, and their cost grows
     alike after that, so a search 4 events shallower (at most 8: 0.3 s for nine specs at
     3 containers) ranks them; small runs keep their order, where ranking costs more
-    than it saves."""
+    than it saves, unless an earlier run's seconds (`cfg.costs`) rank them for free
+    (specs it did not run first: they may be the biggest)."""
     order = list(range(len(cfg.specs)))
     probe = min(cfg.depth - 4, 8)
     if probe < 6 or not (cfg.bounds.mounts >= 3 or cfg.depth >= 12):
-        return order
+        if not cfg.costs:
+            return order
+        return sorted(order, key=lambda i: -cfg.costs.get(cfg.specs[i].name, float("inf")))
     size = [
         bfs(ErrseqModel(s, cfg.bounds, cfg.options, symmetry=cfg.symmetry), probe).n_edges
         for s in cfg.specs
@@ -305,7 +386,9 @@ def run(
         f"{r.spec.name} ({v.isolation.removal_complete} events)"
         for r in out.results
         for v in r.verdicts.get("isolation", [])
-        if v.isolation is not None and v.isolation.removal_complete < cfg.depth
+        if v.isolation is not None
+        and v.decided != 0
+        and v.isolation.removal_complete < (v.decided or cfg.depth)
     ]
     if capped:
         out.notes.append(
@@ -314,5 +397,30 @@ def run(
             f"the removal search stopped at {cfg.isolation_budget:,} pair states "
             "(--isolation-budget raises it)"
         )
+    out.notes += limited(out, jobs if len(cfg.specs) > 1 else 1)
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def limited(out: Outcome, jobs: int) -> list[str]:
+    """Notes on the verdicts the memory guard kept below the run's depth: per property,
+    the specs and the depth each was decided at, and the guard's words once."""
+    below: dict[str, list[str]] = {}
+    limit = ""
+    for r in out.results:
+        for prop, verdicts in r.verdicts.items():
+            for v in verdicts:
+                if v.decided is not None:
+                    at = f"depth {v.decided}" if v.decided else "not decided"
+                    below.setdefault(prop, []).append(f"{r.spec.name} ({at})")
+                    limit = limit or v.limit
+    if not below:
+        return []
+    split = f" (the guard is split between the {jobs} processes of this run)" if jobs > 1 else ""
+    notes = [
+        f"{prop}: checked below depth {out.config.depth} by the memory guard: "
+        f"{', '.join(specs)}; a violation found there is one at depth {out.config.depth} "
+        "too, holding there is undecided"
+        for prop, specs in below.items()
+    ]
+    return [*notes, f"the memory guard: {limit}{split}"]

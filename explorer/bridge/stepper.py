@@ -45,6 +45,9 @@ class Poison:
 
 POISON = Poison()
 
+#: (bounds, options) -> flags -> the enabled events (world.enabled), for every spec.
+_ENABLED: dict[tuple[Bounds, tuple[int, ...]], dict[tuple, list[Event]]] = {}
+
 
 def _fields(base: int) -> list[int]:
     return [base, base + 1, base + 2]
@@ -102,9 +105,13 @@ class Stepper:
         key = self._flags(state)
         entries = self._enabled.get(key)
         if entries is None:
-            entries = self._enabled[key] = [
-                (ev, *self._plan(ev)) for ev in world.enabled(self.bounds, state, self.options)
-            ]
+            # The events are the same for every spec (world.enabled): a run's specs share
+            # them, and each spec adds its own footprint memos.
+            shared = _ENABLED.setdefault((self.bounds, self.options), {})
+            events = shared.get(key)
+            if events is None:
+                events = shared[key] = world.enabled(self.bounds, state, self.options)
+            entries = self._enabled[key] = [(ev, *self._plan(ev)) for ev in events]
         return entries
 
     def _plan(self, ev: Event) -> tuple:
@@ -174,7 +181,9 @@ class Stepper:
     def _miss(self, state: State, ev: Event, reads: list[int], consts: list[int]):
         """Run the hook on a poisoned copy; None if it used anything outside the footprint."""
         keep = set(reads)
-        poisoned = tuple(v if i in keep else POISON for i, v in enumerate(state))
+        poisoned = [POISON] * len(state)
+        for i in reads:
+            poisoned[i] = state[i]
         w = World(self.bounds, poisoned)  # type: ignore[arg-type]
         try:
             ret = self.spec.apply(w, ev)

@@ -1,7 +1,9 @@
 """Limits that stop a search or a check cleanly before they exhaust the machine.
 
 `guard` raises a `SearchLimit` that says how far the work got and which bound to
-change; the command line prints it as one line.  `paused_gc` pauses the cyclic
+change; the command line prints it as one line.  A `Projection` foresees, from a
+breadth-first search's first depths, whether the search and the checks after it will
+fit under the memory guard, so that a check too big for it is not started.  `paused_gc` pauses the cyclic
 collector, which only slows down code that builds millions of tuples without cycles.
 """
 
@@ -89,3 +91,67 @@ def guard(
                 "--max-memory",
                 where=where,
             )
+
+
+#: The resident memory of a search and the checks that follow it, as a multiple of the
+#: search's own: isolation's split, exact check and removal search hold up to 2.4x the
+#: graph at 3 containers, depth 12 (bench/bench_isolation.py --phases 3:12).
+CHECKS_FACTOR = 2.5
+
+
+class Projection:
+    """Whether a breadth-first search to `depth`, and the checks after it, will fit under
+    `max_bytes`: judged after each depth (`bfs(levels=...)`) from the states so far, the
+    growth of the last two depths and the memory per state, and stops the search (a
+    SearchLimit on --max-memory) as soon as the projection passes the guard.  Growth
+    slows towards the bounds, so the projection errs on the safe side; the guard itself
+    still stops whatever it did not foresee.  `deepest` then says which depth would fit."""
+
+    def __init__(
+        self, depth: int, max_bytes: int, factor: float = CHECKS_FACTOR, least: int = 50_000
+    ) -> None:
+        self.depth, self.max_bytes, self.factor, self.least = depth, max_bytes, factor, least
+        self.start = rss_bytes()
+        self.levels: list[int] = []
+        self.per_state = 0.0  # resident bytes per state, measured once there are `least`
+
+    def states(self, depth: int) -> float:
+        """States of a search to `depth`: those seen, then the last growth carried on."""
+        lv = self.levels
+        if depth < len(lv):
+            return float(sum(lv[: depth + 1]))
+        k = len(lv) - 1
+        if k >= 2 and lv[k - 2]:
+            rate = (lv[k] / lv[k - 2]) ** 0.5
+        else:
+            rate = lv[k] / max(lv[k - 1], 1) if k >= 1 else 1.0
+        return sum(lv) + sum(lv[k] * rate**j for j in range(1, depth - k + 1))
+
+    def need(self, depth: int) -> float:
+        """Resident bytes at the peak of the search to `depth` and its checks."""
+        return self.start + self.factor * self.per_state * self.states(depth)
+
+    def __call__(self, levels: list[int]) -> None:
+        self.levels = list(levels)
+        n = sum(levels)
+        if n < self.least:
+            return  # too few states to measure them by
+        self.per_state = max(rss_bytes() - self.start, 0) / n
+        need = self.need(self.depth)
+        if need > self.max_bytes:
+            raise SearchLimit(
+                n,
+                len(levels) - 1,
+                f"the search to depth {self.depth} and its checks would take about "
+                f"{need / 2**30:.1f} GiB, past the {self.max_bytes / 2**30:.2f} GiB guard",
+                "--max-memory",
+                where=f"at {n:,} distinct states, after depth {len(levels) - 1}",
+            )
+
+    def deepest(self, below: int, step: int = 2) -> int:
+        """The greatest of below - step, below - 2 * step, ... that the projection says
+        fits (0: none).  Without a measure (a small search) it is simply the first."""
+        depths = range(below - step, 0, -step)
+        if not self.per_state:
+            return max(depths, default=0)
+        return next((d for d in depths if self.need(d) <= self.max_bytes), 0)

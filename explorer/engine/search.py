@@ -81,12 +81,15 @@ def bfs(
     max_states: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
     max_bytes: int | None = None,
+    levels: Callable[[list[int]], None] | None = None,
 ) -> Exploration:
     """Explore every sequence of at most `depth` actions; expand each state once.
 
     A model that declares a symmetry is searched up to it: only canonical states are
     stored, and each edge keeps the permutation that took its raw successor to the
-    stored one.
+    stored one.  `levels`, if given, is called after each depth with the number of
+    states of every depth so far (it may stop the search by raising, e.g. a
+    `limits.Projection` that foresees the guard).
     """
     t0 = time.perf_counter()
     ex = Exploration(max_depth=depth)
@@ -108,6 +111,7 @@ def bfs(
             edge_start.append(-1)
     perm = ex.perm
     successors = model.successors
+    sizes = [len(states)]
     for d in range(depth):
         nxt: list[int] = []
         for sid in frontier:
@@ -140,6 +144,9 @@ def bfs(
         frontier = nxt
         if not frontier:
             break
+        if levels is not None:
+            sizes.append(len(nxt))
+            levels(sizes)
     ex.seconds = time.perf_counter() - t0
     return ex
 

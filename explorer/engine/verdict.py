@@ -105,6 +105,15 @@ class Verdict:
     explored: int = 0  # product states the check visited
     isolation: IsolationResult | None = None
     agreement: AgreementResult | None = None
+    # A limit kept the check below the run's depth: the depth it was decided at (0: not
+    # at all) and the limit's message.  A verdict that holds up to there is undecided; a
+    # violation found there is one at every greater depth too.
+    decided: int | None = None
+    limit: str = ""
+
+    @property
+    def undecided(self) -> bool:
+        return self.holds and self.decided is not None
 
     @property
     def length(self) -> int:

@@ -126,6 +126,17 @@ class OutDir:
         d._probe()
         return d
 
+    def last_seconds(self) -> dict[str, float]:
+        """Each spec's seconds in the run that last wrote here (timings.json), {} if none:
+        a hint for handing out the work, never part of a result."""
+        if TIMINGS not in self.files:
+            return {}
+        try:
+            specs = json.loads((self.root / TIMINGS).read_text())["specs"]
+            return {name: float(t["seconds"]) for name, t in specs.items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
     def _make_folder(self) -> None:
         root = self.root
         if os.path.lexists(root):

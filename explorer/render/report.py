@@ -158,13 +158,17 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
     d: dict[str, Any] = {
         "spec": v.model,
         "property": v.prop,
-        "holds": v.holds,
+        "holds": None if v.undecided else v.holds,
         "length": v.length if v.witness else None,
         "violations": v.violations,
         "explored": v.explored,
         "reason": pair.reason(bounds, v) if v.isolation is not None else v.reason,
         "files": files,
     }
+    if v.decided is not None:
+        # The memory guard kept the check below the run's depth (0: not decided at all).
+        d["decided_depth"] = v.decided
+        d["limit"] = v.limit
     if v.witness:
         d["witness"] = steps_json(bounds, v.witness)
         d["scenario"] = timeline.scenario_text(bounds, v.witness)

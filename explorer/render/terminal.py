@@ -43,11 +43,17 @@ def _table(title: str | None = None) -> Table:
 
 
 def cell(verdicts: list[Verdict]) -> str:
-    """holds, or FAILS with the shortest witness's length (allowed isolation kinds: holds*)."""
+    """holds, or FAILS with the shortest witness's length (allowed isolation kinds: holds*);
+    a verdict the memory guard kept below the run's depth: `holds to D` (undecided beyond
+    D) or `undecided` (not decided at all)."""
     if not verdicts:
         return "-"
     bad = [v for v in verdicts if not v.holds]
     if not bad:
+        open_ = [v.decided for v in verdicts if v.undecided]
+        if open_:
+            low = min(d for d in open_ if d is not None)
+            return f"holds to {low}" if low else "undecided"
         allowed = any(g.allowed for v in verdicts if v.isolation for g in v.isolation.groups)
         return "holds*" if allowed else "holds"
     return f"FAILS {min(v.length for v in bad)}"
@@ -78,7 +84,16 @@ def interference(outcome: Outcome) -> Table | None:
         b = outcome.config.bounds
         who = ", ".join(b.owner_name(v.isolation.viewer) for v in verdicts if v.isolation)
         text = ", ".join(f"{k}{'*' if best[k][1] else ''} ({best[k][0]})" for k in kinds)
-        rows.append((r.spec.name, who, text or "none: isolated within the bounds"))
+        if not text:
+            low = min((v.decided for v in verdicts if v.undecided), default=None)
+            text = (
+                "none: isolated within the bounds"
+                if low is None
+                else f"none up to depth {low}: undecided beyond"
+                if low
+                else "undecided: the memory guard stopped the check"
+            )
+        rows.append((r.spec.name, who, text))
     if not rows:
         return None
     t = _table("isolation: outside events that change what a container sees (shortest witness)")
@@ -106,7 +121,11 @@ def matrix(outcome: Outcome) -> Table:
         cells = []
         for p in props:
             c = cell(r.verdicts.get(p, []))
-            cells.append(f"[red]{c}[/red]" if c.startswith("FAILS") else c)
+            if c.startswith("FAILS"):
+                c = f"[red]{c}[/red]"
+            elif c.startswith(("holds to", "undecided")):
+                c = f"[yellow]{c}[/yellow]"
+            cells.append(c)
         t.add_row(r.spec.name, *cells, str(r.states))
     return t
 

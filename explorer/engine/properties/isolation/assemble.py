@@ -67,12 +67,13 @@ def full_graph(
     max_states: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
     max_bytes: int | None = None,
+    levels: Callable[[list[int]], None] | None = None,
 ) -> Exploration:
     """The exploration isolation is checked on.  It fixes one viewer, which breaks the
     symmetry between viewers: an exploration up to their permutations cannot answer
-    it, so this one stores every state (the graphs are small)."""
+    it, so this one stores every state (the graphs are small).  `levels`: see `bfs`."""
     plain = model if model.symmetry is None else _Unreduced(model)
-    return bfs(plain, depth, max_states, progress, max_bytes)
+    return bfs(plain, depth, max_states, progress, max_bytes, levels)
 
 
 def check(

@@ -89,11 +89,15 @@ def _to_conflict(kids: list[dict[tuple[int, Any], int]], hot: set[int], depth: i
     return dist
 
 
+#: Longer than any run: the length of a state not (yet) in a node.
+_FAR = 1 << 30
+
+
 def _pack(length: dict[int, int]) -> bytes:
     """A set of (state, length) as sorted 8-byte words: the subset construction interns
     hundreds of thousands of these, and as frozensets of tuples they would be a third of
     its memory (1.4 GB at mounts 3, depth 12)."""
-    return array("Q", sorted(s << 16 | n for s, n in length.items())).tobytes()
+    return array("Q", sorted([s << 16 | n for s, n in length.items()])).tobytes()
 
 
 def members(key: bytes) -> dict[int, int]:
@@ -103,33 +107,99 @@ def members(key: bytes) -> dict[int, int]:
     return {w >> 16: w & 0xFFFF for w in words}
 
 
+def _close(
+    seeds: dict[int, int],
+    omoves: list[dict[int, tuple[int, int]] | None],
+    depth: int,
+    par: dict[int, tuple[int, int, int]] | None = None,
+    nid: int = -1,
+) -> dict[int, int]:
+    """`seeds` closed under outside moves, shortest lengths first, never beyond `depth`:
+    state -> length of its shortest run.  With `par`, also each member's parent
+    (node `nid`, the member it came from, the edge) for the states the closure adds."""
+    length = dict(seeds)
+    buckets: list[list[int]] = [[] for _ in range(depth + 1)]
+    for s, n in seeds.items():
+        buckets[n].append(s)
+    for n in range(depth):
+        n1 = n + 1
+        for s in buckets[n]:
+            if length[s] != n:
+                continue
+            o = omoves[s]
+            if o:
+                for t, e in o.values():
+                    if length.get(t, _FAR) > n1:
+                        length[t] = n1
+                        buckets[n1].append(t)
+                        if par is not None:
+                            par[t] = (nid, s, e)
+    return length
+
+
+class _Parents:
+    """Per node, sid -> (parent node, parent member, edge): the edge that reached each
+    member first (-1 for an initial state).  Kept for the few nodes a witness passes
+    through only: a node's parents are rebuilt on demand by redoing its creation (its
+    creator's moves in member order, then the closure), which gives the same parents
+    as the first time.  Keeping them for every node would be a 3-tuple per member, most
+    of the check's memory."""
+
+    def __init__(
+        self,
+        ex: Exploration,
+        sp: Split,
+        nodes: list[bytes],
+        creators: list[tuple[int, int, Any] | None],
+        start: list[int],
+    ) -> None:
+        self.ex, self.sp, self.nodes, self.creators, self.start = ex, sp, nodes, creators, start
+        self.cache: dict[int, dict[int, tuple[int, int, int]]] = {}
+
+    def __getitem__(self, nid: int) -> dict[int, tuple[int, int, int]]:
+        par = self.cache.get(nid)
+        if par is not None:
+            return par
+        depth, cm = self.ex.max_depth, self.sp.cmoves
+        creator = self.creators[nid]
+        seeds: dict[int, int] = {}
+        par = {}
+        if creator is None:
+            for s in self.start:
+                seeds[s], par[s] = 0, (-1, -1, -1)
+        else:
+            pnid, aid, o = creator
+            for s, n in members(self.nodes[pnid]).items():
+                c = cm[s]
+                m = c.get(aid) if c and n < depth else None
+                if m is not None and m[0] == o and seeds.get(m[1], _FAR) > n + 1:
+                    seeds[m[1]], par[m[1]] = n + 1, (pnid, s, m[2])
+        _close(seeds, self.sp.omoves, depth, par, nid)
+        self.cache[nid] = par
+        return par
+
+
 def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None) -> ExactResult:
     """Every conflict of the split graph, and the shortest pair of runs of each flip."""
     depth = ex.max_depth
-    cm, om, inside = sp.cmoves, sp.omoves, sp.inside
+    cm, om, inside, varies = sp.cmoves, sp.omoves, sp.inside, sp.varies
     # Each node: its members (sid, length) as the packed key that interns it (a dict again
-    # when it is expanded, once), and sid -> parent (node, sid, edge), the edge that
-    # reached the member (-1 for the initial state).
+    # when it is expanded, once), and its creator (parent node, action, result).
     nodes: list[bytes] = []
-    parents: list[dict[int, tuple[int, int, int]]] = []
+    creators: list[tuple[int, int, Any] | None] = []
     index: dict[bytes, int] = {}
     closed: dict[bytes, int] = {}  # seeds -> node: equal seeds, equal closure
     kids: list[dict[tuple[int, Any], int]] = []
     hot: set[int] = set()  # nodes with a conflict
     queue: deque[int] = deque()
 
-    def add(seeds: dict[int, int], spar: dict[int, tuple[int, int, int]]) -> int:
+    def add(seeds: dict[int, int], creator: tuple[int, int, Any] | None) -> int:
         """Close `seeds` under outside events (shortest lengths first) and intern it.
         Most seeds recur (4 in 5 at 3 containers): those skip the closure."""
         seeds_key = _pack(seeds)
         known = closed.get(seeds_key)
         if known is not None:
             return known
-        length = dict(seeds)
-        par = dict(spar)
-        buckets: list[list[int]] = [[] for _ in range(depth + 1)]
-        for s, n in seeds.items():
-            buckets[n].append(s)
         nid = len(nodes)
         if max_bytes is not None and not nid & 0xFF:  # a node holds hundreds of members
             at = (
@@ -137,28 +207,21 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
                 f"{depth}, at {nid:,} c-view classes"
             )
             guard(nid, depth, None, max_bytes, at)
-        for n in range(depth):
-            for s in buckets[n]:
-                if length[s] != n:
-                    continue
-                for _aid, (t, e) in (om[s] or {}).items():
-                    if t not in length or length[t] > n + 1:
-                        length[t] = n + 1
-                        par[t] = (nid, s, e)
-                        buckets[n + 1].append(t)
-        key = _pack(length)
-        if key in index:
-            closed[seeds_key] = index[key]
-            return index[key]
+        key = _pack(_close(seeds, om, depth))
+        got = index.get(key)
+        if got is not None:
+            closed[seeds_key] = got
+            return got
         closed[seeds_key] = index[key] = nid
         nodes.append(key)
-        parents.append(par)
+        creators.append(creator)
         kids.append({})
         queue.append(nid)
         return nid
 
     start = [sid for sid, d in enumerate(ex.depth) if d == 0]
-    root = add({s: 0 for s in start}, {s: (-1, -1, -1) for s in start})
+    root = add({s: 0 for s in start}, None)
+    parents = _Parents(ex, sp, nodes, creators, start)
     states: set[int] = set()
     flips: dict[Flip, Conflict] = {}
     best_of: dict[tuple[int, Any, Any], tuple[int, int]] = {}
@@ -169,32 +232,36 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
         visits += len(length)
         moves: dict[int, list[_Move]] = {}  # aid -> [(s, n, (obs, t, e))]
         for s, n in length.items():
-            if n < depth and cm[s]:
-                for aid, m in cm[s].items():  # type: ignore[union-attr]
+            c = cm[s]
+            if c and n < depth:
+                for aid, m in c.items():
                     lst = moves.get(aid)
                     if lst is None:
                         moves[aid] = [(s, n, m)]
                     else:
                         lst.append((s, n, m))
+        kn = kids[nid]
         for aid, lst in moves.items():
             o0 = lst[0][2][0]
-            if all(m[2][0] == o0 for m in lst):  # one result: the common case
+            by_obs: dict[Any, list[_Move]] | None = None
+            if varies[aid]:  # else one result everywhere: the common case
+                for mv in lst:
+                    if mv[2][0] != o0:
+                        by_obs = {}
+                        for m in lst:
+                            by_obs.setdefault(m[2][0], []).append(m)
+                        if inside[aid]:
+                            hot.add(nid)
+                            _conflict(nid, aid, by_obs, parents, states, flips, best_of)
+                        break
+            if by_obs is None:
                 by_obs = {o0: lst}
-            else:
-                by_obs = {}
-                for m in lst:
-                    by_obs.setdefault(m[2][0], []).append(m)
-                if inside[aid]:
-                    hot.add(nid)
-                    _conflict(nid, aid, by_obs, parents, states, flips, best_of)
             for o, items in by_obs.items():
                 seeds: dict[int, int] = {}
-                spar: dict[int, tuple[int, int, int]] = {}
-                for s, n, (_o, t, e) in items:
-                    if t not in seeds or seeds[t] > n + 1:
+                for _s, n, (_o, t, _e) in items:
+                    if seeds.get(t, _FAR) > n + 1:
                         seeds[t] = n + 1
-                        spar[t] = (nid, s, e)
-                kids[nid][(aid, o)] = add(seeds, spar)
+                kn[(aid, o)] = add(seeds, (nid, aid, o))
     cview = CView(root, kids, _to_conflict(kids, hot, depth))
     return ExactResult(len(nodes), states, flips, cview, visits, nodes)
 
@@ -207,7 +274,7 @@ def _conflict(
     nid: int,
     aid: int,
     by_obs: dict[Any, list[_Move]],
-    parents: list[dict[int, tuple[int, int, int]]],
+    parents: _Parents,
     states: set[int],
     flips: dict[Flip, Conflict],
     best_of: dict,
@@ -235,7 +302,7 @@ def _conflict(
             )
 
 
-def _subset_path(parents: list[dict[int, tuple[int, int, int]]], nid: int, sid: int) -> list[int]:
+def _subset_path(parents: _Parents, nid: int, sid: int) -> list[int]:
     """Edges of the shortest run with this node's c-view that ends in `sid`."""
     edges: list[int] = []
     while True:

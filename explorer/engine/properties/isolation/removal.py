@@ -60,10 +60,15 @@ def removal_search(
     """
     depth = ex.max_depth
     cm, om, inside, kind_bit = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit
-    keys: list[tuple[int, int, int]] = []
+    # A node (A's state i, B's state j, kinds mask) is the int (i << 32 | j) << w | mask,
+    # w bits for the kinds: hundreds of thousands are stored, and ints hash and compare
+    # faster than tuples.
+    w = len(sp.kinds)
+    low = (1 << w) - 1
+    keys: list[int] = []
     removed: list[int] = []
     parent: list[tuple[int, int, int]] = []  # (node, edge in A, edge in B or -1)
-    index: dict[tuple[int, int, int], int] = {}
+    index: dict[int, int] = {}
     # Per node, its c-view node, and how far a c-view node may be from a conflict.
     kids = cview.kids if cview else None
     far = cview.to_conflict if cview else None
@@ -71,44 +76,50 @@ def removal_search(
     frontier: list[int] = []
     for sid, d in enumerate(ex.depth):
         if d == 0:
-            index[(sid, sid, 0)] = len(keys)
+            index[(sid << 32 | sid) << w] = len(keys)
             frontier.append(len(keys))
-            keys.append((sid, sid, 0))
+            keys.append((sid << 32 | sid) << w)
             removed.append(0)
             parent.append((-1, -1, -1))
             where.append(cview.start if cview else 0)
     found: dict[tuple[int, Flip], tuple[int, int, int, int, int]] = {}
-    masks: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (i, j) -> [(mask, removed)]
+    masks: dict[int, list[tuple[int, int]]] = {}  # i << 32 | j -> [(mask, removed)]
     level_start = [0]  # id of the first node of the level being built
     nxt: list[int] = []
 
-    def push(key: tuple[int, int, int], r: int, par: tuple[int, int, int], x: int) -> None:
-        """Add a node of the next level (in c-view node `x`), or give it a parent with
-        fewer removals."""
-        if key[0] == key[1] and key[2]:
+    def push(i: int, j: int, mask: int, r: int, n: int, ea: int, eb: int, x: int) -> None:
+        """Add the node (i, j, mask) of the next level (in c-view node `x`), reached from
+        node `n` by edges `ea` in A and `eb` in B, or give it a parent with fewer
+        removals."""
+        if i == j and mask:
             # Both runs are back in one state: whatever was removed made no difference,
             # and (i, i, 0) at a level no later finds everything this node would.
             return
+        pair = i << 32 | j
+        key = pair << w | mask
         k = index.get(key)
         if k is None:
             # Dominated: the same two states were reached no later, with a subset of these
             # kinds removed and no more events removed.  Every flip found from here would
             # be found from there at the same length or sooner, with fewer kinds (and a
             # group is reported only with the fewest kinds), so it would add nothing.
-            pair = key[:2]
-            for m2, r2 in masks.get(pair, ()):
-                if m2 & key[2] == m2 and r2 <= r:
-                    return
-            masks.setdefault(pair, []).append((key[2], r))
+            known = masks.get(pair)
+            if known is None:
+                masks[pair] = [(mask, r)]
+            else:
+                for m2, r2 in known:
+                    if m2 & mask == m2 and r2 <= r:
+                        return
+                known.append((mask, r))
             index[key] = len(keys)
             nxt.append(len(keys))
             keys.append(key)
             removed.append(r)
-            parent.append(par)
+            parent.append((n, ea, eb))
             where.append(x)
         elif k >= level_start[0] and r < removed[k]:
             removed[k] = r
-            parent[k] = par
+            parent[k] = (n, ea, eb)
 
     complete = depth
     for level in range(depth):
@@ -126,7 +137,8 @@ def removal_search(
                     f"states, at {len(keys):,} pairs of runs of up to {level + 1} events"
                 )
                 guard(len(keys), level + 1, None, max_bytes, at)
-            i, j, mask = keys[n]
+            key = keys[n]
+            i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
             r, x = removed[n], where[n]
             kx = kids[x] if kids is not None else None
             cj = cm[j] or {}
@@ -140,7 +152,7 @@ def removal_search(
                         continue
                     nx = kx[(aid, oi)] if kx is not None else 0
                     if far is None or far[nx] <= room:  # else no conflict within reach
-                        push((ti, tj, mask), r, (n, ei, ej), nx)
+                        push(ti, tj, mask, r, n, ei, ej, nx)
                 elif inside[aid]:
                     fk = (mask, (aid, oi, oj))
                     rec = (level + 1, r, n, ei, ej)
@@ -153,10 +165,10 @@ def removal_search(
                 continue  # outside events stay in node x: none of them can lead to a flip
             oj_moves = om[j] or {}
             for aid, (ti, ei) in (om[i] or {}).items():
-                push((ti, j, mask | kind_bit[aid]), r + 1, (n, ei, -1), x)
+                push(ti, j, mask | kind_bit[aid], r + 1, n, ei, -1, x)
                 m2 = oj_moves.get(aid)
                 if m2 is not None:
-                    push((ti, m2[0], mask), r, (n, ei, m2[1]), x)
+                    push(ti, m2[0], mask, r, n, ei, m2[1], x)
         if complete < depth:
             break
         frontier = list(nxt)

@@ -28,6 +28,7 @@ class Split:
     kind_bit: list[int]  # per aid (outside ones): a bit of `kinds`
     kinds: list[str]  # bit index -> kind
     actions: list[Any]  # aid -> action
+    varies: list[bool]  # per aid (seen ones): its result is not the same in every state
 
     def kinds_of(self, mask: int, rank: Callable[[str], int]) -> list[str]:
         """The kinds whose bits are set in `mask`, by `rank` (the model's kind_rank)."""
@@ -46,6 +47,8 @@ def split_graph(
     kinds: list[str] = []
     kind_index: dict[str, int] = {}
     outside: list[bool] = []
+    first: list[Any] = []  # per aid: the result of its first seen move
+    varies: list[bool] = []
     cm: list[dict[int, tuple[Any, int, int]] | None] = [None] * ex.n_states
     om: list[dict[int, tuple[int, int]] | None] = [None] * ex.n_states
     act, obs, dst = ex.action, ex.obs, ex.dst
@@ -78,9 +81,14 @@ def split_graph(
                         kinds.append(k)
                     bit = 1 << kind_index[k]
                 kind_bit.append(bit)
+                first.append(obs[e])
+                varies.append(False)
             if outside[aid]:
                 o[aid] = (dst[e], e)
             else:
-                c[aid] = (obs[e], dst[e], e)
+                r = obs[e]
+                if r != first[aid]:
+                    varies[aid] = True
+                c[aid] = (r, dst[e], e)
         cm[sid], om[sid] = c, o
-    return Split(cm, om, inside, kind_bit, kinds, actions)
+    return Split(cm, om, inside, kind_bit, kinds, actions, varies)
