@@ -20,7 +20,9 @@ the pickled state's blake2b, stable across processes (Python's `hash` of a str i
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import pickle
 import time
 from collections import Counter
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from explorer.engine.contract import Model
+from explorer.engine.contract import Model, Symmetry
 from explorer.engine.limits import guard
 from explorer.engine.search import Exploration, Step, realize_steps
 
@@ -37,10 +39,16 @@ SHIFT = 32
 
 
 def owner(state: Any, parts: int) -> int:
-    """The partition that stores `state`: the same in every process and on every machine."""
+    """The partition that stores `state`: the same in every process and on every machine
+    for states made of ints, tuples and strs.  Pickled without its memo, which would
+    write a tuple met twice in one state (one object) unlike two equal ones."""
     if parts == 1:
         return 0
-    digest = hashlib.blake2b(pickle.dumps(state, protocol=5), digest_size=8).digest()
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=5)
+    pickler.fast = True
+    pickler.dump(state)
+    digest = hashlib.blake2b(buf.getvalue(), digest_size=8).digest()
     return int.from_bytes(digest, "little") % parts
 
 
@@ -198,10 +206,12 @@ class Partition:
     def export(self) -> tuple[list, list, list, list, list]:
         """Everything held, for `gather` (tests, small runs): per state its level, rank,
         parent and out-edges (None if not expanded) as (action, obs, perm, dst ref)."""
+        sym = self.model.symmetry
         out: list[list | None] = [None] * len(self.states)
         for lid, start, end in self.out_slices():
             out[lid] = [
-                (self.act[e], self.obs[e], self.perm[e], self.dst[e]) for e in range(start, end)
+                (self.act[e], self.obs[e], sym.portable(self.perm[e]) if sym else 0, self.dst[e])
+                for e in range(start, end)
             ]
         return self.states, self.level, self.rank, self.parent, out
 
@@ -309,15 +319,17 @@ def partitioned_bfs(
     max_states: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
     max_bytes: int | None = None,
-    make: Callable[[int], Partition] | None = None,
 ) -> Partitioned:
     """`search.bfs` over `transport.parts` partitions (same states, edges, witnesses).
 
-    `max_bytes` is each partition's memory guard; `make(i)` builds partition i where the
-    worker cannot be handed the model itself."""
+    `max_bytes` is each partition's memory guard.  A model whose states travel between
+    processes has states that mean the same in each (a symmetry's permutations
+    included: `Symmetry.portable`)."""
     t0 = time.perf_counter()
     parts = transport.parts
-    transport.start(make or (lambda i: Partition(i, parts, model, depth, max_bytes)))
+    transport.start(
+        functools.partial(Partition, parts=parts, model=model, depth=depth, max_bytes=max_bytes)
+    )
     canonical = model.symmetry.canonical if model.symmetry is not None else None
     initial: list[Any] = []
     for s in model.initial_states():
@@ -380,8 +392,9 @@ def _ranks(keys: list[list[int]]) -> list[list[int]]:
     return [[order[k] for k in ks] for ks in keys]
 
 
-def gather(run: Partitioned) -> Exploration:
-    """The whole graph in one `Exploration`, numbered as `bfs` numbers it."""
+def gather(run: Partitioned, symmetry: Symmetry | None = None) -> Exploration:
+    """The whole graph in one `Exploration`, numbered as `bfs` numbers it, its
+    permutations in the ids of `symmetry` (the model's, in this process)."""
     t = run.transport
     parts = t.parts
     held = t.fetch([h[0] for h in t.call("export", [()] * parts)])
@@ -416,7 +429,7 @@ def gather(run: Partitioned) -> Exploration:
             ex.src.append(g)
             ex.action.append(a)
             ex.obs.append(o)
-            ex.perm.append(p)
+            ex.perm.append(symmetry.local(p) if symmetry is not None else p)
             ex.dst.append(gid(ref % parts, ref // parts))
     for g, pe in enumerate(parent):
         if pe is not None:

@@ -146,8 +146,9 @@ class Pair(Model):
     """Two models moved by the same actions, as one model: a product is a model too, so a
     search that takes a model (the partitioned one) checks agreement by searching it.
     Its states are `check`'s product nodes (a's state, b's state, the permutation
-    between their coordinates), its edges observe (a's result, b's result), in the
-    order `check` meets them."""
+    between their coordinates, in its portable form: a node may be filed in another
+    process), its edges observe (a's result, b's result), in the order `check` meets
+    them."""
 
     symmetry = None
 
@@ -168,7 +169,8 @@ class Pair(Model):
                     out.append(c)
             return out
 
-        return [(i, j, self.ident) for i in firsts(self.a) for j in firsts(self.b)]
+        r = self.sym.portable(self.ident) if self.sym is not None else 0
+        return [(i, j, r) for i in firsts(self.a) for j in firsts(self.b)]
 
     def actions(self, node: tuple[Any, Any, int]) -> list[Any]:
         return [x for x, _, _ in self.successors(node)]
@@ -179,6 +181,8 @@ class Pair(Model):
     def successors(self, node: tuple[Any, Any, int]) -> list[tuple[Any, Any, Any]]:
         i, j, r = node
         sym = self.sym
+        if sym is not None:
+            r = sym.local(r)
         in_b = {}
         for y, tb, ob in self.b.successors(j):
             in_b[y] = (*self._canonical(tb), ob)
@@ -190,7 +194,9 @@ class Pair(Model):
             if hit is None:
                 continue
             tb, pb, ob = hit
-            r2 = sym.compose(sym.compose(sym.inverse(pa), r), pb) if sym is not None else 0
+            r2: Any = 0
+            if sym is not None:
+                r2 = sym.portable(sym.compose(sym.compose(sym.inverse(pa), r), pb))
             out.append((x, (ta, tb, r2), (oa, ob)))
         return out
 

@@ -1,0 +1,70 @@
+"""Reaching a Ray runtime: start a local one or join a cluster, and turn what Ray raises
+into what the user would see from a run on one machine."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from explorer.app.options import OptionError
+
+#: `--ray` without a value: a runtime on this machine, started by the run.
+LOCAL = "local"
+
+INSTALL = "pip install 'errseq-explorer[ray]'"
+
+
+def ray_module() -> Any:
+    """ray, or a bad-input error saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise OptionError(f"--ray needs Ray, which is not installed: {INSTALL}") from None
+    return ray
+
+
+def connect(address: str) -> Any:
+    """A Ray runtime: a local one (`local`), or the cluster at `address` (`auto` or
+    HOST:PORT, as `ray start --head` prints it).  Joined once per process."""
+    ray = ray_module()
+    if ray.is_initialized():
+        return ray
+    kwargs: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.ERROR,
+        "configure_logging": True,
+    }
+    try:
+        if address == LOCAL:
+            ray.init(**kwargs)
+        else:
+            ray.init(address=address, **kwargs)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OptionError(
+            f"--ray {address}: cannot join a Ray cluster there ({first}); start one with "
+            "`ray start --head`, or give --ray without an address for a local runtime"
+        ) from None
+    return ray
+
+
+def cpus(ray: Any) -> int:
+    """The cluster's CPUs (at least 1)."""
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def per_node(ray: Any, workers: int) -> int:
+    """How many of `workers` share the busiest node: the memory guard's divisor.  A node
+    runs up to its CPUs' worth of tasks, and actors spread over the nodes."""
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    most_cpus = max((int(n.get("Resources", {}).get("CPU", 1)) for n in nodes), default=1)
+    return max(1, min(most_cpus, workers), math.ceil(workers / max(1, len(nodes))))
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The exception a worker raised (a limit, a spec's bad hook), not Ray's wrapper, so
+    the run ends with the message and exit code it would have on one machine."""
+    cause = getattr(exc, "cause", None)
+    return cause if isinstance(cause, BaseException) else exc
