@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
+import sys
+import types
 from typing import Any
 
 from explorer.app.options import OptionError
@@ -36,6 +39,8 @@ def connect(address: str) -> Any:
         "logging_level": logging.ERROR,
         "configure_logging": True,
     }
+    if address not in (LOCAL, "auto"):
+        reachable(address)
     try:
         if address == LOCAL:
             ray.init(**kwargs)
@@ -48,6 +53,22 @@ def connect(address: str) -> Any:
             "`ray start --head`, or give --ray without an address for a local runtime"
         ) from None
     return ray
+
+
+def reachable(address: str) -> None:
+    """Refuse an address nothing answers at, at once: Ray itself retries for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise OptionError(
+            f"--ray {address}: give HOST:PORT (as `ray start --head` prints it) or auto"
+        )
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise OptionError(
+            f"--ray {address}: no Ray cluster answers there ({exc.strerror or exc}); start one "
+            "with `ray start --head`, or give --ray without an address for a local runtime"
+        ) from None
 
 
 def cpus(ray: Any) -> int:
@@ -68,3 +89,28 @@ def unwrap(exc: BaseException) -> BaseException:
     the run ends with the message and exit code it would have on one machine."""
     cause = getattr(exc, "cause", None)
     return cause if isinstance(cause, BaseException) else exc
+
+
+#: The modules explore loads from a user's files (a spec, a property).
+USER_MODULES = ("errseq_user_spec_", "errseq_user_property_")
+
+
+def user_modules(ray: Any) -> dict[str, str]:
+    """The user's modules, sent by value (a worker cannot import them), by name with
+    their file."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith(USER_MODULES):
+            ray.cloudpickle.register_pickle_by_value(module)
+            found[name] = getattr(module, "__file__", "") or ""
+    return found
+
+
+def stand_in(modules: dict[str, str]) -> None:
+    """In a worker: a module of each name with its file, so that a spec's error names
+    its file and line as on the user's machine (the classes came by value)."""
+    for name, path in modules.items():
+        if name not in sys.modules:
+            stub = types.ModuleType(name)
+            stub.__file__ = path
+            sys.modules[name] = stub

@@ -10,7 +10,6 @@ in the run's spec order, as from one machine.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -24,7 +23,7 @@ from explorer.bridge.user_property import UserMonitor
 from explorer.engine.limits import SearchLimit
 from explorer.engine.partition import partitioned_bfs
 from explorer.engine.properties import agreement, safety
-from explorer.scale.cluster import cpus, per_node, unwrap
+from explorer.scale.cluster import cpus, per_node, stand_in, unwrap, user_modules
 from explorer.scale.transport import RayTransport
 
 Progress = Callable[[str, int, int, int], None] | None
@@ -34,12 +33,12 @@ def executor(ray: Any, partitions: int) -> runner.Execute:
     """The `execute` of `runner.run` for a joined Ray runtime and P partitions."""
 
     def execute(cfg: Config, viewers: list[int], out: Outcome, progress: Progress) -> None:
-        _ship_user_modules(ray)
+        modules = user_modules(ray)
         try:
             if partitions > 1:
-                _partitioned(ray, partitions, cfg, viewers, out, progress)
+                _partitioned(ray, partitions, cfg, viewers, out, progress, modules)
             else:
-                _tasks(ray, cfg, viewers, out, progress)
+                _tasks(ray, cfg, viewers, out, progress, modules)
         except SearchLimit as exc:
             if exc.flag == "--max-memory":
                 raise exc.amended(hint=" (split between the Ray workers of a node)") from None
@@ -48,19 +47,14 @@ def executor(ray: Any, partitions: int) -> runner.Execute:
     return execute
 
 
-def _ship_user_modules(ray: Any) -> None:
-    """Specs and properties loaded from the user's files live in modules the workers
-    cannot import: send them by value."""
-    for name, module in list(sys.modules.items()):
-        if name.startswith(("errseq_user_spec_", "errseq_user_property_")):
-            ray.cloudpickle.register_pickle_by_value(module)
-
-
-def _task(cfg: Config, viewers: list[int], i: int, part: str):
+def _task(cfg: Config, viewers: list[int], i: int, part: str, modules: dict[str, str]):
+    stand_in(modules)
     return runner.check_task(cfg, viewers, {}, i, part)
 
 
-def _submitter(ray: Any, cfg: Config, viewers: list[int]) -> Callable[[int, str], Future]:
+def _submitter(
+    ray: Any, cfg: Config, viewers: list[int], modules: dict[str, str]
+) -> Callable[[int, str], Future]:
     """`submit(spec index, part)` for `runner.collect`: a Ray task whose future carries the
     worker's own exception."""
     remote = ray.remote(_task)
@@ -75,7 +69,7 @@ def _submitter(ray: Any, cfg: Config, viewers: list[int]) -> Callable[[int, str]
             except BaseException as exc:  # noqa: BLE001  handed to the waiting run
                 done.set_exception(unwrap(exc))
 
-        remote.remote(shared, viewers, i, part).future().add_done_callback(settle)
+        remote.remote(shared, viewers, i, part, modules).future().add_done_callback(settle)
         return done
 
     return submit
@@ -85,13 +79,26 @@ def _worker_cfg(ray: Any, cfg: Config, workers: int) -> Config:
     return runner.worker_config(cfg, per_node(ray, workers))
 
 
-def _tasks(ray: Any, cfg: Config, viewers: list[int], out: Outcome, progress: Progress) -> None:
+def _tasks(
+    ray: Any,
+    cfg: Config,
+    viewers: list[int],
+    out: Outcome,
+    progress: Progress,
+    modules: dict[str, str],
+) -> None:
     work = _worker_cfg(ray, cfg, min(cpus(ray), len(runner.tasks(cfg))))
-    runner.collect(work, _submitter(ray, work, viewers), out, progress)
+    runner.collect(work, _submitter(ray, work, viewers, modules), out, progress)
 
 
 def _partitioned(
-    ray: Any, parts: int, cfg: Config, viewers: list[int], out: Outcome, progress: Progress
+    ray: Any,
+    parts: int,
+    cfg: Config,
+    viewers: list[int],
+    out: Outcome,
+    progress: Progress,
+    modules: dict[str, str],
 ) -> None:
     """Each spec's searches over `parts` actors; isolation as one task per spec."""
     iso = "isolation" in cfg.properties
@@ -99,9 +106,9 @@ def _partitioned(
     work = runner.worker_config(cfg, per)
     isolation: dict[int, Future] = {}
     if iso:
-        submit = _submitter(ray, work, viewers)
+        submit = _submitter(ray, work, viewers, modules)
         isolation = {i: submit(i, runner.ISOLATION) for i in runner.biggest_first(cfg)}
-    transport = RayTransport(ray, parts, min(1.0, cpus(ray) / parts))
+    transport = RayTransport(ray, parts, min(1.0, cpus(ray) / parts), modules)
     try:
         for spec in cfg.specs:
             out.results.append(_spec(transport, work, spec, progress))
@@ -109,7 +116,11 @@ def _partitioned(
         transport.close()
     for i, r in enumerate(out.results):
         if i in isolation:
-            verdicts, seconds = isolation[i].result()
+            try:
+                verdicts, seconds = isolation[i].result()
+            except SearchLimit as exc:
+                whole = " (isolation checks a spec's whole graph on one Ray worker)"
+                raise exc.amended(whole) from None
             r.verdicts[runner.ISOLATION] = verdicts
             r.seconds += seconds
         r.verdicts = {p: r.verdicts[p] for p in cfg.properties if p in r.verdicts}

@@ -13,7 +13,7 @@ from typing import Any
 
 from explorer.engine.limits import rss_bytes
 from explorer.engine.partition import Partition
-from explorer.scale.cluster import unwrap
+from explorer.scale.cluster import stand_in, unwrap
 
 
 class Holder:
@@ -22,7 +22,8 @@ class Holder:
     def __init__(self) -> None:
         self.partition: Partition | None = None
 
-    def start(self, make: Callable[[int], Partition], part: int) -> None:
+    def start(self, make: Callable[[int], Partition], part: int, modules: dict[str, str]) -> None:
+        stand_in(modules)
         self.partition = None  # free the last search's before building the next
         self.partition = make(part)
 
@@ -37,13 +38,15 @@ class RayTransport:
     """P actors; `call` hands out one method call per actor, `fetch` waits for results
     and re-raises a worker's exception as it was raised there."""
 
-    def __init__(self, ray: Any, parts: int, cpus: float) -> None:
-        self.ray, self.parts = ray, parts
+    def __init__(
+        self, ray: Any, parts: int, cpus: float, modules: dict[str, str] | None = None
+    ) -> None:
+        self.ray, self.parts, self.modules = ray, parts, modules or {}
         actor = ray.remote(Holder).options(num_cpus=cpus, scheduling_strategy="SPREAD")
         self.actors = [actor.remote() for _ in range(parts)]
 
     def start(self, make: Callable[[int], Partition]) -> None:
-        self.fetch([a.start.remote(make, i) for i, a in enumerate(self.actors)])
+        self.fetch([a.start.remote(make, i, self.modules) for i, a in enumerate(self.actors)])
 
     def call(self, method: str, args: list[tuple], returns: int | None = None) -> list[list[Any]]:
         out = []
