@@ -16,6 +16,7 @@ from explorer.bridge.monitors import monitors
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import Bounds
 from explorer.engine.contract import Model
+from explorer.engine.limits import SearchLimit
 from explorer.engine.partition import InProcess, gather, owner, partitioned_bfs
 from explorer.engine.properties import agreement, safety
 from explorer.engine.search import Exploration, bfs
@@ -141,3 +142,20 @@ def test_the_owner_of_a_state_is_the_same_in_every_process():
         for seed in ("1", "2", "3")
     }
     assert seen == {f"{[owner(s, 7) for s in states]}\n"}
+
+
+def test_a_partition_s_memory_guard_names_its_share():
+    model = ErrseqModel(load_spec("plain"), Bounds(3, 2, 1))  # 16,890 states: 4,096 each
+    with pytest.raises(SearchLimit) as info:
+        partitioned_bfs(model, 8, InProcess(2), max_bytes=1)
+    assert "in partition 1 of 2 while expanding depth" in str(info.value)
+    assert info.value.flag == "--max-memory"
+
+
+def test_max_states_stops_where_bfs_stops():
+    model = ErrseqModel(load_spec("plain"), Bounds(2, 2, 1))
+    with pytest.raises(SearchLimit) as want:
+        bfs(model, 8, max_states=500)
+    with pytest.raises(SearchLimit) as got:
+        partitioned_bfs(model, 8, InProcess(3), max_states=500)
+    assert str(got.value) == str(want.value)

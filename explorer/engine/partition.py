@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import io
 import pickle
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, Protocol
 
 from explorer.engine.contract import Model, Symmetry
@@ -78,8 +81,8 @@ class Partition:
         self.dst: list[int] = []  # refs
         self.frontier: list[int] = []
         self.new: list[int] = []  # the level being filed, in arrival order
-        self.sent: list[list[int]] = [[] for _ in range(parts)]  # edges awaiting their dst
-        self.sent_bytes = 0
+        # per owner, the edges awaiting their dst: (edge, position in the batch sent)
+        self.sent: list[list[tuple[int, int]]] = [[] for _ in range(parts)]
 
     def ref(self, lid: int) -> int:
         return lid * self.parts + self.part
@@ -103,10 +106,16 @@ class Partition:
         return lid
 
     def expand(self) -> tuple[list[tuple[Any, int, int]], ...]:
-        """Expand this partition's frontier; one batch of (state, key, parent ref) per owner."""
-        batches: list[list[tuple[Any, int, int]]] = [[] for _ in range(self.parts)]
-        sent = self.sent = [[] for _ in range(self.parts)]
-        canonical, successors, parts = self.canonical, self.model.successors, self.parts
+        """Expand this partition's frontier; one batch of (state, key, parent ref) per owner.
+
+        A successor goes once per owner and level, with its first key (the least: the
+        frontier is in rank order, actions in their order); one this partition owns and
+        holds already is not sent at all."""
+        parts, me = self.parts, self.part
+        batches: list[list[tuple[Any, int, int]]] = [[] for _ in range(parts)]
+        placed: list[dict[Any, int]] = [{} for _ in range(parts)]
+        sent = self.sent = [[] for _ in range(parts)]
+        canonical, successors, index = self.canonical, self.model.successors, self.index
         act, obs, perm, dst = self.act, self.obs, self.perm, self.dst
         for lid in self.frontier:
             self.expanded.append(lid)
@@ -117,18 +126,27 @@ class Partition:
                 p = 0
                 if canonical is not None:
                     t, p = canonical(t)
-                w = owner(t, parts)
-                sent[w].append(len(dst))
-                batches[w].append((t, base | i, pref))
                 act.append(a)
                 obs.append(o)
                 perm.append(p)
+                w = owner(t, parts)
+                if w == me:
+                    held = index.get(t)
+                    if held is not None:
+                        dst.append(held * parts + me)
+                        continue
+                at = placed[w].get(t)
+                if at is None:
+                    at = placed[w][t] = len(batches[w])
+                    batches[w].append((t, base | i, pref))
+                sent[w].append((len(dst), at))
                 dst.append(-1)
         return tuple(batches)
 
     def receive(self, level: int, *batches: list[tuple[Any, int, int]]) -> tuple[list[int], ...]:
-        """File the successors sent to this partition: the new states' keys (for the
-        driver to rank), then per sender the refs of what it sent, in its order."""
+        """File the successors sent to this partition: the new states' keys in increasing
+        order (for the driver to rank), then per sender the refs of what it sent, in its
+        order."""
         index, key, parent = self.index, self.key, self.parent
         start = len(self.states)
         new = self.new = []
@@ -140,25 +158,32 @@ class Partition:
                 if lid is None:
                     lid = self._add(t, level, (pref, k & ((1 << SHIFT) - 1)), k)
                     new.append(lid)
-                    if self.max_bytes is not None and not len(self.states) & 0xFFF:
-                        guard(len(self.states), level, None, self.max_bytes)
+                    n = len(self.states)
+                    if self.max_bytes is not None and not n & 0xFFF:
+                        where = (
+                            f"at {n:,} distinct states in partition {self.part + 1} of "
+                            f"{self.parts} while expanding depth {level}"
+                        )
+                        guard(n, level, None, self.max_bytes, where)
                 elif lid >= start and k < key[lid]:
                     key[lid] = k
                     parent[lid] = (pref, k & ((1 << SHIFT) - 1))
                 refs.append(lid * self.parts + self.part)
             replies.append(refs)
-        return ([key[lid] for lid in new], *replies)
+        new.sort(key=key.__getitem__)  # the driver merges sorted runs
+        return (array("q", [key[lid] for lid in new]), *replies)
 
-    def settle(self, ranks: list[int], *replies: list[int]) -> int:
+    def settle(self, ranks: Iterable[int], *replies: list[int]) -> int:
         """Take the new states' ranks (the next frontier, in bfs's order) and the refs
         the owners gave the successors sent; return the states held."""
         for lid, r in zip(self.new, ranks, strict=True):
             self.rank[lid] = r
         self.frontier = sorted(self.new, key=self.rank.__getitem__)
         self.new = []
+        dst = self.dst
         for w, refs in enumerate(replies):
-            for e, ref in zip(self.sent[w], refs, strict=True):
-                self.dst[e] = ref
+            for e, at in self.sent[w]:
+                dst[e] = refs[at]
         self.sent = [[] for _ in range(self.parts)]
         return len(self.states)
 
@@ -319,16 +344,18 @@ def partitioned_bfs(
     max_states: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
     max_bytes: int | None = None,
+    kind: type[Partition] = Partition,
 ) -> Partitioned:
     """`search.bfs` over `transport.parts` partitions (same states, edges, witnesses).
 
-    `max_bytes` is each partition's memory guard.  A model whose states travel between
+    `max_bytes` is each partition's memory guard; `kind` the partitions' class (a
+    benchmark's measures what it sends).  A model whose states travel between
     processes has states that mean the same in each (a symmetry's permutations
     included: `Symmetry.portable`)."""
     t0 = time.perf_counter()
     parts = transport.parts
     transport.start(
-        functools.partial(Partition, parts=parts, model=model, depth=depth, max_bytes=max_bytes)
+        functools.partial(kind, parts=parts, model=model, depth=depth, max_bytes=max_bytes)
     )
     canonical = model.symmetry.canonical if model.symmetry is not None else None
     initial: list[Any] = []
@@ -386,10 +413,14 @@ def partitioned_bfs(
     return run
 
 
-def _ranks(keys: list[list[int]]) -> list[list[int]]:
-    """Each key's position among all of them (keys are distinct), per partition."""
-    order = {k: r for r, k in enumerate(sorted(k for ks in keys for k in ks))}
-    return [[order[k] for k in ks] for ks in keys]
+def _ranks(keys: list[array]) -> list[array]:
+    """Each key's position among all of them (keys are distinct), per partition; each
+    partition's keys come sorted, so one merge ranks them (8 bytes a key each way)."""
+    ranks = [array("q") for _ in keys]
+    tagged = [zip(ks, repeat(j)) for j, ks in enumerate(keys)]
+    for r, (_, j) in enumerate(heapq.merge(*tagged)):
+        ranks[j].append(r)
+    return ranks
 
 
 def gather(run: Partitioned, symmetry: Symmetry | None = None) -> Exploration:

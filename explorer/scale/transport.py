@@ -30,6 +30,11 @@ class Holder:
     def call(self, method: str, *args: Any) -> Any:
         return getattr(self.partition, method)(*args)
 
+    def split(self, method: str, n: int, *args: Any) -> Any:
+        """A method that gives a tuple of n, as n Ray objects (one is the element)."""
+        r = getattr(self.partition, method)(*args)
+        return r if n > 1 else r[0]
+
     def rss(self) -> int:
         return rss_bytes()
 
@@ -54,7 +59,7 @@ class RayTransport:
             if returns is None:
                 out.append([a.call.remote(method, *xs)])
             else:
-                refs = a.call.options(num_returns=returns).remote(method, *xs)
+                refs = a.split.options(num_returns=returns).remote(method, returns, *xs)
                 out.append(list(refs) if returns > 1 else [refs])
         return out
 
