@@ -154,3 +154,31 @@ def test_explore_ray_alone_starts_a_local_runtime(tmp_path):
     assert on_ray.returncode == one.returncode == 1, on_ray.stderr
     assert stdout(on_ray.stdout) == stdout(one.stdout)
     assert outputs(tmp_path / "ray") == outputs(tmp_path / "one")
+
+
+#: Isolation at mounts 3, depth 7 needs 5,772 states of mainline's full graph (plain:
+#: 6,485), the other properties 1,184 (up to symmetry); 3,000 lets only the latter fit.
+SHALLOW = ["--mounts", "3", "--depth", "7", "--symmetry", "-p", "isolation", "-p", "no-loss"]
+SHALLOW += ["--max-states", "3000", "--show", "0"]
+
+
+def test_isolation_one_worker_cannot_hold_is_decided_as_deep_as_it_can(runtime, tmp_path):
+    """mainline violates isolation in 5 events (docs/architecture.md's table, one host
+    fd): found at depth 5 on one worker, it is a violation within depth 7, said so; on
+    one machine the same run stops at the limit."""
+    args = [*SHALLOW, "-s", "mainline", "--out", str(tmp_path / "o")]
+    assert explore(*args).exit_code == 2
+    r = explore(*args, "--ray", "local", "--partitions", "2")
+    assert r.exit_code == 1, r.output
+    assert re.search(r"mainline +FAILS 5 +holds", r.stdout)
+    text = " ".join(r.stdout.split())
+    assert "mainline checked on one Ray worker up to depth 5 of 7" in text
+    assert "the removal search stopped" not in text  # its witnesses are complete at 5
+
+
+def test_isolation_that_holds_as_deep_as_one_worker_can_is_not_a_verdict(runtime, tmp_path):
+    args = [*SHALLOW, "-s", "plain", "--out", str(tmp_path / "o"), "-q"]
+    r = explore(*args, "--ray", "local", "--partitions", "2")
+    assert r.exit_code == 2
+    assert r.stderr.startswith("explore: error: stopped at 3,000 distinct states")
+    assert r.stderr.rstrip().endswith("it holds up to depth 6")

@@ -73,6 +73,9 @@ class Outcome:
     results: list[SpecResult]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # isolation decided shallower than the run's depth, by spec name (explore --ray:
+    # one worker could not hold the whole graph; a note says so)
+    isolation_depth: dict[str, int] = field(default_factory=dict)
 
     def failing(self) -> list[Verdict]:
         return [v for r in self.results for vs in r.verdicts.values() for v in vs if not v.holds]

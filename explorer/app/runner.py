@@ -326,7 +326,8 @@ def run(
         f"{r.spec.name} ({v.isolation.removal_complete} events)"
         for r in out.results
         for v in r.verdicts.get("isolation", [])
-        if v.isolation is not None and v.isolation.removal_complete < cfg.depth
+        if v.isolation is not None
+        and v.isolation.removal_complete < out.isolation_depth.get(r.spec.name, cfg.depth)
     ]
     if capped:
         out.notes.append(

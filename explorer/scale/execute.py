@@ -10,6 +10,7 @@ in the run's spec order, as from one machine.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -23,6 +24,7 @@ from explorer.bridge.user_property import UserMonitor
 from explorer.engine.limits import SearchLimit
 from explorer.engine.partition import partitioned_bfs
 from explorer.engine.properties import agreement, safety
+from explorer.engine.verdict import Verdict
 from explorer.scale.cluster import cpus, per_node, stand_in, unwrap, user_modules
 from explorer.scale.transport import RayTransport
 
@@ -49,7 +51,47 @@ def executor(ray: Any, partitions: int) -> runner.Execute:
 
 def _task(cfg: Config, viewers: list[int], i: int, part: str, modules: dict[str, str]):
     stand_in(modules)
+    if part == DEEPEST:
+        return deepest_isolation(cfg, viewers, i)
     return runner.check_task(cfg, viewers, {}, i, part)
+
+
+#: A task of isolation alone that, where one worker cannot hold the whole graph,
+#: decides as deep as it can.
+DEEPEST = "deepest isolation"
+
+
+@dataclasses.dataclass
+class Shallower:
+    """Isolation stopped by a limit at the run's depth, and the deepest depth at which
+    one worker decided it (0: none), with the verdicts there."""
+
+    limit: SearchLimit
+    depth: int
+    verdicts: list[Verdict]
+    seconds: float
+
+
+def deepest_isolation(cfg: Config, viewers: list[int], i: int):
+    """Isolation of spec i at the run's depth; if a limit stops it, the deepest depth
+    below that one worker decides, deepening one event at a time (each costs several
+    times the last, so the shallower ones add little) until a violation (runs of fewer
+    events are runs within the depth: it is one) or the limit."""
+    t = time.perf_counter()
+    try:
+        return runner.check_task(cfg, viewers, {}, i, runner.ISOLATION)
+    except SearchLimit as limit:
+        deepest: tuple[int, list[Verdict]] = (0, [])
+        for d in range(1, cfg.depth):
+            try:
+                at = dataclasses.replace(cfg, depth=d)
+                verdicts = runner.check_isolation(at, cfg.specs[i], viewers, {})
+            except SearchLimit:
+                break
+            deepest = (d, verdicts)
+            if not all(v.holds for v in verdicts):
+                break
+        return Shallower(limit, *deepest, time.perf_counter() - t)
 
 
 def _submitter(
@@ -107,7 +149,7 @@ def _partitioned(
     isolation: dict[int, Future] = {}
     if iso:
         submit = _submitter(ray, work, viewers, modules)
-        isolation = {i: submit(i, runner.ISOLATION) for i in runner.biggest_first(cfg)}
+        isolation = {i: submit(i, DEEPEST) for i in runner.biggest_first(cfg)}
     transport = RayTransport(ray, parts, min(1.0, cpus(ray) / parts), modules)
     try:
         for spec in cfg.specs:
@@ -116,14 +158,29 @@ def _partitioned(
         transport.close()
     for i, r in enumerate(out.results):
         if i in isolation:
-            try:
-                verdicts, seconds = isolation[i].result()
-            except SearchLimit as exc:
-                whole = " (isolation checks a spec's whole graph on one Ray worker)"
-                raise exc.amended(whole) from None
+            done = isolation[i].result()
+            if isinstance(done, Shallower):
+                verdicts, seconds = done.verdicts, done.seconds
+                out.notes.append(_shallower(r.spec.name, cfg.depth, done))
+                out.isolation_depth[r.spec.name] = done.depth
+            else:
+                verdicts, seconds = done
             r.verdicts[runner.ISOLATION] = verdicts
             r.seconds += seconds
         r.verdicts = {p: r.verdicts[p] for p in cfg.properties if p in r.verdicts}
+
+
+def _shallower(name: str, depth: int, done: Shallower) -> str:
+    """A violation found shallower is one; a shallower `holds` decides nothing."""
+    whole = " (isolation checks a spec's whole graph on one Ray worker)"
+    if done.depth == 0 or all(v.holds for v in done.verdicts):
+        said = f"; it holds up to depth {done.depth}" if done.depth else ""
+        raise done.limit.amended(whole, said) from None
+    return (
+        f"isolation: {name} checked on one Ray worker up to depth {done.depth} of {depth}, "
+        f"as deep as its limit allowed ({done.limit.limit}); the violation is one within "
+        f"the bounds, and its witnesses are those of runs of at most {done.depth} events"
+    )
 
 
 def _spec(transport: RayTransport, cfg: Config, spec: Any, progress: Progress) -> SpecResult:
