@@ -17,7 +17,7 @@ from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import Bounds
 from explorer.engine.contract import Model
 from explorer.engine.limits import SearchLimit
-from explorer.engine.partition import InProcess, gather, owner, partitioned_bfs
+from explorer.engine.partition import InProcess, gather, of_ints, owner, partitioned_bfs
 from explorer.engine.properties import agreement, safety
 from explorer.engine.search import Exploration, bfs
 
@@ -89,7 +89,7 @@ class Diamond(Model):
 
 def test_a_state_reached_from_two_partitions_takes_the_first_discoverer_as_parent():
     d = Diamond()
-    assert (owner(d.A, 2), owner(d.B, 2)) == (1, 0)  # the order that tests the keys
+    assert (owner(d.A, 2, True), owner(d.B, 2, True)) == (1, 0)  # the order that tests keys
     ref = bfs(d, 3)
     assert ref.src[ref.parent_edge[ref.index[d.T]]] == ref.index[d.A]
     for parts in (2, 3, 4, 5):
@@ -130,7 +130,11 @@ def test_the_owner_of_a_state_is_the_same_in_every_process():
     shared = (1, 2)
     states = [(0, 1, 2, 3), ("ovl", 1), (shared, shared), ((1, 2), (1, 2)), ((1, 2), 3, (4,))]
     assert owner(states[2], 7) == owner(states[3], 7)
-    code = f"from explorer.engine.partition import owner;print([owner(s, 7) for s in {states!r}])"
+    assert [of_ints(s) for s in states] == [True, False, True, True, True]
+    code = (
+        "from explorer.engine.partition import of_ints, owner;"
+        f"print([(owner(s, 7), owner(s, 7, of_ints(s))) for s in {states!r}])"
+    )
     seen = {
         subprocess.run(
             [sys.executable, "-c", code],
@@ -141,7 +145,7 @@ def test_the_owner_of_a_state_is_the_same_in_every_process():
         ).stdout
         for seed in ("1", "2", "3")
     }
-    assert seen == {f"{[owner(s, 7) for s in states]}\n"}
+    assert seen == {f"{[(owner(s, 7), owner(s, 7, of_ints(s))) for s in states]}\n"}
 
 
 def test_a_partition_s_memory_guard_names_its_share():

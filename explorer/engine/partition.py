@@ -41,18 +41,31 @@ from explorer.engine.search import Exploration, Step, realize_steps
 SHIFT = 32
 
 
-def owner(state: Any, parts: int) -> int:
-    """The partition that stores `state`: the same in every process and on every machine
-    for states made of ints, tuples and strs.  Pickled without its memo, which would
-    write a tuple met twice in one state (one object) unlike two equal ones."""
+def owner(state: Any, parts: int, of_ints: bool = False) -> int:
+    """The partition that stores `state`: the same in every process and on every machine.
+
+    Python's `hash` of ints and of tuples of them is (CPython, 64 bits), and costs a
+    third of the pickled form's hash; a str's, None's and others' change from process to
+    process, so states holding anything but ints and tuples (`of_ints` False) go by
+    their pickled form (without the memo, which would write a tuple met twice in one
+    state, one object, unlike two equal ones)."""
     if parts == 1:
         return 0
+    if of_ints:
+        return hash(state) % parts
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     pickler.fast = True
     pickler.dump(state)
     digest = hashlib.blake2b(buf.getvalue(), digest_size=8).digest()
     return int.from_bytes(digest, "little") % parts
+
+
+def of_ints(value: Any) -> bool:
+    """Whether `value` is built of ints (bools aside) and tuples only."""
+    if type(value) is int:
+        return True
+    return type(value) is tuple and all(of_ints(v) for v in value)
 
 
 class Partition:
@@ -62,9 +75,16 @@ class Partition:
     """
 
     def __init__(
-        self, part: int, parts: int, model: Model, depth: int, max_bytes: int | None = None
+        self,
+        part: int,
+        parts: int,
+        model: Model,
+        depth: int,
+        max_bytes: int | None = None,
+        ints: bool = False,
     ) -> None:
         self.part, self.parts, self.model, self.max_bytes = part, parts, model, max_bytes
+        self.ints = ints  # states are built of ints and tuples: `owner` may use `hash`
         sym = model.symmetry
         self.canonical = sym.canonical if sym is not None else None
         self.index: dict[Any, int] = {}
@@ -116,6 +136,7 @@ class Partition:
         placed: list[dict[Any, int]] = [{} for _ in range(parts)]
         sent = self.sent = [[] for _ in range(parts)]
         canonical, successors, index = self.canonical, self.model.successors, self.index
+        ints = self.ints
         act, obs, perm, dst = self.act, self.obs, self.perm, self.dst
         for lid in self.frontier:
             self.expanded.append(lid)
@@ -129,7 +150,7 @@ class Partition:
                 act.append(a)
                 obs.append(o)
                 perm.append(p)
-                w = owner(t, parts)
+                w = owner(t, parts, ints)
                 if w == me:
                     held = index.get(t)
                     if held is not None:
@@ -354,9 +375,6 @@ def partitioned_bfs(
     included: `Symmetry.portable`)."""
     t0 = time.perf_counter()
     parts = transport.parts
-    transport.start(
-        functools.partial(kind, parts=parts, model=model, depth=depth, max_bytes=max_bytes)
-    )
     canonical = model.symmetry.canonical if model.symmetry is not None else None
     initial: list[Any] = []
     for s in model.initial_states():
@@ -364,9 +382,16 @@ def partitioned_bfs(
             s = canonical(s)[0]
         if s not in initial:
             initial.append(s)
+    # The initial states show what states are made of (a model's states share a layout).
+    ints = all(of_ints(s) for s in initial)
+    transport.start(
+        functools.partial(
+            kind, parts=parts, model=model, depth=depth, max_bytes=max_bytes, ints=ints
+        )
+    )
     seeds: list[list[tuple[int, Any]]] = [[] for _ in range(parts)]
     for rank, s in enumerate(initial):
-        seeds[owner(s, parts)].append((rank, s))
+        seeds[owner(s, parts, ints)].append((rank, s))
     transport.fetch([h[0] for h in transport.call("seed", [(s,) for s in seeds])])
     run = Partitioned(transport, canonical is not None, depth, [len(initial)])
     total = len(initial)
