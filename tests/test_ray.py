@@ -152,6 +152,7 @@ def test_explore_ray_alone_starts_a_local_runtime(tmp_path):
         [*args, "--ray", "--out", str(tmp_path / "ray")], capture_output=True, text=True, env=env
     )
     assert on_ray.returncode == one.returncode == 1, on_ray.stderr
+    assert on_ray.stderr == one.stderr == ""  # -q: Ray's own start-up says nothing either
     assert stdout(on_ray.stdout) == stdout(one.stdout)
     assert outputs(tmp_path / "ray") == outputs(tmp_path / "one")
 
