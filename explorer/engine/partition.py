@@ -14,8 +14,8 @@ parent is the parent edge.  So state ids, edges and parent pointers, and with th
 shortest witnesses, are `bfs`'s (`gather` assembles the `Exploration` to show it).
 
 How the driver reaches the workers is a `Transport`: `InProcess` here (the tests, no
-other dependency); a transport over Ray actors lives outside the engine.  The hash is
-the pickled state's blake2b, stable across processes (Python's `hash` of a str is not).
+other dependency); a transport over Ray actors lives outside the engine.  A state's
+owner comes from a hash that is the same in every process (`owner`).
 """
 
 from __future__ import annotations

@@ -76,12 +76,13 @@ def cpus(ray: Any) -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
-def per_node(ray: Any, workers: int) -> int:
-    """How many of `workers` share the busiest node: the memory guard's divisor.  A node
-    runs up to its CPUs' worth of tasks, and actors spread over the nodes."""
+def per_node(ray: Any, actors: int, tasks: int) -> int:
+    """How many workers share the busiest node: the memory guard's divisor.  The actors
+    spread over the nodes and stay for the run; a node runs up to its CPUs' worth of
+    the tasks at once."""
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     most_cpus = max((int(n.get("Resources", {}).get("CPU", 1)) for n in nodes), default=1)
-    return max(1, min(most_cpus, workers), math.ceil(workers / max(1, len(nodes))))
+    return max(1, math.ceil(actors / max(1, len(nodes))) + min(tasks, most_cpus))
 
 
 def unwrap(exc: BaseException) -> BaseException:

@@ -117,10 +117,6 @@ def _submitter(
     return submit
 
 
-def _worker_cfg(ray: Any, cfg: Config, workers: int) -> Config:
-    return runner.worker_config(cfg, per_node(ray, workers))
-
-
 def _tasks(
     ray: Any,
     cfg: Config,
@@ -129,7 +125,7 @@ def _tasks(
     progress: Progress,
     modules: dict[str, str],
 ) -> None:
-    work = _worker_cfg(ray, cfg, min(cpus(ray), len(runner.tasks(cfg))))
+    work = runner.worker_config(cfg, per_node(ray, 0, len(runner.tasks(cfg))))
     runner.collect(work, _submitter(ray, work, viewers, modules), out, progress)
 
 
@@ -144,13 +140,14 @@ def _partitioned(
 ) -> None:
     """Each spec's searches over `parts` actors; isolation as one task per spec."""
     iso = "isolation" in cfg.properties
-    per = per_node(ray, parts + (1 if iso else 0))
-    work = runner.worker_config(cfg, per)
+    work = runner.worker_config(cfg, per_node(ray, parts, len(cfg.specs) if iso else 0))
     isolation: dict[int, Future] = {}
     if iso:
         submit = _submitter(ray, work, viewers, modules)
         isolation = {i: submit(i, DEEPEST) for i in runner.biggest_first(cfg)}
-    transport = RayTransport(ray, parts, min(1.0, cpus(ray) / parts), modules)
+    # The actors leave room for the isolation tasks, which then run beside them.
+    share = min(1.0, cpus(ray) / (parts + len(isolation)))
+    transport = RayTransport(ray, parts, share, modules)
     try:
         for spec in cfg.specs:
             out.results.append(_spec(transport, work, spec, progress))
