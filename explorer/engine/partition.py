@@ -89,16 +89,19 @@ class Partition:
         self.canonical = sym.canonical if sym is not None else None
         self.index: dict[Any, int] = {}
         self.states: list[Any] = []
-        self.level: list[int] = []
-        self.rank: list[int] = []  # position in its level, in bfs's order
-        self.parent: list[tuple[int, int]] = []  # (parent ref, action index); (-1, -1): initial
-        self.key: list[int] = []  # while its level is filed: the least key seen
-        self.edge_start: list[int] = []  # -1: not expanded
+        # Per state and per edge, numbers in arrays: 8 bytes each, where a list holds a
+        # pointer and an int object (36 bytes) for each.
+        self.level = array("h")
+        self.rank = array("q")  # position in its level, in bfs's order
+        self.parent_ref = array("q")  # -1: an initial state
+        self.parent_act = array("q")  # the index of the action that reached it first
+        self.key: dict[int, int] = {}  # while a level is filed: the least key seen
+        self.edge_start = array("q")  # -1: not expanded
         self.expanded: list[int] = []  # in expansion order: their edges follow one another
         self.act: list[Any] = []
         self.obs: list[Any] = []
-        self.perm: list[int] = []
-        self.dst: list[int] = []  # refs
+        self.perm = array("q")
+        self.dst = array("q")  # refs
         self.frontier: list[int] = []
         self.new: list[int] = []  # the level being filed, in arrival order
         # per owner, the edges awaiting their dst: (edge, position in the batch sent)
@@ -110,18 +113,18 @@ class Partition:
     def seed(self, states: list[tuple[int, Any]]) -> None:
         """The initial states this partition owns, with their rank in level 0."""
         for rank, s in states:
-            lid = self._add(s, 0, (-1, -1), rank << SHIFT)
+            lid = self._add(s, 0, -1, -1)
             self.rank[lid] = rank
             self.frontier.append(lid)
 
-    def _add(self, s: Any, level: int, parent: tuple[int, int], key: int) -> int:
+    def _add(self, s: Any, level: int, pref: int, i: int) -> int:
         lid = len(self.states)
         self.index[s] = lid
         self.states.append(s)
         self.level.append(level)
         self.rank.append(-1)
-        self.parent.append(parent)
-        self.key.append(key)
+        self.parent_ref.append(pref)
+        self.parent_act.append(i)
         self.edge_start.append(-1)
         return lid
 
@@ -164,20 +167,22 @@ class Partition:
                 dst.append(-1)
         return tuple(batches)
 
-    def receive(self, level: int, *batches: list[tuple[Any, int, int]]) -> tuple[list[int], ...]:
+    def receive(self, level: int, *batches: list[tuple[Any, int, int]]) -> tuple[array, ...]:
         """File the successors sent to this partition: the new states' keys in increasing
         order (for the driver to rank), then per sender the refs of what it sent, in its
         order."""
-        index, key, parent = self.index, self.key, self.parent
-        start = len(self.states)
+        index = self.index
+        key = self.key = {}
+        mask = (1 << SHIFT) - 1
         new = self.new = []
-        replies: list[list[int]] = []
+        replies: list[array] = []
         for batch in batches:
-            refs = []
+            refs = array("q")
             for t, k, pref in batch:
                 lid = index.get(t)
                 if lid is None:
-                    lid = self._add(t, level, (pref, k & ((1 << SHIFT) - 1)), k)
+                    lid = self._add(t, level, pref, k & mask)
+                    key[lid] = k
                     new.append(lid)
                     n = len(self.states)
                     if self.max_bytes is not None and not n & 0xFFF:
@@ -186,9 +191,9 @@ class Partition:
                             f"{self.parts} while expanding depth {level}"
                         )
                         guard(n, level, None, self.max_bytes, where)
-                elif lid >= start and k < key[lid]:
+                elif k < key.get(lid, k):  # a state of this level, reached earlier
                     key[lid] = k
-                    parent[lid] = (pref, k & ((1 << SHIFT) - 1))
+                    self.parent_ref[lid], self.parent_act[lid] = pref, k & mask
                 refs.append(lid * self.parts + self.part)
             replies.append(refs)
         new.sort(key=key.__getitem__)  # the driver merges sorted runs
@@ -200,7 +205,7 @@ class Partition:
         for lid, r in zip(self.new, ranks, strict=True):
             self.rank[lid] = r
         self.frontier = sorted(self.new, key=self.rank.__getitem__)
-        self.new = []
+        self.new, self.key = [], {}
         dst = self.dst
         for w, refs in enumerate(replies):
             for e, at in self.sent[w]:
@@ -239,7 +244,7 @@ class Partition:
 
     def step_back(self, lid: int) -> tuple[int, int]:
         """The parent ref of a state and the index of the action that first reached it."""
-        return self.parent[lid]
+        return self.parent_ref[lid], self.parent_act[lid]
 
     def edge(self, lid: int, i: int) -> tuple[Any, Any, int]:
         """The action, observation and destination ref of a state's i-th out-edge."""
@@ -259,7 +264,8 @@ class Partition:
                 (self.act[e], self.obs[e], sym.portable(self.perm[e]) if sym else 0, self.dst[e])
                 for e in range(start, end)
             ]
-        return self.states, self.level, self.rank, self.parent, out
+        parents = list(zip(self.parent_ref, self.parent_act, strict=True))
+        return self.states, list(self.level), list(self.rank), parents, out
 
 
 class Transport(Protocol):
