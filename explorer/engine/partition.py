@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from explorer.engine.contract import Model, Symmetry
 from explorer.engine.limits import guard
-from explorer.engine.search import Exploration, Step, realize_steps
+from explorer.engine.search import Exploration
 
 #: A key is (rank of the parent in its level) << SHIFT | (index of the action).
 SHIFT = 32
@@ -167,7 +167,9 @@ class Partition:
                 dst.append(-1)
         return tuple(batches)
 
-    def receive(self, level: int, *batches: list[tuple[Any, int, int]]) -> tuple[array, ...]:
+    def receive(
+        self, level: int, *batches: list[tuple[Any, int, int]]
+    ) -> tuple[array | list[int], ...]:
         """File the successors sent to this partition: the new states' keys in increasing
         order (for the driver to rank), then per sender the refs of what it sent, in its
         order."""
@@ -175,9 +177,9 @@ class Partition:
         key = self.key = {}
         mask = (1 << SHIFT) - 1
         new = self.new = []
-        replies: list[array] = []
+        replies: list[list[int]] = []  # small ints pickle shorter in a list than in an array
         for batch in batches:
-            refs = array("q")
+            refs = []
             for t, k, pref in batch:
                 lid = index.get(t)
                 if lid is None:
@@ -269,11 +271,12 @@ class Partition:
 
 
 class Transport(Protocol):
-    """How the driver reaches P partitions.  `call` runs one method on every partition,
-    partition i with `args[i]`, and returns per partition a list of handles on what it
-    gave back: one, or with `returns` n the n parts of the tuple it gave; a handle may be passed as an argument
-    of a later call (a transport may move it from worker to worker without the
-    driver), and `fetch` turns handles into values."""
+    """How the driver reaches P partitions.  `start` builds partition i with `make(i)`
+    where it will live.  `call` runs one method on every partition, partition i with
+    `args[i]`, and returns per partition a list of handles on what it gave back: one,
+    or with `returns` n the n parts of the tuple it gave.  A handle may be passed as an
+    argument of a later call (a transport may move it from worker to worker without
+    the driver); `fetch` turns handles into values; `ask` calls one partition."""
 
     parts: int
 
@@ -320,7 +323,6 @@ class Partitioned:
     n_states: int = 0
     n_edges: int = 0
     seconds: float = 0.0
-    messages: int = 0  # batches sent between partitions (one per pair and level)
 
     def fold(self, fn: Callable[[list[Any], list[Any]], Any]) -> list[Any]:
         t = self.transport
@@ -408,7 +410,6 @@ def partitioned_bfs(
             [(d + 1, *(out[i][j] for i in range(parts))) for j in range(parts)],
             returns=parts + 1,
         )
-        run.messages += 2 * parts * parts
         keys = transport.fetch([f[0] for f in filed])
         ranks = _ranks(keys)
         new = sum(len(k) for k in keys)
@@ -497,8 +498,3 @@ def gather(run: Partitioned, symmetry: Symmetry | None = None) -> Exploration:
         if pe is not None:
             ex.parent_edge[g] = ex.edge_start[pe[0]] + pe[1]
     return ex
-
-
-def realize_path(model: Model, reduced: bool, path: Iterable[tuple[Any, Any, Any]]) -> list[Step]:
-    """The real run behind a path of (action, observation, destination state)."""
-    return realize_steps(model, reduced, list(path))
