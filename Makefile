@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/explore: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,ray]'
 	# Bytecode for our own modules now (pip compiles only what it copies): where
 	# PYTHONDONTWRITEBYTECODE is set, every run would otherwise compile them again.
 	$(BIN)/python -m compileall -q explorer specs

@@ -610,3 +610,22 @@ def test_every_kind_of_bad_input_shares_one_base_class():
         "--out x: is a file, not a folder"
     )
     assert bad_input(ValueError("a bug")) is None
+
+
+def test_ray_without_its_extra_is_one_line_naming_the_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as if not installed
+    line = assert_bad_input(explore(*TINY, "--out", str(tmp_path / "o"), "--ray", "local"))
+    assert line.endswith(
+        "--ray needs Ray, which is not installed: pip install 'errseq-explorer[ray]'"
+    )
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_explore_ray_alone_means_a_local_runtime():
+    from explorer.app.cli import ray_address
+
+    assert ray_address(["--ray"]) == ["--ray", "local"]
+    assert ray_address(["--ray", "-q"]) == ["--ray", "local", "-q"]
+    assert ray_address(["--ray", "replay", "x.scn"]) == ["--ray", "local", "replay", "x.scn"]
+    assert ray_address(["--ray", "auto", "-q"]) == ["--ray", "auto", "-q"]
+    assert ray_address(["--ray", "10.0.0.1:6379"]) == ["--ray", "10.0.0.1:6379"]

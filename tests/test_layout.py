@@ -13,6 +13,9 @@ import importlib
 import inspect
 import io
 import re
+import subprocess
+import sys
+import tempfile
 import tokenize
 from pathlib import Path
 
@@ -43,6 +46,15 @@ ALLOWED = {
         "explorer.__version__",
     ),
     "explorer.app": ("explorer",),
+    # explore --ray: the run's work on Ray; ray itself is imported only there
+    "explorer.scale": (
+        "explorer.scale",
+        "explorer.app",
+        "explorer.engine",
+        "explorer.bridge",
+        "explorer.domain",
+        "explorer.errors",
+    ),
     "explorer.conform": (
         "explorer.conform",
         "explorer.domain",
@@ -172,3 +184,29 @@ def test_every_protocol_of_the_contract_has_an_example(protocol) -> None:
     tests = doctest.DocTestFinder(recurse=False).find(protocol, protocol.__name__)
     assert tests and tests[0].examples, protocol.__name__
     assert inspect.getdoc(protocol).count(">>>") >= 2
+
+
+def test_only_explore_ray_imports_ray() -> None:
+    """Ray is an optional extra: no module outside explorer.scale imports it, and the
+    main job runs without loading it."""
+    for path in modules():
+        if module_name(path).startswith("explorer.scale"):
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert not [n for n in names if n.split(".")[0] == "ray"], path
+    code = (
+        "import sys\n"
+        "from explorer.app.cli import main\n"
+        "sys.argv = ['explore', '--mounts', '1', '--depth', '3', '-q', '--out', sys.argv[1]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'explorer')))"
+    )
+    with tempfile.TemporaryDirectory() as out:
+        r = subprocess.run(
+            [sys.executable, "-c", code, out], capture_output=True, text=True, check=True
+        )
+    loaded = r.stdout.splitlines()[-1]
+    assert "explorer.app.explore" in loaded  # the main job did run
+    assert "'ray" not in loaded and "explorer.scale" not in loaded

@@ -289,6 +289,25 @@ def explore(
             "are sorted by kind only up to the length reached (verdicts stay exact). 0 = no cap.",
         ),
     ] = ISOLATION_BUDGET,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="[ADDRESS]",
+            help="Run on Ray: alone, a local runtime started for the run; auto or "
+            "HOST:PORT, the cluster there (ray start --head). Needs the ray extra "
+            "(docs/scale-out.md).",
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            "--partitions",
+            help="With --ray: Ray actors each spec's states are shared among, 1 or more; "
+            "1 = each spec whole in one task. Default: the cluster's CPUs.",
+            show_default=False,
+        ),
+    ] = None,
     symmetry: Annotated[
         bool | None,
         typer.Option(
@@ -328,6 +347,8 @@ def explore(
         explore --errnos EIO,ENOSPC --host-files any --depth 7
 
         explore --counter-bits 2 --mounts 1 --depth 16 -p no-loss
+
+        explore --mounts 4 --depth 16 --ray auto
 
     \b
     Exit codes:
@@ -372,6 +393,8 @@ def explore(
         errnos=errnos,
         host_files=host_files,
         counter_bits=counter_bits,
+        ray=ray,
+        partitions=partitions,
     )
     raise typer.Exit(code)
 
@@ -664,8 +687,22 @@ from explorer.conform.cli import conform_command  # noqa: E402
 app.command("conform")(conform_command)
 
 
+def ray_address(args: list[str]) -> list[str]:
+    """`--ray` alone means a local runtime: give it its value, `local`, when no address
+    follows (typer's options take a value always or never)."""
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+    out = []
+    for k, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--ray":
+            nxt = args[k + 1] if k + 1 < len(args) else None
+            if nxt is None or nxt.startswith("-") or nxt in commands:
+                out.append("local")
+    return out
+
+
 def main() -> None:
-    app()
+    app(args=ray_address(sys.argv[1:]))
 
 
 if __name__ == "__main__":

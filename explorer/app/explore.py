@@ -13,9 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from explorer.app.options import errnos_text, parse_counter_bits, parse_options, user_properties
+from explorer.app.options import (
+    OptionError,
+    errnos_text,
+    parse_counter_bits,
+    parse_options,
+    user_properties,
+)
 from explorer.app.outcome import Config
-from explorer.app.runner import run, worth_parallel
+from explorer.app.runner import Execute, run, worth_parallel
 from explorer.domain.catalog import load_spec, load_specs
 from explorer.domain.world import Bounds
 from explorer.engine.limits import SearchLimit, default_memory_limit
@@ -147,6 +153,23 @@ def worth_symmetry(bounds: Bounds, depth: int) -> bool:
     return bounds.mounts >= 3 or depth >= 10 or bounds.fds >= 3 or bounds.host_fds >= 2
 
 
+def on_ray(address: str | None, partitions: int | None, full_graph: bool) -> Execute | None:
+    """The executor of `--ray` (None without it); ray is imported only here."""
+    if address is None:
+        if partitions is not None:
+            raise OptionError("--partitions needs --ray (the partitions are Ray actors)")
+        return None
+    if partitions is not None and partitions < 1:
+        raise OptionError(f"--partitions {partitions}: give 1 or more")
+    if full_graph:
+        raise OptionError("--full-graph needs every spec's whole graph in this process: drop --ray")
+    from explorer.scale.cluster import connect, cpus
+    from explorer.scale.execute import executor
+
+    ray = connect(address)
+    return executor(ray, partitions or cpus(ray))
+
+
 def main_job(
     *,
     mounts: int,
@@ -172,6 +195,8 @@ def main_job(
     errnos: str = "EIO",
     host_files: str = "own",
     counter_bits: int | None = None,
+    ray: str | None = None,
+    partitions: int | None = None,
 ) -> int:
     bounds, options, props_t, viewers, allowed = parse_options(
         mounts, depth, fds, host_fds, mount_options, props, containers, allow, errnos, host_files
@@ -195,13 +220,14 @@ def main_job(
         counter_bits=bits,
         user_properties=users,
     )
+    execute = on_ray(ray, partitions, full_graph)
     target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
     cfg.costs = target.last_seconds()
     progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])
     try:
         if jobs == 0:
             jobs = min(2, os.cpu_count() or 1) if worth_parallel(cfg) else 1
-        outcome = run(cfg, progress, 1 if full_graph else jobs)
+        outcome = run(cfg, progress, 1 if full_graph else jobs, execute)
     except SearchLimit as exc:
         raise ValueError(str(exc)) from None
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from itertools import compress
 from operator import attrgetter
 
@@ -31,9 +31,15 @@ from explorer.engine.verdict import IsolationResult, Verdict
 def coverage(ex: Exploration) -> Counter:
     """How often each kind of event fired, and how often fsync/syncfs/mount failed, with
     which errno ("fsync EIO", "fsync ENOSPC")."""
-    c: Counter = Counter(map(attrgetter("verb"), ex.action))
-    edges = zip(ex.action, ex.obs, strict=True)
-    failed = Counter((a.verb, o) for a, o in compress(edges, ex.obs))
+    return tally(ex.action, ex.obs)
+
+
+def tally(actions: list, obs: list) -> Counter:
+    """`coverage` of the edges given as their actions and observations (a partitioned
+    search tallies each partition's)."""
+    c: Counter = Counter(map(attrgetter("verb"), actions))
+    edges = zip(actions, obs, strict=True)
+    failed = Counter((a.verb, o) for a, o in compress(edges, obs))
     for (verb, o), n in failed.items():
         c[f"{verb} {result_name(o)}"] += n
     return c
@@ -196,6 +202,10 @@ def _amended(cfg: Config, exc: SearchLimit) -> SearchLimit:
     )
 
 
+#: Another way to do a run's work (explore --ray): fill `out.results` for `cfg`, in its
+#: spec order, given the isolation viewers and the progress callback.
+Execute = Callable[[Config, list[int], Outcome, Callable[[str, int, int, int], None] | None], None]
+
 # In a worker process: the run's configuration (inherited through fork) and its cache.
 _WORKER: dict[str, object] = {}
 
@@ -204,20 +214,26 @@ ALL, ISOLATION, REST = "all", "isolation", "rest"
 
 
 def _worker_check(i: int, part: str) -> SpecResult | tuple[list[Verdict], float]:
-    cfg, viewers = _WORKER["cfg"], _WORKER["viewers"]
     cache = _WORKER.setdefault("cache", {})
-    spec = cfg.specs[i]  # type: ignore[attr-defined]
+    return check_task(_WORKER["cfg"], _WORKER["viewers"], cache, i, part)  # type: ignore[arg-type]
+
+
+def check_task(
+    cfg: Config, viewers: list[int], cache: Cache, i: int, part: str
+) -> SpecResult | tuple[list[Verdict], float]:
+    """One task of a parallel run (`tasks`), in whichever process runs it."""
+    spec = cfg.specs[i]
     if part == ISOLATION:
         t = time.perf_counter()
         done: SpecResult | tuple[list[Verdict], float] = (
-            check_isolation(cfg, spec, viewers, cache),  # type: ignore[arg-type]
+            check_isolation(cfg, spec, viewers, cache),
             time.perf_counter() - t,
         )
     else:
-        done = check_spec(cfg, spec, viewers, cache, with_isolation=part == ALL)  # type: ignore[arg-type]
+        done = check_spec(cfg, spec, viewers, cache, with_isolation=part == ALL)
         done.model = done.ex = None  # results travel back by pickle: leave the graph behind
     # Only the agreement reference is needed again: free the rest before the next task.
-    against = cfg.against.name if cfg.against else None  # type: ignore[attr-defined]
+    against = cfg.against.name if cfg.against else None
     for key in [k for k in cache if k[0] == spec.name and k[0] != against]:
         del cache[key]
     return done
@@ -226,7 +242,7 @@ def _worker_check(i: int, part: str) -> SpecResult | tuple[list[Verdict], float]
 def _worker_init() -> None:
     """Ctrl-C is the parent's: it terminates the workers and says `interrupted` once.  A
     worker that took the terminal's SIGINT itself would die printing a traceback from
-    the pool's internals.  (SIGINT arrives blocked, see `_collect`.)"""
+    the pool's internals.  (SIGINT arrives blocked, see `collect`.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
@@ -281,21 +297,22 @@ def biggest_first(cfg: Config) -> list[int]:
     return sorted(order, key=lambda i: -size[i])
 
 
-def _collect(
+def collect(
     cfg: Config,
-    pool: ProcessPoolExecutor,
+    submit: Callable[[int, str], Future],
     out: Outcome,
     progress: Callable[[str, int, int, int], None] | None,
 ) -> None:
-    """Hand out the tasks, say every second how many are done (a big run's first spec
-    can take minutes), then gather each spec's results in `cfg` order.
+    """Hand out the tasks (`submit(spec index, part)`), say every second how many are
+    done (a big run's first spec can take minutes), then gather each spec's results in
+    `cfg` order.
 
     The workers fork at the first submit with SIGINT blocked, until `_worker_init` has
     them ignore it: a Ctrl-C in between is the parent's alone."""
     work = tasks(cfg)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        futures = {t: pool.submit(_worker_check, *t) for t in work}
+        futures = {t: submit(*t) for t in work}
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     pending = set(futures.values())
@@ -331,12 +348,14 @@ def run(
     cfg: Config,
     progress: Callable[[str, int, int, int], None] | None = None,
     jobs: int = 1,
+    execute: Execute | None = None,
 ) -> Outcome:
     """Explore and check everything `cfg` asks for, in `jobs` processes (specs are
     independent); the outcome lists the specs in `cfg` order either way.  The cyclic
     collector stays paused throughout (workers fork with it paused): the checks, like
     the search, build millions of objects without cycles, and its passes over them
-    cost isolation 1.4x at 3 containers (measured: docs/performance.md)."""
+    cost isolation 1.4x at 3 containers (measured: docs/performance.md).  `execute`, if
+    given, does the work instead (`explore --ray`: explorer.scale)."""
     t0 = time.perf_counter()
     out = Outcome(cfg, [])
     if cfg.symmetry:
@@ -358,7 +377,9 @@ def run(
                 f"isolation: {names} checked as the representative of ovl1..ovl{cfg.bounds.mounts} "
                 "(every container has the same bounds and mount options, so they are interchangeable)"
             )
-    if jobs > 1 and len(cfg.specs) > 1:
+    if execute is not None:
+        execute(cfg, viewers or [], out, progress)
+    elif jobs > 1 and len(cfg.specs) > 1:
         _WORKER.clear()
         _WORKER.update(cfg=worker_config(cfg, jobs), viewers=viewers or [])
         ctx = multiprocessing.get_context("fork")
@@ -366,7 +387,7 @@ def run(
             max_workers=jobs, mp_context=ctx, initializer=_worker_init
         ) as pool:
             try:
-                _collect(cfg, pool, out, progress)
+                collect(cfg, lambda i, part: pool.submit(_worker_check, i, part), out, progress)
             except BaseException as exc:
                 # A limit hit in one worker, or Ctrl-C, ends the run: stop the others
                 # now rather than let them finish their tasks (minutes, on a big run).

@@ -180,6 +180,14 @@ class Symmetry(contract.Symmetry[State, Event]):
             r = self._compose[key] = self.intern(tuple(pp[i] for i in qq))
         return r
 
+    def portable(self, p: int) -> tuple[int, ...]:
+        """Ids are interned in the order a process meets permutations; the index
+        permutation itself means the same everywhere."""
+        return self.perms[p]
+
+    def local(self, value: tuple[int, ...]) -> int:  # type: ignore[override]
+        return self.intern(value)
+
     def inverse(self, p: int) -> int:
         pp = self.perms[p]
         inv = [0] * self.n

@@ -59,6 +59,15 @@ class Symmetry(Protocol[S, A]):
     def inverse(self, p: int) -> int: ...
     def translate_action(self, action: A, p: int) -> A: ...
 
+    def portable(self, p: int) -> Hashable:
+        """p as a value that means the same in every process (a search partitioned over
+        processes sends it along); ids that are fixed already need nothing."""
+        return p
+
+    def local(self, value: Hashable) -> int:
+        """The id of the permutation `portable` gave `value` for, in this process."""
+        return value  # type: ignore[return-value]
+
 
 class Model(Protocol[S, A, O]):
     """A state machine: initial states, enabled actions, and what each action does.

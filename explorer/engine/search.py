@@ -158,18 +158,25 @@ def realize(model: Model, ex: Exploration, edges: list[int]) -> list[Step]:
     the canonical coordinates of its source; the run is replayed from the real initial
     state, translating each action back through the current permutation.
     """
-    if not ex.reduced:
-        return [Step(ex.action[e], ex.obs[e]) for e in edges]
+    path = [(ex.action[e], ex.obs[e], ex.states[ex.dst[e]]) for e in edges]
+    return realize_steps(model, ex.reduced, path)
+
+
+def realize_steps(model: Model, reduced: bool, path: list[tuple[Any, Any, Any]]) -> list[Step]:
+    """`realize` of a path given as (action, observation, destination state) triples,
+    wherever it was recorded (a partitioned search keeps no `Exploration`)."""
+    if not reduced:
+        return [Step(a, o) for a, o, _ in path]
     sym = model.symmetry
     assert sym is not None, "a reduced exploration comes from a model with a symmetry"
     r = next(iter(model.initial_states()))
     _, p = sym.canonical(r)
     steps = []
-    for e in edges:
-        a = sym.translate_action(ex.action[e], sym.inverse(p))
+    for action, obs, state in path:
+        a = sym.translate_action(action, sym.inverse(p))
         r, o = model.next_state(r, a)
         c, p = sym.canonical(r)
-        if c != ex.states[ex.dst[e]] or o != ex.obs[e]:
+        if c != state or o != obs:
             raise AssertionError("a witness on canonical states did not replay on real states")
         steps.append(Step(a, o))
     return steps

@@ -10,11 +10,13 @@ violation found is a shortest one; all violating product transitions are counted
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from explorer.engine.contract import Model, Monitor
 from explorer.engine.limits import guard
-from explorer.engine.search import Exploration, realize
+from explorer.engine.partition import Transport, partitioned_bfs
+from explorer.engine.search import Exploration, realize, realize_steps
 from explorer.engine.verdict import Verdict
 
 
@@ -84,4 +86,82 @@ def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None
             n, e2 = parent[n]
             edges.append(e2)
         verdict.witness = realize(model, ex, edges[::-1])
+    return verdict
+
+
+class Product(Model):
+    """The model with the monitor's bookkeeping carried in its states.  A product is a
+    model too: a search that takes a model (the partitioned one) checks the monitor by
+    searching it.  Its states are (state, bookkeeping), the state canonical when the
+    model has a symmetry (the product keeps none of its own); an edge observes the
+    model's observation and the monitor's reason, "" where it judges nothing, in the
+    order `check` meets them, so the first violation in bfs's order is `check`'s."""
+
+    symmetry = None
+
+    def __init__(self, model: Model, monitor: Monitor) -> None:
+        self.model, self.monitor, self.name = model, monitor, model.name
+        sym = model.symmetry
+        self.canonical = sym.canonical if sym is not None else None
+        self.after = None if type(monitor).after is Monitor.after else monitor.after
+        self.moved: dict[tuple[Any, int], Any] = {}
+
+    def initial_states(self) -> list[tuple[Any, Any]]:
+        out: list[tuple[Any, Any]] = []
+        m0 = self.monitor.initial()
+        for s in self.model.initial_states():
+            node = (self.canonical(s)[0] if self.canonical is not None else s, m0)
+            if node not in out:
+                out.append(node)
+        return out
+
+    def actions(self, node: tuple[Any, Any]) -> list[Any]:
+        return [a for a, _, _ in self.successors(node)]
+
+    def next_state(self, node: tuple[Any, Any], action: Any) -> tuple[Any, Any]:
+        return next((t, o) for a, t, o in self.successors(node) if a == action)
+
+    def successors(self, node: tuple[Any, Any]) -> list[tuple[Any, Any, Any]]:
+        s, m = node
+        step, canonical, after = self.monitor.step, self.canonical, self.after
+        out = []
+        for a, t, o in self.model.successors(s):
+            m2, reason = step(m, s, a, o)
+            if canonical is not None:
+                t, p = canonical(t)
+                if m2:
+                    m3 = self.moved.get((m2, p))
+                    if m3 is None:
+                        m3 = self.moved[(m2, p)] = self.monitor.translate(m2, p)
+                    m2 = m3
+            if not reason and after is not None:
+                reason = after(m2, t)
+            out.append((a, (t, m2), (o, reason)))
+        return out
+
+
+def violates(obs: tuple[Any, str]) -> bool:
+    """A product edge that violates the monitor (it gave a reason)."""
+    return bool(obs[1])
+
+
+def check_partitioned(
+    model: Model,
+    monitor: Monitor,
+    depth: int,
+    transport: Transport,
+    max_bytes: int | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> Verdict:
+    """`check`'s verdict (violations, explored pairs, the same first witness) from a
+    partitioned search of the product; no graph is needed."""
+    run = partitioned_bfs(Product(model, monitor), depth, transport, None, progress, max_bytes)
+    count, path = run.first(violates)
+    verdict = Verdict(
+        monitor.name, model.name, holds=not path, violations=count, explored=run.n_states
+    )
+    if path:
+        verdict.reason = path[-1][1][1]
+        real = [(a, o, node[0]) for a, (o, _), node in path]
+        verdict.witness = realize_steps(model, model.symmetry is not None, real)
     return verdict
