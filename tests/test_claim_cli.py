@@ -363,3 +363,27 @@ def test_a_claims_spec_file_is_found_beside_the_claim(tmp_path: Path) -> None:
     r = explore("claim", str(p))
     assert r.exit_code == 0, r.output
     assert "Observation seed-overlay-mount-hides-error ./iso.py Never 0 16   ok" in r.stdout
+
+
+def test_an_expect_the_memory_guard_leaves_undecided_exits_3(tmp_path: Path, monkeypatch) -> None:
+    """Below the process's own size (10 MB) the guard stops isolation before it decides
+    anything: the expectation is neither met nor refuted, so it is not a mismatch (exit
+    1) and not met (exit 0), but undecided (exit 3, as for `explore`)."""
+    monkeypatch.setattr("explorer.app.claims.default_memory_limit", lambda: 10 * 2**20)
+    p = write(
+        tmp_path,
+        """
+        claim u
+        bounds: mounts 3, fds 1, host-fds 0, mount-options both, depth 10
+        expect: mainline isolation holds
+        """,
+    )
+    r = explore("claim", str(p))
+    assert r.exit_code == 3, r.output
+    assert re.search(
+        r"Expect u mainline isolation undecided   UNDECIDED \(.*--max-memory", r.stdout
+    )
+    assert "1 expectation undecided (the memory guard); all as expected" in r.stdout
+    data = json.loads(explore("claim", str(p), "--json").stdout)
+    (e,) = data["claims"][0]["expects"]
+    assert (e["holds"], e["ok"]) == (None, False) and "--max-memory" in e["limit"]

@@ -252,10 +252,13 @@ def check_all(claims: list[Claim], chosen: list[str] | None) -> list[ClaimOutcom
 
 
 def exit_code(outcomes: list[ClaimOutcome]) -> int:
-    """2 when some spec has no run (bad input), 1 when an expectation is not met, else 0."""
+    """2 when some spec has no run (bad input), 1 when an expectation is not met, 3 when
+    the memory guard left an `expect:` undecided, else 0."""
     if any(o.errors() for o in outcomes):
         return 2
-    return 1 if any(o.mismatches() for o in outcomes) else 0
+    if any(o.mismatches() for o in outcomes):
+        return 1
+    return 3 if any(o.undecided() for o in outcomes) else 0
 
 
 # --- the runs a real kernel replays (explore conform FILE.claim) --------------------------

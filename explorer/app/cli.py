@@ -651,7 +651,8 @@ def claim_command(
 
     Exit code: 0 every expectation met, 1 one is not (all are listed at the end), 2 bad
     input (a claim file, a spec or property file, a spec under which the claim has no
-    run: one line naming the file and line).
+    run: one line naming the file and line), 3 none refuted but the memory guard left an
+    expect: line undecided.
 
     Examples:
 

@@ -190,8 +190,16 @@ class ExpectOutcome:
     verdicts: list[Verdict] = field(default_factory=list)
 
     @property
+    def undecided(self) -> bool:
+        """No verdict fails and the memory guard kept one from being decided: neither
+        met nor refuted (exit 3, as for `explore`)."""
+        return self.holds and any(v.undecided for v in self.verdicts)
+
+    @property
     def ok(self) -> bool:
         e = self.expect
+        if self.undecided:
+            return False
         if self.holds != e.holds:
             return False
         return e.holds or e.length is None or e.length == self.length
@@ -212,8 +220,11 @@ class ClaimOutcome:
 
     def mismatches(self) -> int:
         return sum(not o.ok for o in self.observations if not o.error) + sum(
-            not e.ok for e in self.expects
+            not e.ok and not e.undecided for e in self.expects
         )
+
+    def undecided(self) -> int:
+        return sum(e.undecided for e in self.expects)
 
     def errors(self) -> list[Observation]:
         return [o for o in self.observations if o.error]

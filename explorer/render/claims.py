@@ -45,6 +45,8 @@ def observation_line(name: str, o: Observation) -> str:
 
 
 def got_text(e: ExpectOutcome) -> str:
+    if e.undecided:
+        return "undecided"
     return "holds" if e.holds else f"fails {e.length}"
 
 
@@ -56,6 +58,9 @@ def wanted_text(e: ExpectOutcome) -> str:
 def expect_line(name: str, e: ExpectOutcome) -> str:
     """`Expect NAME SPEC PROPERTY holds|fails N   ok|MISMATCH (expected ...)`."""
     status = "ok" if e.ok else f"MISMATCH (expected {wanted_text(e)})"
+    if e.undecided:
+        limit = next(v.limit for v in e.verdicts if v.undecided)
+        status = f"UNDECIDED ({limit})"
     return f"Expect {name} {e.expect.spec} {e.expect.property} {got_text(e)}   {status}"
 
 
@@ -144,7 +149,7 @@ def mismatch_lines(outcomes: list[ClaimOutcome]) -> list[str]:
                 line = o.expected_line or condition_line(c)
                 lines.append(f"{src}:{line}: {said}, {got}")
         for e in c.expects:
-            if not e.ok:
+            if not e.ok and not e.undecided:
                 x = e.expect
                 lines.append(
                     f"{src}:{x.line}: expect: {x.spec} {x.property} {wanted_text(e)}, "
@@ -164,6 +169,8 @@ def summary(outcomes: list[ClaimOutcome]) -> str:
     )
     if n := sum(c.not_checked == UNSETTLED for c in outcomes):
         text += f", {n} unsettled"
+    if n := sum(c.undecided() for c in outcomes):
+        text += f", {n} expectation{'s' if n != 1 else ''} undecided (the memory guard)"
     return text + (f"; {len(bad)} not as expected" if bad else "; all as expected")
 
 
@@ -220,10 +227,12 @@ def expect_json(c: ClaimOutcome, e: ExpectOutcome) -> dict[str, Any]:
         "property": x.property,
         "line": x.line,
         "expected": {"holds": x.holds, "length": x.length},
-        "holds": e.holds,
+        "holds": None if e.undecided else e.holds,
         "length": e.length,
         "ok": e.ok,
     }
+    if e.undecided:
+        d["limit"] = next(v.limit for v in e.verdicts if v.undecided)
     bad = [v for v in e.verdicts if not v.holds]
     if bad and c.world_bounds is not None:
         d["witness"] = report.steps_json(c.world_bounds, bad[0].witness)
