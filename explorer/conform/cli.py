@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.table import Table
 
 from explorer.app.replay import replay
-from explorer.conform import claims as claim_checks
 from explorer.conform import core
 from explorer.domain.catalog import SpecError, load_spec
 from explorer.domain.claim_formula import ClaimError
@@ -169,7 +168,9 @@ def conform_command(
         explore conform --kernel 6.12 explorer/conform/corpus/seed.scn
         explore conform claims/thread/04-normal-fs-both-syncfs-fail.claim
     """
-    # Imported here: the VM and build machinery is not needed by every `explore` run.
+    # Imported here: the claim checker and the VM and build machinery are not needed by
+    # every `explore` run.
+    from explorer.conform import claims as claim_checks
     from explorer.conform.build import BuildError, build
     from explorer.conform.vm import KernelRun, qemu_available, run_many
 
