@@ -95,7 +95,7 @@ def check_spec(
         for prop in cfg.properties:
             if prop == "isolation" and with_isolation:
                 r.verdicts[prop] = check_isolation(cfg, spec, viewers, cache, progress)
-            elif prop not in ("isolation", "agreement") or _against(cfg, spec):
+            elif prop not in ("isolation", "agreement") or reference(cfg, spec):
                 r.verdicts[prop] = [undecided(prop, spec, str(exc))]
         r.seconds = time.perf_counter() - t
         return r
@@ -108,7 +108,7 @@ def check_spec(
                 if with_isolation:
                     r.verdicts[prop] = check_isolation(cfg, spec, viewers, cache, progress)
             elif prop == "agreement":
-                ref = _against(cfg, spec)
+                ref = reference(cfg, spec)
                 if ref is not None:
                     ref_model, ref_ex = _explore(cfg, cache, ref, cfg.symmetry, progress)
                     r.verdicts[prop] = [
@@ -132,7 +132,7 @@ def check_spec(
     return r
 
 
-def _against(cfg: Config, spec: Spec) -> Spec | None:
+def reference(cfg: Config, spec: Spec) -> Spec | None:
     """The agreement reference of `spec` (None: it is the reference, or there is none)."""
     ref = cfg.against
     return None if ref is None or ref.name == spec.name else ref

@@ -141,7 +141,7 @@ def _spec(transport: RayTransport, cfg: Config, spec: Any, progress: Progress) -
         # As on one machine: what the guard stops is undecided, isolation runs apart.
         r = SpecResult(spec, exc.states, 0, 0.0)
         for prop in cfg.properties:
-            if prop not in ("isolation", "agreement") or _compared(cfg, spec):
+            if prop not in ("isolation", "agreement") or runner.reference(cfg, spec):
                 r.verdicts[prop] = [runner.undecided(prop, spec, str(exc))]
         r.seconds = time.perf_counter() - t
         return r
@@ -149,7 +149,7 @@ def _spec(transport: RayTransport, cfg: Config, spec: Any, progress: Progress) -
         spec, run.n_states, run.n_edges, run.seconds, coverage=run.coverage(runner.tally)
     )
     for prop in cfg.properties:
-        if prop == "isolation" or (prop == "agreement" and not _compared(cfg, spec)):
+        if prop == "isolation" or (prop == "agreement" and runner.reference(cfg, spec) is None):
             continue
         try:
             if prop == "agreement":
@@ -167,8 +167,3 @@ def _spec(transport: RayTransport, cfg: Config, spec: Any, progress: Progress) -
         r.verdicts[prop] = [v]
     r.seconds = time.perf_counter() - t
     return r
-
-
-def _compared(cfg: Config, spec: Any) -> bool:
-    """Agreement has a reference to compare `spec` with (not itself)."""
-    return cfg.against is not None and cfg.against.name != spec.name
