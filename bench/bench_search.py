@@ -19,7 +19,7 @@ import tempfile
 import time
 import tracemalloc
 
-from explorer.bridge.model import _SYMMETRIES, ErrseqModel
+from explorer.bridge.model import ErrseqModel, forget_symmetries
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import Bounds
 from explorer.engine.search import bfs
@@ -33,12 +33,12 @@ def measure(
         # Every run cold: the canonical forms of a bounds are cached across models (so
         # that permutation ids agree within a run), which would make later runs faster
         # and hide the cache's memory from tracemalloc.
-        _SYMMETRIES.clear()
+        forget_symmetries()
         model = ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry, cache=cache)
         t = time.perf_counter()
         ex = bfs(model, depth)
         times.append(time.perf_counter() - t)
-    _SYMMETRIES.clear()
+    forget_symmetries()
     tracemalloc.start()
     ex = bfs(
         ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry, cache=cache), depth

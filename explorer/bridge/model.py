@@ -46,6 +46,12 @@ def errseq_str(v: int, flavour: type) -> str:
 _SYMMETRIES: dict[Bounds, Symmetry] = {}
 
 
+def forget_symmetries() -> None:
+    """Drop the shared Symmetry objects and what they learnt, so that a benchmark times
+    a run from cold as a fresh process would."""
+    _SYMMETRIES.clear()
+
+
 @dataclass
 class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
     """One spec over one bounded world.  Successors are cached on footprints unless
