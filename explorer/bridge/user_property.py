@@ -41,7 +41,6 @@ load, raises, returns something else) is a PropertyError naming the file and lin
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from collections.abc import Hashable
@@ -50,7 +49,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from explorer.domain.scenario import result_name
-from explorer.domain.vfs import PASS_THROUGH, exception_text, shown_path
+from explorer.domain.vfs import (
+    PASS_THROUGH,
+    error_line,
+    exception_text,
+    new_user_module,
+    shown_path,
+    user_module_name,
+)
 from explorer.domain.world import (
     EIO,
     ENVIRONMENT,
@@ -287,6 +293,10 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+#: The module names of property files start so (explorer.scale ships them to workers).
+PREFIX = "errseq_user_property"
+
+
 def load_property(path_given: str) -> Property:
     """The property a .py file defines (one subclass of Property, or the one its module
     names in `PROPERTY`); anything wrong is a PropertyError naming the file."""
@@ -295,34 +305,19 @@ def load_property(path_given: str) -> Property:
         raise PropertyError(f"{path_given}: a property file is a .py file")
     if not path.is_file():
         raise PropertyError(f"{path_given}: no such property file")
-    module_name = f"errseq_user_property_{abs(hash(str(path.resolve())))}"
+    module_name = user_module_name(path, PREFIX)
     if module_name in sys.modules:
         return _instance(sys.modules[module_name], path)
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise PropertyError(f"{path}: cannot be loaded as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
+    module, loader = new_user_module(path, PREFIX, PropertyError)
     try:
-        spec.loader.exec_module(module)
+        loader.exec_module(module)
         return _instance(module, path)
     except (*PASS_THROUGH, PropertyError):
         sys.modules.pop(module_name, None)
         raise
     except BaseException as exc:  # whatever the file does at load is one clear line
         sys.modules.pop(module_name, None)
-        raise PropertyError(f"{path}{_line(exc, path)}: {exception_text(exc)}") from None
-
-
-def _line(exc: BaseException, path: Path) -> str:
-    line = ""
-    tb = exc.__traceback__
-    real = os.path.realpath(path)
-    while tb is not None:
-        if os.path.realpath(tb.tb_frame.f_code.co_filename) == real:
-            line = f", line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return line
+        raise PropertyError(f"{path}{error_line(exc, path)}: {exception_text(exc)}") from None
 
 
 def _instance(module: object, path: Path) -> Property:
@@ -363,4 +358,4 @@ def _instance(module: object, path: Path) -> Property:
     except (*PASS_THROUGH,):
         raise
     except BaseException as exc:
-        raise PropertyError(f"{path}{_line(exc, path)}: {exception_text(exc)}") from None
+        raise PropertyError(f"{path}{error_line(exc, path)}: {exception_text(exc)}") from None

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.domain.errseq import Classic, Split
-from explorer.domain.vfs import HOOKS, PASS_THROUGH, RENAMED, Spec, exception_text, shown_path
+from explorer.domain.vfs import (
+    HOOKS,
+    PASS_THROUGH,
+    RENAMED,
+    Spec,
+    error_line,
+    exception_text,
+    new_user_module,
+    shown_path,
+)
 from explorer.errors import InputError
 
 # name -> "module:Class", in the order tables show them (plain first: the reference).
@@ -119,6 +128,10 @@ def _check_hooks(cls: type[Spec]) -> None:
             )
 
 
+#: The module names of spec files start so (explorer.scale ships them to workers).
+PREFIX = "errseq_user_spec"
+
+
 def load_spec(name_or_path: str) -> Spec:
     """A built-in spec by name, or the spec defined in a .py file."""
     if name_or_path in BUILTIN:
@@ -133,14 +146,9 @@ def load_spec(name_or_path: str) -> Spec:
         )
     if not path.is_file():
         raise SpecError(f"{path}: no such spec file")
-    module_name = f"errseq_user_spec_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise SpecError(f"{path}: cannot be loaded as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
+    module, loader = new_user_module(path, PREFIX, SpecError)
     try:
-        spec.loader.exec_module(module)
+        loader.exec_module(module)
         cls = _from_module(module, str(path))
         _check_class(cls, str(path))
         _check_hooks(cls)
@@ -150,18 +158,7 @@ def load_spec(name_or_path: str) -> Spec:
     except (*PASS_THROUGH, SpecError):
         raise
     except BaseException as exc:  # anything user code does at load becomes one clear line
-        raise SpecError(f"{path}{_line(exc, path)}: {exception_text(exc)}") from None
-
-
-def _line(exc: BaseException, path: Path) -> str:
-    """ ", line N" of the deepest frame of the traceback in the spec file."""
-    line = ""
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == str(path):
-            line = f", line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return line
+        raise SpecError(f"{path}{error_line(exc, path)}: {exception_text(exc)}") from None
 
 
 def load_specs(names: list[str] | None) -> list[Spec]:

@@ -37,10 +37,14 @@ same for code that calls a hook directly.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.abc import Loader
+from pathlib import Path
+from types import ModuleType
 from typing import ClassVar
 
 from explorer.domain.errseq import MAX_ERRNO, Classic, Flavour, Ref, errseq_t
@@ -165,6 +169,36 @@ def exception_text(exc: BaseException) -> str:
     except Exception:  # a user's exception whose __str__ fails
         text = "(a message that cannot be printed)"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def user_module_name(path: Path, prefix: str) -> str:
+    """The module name a user's .py file is loaded under: one per file, whatever the
+    path it was given by."""
+    return f"{prefix}_{abs(hash(str(path.resolve())))}"
+
+
+def new_user_module(path: Path, prefix: str, error: type[InputError]) -> tuple[ModuleType, Loader]:
+    """A user's .py file as a registered module not yet run, and the loader that runs it
+    (`error` when Python cannot load the file at all)."""
+    name = user_module_name(path, prefix)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise error(f"{path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    return module, spec.loader
+
+
+def error_line(exc: BaseException, path: Path) -> str:
+    """ ", line N" of the deepest frame of `exc`'s traceback in the user's file `path`."""
+    line = ""
+    tb = exc.__traceback__
+    real = os.path.realpath(path)
+    while tb is not None:
+        if os.path.realpath(tb.tb_frame.f_code.co_filename) == real:
+            line = f", line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return line
 
 
 def hook_error(spec: object, hook: str, event: str, exc: BaseException) -> SpecHookError:

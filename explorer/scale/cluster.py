@@ -11,6 +11,8 @@ import types
 from typing import Any
 
 from explorer.app.options import OptionError
+from explorer.bridge import user_property
+from explorer.domain import catalog
 
 #: `--ray` without a value: a runtime on this machine, started by the run.
 LOCAL = "local"
@@ -93,7 +95,7 @@ def unwrap(exc: BaseException) -> BaseException:
 
 
 #: The modules explore loads from a user's files (a spec, a property).
-USER_MODULES = ("errseq_user_spec_", "errseq_user_property_")
+USER_MODULES = (f"{catalog.PREFIX}_", f"{user_property.PREFIX}_")
 
 
 def user_modules(ray: Any) -> dict[str, str]:
