@@ -38,7 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
+from trees import EXPLORE, HERE, env, extract
+
 MAIN_JOB = ["--mounts", "2", "--depth", "8"]
 M3D12 = ["--mounts", "3", "--depth", "12", "--host-fds", "0"]
 M4D14 = ["--mounts", "4", "--depth", "14", "--host-fds", "0"]
@@ -48,11 +49,12 @@ def timed(tree: Path, args: list[str], keep: Path | None = None) -> tuple[float,
     """(wall seconds, peak MiB of the command and its workers, exit code) of one run;
     `keep`: a folder to copy report.json into."""
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-c", "from explorer.app.cli import main; main()"]
-        env = dict(os.environ, PYTHONPATH=str(tree))
         t = time.perf_counter()
         proc = subprocess.Popen(
-            [*cmd, *args, "--quiet", "--out", out], stdout=subprocess.DEVNULL, env=env, cwd=tree
+            [*EXPLORE, *args, "--quiet", "--out", out],
+            stdout=subprocess.DEVNULL,
+            env=env(tree),
+            cwd=tree,
         )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t
@@ -153,14 +155,7 @@ def main() -> None:
     ap.add_argument("--skip-spin", action="store_true", help="not the Spin row")
     opts = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-        before = None
-        if opts.before:
-            before = Path(tmp, "before")
-            before.mkdir()
-            tar = subprocess.run(
-                ["git", "archive", opts.before], cwd=HERE, check=True, capture_output=True
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(before)], input=tar, check=True)
+        before = extract(opts.before, Path(tmp, "before")) if opts.before else None
         rev = opts.before or "-"
         print(f"load average before: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}; ")
         print(f"before: {rev}; now: this checkout\n")

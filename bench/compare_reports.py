@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import argparse
 import filecmp
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
+from trees import EXPLORE, HERE, env, extract
+
 #: timings.json holds the seconds; the manifest, the hashes of the files (timings.json too).
 IGNORED = {"timings.json", ".explore-manifest.json"}
 
@@ -46,13 +46,11 @@ def grid(quick: bool) -> list[list[str]]:
 
 
 def explore(tree: Path, args: list[str], out: Path) -> tuple[int, float]:
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    cmd = [sys.executable, "-c", "from explorer.app.cli import main; main()"]
     t = time.perf_counter()
     done = subprocess.run(
-        [*cmd, *args, "-q", "--out", str(out)],
+        [*EXPLORE, *args, "-q", "--out", str(out)],
         cwd=tree,
-        env=env,
+        env=env(tree),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -88,12 +86,7 @@ def main() -> None:
     runs = [opts.args] if opts.args else grid(opts.quick)
     bad = 0
     with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
-        before = Path(tmp, "before")
-        before.mkdir()
-        archive = subprocess.run(
-            ["git", "archive", opts.before], cwd=HERE, check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+        before = extract(opts.before, Path(tmp, "before"))
         rev = subprocess.run(
             ["git", "rev-parse", "--short", opts.before],
             cwd=HERE,
