@@ -1,1 +1,1 @@
-"""The kernel variants of MODEL.md §4, one small file each; `explorer.domain.catalog` loads them."""
+"""The kernel variants of docs/model.md §4, one small file each; `explorer.domain.catalog` loads them."""

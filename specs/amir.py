@@ -8,7 +8,7 @@ Layton in 1334bba9cefa81f80005f8416680afb29044379c.camel@kernel.org:
                non-volatile mount; errseq_set() overlay sb on upper fs error
 Open is the VFS default (f_sb_err samples the overlay sb), which is why Amir answers
 the seed with "both syncfs fail" (CAOQ4uxjbkZ7Qb73fkXkxzmdcnfKt5AqQ3_m6DbqzeWs4tpDx7w@mail.gmail.com).
-fsync is mainline's (MODEL.md §4: proposed for the patch that became 335d3fc57941).
+fsync is mainline's (docs/model.md §4: proposed for the patch that became 335d3fc57941).
 """
 
 from explorer.domain.vfs import EIO

@@ -11,7 +11,7 @@ fs/overlayfs/super.c ovl_sync_fs() at v5.10:
     if (!ovl_should_sync(ofs)) return 0;  ...  ret = sync_filesystem(upper_sb);
 
 This is also the base the Dec 2020 proposals were written against (vivek-v2,
-vivek-v3, vivek-v3-seen, jeff-split: MODEL.md §4, "details the proposals leave open").
+vivek-v3, vivek-v3-seen, jeff-split: docs/model.md §4, "details the proposals leave open").
 """
 
 from explorer.domain.vfs import Spec

@@ -12,7 +12,7 @@ w.r.t upper in ->syncfs()"), and the inline patch of 20201214230121.GB3453@redha
   SEEN and copies its value into the overlay sb; finally
   errseq_check_and_advance(&ovl_sb->s_wb_err, &f->f_sb_err).
 Written against v5.10: volatile fsync returns 0 without syncing, volatile mounts are
-never refused (MODEL.md §4).
+never refused (docs/model.md §4).
 """
 
 from explorer.domain.world import File, OvlFs, World

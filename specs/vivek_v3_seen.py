@@ -4,7 +4,7 @@ Jeff Layton's reading of the seed (1334bba9cefa81f80005f8416680afb29044379c.came
 2020-12-28: "mount (upper errseq_t SEEN flag marked)"), and his own suggestion of
 2020-12-02, quoted in c3919a2264fcd6ab287b2ef26d5c51a64346f002.camel@redhat.com: in
 fill_super call errseq_sample() then errseq_check_and_advance() and ignore the result.
-Marks SEEN at normal and volatile mounts alike (MODEL.md §4).
+Marks SEEN at normal and volatile mounts alike (docs/model.md §4).
 Under this reading, the seed's syncfs(fd2) succeeds and syncfs(fd1) fails.
 """
 

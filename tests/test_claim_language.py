@@ -115,7 +115,7 @@ def test_property_names_are_the_checkers() -> None:
     assert claim_mod.PROPERTIES == PROPERTIES
 
 
-# --- MODEL.md §7's example -----------------------------------------------------------
+# --- docs/model.md §7's example -----------------------------------------------------------
 
 MODEL_EXAMPLE = """\
 claim seed-overlay-mount-hides-error
@@ -204,7 +204,7 @@ def run_record(order: list[tuple[str, int]], results: dict[tuple[str, int], int]
 def test_model_example_evaluates_the_seed_order() -> None:
     c = parse_claim(MODEL_EXAMPLE, "seed.claim")
     assert c.formula is not None
-    # The seed's order (MODEL.md §2): mount ovl1, open fd1, write, wberror, mount ovl2,
+    # The seed's order (docs/model.md §2): mount ovl1, open fd1, write, wberror, mount ovl2,
     # open fd2, syncfs fd2, syncfs fd1.
     seed = [("ovl1", 0), ("ovl1", 1), ("ovl1", 2), ("env", 0), ("ovl2", 0)]
     seed += [("ovl1", 3), ("ovl1", 4), ("ovl1", 5)]

@@ -97,7 +97,7 @@ def test_counts_equal_the_oracles(path: Path) -> None:
 
 
 def test_the_oracle_sees_the_seed_as_the_language_doc_says() -> None:
-    """MODEL.md §7's example: 16 runs, the seed's order satisfies it under vivek-v3-seen."""
+    """docs/model.md §7's example: 16 runs, the seed's order satisfies it under vivek-v3-seen."""
     claim = load_claim(ROOT / "claims/examples/seed-overlay-mount-hides-error.claim")
     assert oracle(claim, "vivek-v3-seen") == (1, 15, 0)
     assert oracle(claim, "amir") == (0, 16, 0)

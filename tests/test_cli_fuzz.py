@@ -3,7 +3,7 @@
 input with exactly one line `explore: error: ...` on stderr) and never a traceback.
 
 Each test builds its inputs together with the expected answer, from the rules of
-MODEL.md §2 (scenarios) and the documented option ranges, not from the tool's code.
+docs/model.md §2 (scenarios) and the documented option ranges, not from the tool's code.
 The runs are tiny (one container, a few events), so that the default profile (50
 examples per test, the same ones on every run) stays well under 30 s;
 EXPLORE_FUZZ=explore-fuzz-deep runs 2000 random examples per test.
@@ -77,7 +77,7 @@ def check_answer(r, bad: bool) -> str:
 
 
 class World:
-    """MODEL.md §2 for the plain spec: which events can happen (plain never refuses a
+    """docs/model.md §2 for the plain spec: which events can happen (plain never refuses a
     mount, writes back its own file on fsync and every file on syncfs and sync)."""
 
     def __init__(self) -> None:
@@ -161,7 +161,7 @@ HUGE = st.integers(MAX_MOUNTS + 1, 10**40).map(lambda n: f"ovl{n}")
 
 @st.composite
 def defect(draw, w: World) -> str:
-    """One line that is wrong whatever the spec (MODEL.md §2: unknown verb, unknown fd,
+    """One line that is wrong whatever the spec (docs/model.md §2: unknown verb, unknown fd,
     fd reused, event not enabled, bounds exceeded, bad result)."""
     kind = draw(st.sampled_from(["verb", "arity", "container", "huge", "result", "fd", "late"]))
     if kind == "verb":

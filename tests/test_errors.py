@@ -1,6 +1,6 @@
 """Every bad input, bad option and misbehaving user spec ends with exit 2 and one line on
 stderr that names what was wrong; a bug of the tool itself ends with exit 70 and its
-traceback in a file (common standards, "Exit codes"; MODEL.md §2: never a traceback).
+traceback in a file (common standards, "Exit codes"; docs/model.md §2: never a traceback).
 """
 
 from __future__ import annotations

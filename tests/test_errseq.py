@@ -1,7 +1,6 @@
 """errseq_t, bit-exact: hand-worked tables and hypothesis properties.
 
-Every expected value below is worked out by hand from lib/errseq.c (MODEL.md §3,
-research/kernel-semantics.md §1) and, for the split flavour, from Jeff Layton's v3
+Every expected value below is worked out by hand from lib/errseq.c (docs/model.md §3) and, for the split flavour, from Jeff Layton's v3
 lib/errseq.c (20201217150037.468787-1-jlayton@kernel.org; the copy in his tree at
 e2207fe2).  Notation: EIO = 5, ENOSPC = 28.
 
@@ -170,7 +169,7 @@ def test_split_set(old: int, err: int, new: int, why: str) -> None:
 
 # --- a second errno: EIO then ENOSPC, SEEN clear and set, both layouts ------------------
 #
-# MODEL.md §3: set replaces the errno and clears SEEN; it bumps the counter only if SEEN
+# docs/model.md §3: set replaces the errno and clears SEEN; it bumps the counter only if SEEN
 # (split: OBSERVED) was set.  An unseen repeat of the same errno changes nothing; an
 # unseen *different* errno changes the value (Sargun's point, claims/thread/10-*).
 

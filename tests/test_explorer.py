@@ -1,6 +1,6 @@
 """The explorer (issue 3): search counts, properties, witnesses that replay, CLI contract.
 
-Expected values come from MODEL.md and the thread, derived by hand in the comments.
+Expected values come from docs/model.md and the thread, derived by hand in the comments.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def test_the_seed_is_a_path_of_every_overlay_graph(spec):
 
 
 def test_open_before_syncfs_fails_on_a_normal_mainline_overlay_and_holds_on_plain(outcome):
-    # MODEL.md §4: non-volatile mainline syncfs reports no upper writeback error, so
+    # docs/model.md §4: non-volatile mainline syncfs reports no upper writeback error, so
     # mount, open fd1, write fd1, wberror, syncfs fd1 = 0 is the shortest violation (5).
     by = {r.spec.name: r for r in outcome.results}
     v = by["mainline"].verdicts["open-before-syncfs"][0]
@@ -123,7 +123,7 @@ def test_amir_keeps_open_before_for_both_calls(outcome):
 
 def test_vivek_v3_seen_loses_an_error(outcome):
     # The seed, Jeff 12:27, "lost forever", with no host fd: the error must be gone from
-    # every channel (MODEL.md §5).  ovl1 writes through fd1 and closes it (an open fd
+    # every channel (docs/model.md §5).  ovl1 writes through fd1 and closes it (an open fd
     # would keep a syncfs cursor from before the error); wberror ovl1 (ino 0x5, upper
     # 0x5); ovl2's mount marks upper 0x1005 SEEN, so every fresh open samples past it for
     # syncfs; and ovl1's inode is evicted, so a fresh open of ovl1's file, in ovl1 or by
@@ -279,7 +279,7 @@ def test_diff_agrees_and_differs():
 
 def test_main_job_shows_the_seed_first(tmp_path):
     # The seed's objection is a mount changing what a container sees; under vivek-v3-seen
-    # removing ovl2's mount turns fd2's syncfs from 0 into EIO (MODEL.md §5, issue 4).
+    # removing ovl2's mount turns fd2's syncfs from 0 into EIO (docs/model.md §5, issue 4).
     r = runner.invoke(app, ["--quiet", "--show", "1", "--out", str(tmp_path)])
     assert r.exit_code == 1
     shown = r.output[r.output.index("violated") - 40 :]
@@ -288,7 +288,7 @@ def test_main_job_shows_the_seed_first(tmp_path):
 
 
 def test_the_main_job_includes_one_host_fd_and_it_breaks_mainlines_isolation(tmp_path):
-    # MODEL.md §1: one host fd by default.  mainline, by hand (podman issue 22046):
+    # docs/model.md §1: one host fd by default.  mainline, by hand (podman issue 22046):
     #   open fd1 host; write fd1; wberror host      upper 0x5 unseen
     #   syncfs fd1 = EIO                            host: C&A(0x5, 0), upper 0x1005
     #   mount ovl1 volatile = 0                     ofs1 = sample(0x1005), check equal

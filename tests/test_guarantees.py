@@ -1,4 +1,4 @@
-"""open-before and no-loss (MODEL.md §5) on runs derived by hand, step by step.
+"""open-before and no-loss (docs/model.md §5) on runs derived by hand, step by step.
 
 Notation as in tests/test_specs_timelines.py: errseq values in hex, an unseen EIO is
 0x5 and a seen one 0x1005; "upper" is upper.s_wb_err, "ino(X)" X's file's wb_err,
@@ -62,7 +62,7 @@ wberror host
 
 
 def test_a_host_fd_owes_syncfs_for_a_container_files_error_but_not_fsync():
-    # MODEL.md §5: the errors a syncfs must report are those of the fd's filesystem:
+    # docs/model.md §5: the errors a syncfs must report are those of the fd's filesystem:
     # every file for a host fd (the whole upper fs), the container's own for its fd;
     # fsync owes only the fd's own file.  The scenario's bounds: 1 container with 1 fd,
     # 1 host fd.
@@ -144,7 +144,7 @@ def test_a_lost_host_error_is_a_loss_even_while_a_container_error_is_reportable(
       open of ovl1's upper file.  Still reportable.
     Before that mount, upper 0x5 is unseen: a fresh syncfs anywhere returns EIO, so no
     earlier state is a loss.  Judging the pending errors together ("is any of them
-    reportable?") accepts this state because of ovl1's error; MODEL.md §5 judges each.
+    reportable?") accepts this state because of ovl1's error; docs/model.md §5 judges each.
     No shorter run does this with 2 containers and 1 host fd: the error kept only by
     fsync needs its fd closed (an open fd's older syncfs cursor would report every
     error), the lost one needs close and evict, and the one mount that marks upper SEEN
@@ -200,7 +200,7 @@ def test_a_container_error_only_a_host_open_of_its_upper_file_can_report():
 
 
 def test_vivek_v3_seen_with_a_host_fd_loses_the_host_files_error_in_six_events():
-    # With one host fd the shortest loss is the host's own (MODEL.md's default bounds):
+    # With one host fd the shortest loss is the host's own (docs/model.md's default bounds):
     # open, write, close, wberror host (ino(host) 0x5, upper 0x5), evict host, and an
     # overlay mount marking upper 0x1005 SEEN (the last two in either order).  Every
     # fresh syncfs then samples 0x1005 -> 0 and the host's fresh fsync starts from an

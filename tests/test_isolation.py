@@ -1,4 +1,4 @@
-"""The isolation property (MODEL.md §5): the seed, soundness, exactness, audit mode."""
+"""The isolation property (docs/model.md §5): the seed, soundness, exactness, audit mode."""
 
 from __future__ import annotations
 
@@ -220,7 +220,7 @@ def test_self_composition_agrees_with_subset(spec: str) -> None:
 
 
 def test_plain_interferes_only_through_syncfs() -> None:
-    # By hand, under plain (containers are directories, the VFS rules of MODEL.md §4):
+    # By hand, under plain (containers are directories, the VFS rules of docs/model.md §4):
     #   mount ovl1, mount ovl2, open fd1 ovl2, write fd1, wberror ovl2: the upper sb has an
     #   unseen error.  ovl2's `syncfs fd1` (EIO) does check_and_advance on upper.s_wb_err and
     #   marks it SEEN.  Then ovl1 opens fd2: errseq_sample returns the error value when

@@ -67,7 +67,7 @@ ALLOWED = {
     "specs": ("explorer.domain", "specs"),
 }
 
-#: Words of the errseq domain the engine must not contain (MODEL.md's vocabulary).
+#: Words of the errseq domain the engine must not contain (docs/model.md's vocabulary).
 DOMAIN_WORDS = re.compile(
     r"(?<![a-z0-9])(mount|umount|fsync|syncfs|wberror|evict|errseq|errno|eio|enospc|ovl\d*"
     r"|overlay|s_wb_err|f_sb_err|f_wb_err|wb_err|container)(?![a-z0-9])",

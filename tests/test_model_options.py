@@ -1,7 +1,7 @@
 """The model's options, each off by default: a second errno (ENOSPC), a narrower errseq
 counter (--counter-bits K), host fds on a container's upper file (--host-files any).
 
-Every expected result is derived by hand from MODEL.md §3-§4 and the kernel code the
+Every expected result is derived by hand from docs/model.md §3-§4 and the kernel code the
 specs cite (the derivation sits next to each); none is copied from the tool's output.
 """
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "explorer" / "schemas" / "report.schema.json").read_text())
 runner = CliRunner()
 
-#: mainline fails open-before-syncfs in 5 events (MODEL.md §5: an fd open when the
+#: mainline fails open-before-syncfs in 5 events (docs/model.md §5: an fd open when the
 #: error is recorded gets 0 from syncfs), a small run that writes witness files.
 SMALL = ["--depth", "6", "-p", "open-before-syncfs", "--quiet", "--show", "0"]
 

@@ -121,7 +121,7 @@ def test_violations_exist_on_the_grid_so_the_witness_comparison_means_something(
     bounds = Bounds(2, 2, 1)
     model = ErrseqModel(load_spec("mainline"), bounds)
     v = safety.check_partitioned(model, monitors(model)["open-before-syncfs"], 6, InProcess(2))
-    assert not v.holds and len(v.witness) == 5 and v.violations > 0  # MODEL.md: 5 events
+    assert not v.holds and len(v.witness) == 5 and v.violations > 0  # docs/model.md: 5 events
 
 
 def test_the_owner_of_a_state_is_the_same_in_every_process():

@@ -1,7 +1,7 @@
 """`explore replay PATH... [--spec NAME|PATH ...] [--json]` as a user runs it.
 
 Bad input of any kind exits 2 with one line naming the file, the line and the token,
-and never a traceback (MODEL.md §2, DESIGN.md "Exit codes").  A stated result
+and never a traceback (docs/model.md §2, README "Exit codes").  A stated result
 (`syncfs fd1 = EIO`) that a replayed spec does not give exits 1 and is listed; specs
 that disagree with each other exit 0.
 """
@@ -254,7 +254,7 @@ def test_process_seed_and_error() -> None:
 
 
 def test_a_stated_result_the_spec_does_not_give_exits_1() -> None:
-    # plain: mount changes nothing and cannot fail (MODEL.md §4), so `= EIO` is wrong.
+    # plain: mount changes nothing and cannot fail (docs/model.md §4), so `= EIO` is wrong.
     r = explore("replay", "-", "--spec", "plain", stdin="mount ovl1 = EIO\n")
     assert r.exit_code == 1, r.output
     assert "<stdin>:1: mount ovl1: stated EIO, got 0 under plain" in r.stdout.splitlines()
@@ -264,7 +264,7 @@ def test_a_stated_result_the_spec_does_not_give_exits_1() -> None:
 
 def test_a_stated_result_is_checked_under_every_spec_replayed() -> None:
     # The seed with plain's results stated (both syncfs EIO): vivek-v3-seen gives 0 for
-    # syncfs fd2 (the mount of ovl2 marked the error SEEN, MODEL.md §4), amir EIO/EIO.
+    # syncfs fd2 (the mount of ovl2 marked the error SEEN, docs/model.md §4), amir EIO/EIO.
     text = SEED.read_text().replace("syncfs fd2", "syncfs fd2 = EIO")
     text = text.replace("syncfs fd1", "syncfs fd1 = EIO")
     r = explore("replay", "-", "-s", "plain", "-s", "vivek-v3-seen", "-s", "amir", stdin=text)
@@ -286,7 +286,7 @@ def test_specs_that_disagree_without_stated_results_exit_0() -> None:
 
 
 def test_a_stated_result_on_a_skipped_event_is_a_mismatch() -> None:
-    # mainline refuses the volatile mount (upper 0x5 unseen, MODEL.md §4), so ovl1's open
+    # mainline refuses the volatile mount (upper 0x5 unseen, docs/model.md §4), so ovl1's open
     # cannot happen there; under plain it returns 0 as stated.
     text = "open h host\nwrite h\nwberror host\nmount ovl1 volatile\nopen fd1 ovl1 = 0\n"
     r = explore("replay", "-", "-s", "plain", "-s", "mainline", "--json", stdin=text)
@@ -313,7 +313,7 @@ def test_a_stated_result_on_a_skipped_event_is_a_mismatch() -> None:
 def test_several_files_and_folders_every_mismatch_listed(tmp_path: Path) -> None:
     lib = tmp_path / "lib"
     (lib / "sub").mkdir(parents=True)
-    # plain: a normal fs reports the seed's error to both syncfs calls (MODEL.md §4).
+    # plain: a normal fs reports the seed's error to both syncfs calls (docs/model.md §4).
     (lib / "b.scn").write_text(SEED.read_text().replace("syncfs fd1", "syncfs fd1 = 0"))
     (lib / "sub" / "a.scn").write_text("mount ovl1 = EIO\n")
     (lib / "notes.txt").write_text("not a scenario\n")
@@ -405,7 +405,7 @@ def test_printed_witness_scenarios_hold_under_the_spec_they_name(tmp_path: Path)
 
 
 def test_a_result_not_met_explains_the_events_that_cannot_follow() -> None:
-    # mainline refuses a volatile mount on an unseen upper error (MODEL.md §4): stated
+    # mainline refuses a volatile mount on an unseen upper error (docs/model.md §4): stated
     # 0, it is the finding, and ovl1's open and syncfs, which cannot follow, are listed
     # as skipped (exit 1), not reported as a bad scenario.
     head = "open h host\nwrite h\nwberror host\n"
@@ -426,18 +426,18 @@ def test_a_result_not_met_explains_the_events_that_cannot_follow() -> None:
 
 def test_only_a_mount_not_as_stated_explains_an_event_that_cannot_happen() -> None:
     # The file says ovl1's mount is refused, so mounting it again is coherent; plain
-    # never refuses a mount (MODEL.md §4): the finding is line 1, exit 1.
+    # never refuses a mount (docs/model.md §4): the finding is line 1, exit 1.
     r = explore("replay", "-", "-s", "plain", stdin="mount ovl1 = EIO\nmount ovl1\n")
     assert r.exit_code == 1, r.output
     assert r.stdout.splitlines()[-1] == "<stdin>:1: mount ovl1: stated EIO, got 0 under plain"
     # A syncfs result not met changes nothing about what can happen next (writeback by
-    # syncfs always succeeds, MODEL.md §2): a second mount of ovl1 is still bad input.
+    # syncfs always succeeds, docs/model.md §2): a second mount of ovl1 is still bad input.
     text = "mount ovl1\nopen fd1 ovl1\nsyncfs fd1 = EIO\nmount ovl1\n"
     assert_bad_input(explore("replay", "-", "-s", "plain", stdin=text), "<stdin>:4:", "mount")
     # Nor does ovl2's mount explain an impossible event of ovl1's.
     text = "mount ovl2 = EIO\nmount ovl1\nmount ovl1\n"
     assert_bad_input(explore("replay", "-", "-s", "plain", stdin=text), "<stdin>:3:", "mount")
-    # mainline and amir both refuse this volatile mount (an unseen upper error, MODEL.md
+    # mainline and amir both refuse this volatile mount (an unseen upper error, docs/model.md
     # §4): both left the file's path before the open, which is then no bad input.
     text = "open h host\nwrite h\nwberror host\nmount ovl1 volatile = 0\nopen fd1 ovl1\n"
     assert explore("replay", "-", "-s", "mainline", "-s", "amir", stdin=text).exit_code == 1

@@ -1,4 +1,4 @@
-"""The scenario language (MODEL.md §2): parsing, formatting, and located errors.
+"""The scenario language (docs/model.md §2): parsing, formatting, and located errors.
 
 Every file tests/scenarios/bad-*.scn starts with `# error: LINE TOKEN :: REASON`: the
 line number, the offending token and words the reason must contain.  Errors found
@@ -121,7 +121,7 @@ def test_results_and_volatile_are_kept_and_formatted() -> None:
 
 
 def test_event_possible_under_some_spec_is_not_an_error() -> None:
-    # A volatile overlay's fsync writes nothing back (MODEL.md §4), so the file is still
+    # A volatile overlay's fsync writes nothing back (docs/model.md §4), so the file is still
     # dirty and wberror can happen -- except under plain, whose fsync wrote it back.
     text = "mount ovl1 volatile\nopen fd1 ovl1\nwrite fd1\nfsync fd1\nwberror ovl1\n"
     runs = replay_all(parse(text, "t"), load_specs(["plain", "mainline", "v5.10"]))

@@ -1,4 +1,4 @@
-"""scenarios/: scenarios whose stated results were derived by hand from MODEL.md, one
+"""scenarios/: scenarios whose stated results were derived by hand from docs/model.md, one
 folder per spec, replayed as a regression suite (`explore replay scenarios/SPEC --spec SPEC`).
 
 A folder is named after the spec its files' results hold under; each file says so on its

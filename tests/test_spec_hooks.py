@@ -36,7 +36,7 @@ runner = CliRunner()
 
 
 def test_a_field_is_passed_by_reference_and_written_through() -> None:
-    """The seed's first steps by hand, MODEL.md §3: an unseen EIO (0x5) is sampled as 0;
+    """The seed's first steps by hand, docs/model.md §3: an unseen EIO (0x5) is sampled as 0;
     syncfs's check_and_advance reports it once and marks it SEEN (0x1005) in the sb and
     in the cursor; a second syncfs reports nothing."""
     b = Bounds(1, 1, 0)
@@ -53,7 +53,7 @@ def test_a_field_is_passed_by_reference_and_written_through() -> None:
 
 
 def test_split_sample_writes_observed_through_the_reference() -> None:
-    """Split flags (MODEL.md §3): sample peeks, which sets OBSERVED on a non-zero value,
+    """Split flags (docs/model.md §3): sample peeks, which sets OBSERVED on a non-zero value,
     and returns the value only if REPORTED: 0 here."""
     b = Bounds(1, 1, 0)
     w = World(b, b.initial())

@@ -1,6 +1,6 @@
 """Every spec on the timelines of the thread and of the xfstests cases.
 
-Each expected result is derived by hand, in the comment next to it, from MODEL.md
+Each expected result is derived by hand, in the comment next to it, from docs/model.md
 §3-4 and the research notes (kernel-semantics.md, thread-and-variants.md,
 conformance-cases.md) -- never copied from the code's output.
 
@@ -352,7 +352,7 @@ VOLATILE_RULES = pytest.mark.parametrize("spec", ["mainline", "v5.11", "amir"])
 @pytest.mark.parametrize("name", ["sticky", "sticky-outside", "podman"])
 def test_volatile_rules(spec: str, name: str) -> None:
     # mainline and v5.11 (335d3fc57941 +/- 34b4540e6646) give the same syscall results;
-    # amir's volatile rules are the same by MODEL.md §4 (mount refusal, sticky check).
+    # amir's volatile rules are the same by docs/model.md §4 (mount refusal, sticky check).
     text = {"sticky": STICKY, "sticky-outside": STICKY_OUTSIDE, "podman": PODMAN}[name]
     expected, actual = annotated(text, spec)
     assert actual == expected
@@ -374,7 +374,7 @@ syncfs fd1 = EIO          # the same: check never advances
 def test_v5_11_sets_the_overlay_sb_on_a_failed_volatile_syncfs_and_mainline_does_not(
     spec: str, ovl_sb: tuple[int, int]
 ) -> None:
-    # The syscall results are the same (MODEL.md §4), so the difference is in the state.
+    # The syscall results are the same (docs/model.md §4), so the difference is in the state.
     # v5.11's ovl_sync_fs does errseq_set(&sb->s_wb_err, -EIO) before returning -EIO;
     # 34b4540e6646 (mainline) removed it.  By hand:
     #   v5.11, 1st syncfs: set(ovl1 sb 0) = 0x5; C&A(0x5, f_sb 0) -> 0x1005, f_sb 0x1005.

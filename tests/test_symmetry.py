@@ -80,7 +80,7 @@ def test_reduction_stores_fewer_states_and_canonical_forms_are_stable():
 def permuted(b: Bounds, s: tuple, order: tuple, host_order: tuple) -> tuple:
     """The state s with container order[k] moved to k (its file, mount and slots) and the
     host's slot host_order[j] moved to j; a host slot's `open` = 2 + c renamed to the
-    container's new index.  Written here from MODEL.md, apart from symmetry.py."""
+    container's new index.  Written here from docs/model.md, apart from symmetry.py."""
     t = list(s)
     new_index = {old: k for k, old in enumerate(order)}
     for k, old in enumerate(order):

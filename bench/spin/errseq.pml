@@ -1,5 +1,5 @@
 /*
- * errseq.pml: the errseq-explorer world (MODEL.md sections 1-4) in Promela, for the
+ * errseq.pml: the errseq-explorer world (docs/model.md sections 1-4) in Promela, for the
  * `plain` and `mainline` specs, with the open-before (syncfs) guarantee as an
  * assertion.  It mirrors explorer/world.py, explorer/spec.py, specs/plain.py,
  * specs/mainline.py (via v5_11.py, v5_10.py) and explorer/guarantees.py:OpenBefore.

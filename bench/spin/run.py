@@ -2,7 +2,7 @@
 """Side by side with Spin: the same world, the same question, two tools.
 
 `bench/spin/errseq.pml` is the project's own Promela model of the `plain` and
-`mainline` specs (MODEL.md §1-4; explorer/domain/world.py, explorer/domain/vfs.py, specs/): the
+`mainline` specs (docs/model.md §1-4; explorer/domain/world.py, explorer/domain/vfs.py, specs/): the
 same state fields, events, enabling rules and bounds, one process whose `do` loop
 takes any enabled event, each event one `d_step`, a step counter bounding runs to D
 events, and the open-before (syncfs) guarantee as an assertion over one duty bit per

@@ -136,7 +136,7 @@ class Mismatch:
 
 # --- explore claim ------------------------------------------------------------------
 
-#: The verdicts each quantifier accepts when a spec has no `result:` line (MODEL.md §7).
+#: The verdicts each quantifier accepts when a spec has no `result:` line (docs/model.md §7).
 QUANTIFIER_ACCEPTS = {
     Quantifier.EXISTS: (ClaimVerdict.SOMETIMES, ClaimVerdict.ALWAYS),
     Quantifier.NOT_EXISTS: (ClaimVerdict.NEVER,),

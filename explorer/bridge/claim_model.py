@@ -2,7 +2,7 @@
 
 A claim (explorer.domain.claim) gives each actor a program; its runs are the
 interleavings that keep each program's order and in which every event is enabled in
-the world (MODEL.md §7).  `ClaimModel` presents them to the engine as a `Model` whose
+the world (docs/model.md §7).  `ClaimModel` presents them to the engine as a `Model` whose
 state is a `Node`:
 
     world    the world's state (explorer.domain.world)

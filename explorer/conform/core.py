@@ -18,7 +18,7 @@ from explorer.domain.errseq import COUNTER_BITS
 from explorer.domain.scenario import Scenario, ScenarioError, owner_index, parse
 
 CORPUS_DIR = Path(__file__).with_name("corpus")
-# kernel key -> spec that must predict it (MODEL.md §4: v5.11 covers 6.1, mainline 6.12+)
+# kernel key -> spec that must predict it (docs/model.md §4: v5.11 covers 6.1, mainline 6.12+)
 KERNEL_SPEC = {"6.1": "v5.11", "6.12": "mainline"}
 KERNEL_ORDER = ("6.1", "6.12")
 

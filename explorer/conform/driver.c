@@ -1,8 +1,8 @@
 /*
  * errseq-explorer conformance driver: runs as /init in a throw-away VM.
  *
- * It reads /scenario.scn (the project's scenario language, MODEL.md §2), builds
- * the world of MODEL.md §1 on a real kernel and prints one result line per event:
+ * It reads /scenario.scn (the project's scenario language, docs/model.md §2), builds
+ * the world of docs/model.md §1 on a real kernel and prints one result line per event:
  *
  *   @@ KVER <release>
  *   @@ R <index> <result> [detail]     result: 0, EIO, E<name>, "-" (environment
@@ -497,7 +497,7 @@ static void rm_rf(const char *path)
 	}
 }
 
-/* MODEL.md §6: the administrator removes the volatile marker before a remount. */
+/* docs/model.md §6: the administrator removes the volatile marker before a remount. */
 static void clear_volatile_marker(int c)
 {
 	char p[256];
@@ -716,7 +716,7 @@ static void ev_evict(int t)
 {
 	char p[256];
 	struct stat st;
-	/* MODEL.md §2: an inode not brought in by an open since the last evict
+	/* docs/model.md §2: an inode not brought in by an open since the last evict
 	 * has nothing to lose (setup's inodes hold no error); like the model,
 	 * there is nothing to evict. */
 	if (!cached[t]) {
@@ -913,7 +913,7 @@ static void setup(void)
 		mkdir_p(p);
 		create_file(c);
 	}
-	create_file(0); /* the host's file always exists (MODEL.md §1) */
+	create_file(0); /* the host's file always exists (docs/model.md §1) */
 	sync();         /* blocks allocated, every page clean */
 }
 

@@ -3,7 +3,7 @@
 Each run appends a one-file cpio (the scenario) to the cached initramfs, boots the
 Debian kernel with the driver as /init, and parses the driver's `@@` lines
 (see driver.c).  The kernel log of every event comes back too: `check_run` uses it
-to refuse a run that was not data-only (MODEL.md models data writeback errors
+to refuse a run that was not data-only (docs/model.md models data writeback errors
 only) or whose `evict` did not evict.
 """
 

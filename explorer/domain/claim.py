@@ -1,4 +1,4 @@
-"""The claim language (MODEL.md §7 and its extensions): parse a *.claim file into a Claim.
+"""The claim language (docs/model.md §7 and its extensions): parse a *.claim file into a Claim.
 
 A claim file states one claim from a mailing-list argument: `claim NAME`, the question
 as comments, header lines (`bounds:`, `result:`, `expect:`, `specs:`, `unsettled:`),

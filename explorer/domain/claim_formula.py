@@ -35,7 +35,7 @@ LineId = tuple[str, int]
 RESULTS = {"0": 0, "EIO": -errno.EIO, "ENOSPC": -errno.ENOSPC}
 RESULT_NAMES = {v: k for k, v in RESULTS.items()}
 # Calls that report an error; the others (open, write, close, umount, sync) always
-# return 0 in the model (MODEL.md §2) and wberror/evict return nothing.
+# return 0 in the model (docs/model.md §2) and wberror/evict return nothing.
 REPORTING = ("mount", "fsync", "syncfs")
 ALWAYS_ZERO = ("open", "write", "close", "umount", "sync")
 KEYWORDS = ("not", "and", "or", "exists", "~exists", "forall", "filter")

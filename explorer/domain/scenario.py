@@ -1,4 +1,4 @@
-"""The scenario language of MODEL.md §2: parse, validate, format.
+"""The scenario language of docs/model.md §2: parse, validate, format.
 
 One event per line, `#` starts a comment, an optional ` = RESULT` (as the tool prints
 it) is accepted and kept as the expected result.  Examples:

@@ -1,6 +1,6 @@
 """The Spec base: the plain VFS rules as hooks named after the kernel functions.
 
-A kernel variant ("spec", MODEL.md §4) is a subclass in `specs/` that overrides the
+A kernel variant ("spec", docs/model.md §4) is a subclass in `specs/` that overrides the
 overlay hooks (HOOKS lists them all; `explore specs --show NAME` shows where each of a
 spec's comes from).  The base class *is* the `plain` spec: no overlay, each container
 a directory on the upper fs, so every container fd follows the VFS rules that host fds

@@ -1,4 +1,4 @@
-"""The world of MODEL.md §1: one upper filesystem shared by N overlay containers and the host.
+"""The world of docs/model.md §1: one upper filesystem shared by N overlay containers and the host.
 
 A state is a flat tuple of ints, so that it hashes fast and stores small.  Its layout
 is fixed by the bounds (containers, fds per container, host fds):
@@ -65,7 +65,7 @@ ERRNO_NAMES = {v: k for k, v in ERRNOS.items()}
 #: Which files a host fd may open: its own only, or any container's upper file too.
 HOST_FILES = ("own", "any")
 
-# Who performs an event: the kinds MODEL.md §5 groups isolation violations by.
+# Who performs an event: the kinds docs/model.md §5 groups isolation violations by.
 ENVIRONMENT = -1
 
 
@@ -87,7 +87,7 @@ class Bounds:
 
     mounts: int = 2
     fds: int = 2
-    host_fds: int = 1  # MODEL.md §1: one host fd by default
+    host_fds: int = 1  # docs/model.md §1: one host fd by default
     errnos: tuple[int, ...] = (EIO,)
     host_files: str = "own"
 

@@ -16,7 +16,7 @@ error is SEEN once the mount is done.
 Run it:   explore -p claims/examples/props/mount-marks-no-error.py
 In a claim:   expect: vivek-v3-seen ../examples/props/mount-marks-no-error.py fails 4
 
-Derived by hand (MODEL.md §4), at the main job's bounds (one host fd):
+Derived by hand (docs/model.md §4), at the main job's bounds (one host fd):
   vivek-v3-seen  fails 4: open fd1 host, write fd1, wberror host, mount ovl1: the mount
                  samples the upper, then check_and_advance()s it into a throwaway
                  cursor, which sets SEEN.  Nothing shorter: the error needs dirty data

@@ -1,4 +1,4 @@
-"""Isolation (MODEL.md §5): what a viewer sees must not depend on what it cannot see.
+"""Isolation (docs/model.md §5): what a viewer sees must not depend on what it cannot see.
 
 For a viewer every action is inside (its own), environment or outside
 (`explorer.engine.contract.Role`).  The viewer's view of a run (its c-view) is its
