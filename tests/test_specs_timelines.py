@@ -1,8 +1,8 @@
 """Every spec on the timelines of the thread and of the xfstests cases.
 
 Each expected result is derived by hand, in the comment next to it, from docs/model.md
-§3-4 and the research notes (kernel-semantics.md, thread-and-variants.md,
-conformance-cases.md) -- never copied from the code's output.
+§3-4 and the sources it cites (lib/errseq.c, fs/overlayfs/, the thread's messages,
+xfstests) -- never copied from the code's output.
 
 Notation in the comments: values are the errseq u32 in hex, EIO = 5, so an unseen
 EIO is 0x5 and a seen one 0x1005 (classic: SEEN 0x1000, counter +0x2000; split:
@@ -62,7 +62,7 @@ def test_every_builtin_is_covered() -> None:
     }
 
 
-# --- the seed (thread-and-variants.md §4.1; claims 4, 5, 20) --------------------------
+# --- the seed (docs/model.md §2; claims 4, 5, 20) ---------------------------------------
 
 SEED = (SCENARIOS / "seed.scn").read_text()
 
@@ -88,7 +88,7 @@ SEED_EXPECTED = {
     # C&A(0x1005, 0) -> EIO.  syncfs fd1: check equal; C&A(0x1005, 0) -> EIO.
     "vivek-v2": ("EIO", "EIO"),
     # mainline, v5.11, v5.10, jeff-split: a non-volatile overlay never sets its sb's
-    # errseq, so syncfs is C&A(ovl sb 0, 0) -> 0 (kernel-semantics.md §3.4).
+    # errseq, so syncfs is C&A(ovl sb 0, 0) -> 0 (docs/model.md §4).
     "mainline": ("0", "0"),
     "v5.11": ("0", "0"),
     "v5.10": ("0", "0"),
@@ -202,7 +202,7 @@ def test_jeff_close_variant_lost_forever() -> None:
     assert results(JEFF_CLOSE_EVICT, "plain")[0] == ("syncfs fd2", "EIO")
 
 
-# --- xfstests under plain (conformance-cases.md) --------------------------------------
+# --- xfstests under plain (src/fsync-err.c, generic/441, 484, 487) ---------------------
 
 FSYNC_ERR = """
 mount ovl1
@@ -291,7 +291,7 @@ def test_generic_487_484_plain(case: str, owner: str) -> None:
     assert actual == expected
 
 
-# --- volatile overlays under mainline (conformance-cases.md Case 5, kernel-semantics §3) -
+# --- volatile overlays under mainline (335d3fc57941, docs/model.md §4) -----------------
 
 STICKY = """
 mount ovl1 volatile = 0   # upper 0: ofs1 = sample(0) = 0; check(0, 0) = 0 -> mounted
@@ -409,7 +409,7 @@ mount ovl2 volatile = 0     # now the sample 0x1005 equals upper
 
 @pytest.mark.parametrize("spec", ["mainline", "v5.11"])
 def test_normal_overlay_syncfs_reports_nothing_and_leaves_upper_unseen(spec: str) -> None:
-    # kernel-semantics.md §3.4, row "normal, 5.17+" and §5.9.
+    # docs/model.md §4 v5.11 and mainline: a normal overlay never sets its sb's errseq.
     expected, actual = annotated(NORMAL_OVERLAY_LEAVES_UNSEEN, spec)
     assert actual == expected
 

@@ -12,7 +12,7 @@
  *   @@ BAD <reason>                    the run cannot be trusted (setup failed...)
  *   @@ END
  *
- * Setup (kernel-oracle.md, "Data-only injection"): tmpfs file -> loop -> dm
+ * Setup (docs/conformance.md, F2): tmpfs file -> loop -> dm
  * (linear) -> ext4 without journal, 256-byte inodes, noatime; periodic writeback
  * off.  Every file the scenario names is created in place, written, fsynced and
  * synced, so its blocks are allocated and clean.  `wberror F` maps exactly F's
