@@ -40,7 +40,8 @@ from explorer.domain.claim_formula import (
     Returns,
     evaluate,
 )
-from explorer.domain.scenario import Event
+from explorer.domain.scenario import Event, ScenarioError, parse_line
+from explorer.domain.scenario import parse as scenario_parse
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = sorted((ROOT / "claims").rglob("*.claim"))
@@ -601,7 +602,13 @@ BAD = [
     ),
     ("unknown-label", edit(16, "exists (L9 = EIO)"), 16, "L9", "neither a label"),
     ("label-then-words", edit(16, "exists (L1 fd1 = EIO)"), 16, "fd1", "after the label L1"),
-    ("wberror-result", edit(16, "exists (wberror ovl1 = EIO)"), 16, "=", "wberror returns nothing"),
+    (
+        "wberror-result",
+        edit(16, "exists (wberror ovl1 = EIO)"),
+        16,
+        "=",
+        "wberror is an environment event: it returns nothing",
+    ),
     ("write-result", edit(16, "exists (write fd1 = EIO)"), 16, "EIO", "write always returns 0"),
     ("result-word", edit(16, "exists (L1 = EINVAL)"), 16, "EINVAL", "a result is 0, EIO or ENOSPC"),
     (
@@ -883,3 +890,81 @@ def test_a_conclusion_given_twice_or_empty_is_refused() -> None:
         parse("claim c\n# Conclusion: a\n# Conclusion: b\nexpect: plain no-loss holds\n")
     with pytest.raises(ClaimError, match="a conclusion says something"):
         parse("claim c\n# Conclusion:\nexpect: plain no-loss holds\n")
+
+
+# --- a stated result: one rule in claims and scenarios ---------------------------------
+
+RULE_PROGRAMS = """\
+claim r
+bounds: errnos EIO+ENOSPC
+ovl1:
+  mount ovl1
+  open fd1 ovl1
+  write fd1
+  fsync fd1
+  syncfs fd1
+  close fd1
+  umount ovl1
+host:
+  sync
+env:
+  wberror ovl1
+  evict ovl1
+"""
+RULE_EVENTS = [
+    "mount ovl1",
+    "open fd1 ovl1",
+    "write fd1",
+    "fsync fd1",
+    "syncfs fd1",
+    "close fd1",
+    "umount ovl1",
+    "sync",
+    "wberror ovl1",
+    "evict ovl1",
+]
+
+
+@pytest.mark.parametrize("event", RULE_EVENTS)
+@pytest.mark.parametrize("result", ["0", "EIO", "ENOSPC", "EPERM"])
+def test_a_stated_result_is_one_rule_in_both_languages(event: str, result: str) -> None:
+    """`EVENT = RESULT` in a claim's condition and on a scenario line: both accept it or
+    both refuse it, for the same reason and token.  open may state an errno (a spec's
+    ovl_open may fail); write, close, umount and sync only 0; wberror and evict none."""
+    stated = f"{event} = {result}"
+    try:
+        parse_claim(f"{RULE_PROGRAMS}exists ({stated})\n", "r.claim")
+        in_claim = None
+    except ClaimError as e:
+        in_claim = (e.token, e.reason)
+    try:
+        parse_line("r.scn", 1, stated)  # a scenario's line; its fds are parse's business
+        in_scenario = None
+    except ScenarioError as e:
+        in_scenario = (e.token, e.reason)
+    assert in_claim == in_scenario
+    verb = event.split()[0]
+    allowed = verb in ("mount", "open", "fsync", "syncfs") or (
+        verb in ("write", "close", "umount", "sync") and result == "0"
+    )
+    assert (in_claim is None) == (allowed and result != "EPERM")
+
+
+def test_an_errno_stated_on_open_is_compared_with_the_models() -> None:
+    """Every built-in spec's open returns 0: `open fd1 ovl1 = EIO` never holds in a claim,
+    and replaying it as a scenario lists it under every spec as a mismatch (exit 1)."""
+    from explorer.app.claims import observe
+    from explorer.app.replay import mismatches, replay_all
+    from explorer.domain.catalog import builtin_names, load_spec, load_specs
+
+    c = parse_claim(
+        "claim o\novl1:\n  mount ovl1\n  open fd1 ovl1\n~exists (open fd1 ovl1 = EIO)\n"
+    )
+    for name in builtin_names():
+        o = observe(c, name, load_spec(name))
+        assert (o.verdict, o.satisfied, o.unsatisfied) == (ClaimVerdict.NEVER, 0, 1), name
+    sc = scenario_parse("mount ovl1\nopen fd1 ovl1 = EIO\n", "o.scn")
+    runs = replay_all(sc, load_specs(None))
+    assert [(m.line, m.stated, m.got) for m in mismatches(sc, runs)] == [(2, "EIO", "0")] * len(
+        runs
+    )

@@ -60,7 +60,7 @@ from explorer.domain.claim_formula import (
     parse_condition,
     tokenize,
 )
-from explorer.domain.scenario import ARITY, CONTAINER_RE, Event, ScenarioError, _parse_line
+from explorer.domain.scenario import ARITY, CONTAINER_RE, Event, ScenarioError, parse_line
 from explorer.domain.world import ERRNOS, MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, Bounds
 
 # The properties `expect:` may name: explorer.check.PROPERTIES (the domain does not
@@ -89,7 +89,7 @@ class ClaimVerdict(StrEnum):
 
 def _scenario_line(source: str, n: int, text: str) -> Event:
     try:
-        event = _parse_line(source, n, text)
+        event = parse_line(source, n, text)
     except ScenarioError as e:
         raise ClaimError(source, n, e.token, e.reason) from None
     assert event is not None
