@@ -112,8 +112,15 @@ def test_any_line() -> None:
     assert required_bounds(c).depth == 8  # 4 + any 3 + 1
 
 
-def test_property_names_are_the_checkers() -> None:
-    assert claim_mod.PROPERTIES == PROPERTIES
+def test_property_names_are_the_callers() -> None:
+    """The parser holds no list of properties: `expect:` names one its caller has (or a
+    .py file); with no list, any name (a caller that checks no expect: line)."""
+    text = "claim p\nexpect: plain no-loss holds, amir mine holds\n"
+    with pytest.raises(ClaimError, match=r"t.claim:2: 'mine': unknown property \(one of: "):
+        parse_claim(text, "t.claim", PROPERTIES)
+    c = parse_claim(text, "t.claim", ("no-loss", "mine"))
+    assert [(e.spec, e.property) for e in c.expects] == [("plain", "no-loss"), ("amir", "mine")]
+    assert len(parse_claim(text, "t.claim").expects) == 2
 
 
 # --- docs/model.md §7's example -----------------------------------------------------------
@@ -755,7 +762,7 @@ def _bad_cases():
 @pytest.mark.parametrize("text, line, token, reason", list(_bad_cases()))
 def test_malformed_claim_is_located(text: str, line: int, token: str, reason: str) -> None:
     with pytest.raises(ClaimError) as info:
-        parse_claim(text, "bad.claim")
+        parse_claim(text, "bad.claim", PROPERTIES)
     err = info.value
     assert (err.source, err.line, err.token) == ("bad.claim", line, token), str(err)
     assert reason in err.reason, str(err)
