@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from explorer.app.cli import app
 from explorer.app.outcome import PROPERTIES
 from explorer.domain import claim as claim_mod
 from explorer.domain.claim import (
@@ -897,6 +899,51 @@ def test_a_conclusion_given_twice_or_empty_is_refused() -> None:
         parse("claim c\n# Conclusion: a\n# Conclusion: b\nexpect: plain no-loss holds\n")
     with pytest.raises(ClaimError, match="a conclusion says something"):
         parse("claim c\n# Conclusion:\nexpect: plain no-loss holds\n")
+
+
+# --- spec and property files: checked where they are named ---------------------------
+
+FILE_CLAIM = """\
+claim f
+{header}
+ovl1:
+  mount ovl1
+exists (mount ovl1 = 0)
+"""
+
+
+@pytest.mark.parametrize(
+    "header, token, what",
+    [
+        ("specs: plain ./gone.py", "./gone.py", "spec"),
+        ("result: ./gone.py Never", "./gone.py", "spec"),
+        ("expect: ./gone.py no-loss holds", "./gone.py", "spec"),
+        ("expect: plain ./gone.py holds", "./gone.py", "property"),
+    ],
+)
+def test_a_missing_spec_or_property_file_is_located(
+    tmp_path: Path, header: str, token: str, what: str
+) -> None:
+    """A `result:` naming a spec file that does not exist is refused as `specs:` is (it
+    was never checked when no `specs:` line named the file): where it is written."""
+    path = tmp_path / "f.claim"
+    path.write_text(FILE_CLAIM.format(header=header))
+    with pytest.raises(ClaimError) as info:
+        load_claim(path, PROPERTIES)
+    err = info.value
+    assert (err.line, err.token) == (2, token)
+    assert err.reason == f"no such {what} file ({tmp_path / 'gone.py'})"
+    parse_claim(path.read_text(), str(path), PROPERTIES)  # the text alone names no file
+    r = CliRunner().invoke(app, ["claim", str(path)])
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == f"explore: error: {err}" and "Traceback" not in r.output
+
+
+def test_a_spec_file_beside_the_claim_is_found(tmp_path: Path) -> None:
+    (tmp_path / "iso.py").write_text((ROOT / "tests/isolated_spec.py").read_text())
+    path = tmp_path / "f.claim"
+    path.write_text(FILE_CLAIM.format(header="specs: ./iso.py\nresult: ./iso.py Sometimes"))
+    assert load_claim(path).results["./iso.py"].line == 3
 
 
 # --- a stated result: one rule in claims and scenarios ---------------------------------

@@ -30,6 +30,8 @@ Decisions where the language doc is silent (each enforced and tested):
   `expect:` takes comma-separated items like `result:`.  `errnos` is `EIO` or
   `EIO+ENOSPC` exactly.  A result or expect for a spec outside `specs:` is an error; so
   is a witness length longer than the claim's depth.
+- A spec or property file is named by a path relative to the claim's folder; a claim
+  read from a file (`load_claim`) names files that exist.
 - A program has at least one line.
 """
 
@@ -56,7 +58,7 @@ from explorer.domain.claim_formula import (
     parse_condition,
     tokenize,
 )
-from explorer.domain.claim_headers import ClaimVerdict, Expect, Headers, Result
+from explorer.domain.claim_headers import ClaimVerdict, Expect, Headers, Result, claim_file
 from explorer.domain.claim_program import (
     KEY_RE,
     AnyLine,
@@ -80,6 +82,7 @@ __all__ = [
     "ProgramLine",
     "Quantifier",
     "Result",
+    "claim_file",
     "load_claim",
     "parse_claim",
     "required_bounds",
@@ -120,23 +123,28 @@ class Claim:
 
 
 def load_claim(path: str | Path, properties: Collection[str] | None = None) -> Claim:
-    """Read and parse one claim file (`parse_claim`); an unreadable file is a ClaimError too."""
+    """Read and parse one claim file (`parse_claim`), whose spec and property files
+    must exist; an unreadable file is a ClaimError too."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ClaimError(str(path), 0, "", "not a UTF-8 text file") from None
     except OSError as e:
         raise ClaimError(str(path), 0, "", f"cannot read: {e.strerror or e}") from None
-    return parse_claim(text, str(path), properties)
+    return parse_claim(text, str(path), properties, files=True)
 
 
 def parse_claim(
-    text: str, source: str = "<stdin>", properties: Collection[str] | None = None
+    text: str,
+    source: str = "<stdin>",
+    properties: Collection[str] | None = None,
+    files: bool = False,
 ) -> Claim:
     """Parse and validate one claim; raise ClaimError on the first bad line.
     `properties`: the property names `expect:` may give besides a .py file (those the
-    checker has); None takes any name, for a caller that checks no `expect:` line."""
-    reader = _Reader(source, properties)
+    checker has); None takes any name, for a caller that checks no `expect:` line.
+    `files`: the spec and property files the claim names must exist."""
+    reader = _Reader(source, properties, files)
     for n, raw in enumerate(text.splitlines(), 1):
         reader.feed(n, raw)
     return reader.finish()
@@ -146,13 +154,13 @@ class _Reader:
     """Reads a claim line by line (claim, question, headers, programs, condition), then
     checks what needs the whole file (fds, labels, the condition, the bounds)."""
 
-    def __init__(self, source: str, properties: Collection[str] | None) -> None:
+    def __init__(self, source: str, properties: Collection[str] | None, files: bool) -> None:
         self.source = source
         self.name: str | None = None
         self.claim_line = 0
         self.question: list[str] = []
         self.bounds: dict[str, BoundSetting] = {}
-        self.headers = Headers(source, properties)
+        self.headers = Headers(source, properties, files)
         self.unsettled: tuple[str, int] | None = None
         self.programs: dict[str, list[ProgramLine | AnyLine]] = {}
         self.actor_line: dict[str, int] = {}

@@ -3,7 +3,9 @@
 
 `result: SPEC VERDICT, ...` and `expect: SPEC PROPERTY holds|fails [LENGTH], ...` take
 comma-separated items; `specs: SPEC SPEC ...` words.  A spec is a built-in's name or
-a .py file, a property one the checker has (the caller's list) or a .py file.  Given twice is an error naming the first: a spec's `result:`, a spec in
+a .py file, a property one the checker has (the caller's list) or a .py file; a file
+is named by a path relative to the claim's folder and, for a claim read from a file,
+must exist.  Given twice is an error naming the first: a spec's `result:`, a spec in
 `specs:`, a (spec, property) in `expect:`.  A result or expect for a spec outside
 `specs:` is an error.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import NoReturn
 
 from explorer.domain.catalog import builtin_names
@@ -45,12 +48,19 @@ class Expect:
     line: int
 
 
+def claim_file(source: str, name: str) -> Path:
+    """A spec or property file a claim names: a path relative to the claim's folder."""
+    path = Path(name)
+    return path if path.is_absolute() else Path(source).parent / path
+
+
 class Headers:
     """The `result:`, `expect:` and `specs:` items of one claim, each checked as read.
-    `properties`: the property names besides .py files (None: any name)."""
+    `properties`: the property names besides .py files (None: any name); `files`: the
+    files named must exist."""
 
-    def __init__(self, source: str, properties: Collection[str] | None) -> None:
-        self.source, self.properties = source, properties
+    def __init__(self, source: str, properties: Collection[str] | None, files: bool) -> None:
+        self.source, self.properties, self.files = source, properties, files
         self.results: dict[str, Result] = {}
         self.expects: dict[tuple[str, str], Expect] = {}
         self.specs: dict[str, int] | None = None  # spec -> its line; None: every spec
@@ -97,16 +107,23 @@ class Headers:
         self.expects[(spec, prop)] = Expect(spec, prop, word == "holds", length, n)
 
     def spec(self, n: int, spec: str) -> None:
-        if not spec.endswith(".py") and spec not in builtin_names():
+        if spec.endswith(".py"):
+            self._file(n, spec, "spec")
+        elif spec not in builtin_names():
             known = ", ".join(builtin_names())
             self.fail(n, spec, f"unknown spec (built-in: {known}; or a .py file)")
 
     def property(self, n: int, prop: str) -> None:
         if prop.endswith(".py"):
-            return
-        if self.properties is not None and prop not in self.properties:
+            self._file(n, prop, "property")
+        elif self.properties is not None and prop not in self.properties:
             known = ", ".join(self.properties)
             self.fail(n, prop, f"unknown property (one of: {known}; or a .py file)")
+
+    def _file(self, n: int, name: str, what: str) -> None:
+        path = claim_file(self.source, name)
+        if self.files and not path.is_file():
+            self.fail(n, name, f"no such {what} file ({path})")
 
     def within_specs(self) -> None:
         """Every result and expect is for one of the claim's `specs:`, when it has them."""
