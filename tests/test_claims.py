@@ -12,6 +12,7 @@ containers, counts are the same with and without the reduction.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -94,6 +95,20 @@ def test_counts_equal_the_oracles(path: Path) -> None:
     for name in claim.specs or builtin_names():
         o = observe(claim, name, load_spec(name))
         assert (o.satisfied, o.unsatisfied, o.filtered) == oracle(claim, name), name
+
+
+RESULT_COUNTS = re.compile(r"result:\s*(\S+)\s+(?:Never|Sometimes|Always)\s*#\s*(\d+) of (\d+)")
+
+
+@pytest.mark.parametrize("path", [p for p in LIBRARY if RESULT_COUNTS.search(p.read_text())])
+def test_the_counts_derived_by_hand_are_the_checkers(path: Path) -> None:
+    """Each `result: SPEC VERDICT  # S of T` line states the runs derived by hand in
+    the file (S satisfying the condition, T passing the filter): the checker counts
+    the same."""
+    claim = load_claim(path)
+    for spec, sat, total in RESULT_COUNTS.findall(path.read_text()):
+        o = observe(claim, spec, load_spec(spec))
+        assert (o.satisfied, o.satisfied + o.unsatisfied) == (int(sat), int(total)), spec
 
 
 def test_the_oracle_sees_the_seed_as_the_language_doc_says() -> None:
