@@ -100,7 +100,9 @@ def test_counts_equal_the_oracles(path: Path) -> None:
 RESULT_COUNTS = re.compile(r"result:\s*(\S+)\s+(?:Never|Sometimes|Always)\s*#\s*(\d+) of (\d+)")
 
 
-@pytest.mark.parametrize("path", [p for p in LIBRARY if RESULT_COUNTS.search(p.read_text())])
+@pytest.mark.parametrize(
+    "path", [p for p in LIBRARY if RESULT_COUNTS.search(p.read_text())], ids=lambda p: p.stem
+)
 def test_the_counts_derived_by_hand_are_the_checkers(path: Path) -> None:
     """Each `result: SPEC VERDICT  # S of T` line states the runs derived by hand in
     the file (S satisfying the condition, T passing the filter): the checker counts
