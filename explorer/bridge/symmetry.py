@@ -112,7 +112,8 @@ class Symmetry(contract.Symmetry[State, Event]):
         if plan is None:
             plan = self._by_order[orders] = self._plan(orders)
         pid, getter = plan
-        out = (getter(s), pid)
+        # Most states are canonical already: they stand for themselves, no copy stored.
+        out = (s if pid == self.identity else getter(s), pid)
         if len(self._canon) < 1 << 20:
             self._canon[s] = out
         return out
