@@ -13,6 +13,7 @@ from __future__ import annotations
 from explorer.bridge.stepper import Stepper
 from explorer.bridge.symmetry import Symmetry
 from explorer.domain import world
+from explorer.domain.errseq import Flavour
 from explorer.domain.vfs import Spec
 from explorer.domain.world import ERRNO_NAMES, NORMAL, VOLATILE, Bounds, Event, State
 from explorer.engine.contract import Model, Observers, Role
@@ -28,7 +29,7 @@ def kind_rank(kind: str) -> int:
     return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
-def errseq_str(v: int, flavour: type) -> str:
+def errseq_str(v: int, flavour: Flavour) -> str:
     """0, or errno/counter with the flags: EIO#0, EIO#1+S (SEEN), EIO#0+RO (split)."""
     if v == 0:
         return "0"

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -225,10 +225,10 @@ class UserMonitor(Monitor[State, Event, "int | None", Any]):
 
     prop: Property
     bounds: Bounds
+    name: str = field(init=False)
 
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self.prop.name
+    def __post_init__(self) -> None:
+        self.name = self.prop.name
 
     def _call(self, method: str, what: str, *args: Any) -> Any:
         try:

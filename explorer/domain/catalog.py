@@ -49,7 +49,7 @@ def builtin_names() -> list[str]:
     return list(BUILTIN)
 
 
-def _from_module(module: object, where: str) -> type[Spec]:
+def _from_module(module: ModuleType, where: str) -> type[Spec]:
     chosen = getattr(module, "SPEC", None)
     if chosen is not None:
         if not (isinstance(chosen, type) and issubclass(chosen, Spec)):

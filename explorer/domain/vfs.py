@@ -87,13 +87,14 @@ class Spec:
     name: ClassVar[str] = "plain"
     #: one line for tables and --help
     summary: ClassVar[str] = "no overlay: containers are directories of the upper fs"
-    #: the errseq_t flavour used for every errseq in the world
-    errseq: ClassVar[Flavour] = Classic
+    #: the errseq_t flavour used for every errseq in the world (`with_counter_bits`
+    #: narrows it on one instance)
+    errseq: Flavour = Classic
     #: False only for plain, whose mounts are no-ops
     overlay: ClassVar[bool] = False
     #: what the hooks follow: kernel commit ids and mailing-list Message-IDs
     #: (https://lore.kernel.org/r/<Message-ID>), as the spec's docstring cites them
-    sources: ClassVar[tuple[str, ...]] = ()
+    sources: tuple[str, ...] = ()
 
     # --- plain VFS (host fds always, container fds unless overridden) ---------------
 
@@ -179,7 +180,7 @@ class Spec:
         if counter_bits is None or counter_bits == self.errseq.counter_bits:
             return self
         twin = copy.copy(self)
-        twin.errseq = type(self).errseq.narrowed(counter_bits)  # type: ignore[misc]
+        twin.errseq = type(self).errseq.narrowed(counter_bits)
         return twin
 
     # --- the event dispatcher ---------------------------------------------------------
@@ -209,9 +210,14 @@ class Spec:
         if verb == "sync":
             w.writeback_all()
             return 0
+        return self._fd_event(w, ev)
+
+    def _fd_event(self, w: World, ev: Event) -> int | None:
+        """`apply` for the events on fd slot `ev.arg`: open, write, close, fsync, syncfs."""
+        verb = ev.verb
+        b = w.bounds
         f = w.file(ev.arg)
-        host = f.owner == b.host
-        ofs = None if host else w.ofs(f.owner)
+        ofs = None if f.owner == b.host else w.ofs(f.owner)
         if verb == "open":
             if ev.ino >= 0:
                 f.ino = ev.ino

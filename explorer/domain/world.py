@@ -57,7 +57,7 @@ def _as_field(value: object) -> int:
         value = value.value
     if isinstance(value, float | str | bytes) or value is None:
         raise TypeError(f"a state field holds an int, not {type(value).__name__} {value!r}")
-    return int(value)  # type: ignore[call-overload]
+    return int(value)  # type: ignore[call-overload]  # any object a hook stored: int() judges
 
 
 def _field(offset: int, doc: str) -> property:

@@ -21,7 +21,7 @@ def build(
     label: Callable[[Any, Any], str] = lambda a, o: f"{a} = {o}",
 ) -> nx.DiGraph:
     """Every recorded state and transition; `label(action, obs)` names an edge."""
-    g = nx.DiGraph()
+    g: nx.DiGraph = nx.DiGraph()
     for sid, s in enumerate(ex.states):
         g.add_node(sid, depth=ex.depth[sid], label=describe(s))
     for e, (a, o) in enumerate(zip(ex.action, ex.obs, strict=True)):

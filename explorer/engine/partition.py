@@ -252,10 +252,11 @@ def gather(run: Partitioned, symmetry: Symmetry | None = None) -> Exploration:
             out[g] = edges[lid]
     ex.index = {s: g for g, s in enumerate(ex.states)}
     for g in range(n):
-        if out[g] is None:
+        edges = out[g]
+        if edges is None:
             continue
         ex.edge_start[g] = len(ex.dst)
-        for a, o, p, ref in out[g]:  # type: ignore[union-attr]
+        for a, o, p, ref in edges:
             ex.src.append(g)
             ex.action.append(a)
             ex.obs.append(o)

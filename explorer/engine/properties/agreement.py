@@ -179,7 +179,7 @@ class Pair(Model):
     def _canonical(self, s: Any) -> tuple[Any, int]:
         return self.sym.canonical(s) if self.sym is not None else (s, 0)
 
-    def initial_states(self) -> list[tuple[Any, Any, int]]:
+    def initial_states(self) -> list[tuple[Any, Any, Hashable]]:
         def firsts(model: Model) -> list[Any]:
             out: list[Any] = []
             for s in model.initial_states():
