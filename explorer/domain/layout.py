@@ -34,8 +34,7 @@ UNMOUNTED, NORMAL, VOLATILE = 0, 1, 2
 MOUNT_OPTIONS = {"normal": (NORMAL,), "volatile": (VOLATILE,), "both": (NORMAL, VOLATILE)}
 
 # The largest bounds accepted, from the options and in scenarios.  Real runs stop on the
-# memory guard far below them (4 containers at depth 12 already take 6 GB: README.md,
-# docs/performance.md); they are there so that a typo
+# memory guard far below them (docs/performance.md); they are there so that a typo
 # (--mounts 1000, ovl18446744073709551616) is refused at once with its name, instead of
 # a state layout of millions of fields built for minutes before memory runs out.  A
 # sequence of 64 events is longer than any witness the thread discusses (the seed has 8).

@@ -1,7 +1,7 @@
 """The transition graph as a networkx DiGraph, built from the search's edge list.
 
-Built after the search (building it during the search costs several times the search
-itself).  Nodes are state ids with their depth and a short label from the model;
+Built after the search, from its flat lists: the search's loop stays free of networkx
+objects.  Nodes are state ids with their depth and a short label from the model;
 parallel events between the same two states share one edge whose `labels` lists them.
 """
 

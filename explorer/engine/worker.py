@@ -27,9 +27,9 @@ SHIFT = 32
 def owner(state: Any, parts: int, of_ints: bool = False) -> int:
     """The partition that stores `state`: the same in every process and on every machine.
 
-    Python's `hash` of ints and of tuples of them is (CPython, 64 bits), and costs a
-    third of the pickled form's hash; a str's, None's and others' change from process to
-    process, so states holding anything but ints and tuples (`of_ints` False) go by
+    Python's `hash` of ints and of tuples of them is (CPython, 64 bits), and costs far
+    less than hashing the pickled form; a str's, None's and others' change from process
+    to process, so states holding anything but ints and tuples (`of_ints` False) go by
     their pickled form (without the memo, which would write a tuple met twice in one
     state, one object, unlike two equal ones)."""
     if parts == 1:

@@ -95,8 +95,8 @@ _FAR = 1 << 30
 
 def _pack(length: dict[int, int]) -> bytes:
     """A set of (state, length) as sorted 8-byte words: the subset construction interns
-    hundreds of thousands of these, and as frozensets of tuples they would be a third of
-    its memory (1.4 GB at mounts 3, depth 12)."""
+    hundreds of thousands of these, and as frozensets of tuples they would be a large
+    part of its memory (docs/performance.md)."""
     return array("Q", sorted([s << 16 | n for s, n in length.items()])).tobytes()
 
 
@@ -195,7 +195,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
 
     def add(seeds: dict[int, int], creator: tuple[int, int, Any] | None) -> int:
         """Close `seeds` under outside events (shortest lengths first) and intern it.
-        Most seeds recur (4 in 5 at 3 containers): those skip the closure."""
+        Most seeds recur (docs/performance.md): those skip the closure."""
         seeds_key = _pack(seeds)
         known = closed.get(seeds_key)
         if known is not None:
