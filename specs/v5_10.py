@@ -21,7 +21,7 @@ from explorer.domain.world import File, OvlFs, World
 class V5_10(Spec):
     name = "v5.10"
     summary = "no upper error reporting; volatile fsync/syncfs return 0"
-    sources: tuple[str, ...] = ("c86243b090bc",)
+    sources = ("c86243b090bc",)
     overlay = True
 
     def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:

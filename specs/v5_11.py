@@ -23,7 +23,7 @@ from specs.v5_10 import V5_10
 class V5_11(V5_10):
     name = "v5.11"
     summary = "6.1: volatile errors sticky, mount refused on unseen upper error"
-    sources: tuple[str, ...] = (
+    sources = (
         "335d3fc57941",
         "20210108001043.12683-1-sargun@sargun.me",
     )

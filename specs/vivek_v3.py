@@ -19,7 +19,7 @@ from specs.v5_10 import V5_10
 class VivekV3(V5_10):
     name = "vivek-v3"
     summary = "passthrough: overlay fds sample and advance the upper sb"
-    sources: tuple[str, ...] = ("20201221195055.35295-1-vgoyal@redhat.com",)
+    sources = ("20201221195055.35295-1-vgoyal@redhat.com",)
 
     def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
         f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)

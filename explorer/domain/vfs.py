@@ -94,7 +94,7 @@ class Spec:
     overlay: ClassVar[bool] = False
     #: what the hooks follow: kernel commit ids and mailing-list Message-IDs
     #: (https://lore.kernel.org/r/<Message-ID>), as the spec's docstring cites them
-    sources: tuple[str, ...] = ()
+    sources: ClassVar[tuple[str, ...]] = ()
 
     # --- plain VFS (host fds always, container fds unless overridden) ---------------
 
