@@ -45,9 +45,9 @@ class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
     """One spec over one bounded world.  Successors are cached on footprints unless
     `cache` is off (explorer.bridge.stepper explains why that is exact).  With
     `symmetry` on, the model declares the container and fd symmetry of its bounds: its
-    own `Symmetry` (what it learns lives as long as the model), or the one given, which
-    the models of one run may share so that the canonical forms of their common
-    states are learnt once."""
+    own `Symmetry` (what it learns lives as long as the model), or the one given.  The
+    models of one run had best share one: their specs reach mostly the same states,
+    whose canonical forms are then learnt once (docs/performance.md)."""
 
     def __init__(
         self,
