@@ -27,7 +27,8 @@ import explorer.app.cli as cli  # noqa: E402
 
 T_IMPORT = time.perf_counter() - T0
 
-from explorer.app import explore, runner  # noqa: E402
+from explorer.app import explore  # noqa: E402
+from explorer.checker import sites  # noqa: E402
 from explorer.engine.properties import agreement, safety  # noqa: E402
 from explorer.engine.properties.isolation import assemble  # noqa: E402
 from explorer.render import dot, report, terminal  # noqa: E402
@@ -35,14 +36,14 @@ from explorer.render import dot, report, terminal  # noqa: E402
 # (label, module holding the name the caller looks up, attribute, depth of nesting)
 PHASES = [
     ("run (explore and check)", explore, "run", 0),
-    ("search (reduced or full)", runner, "bfs", 1),
-    ("search (full, for isolation)", runner.isolation, "full_graph", 1),
-    ("coverage", runner, "coverage", 1),
+    ("search (reduced or full)", sites, "bfs", 1),
+    ("search (full, for isolation)", sites.isolation, "full_graph", 1),
+    ("coverage", sites, "coverage", 1),
     ("open-before-syncfs", safety, "check", 1),
     ("open-before-fsync", safety, "check", 1),
     ("no-loss", safety, "check", 1),
     ("agreement", agreement, "check", 1),
-    ("isolation (all of it)", runner.isolation, "check", 1),
+    ("isolation (all of it)", sites.isolation, "check", 1),
     ("isolation: split", assemble, "split_graph", 2),
     ("isolation: exact check", assemble.METHODS, "subset", 2),
     ("isolation: removal search", assemble, "removal_search", 2),

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.app.outcome import PROPERTIES
+from explorer.checker.properties import PROPERTIES
 from explorer.domain import claim as claim_mod
 from explorer.domain.claim import (
     AnyLine,

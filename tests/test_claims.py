@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer.app.claims import Specs, check, observe
-from explorer.app.replay import run as replay_run
 from explorer.bridge.claim_model import ClaimModel, Move
+from explorer.checker.claims import Specs, check, observe
+from explorer.checker.replay import run as replay_run
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.claim import (
     AnyLine,

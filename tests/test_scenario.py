@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.app.replay import SKIPPED, replay_all
+from explorer.checker.replay import SKIPPED, replay_all
 from explorer.domain import world
 from explorer.domain.catalog import load_specs
 from explorer.domain.scenario import ScenarioError, format_run, parse

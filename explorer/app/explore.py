@@ -1,137 +1,334 @@
-"""The main job (`explore --mounts 2 --depth 8`): validate options, run, print, write out/."""
+"""The main job (`explore --mounts 2 --depth 8`): its options, then the run, the
+terminal's tables and out/."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import signal
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated
 
+import typer
+
+from explorer import __version__
+from explorer.app.exits import fail
 from explorer.app.options import (
-    OptionError,
-    errnos_text,
-    parse_counter_bits,
-    parse_options,
-    user_properties,
+    CounterBitsOpt,
+    DepthOpt,
+    ErrnosOpt,
+    FdsOpt,
+    HostFdsOpt,
+    HostFilesOpt,
+    MountOptionsOpt,
+    MountsOpt,
+    SpecOpt,
 )
-from explorer.app.outcome import Config
-from explorer.app.runner import Execute, run, worth_parallel
-from explorer.domain.catalog import load_spec, load_specs
-from explorer.domain.world import Bounds
-from explorer.engine.limits import SearchLimit, default_memory_limit
+from explorer.app.progress import Progress
+from explorer.bridge.model import KIND_ORDER
+from explorer.checker.config import Config, configure
+from explorer.checker.executor import Executor, Serial, worth_parallel
+from explorer.checker.options import (
+    ISOLATION_BUDGET,
+    MAX_JOBS,
+    OptionError,
+    RunOptions,
+    check_limits,
+    errnos_text,
+)
+from explorer.checker.properties import PROPERTIES
+from explorer.checker.results import Outcome
+from explorer.checker.run import run
+from explorer.domain.world import NORMAL, VOLATILE
 from explorer.render import report as rep
 from explorer.render import terminal
 from explorer.render.outdir import OutDir
-
-#: Seconds between progress lines when stderr is not a terminal (a CI log); the
-#: environment variable EXPLORE_PROGRESS_SECONDS (not an option: tests) shortens it.
-PROGRESS_SECONDS = 5.0
 
 #: Exit code of a run ended by Ctrl-C (128 + SIGINT, what a shell reports).
 INTERRUPTED = 130
 
 
-@contextmanager
-def ctrl_c_deferred() -> Iterator[None]:
-    """Ctrl-C waits until the block is done, then is raised as usual.  rich's status line
-    interrupted halfway through its start hides the cursor and then cannot be stopped
-    (an IndexError from its render hooks, shown as a traceback)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"errseq-explorer {__version__}")
+        raise typer.Exit(0)
+
+
+def explore(
+    ctx: typer.Context,
+    mounts: MountsOpt = 2,
+    depth: DepthOpt = 8,
+    fds: FdsOpt = 2,
+    host_fds: HostFdsOpt = 1,
+    mount_options: MountOptionsOpt = "both",
+    errnos: ErrnosOpt = "EIO",
+    counter_bits: CounterBitsOpt = None,
+    host_files: HostFilesOpt = "own",
+    spec: SpecOpt = None,
+    prop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--property",
+            "-p",
+            help=f"Property to check: {', '.join(PROPERTIES)}; or a user property's .py "
+            "file (docs/claims-language.md); repeatable. Default: every built-in.",
+        ),
+    ] = None,
+    against: Annotated[str, typer.Option(help="Reference spec for agreement.")] = "plain",
+    container: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Container whose isolation is checked (ovlN); repeatable. Default: a representative."
+        ),
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Audit mode: isolation violations caused only by these event kinds are "
+            f"accepted: {', '.join(KIND_ORDER)}; repeatable."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Folder for timelines, pictures and report.json.")
+    ] = Path("out"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON on stdout.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    full_graph: Annotated[
+        bool, typer.Option("--full-graph", help="Also write each spec's whole state graph as DOT.")
+    ] = False,
+    show: Annotated[int, typer.Option(help="How many witnesses to print as timelines.")] = 3,
+    max_states: Annotated[
+        int | None,
+        typer.Option("--max-states", help="Stop a search beyond this many states (1 or more)."),
+    ] = None,
+    max_memory: Annotated[
+        float | None,
+        typer.Option(
+            "--max-memory",
+            help="Stop a search or check (cleanly) beyond this many GiB resident, a number "
+            "above 0: it is undecided (exit 3), the others still decide, and isolation is "
+            "decided as deep as fits. Default: 3/4 of RAM.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help=f"Processes for independent specs, 0 to {MAX_JOBS}; 0 = 2 when the run is "
+            "large enough.",
+        ),
+    ] = 0,
+    isolation_budget: Annotated[
+        int,
+        typer.Option(
+            "--isolation-budget",
+            min=0,
+            help="Pair states the isolation witness search may store; beyond it, witnesses "
+            "are sorted by kind only up to the length reached (verdicts stay exact). 0 = no cap.",
+        ),
+    ] = ISOLATION_BUDGET,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="[ADDRESS]",
+            help="Run on Ray: alone, a local runtime started for the run; auto or "
+            "HOST:PORT, the cluster there (ray start --head). Needs the ray extra "
+            "(docs/scale-out.md).",
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            "--partitions",
+            help="With --ray: Ray actors each spec's states are shared among, 1 or more; "
+            "1 = each spec whole in one task. Default: the cluster's CPUs.",
+            show_default=False,
+        ),
+    ] = None,
+    symmetry: Annotated[
+        bool | None,
+        typer.Option(
+            "--symmetry/--no-symmetry",
+            help="Store one state per class of interchangeable containers and fds. "
+            "Default: on for runs with 3+ containers or depth 10+, where it pays.",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=show_version,
+            expose_value=False,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Explore every bounded event sequence of an upper fs shared by N overlay mounts.
+
+    Checks each kernel variant (spec) against the guarantees argued in the 2020
+    thread, prints a verdict matrix and the shortest witnesses as timelines, and
+    writes out/ (timelines, DOT/SVG pictures, report.json).  The options before a
+    command (replay, diff, specs, conform) are the main job's: give a command's
+    options after its name.
+
+    Examples:
+
+        explore --mounts 2 --depth 8
+
+        explore --spec vivek-v3-seen --spec amir --property isolation
+
+        explore --allow syncfs --json > audit.json
+
+        explore --errnos EIO,ENOSPC --host-files any --depth 7
+
+        explore --counter-bits 2 --mounts 1 --depth 16 -p no-loss
+
+        explore --mounts 4 --depth 16 --ray auto
+
+    \b
+    Exit codes:
+      0    every checked property holds (every result as expected, the specs agree)
+      1    a property is violated (a result not as expected, the specs differ)
+      2    bad input: an option, a file, a scenario, a spec that misbehaves
+      3    undecided: the memory guard stopped a check before it decided
+      70   internal error: a bug in errseq-explorer (its traceback goes to a file)
+      130  interrupted (Ctrl-C)
+    """
+    if ctx.invoked_subcommand is not None:
+        misplaced_options(ctx)
         return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    opts = RunOptions(
+        mounts=mounts,
+        depth=depth,
+        fds=fds,
+        host_fds=host_fds,
+        mount_options=mount_options,
+        errnos=errnos,
+        host_files=host_files,
+        counter_bits=counter_bits,
+        specs=spec,
+        properties=prop,
+        against=against,
+        containers=container,
+        allow=allow,
+        max_states=max_states,
+        max_memory=max_memory,
+        symmetry=symmetry,
+        isolation_budget=isolation_budget,
+    )
+    job = Job(out, as_json, quiet, full_graph, show, jobs, ray, partitions)
+    check_limits(opts)
+    job.check()
+    raise typer.Exit(main_job(configure(opts), job))
+
+
+def misplaced_options(ctx: typer.Context) -> None:
+    """Options of the main job given before a command would be silently unused: refuse
+    them and say where they go (`explore --spec amir replay x.scn`)."""
+    sub = ctx.invoked_subcommand or ""
+    given = [
+        p
+        for p in ctx.command.params
+        if p.name and getattr(ctx.get_parameter_source(p.name), "name", "") == "COMMANDLINE"
+    ]
+    if not given:
+        return
+    cmd = ctx.command.get_command(ctx, sub)  # type: ignore[attr-defined]
+    takes = {o for p in (cmd.params if cmd else []) for o in (*p.opts, *p.secondary_opts)}
+    said = []
+    for p in given:
+        flag = max(p.opts, key=len)
+        if takes & {*p.opts, *p.secondary_opts}:
+            said.append(f"put {flag} after the command (explore {sub} {flag} ...)")
+        else:
+            said.append(f"{sub} has no {flag}")
+    fail(f"options before '{sub}' are the main job's, which {sub} does not run: {'; '.join(said)}")
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the main job does besides the run: where its files go, what it prints, how
+    many processes (or which Ray runtime) do the work."""
+
+    out: Path
+    as_json: bool
+    quiet: bool
+    full_graph: bool
+    show: int
+    jobs: int
+    ray: str | None
+    partitions: int | None
+
+    def check(self) -> None:
+        if self.show < 0:
+            raise OptionError(f"--show {self.show}: must be 0 or more")
+        if not 0 <= self.jobs <= MAX_JOBS:
+            raise OptionError(f"--jobs {self.jobs}: must be 0 to {MAX_JOBS}")
+
+
+def on_ray(job: Job) -> Executor | None:
+    """The executor of `--ray` (None without it); ray is imported only there."""
+    if job.ray is None:
+        if job.partitions is not None:
+            raise OptionError("--partitions needs --ray (the partitions are Ray actors)")
+        return None
+    if job.partitions is not None and job.partitions < 1:
+        raise OptionError(f"--partitions {job.partitions}: give 1 or more")
+    if job.full_graph:
+        raise OptionError("--full-graph needs every spec's whole graph in this process: drop --ray")
+    from explorer.scale.cluster import connect, cpus
+    from explorer.scale.execute import RayExecutor
+
+    ray = connect(job.ray)
+    return RayExecutor(ray, job.partitions or cpus(ray))
+
+
+def main_job(cfg: Config, job: Job) -> int:
+    """Run `cfg`, write out/ and print what the run found; the exit code."""
+    executor = on_ray(job)
+    target = OutDir.claim(job.out)  # before the search: a folder it cannot use is bad input
+    cfg = dataclasses.replace(cfg, costs=target.last_seconds())
+    kept: dict | None = {} if job.full_graph else None
+    if job.full_graph:
+        executor = Serial(kept)  # the graphs stay in this process
+    jobs = job.jobs or (min(2, os.cpu_count() or 1) if worth_parallel(cfg) else 1)
+    progress = Progress(job.quiet or job.as_json, specs=[s.name for s in cfg.specs])
     try:
-        yield
+        outcome = run(cfg, progress, jobs, executor)
+    except KeyboardInterrupt:
+        progress.stop()
+        print("explore: interrupted", file=sys.stderr, flush=True)
+        return INTERRUPTED
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            signal.raise_signal(signal.SIGINT)
+        progress.stop()
+    code = outcome.exit_code()
+    files, data = rep.write_outputs(outcome, target, code, kept)
+    if job.as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        print_outcome(outcome, job, files)
+    return code
 
 
-def progress_seconds() -> float:
-    try:
-        return max(0.05, float(os.environ.get("EXPLORE_PROGRESS_SECONDS", PROGRESS_SECONDS)))
-    except ValueError:
-        return PROGRESS_SECONDS
-
-
-class Progress:
-    """How far the run is, on stderr: the search under way (or, in a parallel run, the
-    tasks done so far) and the time spent.  (A rate would mislead: the states are one
-    search's, the time the run's.)
-
-    On a terminal it is rich's status line, once the run has taken a second.  Elsewhere
-    (a CI log) it is a plain line every few seconds, each standing alone, printed by a
-    timer thread: the checks after a search report nothing, and a log that stays silent
-    for minutes looks like a hung job."""
-
-    def __init__(
-        self, quiet: bool, stream: TextIO | None = None, specs: list[str] | None = None
-    ) -> None:
-        self.quiet = quiet
-        self.specs = specs or []  # the run's specs, in the order a one-process run checks them
-        self.stream = stream if stream is not None else sys.stderr
-        self.t0 = time.perf_counter()
-        self.status = None
-        self.last = ("", 0, 0, 0)
-        self.plain = not self.stream.isatty()
-        self._stopped = threading.Event()
-        self._ticker: threading.Thread | None = None
-
-    def text(self) -> str:
-        elapsed = f"{time.perf_counter() - self.t0:,.0f} s so far"
-        what, depth, states, edges = self.last
-        if what in self.specs:
-            what += f", spec {self.specs.index(what) + 1} of {len(self.specs)}"
-        counts = f"{states:,} states, {edges:,} transitions, " if states else ""
-        return f"{what}: depth {depth}, {counts}{elapsed}"
-
-    def __call__(self, spec: str, depth: int, states: int, edges: int) -> None:
-        if self.quiet:
-            return
-        self.last = (spec, depth, states, edges)
-        if self.plain:
-            # Started on the first report, not before: a parallel run forks its workers
-            # first, and a thread alive at a fork may hold a lock the child then needs.
-            if self._ticker is None and not self._stopped.is_set():
-                self._ticker = threading.Thread(
-                    target=self._tick, args=(progress_seconds(),), name="progress", daemon=True
-                )
-                self._ticker.start()
-            return
-        if time.perf_counter() - self.t0 < 1.0:
-            return
-        with ctrl_c_deferred():
-            if self.status is None:
-                self.status = terminal.console(stderr=True).status(self.text())
-                self.status.start()
-            else:
-                self.status.update(self.text())
-
-    def _tick(self, seconds: float) -> None:
-        while not self._stopped.wait(seconds):
-            try:
-                print(f"explore: {self.text()}", file=self.stream, flush=True)
-            except (OSError, ValueError):  # stderr closed: nobody to tell
-                return
-
-    def stop(self) -> None:
-        """End the progress display; safe to call twice.  Stopping the status line shows
-        the terminal's cursor again, however the run ended (Ctrl-C included)."""
-        self._stopped.set()
-        if self._ticker is not None:
-            self._ticker.join(timeout=1.0)
-        if self.status is not None:
-            status, self.status = self.status, None
-            with ctrl_c_deferred():
-                status.stop()
+def header(outcome: Outcome) -> str:
+    """The run's first line: its bounds, the model's options, its specs and time."""
+    cfg, b = outcome.config, outcome.config.bounds
+    opts = "+".join(n for n, o in (("normal", NORMAL), ("volatile", VOLATILE)) if o in cfg.options)
+    return (
+        f"errseq-explorer: {b.mounts} container{'s' if b.mounts > 1 else ''}, "
+        f"{b.fds} fd{'s' if b.fds > 1 else ''} each, "
+        f"{b.host_fds} host fd{'s' if b.host_fds != 1 else ''}, depth {cfg.depth}, "
+        f"{opts} mounts, {model_options(cfg)}"
+        f"{len(cfg.specs)} spec{'s' if len(cfg.specs) > 1 else ''} in {outcome.seconds:.2f}s"
+    )
 
 
 def model_options(cfg: Config) -> str:
@@ -147,124 +344,26 @@ def model_options(cfg: Config) -> str:
     return "".join(f"{s}, " for s in said)
 
 
-def worth_symmetry(bounds: Bounds, depth: int) -> bool:
-    """Symmetry pays once graphs are big; below that one exploration per spec is cheaper
-    (isolation needs the full graph anyway, so a reduced one would be a second search)."""
-    return bounds.mounts >= 3 or depth >= 10 or bounds.fds >= 3 or bounds.host_fds >= 2
-
-
-def on_ray(address: str | None, partitions: int | None, full_graph: bool) -> Execute | None:
-    """The executor of `--ray` (None without it); ray is imported only here."""
-    if address is None:
-        if partitions is not None:
-            raise OptionError("--partitions needs --ray (the partitions are Ray actors)")
-        return None
-    if partitions is not None and partitions < 1:
-        raise OptionError(f"--partitions {partitions}: give 1 or more")
-    if full_graph:
-        raise OptionError("--full-graph needs every spec's whole graph in this process: drop --ray")
-    from explorer.scale.cluster import connect, cpus
-    from explorer.scale.execute import executor
-
-    ray = connect(address)
-    return executor(ray, partitions or cpus(ray))
-
-
-def main_job(
-    *,
-    mounts: int,
-    depth: int,
-    fds: int,
-    host_fds: int,
-    mount_options: str,
-    specs: list[str] | None,
-    props: list[str] | None,
-    against: str,
-    containers: list[str] | None,
-    allow: list[str] | None,
-    out: Path,
-    as_json: bool,
-    quiet: bool,
-    full_graph: bool,
-    show: int,
-    max_states: int | None,
-    symmetry: bool | None = None,
-    max_memory: float | None = None,
-    jobs: int = 0,
-    isolation_budget: int | None = None,
-    errnos: str = "EIO",
-    host_files: str = "own",
-    counter_bits: int | None = None,
-    ray: str | None = None,
-    partitions: int | None = None,
-) -> int:
-    bounds, options, props_t, viewers, allowed = parse_options(
-        mounts, depth, fds, host_fds, mount_options, props, containers, allow, errnos, host_files
-    )
-    bits = parse_counter_bits(counter_bits)
-    users = user_properties(props)
-    props_t += tuple(users)
-    cfg = Config(
-        bounds,
-        depth,
-        options,
-        [s.with_counter_bits(bits) for s in load_specs(specs)],
-        props_t,
-        against=load_spec(against).with_counter_bits(bits) if "agreement" in props_t else None,
-        viewers=viewers,
-        allow=allowed,
-        max_states=max_states,
-        symmetry=worth_symmetry(bounds, depth) if symmetry is None else symmetry,
-        max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
-        isolation_budget=isolation_budget or None,
-        counter_bits=bits,
-        user_properties=users,
-    )
-    execute = on_ray(ray, partitions, full_graph)
-    target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
-    cfg.costs = target.last_seconds()
-    progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])
-    try:
-        if jobs == 0:
-            jobs = min(2, os.cpu_count() or 1) if worth_parallel(cfg) else 1
-        outcome = run(cfg, progress, 1 if full_graph else jobs, execute)
-    except SearchLimit as exc:
-        raise ValueError(str(exc)) from None
-    except KeyboardInterrupt:
-        progress.stop()
-        print("explore: interrupted", file=sys.stderr, flush=True)
-        return INTERRUPTED
-    finally:
-        progress.stop()
-    code = outcome.exit_code()
-    files, data = rep.write_outputs(outcome, target, full_graph, code, max_memory or None)
-    if as_json:
-        print(json.dumps(data, indent=2))
-        return code
+def print_outcome(outcome: Outcome, job: Job, files: dict[tuple[str, str, str], list[str]]) -> None:
+    """The terminal's account of a run: the matrix, the tables, the notes and the most
+    important witnesses, then where the files went."""
+    cfg, out = outcome.config, job.out
     con = terminal.console()
-    opts = "+".join(
-        n for n in ("normal", "volatile") if n == mount_options or mount_options == "both"
-    )
-    con.print(
-        f"errseq-explorer: {mounts} container{'s' if mounts > 1 else ''}, {fds} fd{'s' if fds > 1 else ''} each, "
-        f"{host_fds} host fd{'s' if host_fds != 1 else ''}, depth {depth}, {opts} mounts, "
-        f"{model_options(cfg)}"
-        f"{len(cfg.specs)} spec{'s' if len(cfg.specs) > 1 else ''} in {outcome.seconds:.2f}s"
-    )
+    con.print(header(outcome))
     con.print(terminal.matrix(outcome))
     table = terminal.interference(outcome)
     if table is not None:
         con.print(table)
-        if allowed:
+        if cfg.allow:
             con.print(
-                f"* allowed by --allow {' --allow '.join(sorted(allowed))}: not counted as violations"
+                f"* allowed by --allow {' --allow '.join(sorted(cfg.allow))}: not counted as violations"
             )
     for note in outcome.notes:
         con.print(f"note: {note}")
     con.print(terminal.coverage_table(outcome))
-    for v in terminal.most_important(outcome, show):
+    for v in terminal.most_important(outcome, job.show):
         con.print()
-        con.print(rep.witness_text(bounds, v), end="", markup=False)
+        con.print(rep.witness_text(cfg.bounds, v), end="", markup=False)
     n_files = sum(len(f) for f in files.values())
     con.print()
     con.print(f"wrote {out}/report.json and {n_files} witness files under {out}/", end="")
@@ -273,9 +372,8 @@ def main_job(
             f" (no `dot` binary: render with  dot -Tsvg {out}/SPEC/PROP.dot -o PROP.svg)", end=""
         )
     con.print()
-    if full_graph:
+    if job.full_graph:
         con.print(
             f"state graphs as DOT in {out}/SPEC/graph.dot, not drawn: dot takes many minutes "
             "on thousands of states; dot -Tsvg -O FILE draws one"
         )
-    return code

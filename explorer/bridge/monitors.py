@@ -180,12 +180,3 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
             with hook_errors(spec, hook, what):
                 ret = spec.sys_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
         return check_result(spec, hook, what, ret)
-
-
-def monitors(model: ErrseqModel) -> dict[str, Monitor]:
-    """Every monitor-checked property of this module, by name."""
-    return {
-        "open-before-syncfs": OpenBefore(model, "syncfs"),
-        "open-before-fsync": OpenBefore(model, "fsync"),
-        "no-loss": NoLoss(model),
-    }

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -72,9 +72,6 @@ from explorer.domain.world import (
 )
 from explorer.engine.contract import Monitor
 from explorer.errors import InputError
-
-#: Names a user property may not take: the built-in properties'.
-BUILTIN_PROPERTIES = ("isolation", "open-before-syncfs", "open-before-fsync", "no-loss")
 
 
 class PropertyError(InputError):
@@ -297,9 +294,12 @@ def _shown(value: object) -> str:
 PREFIX = "errseq_user_property"
 
 
-def load_property(path_given: str) -> Property:
+def load_property(
+    path_given: str, reserved: Callable[[str], bool] = lambda name: False
+) -> Property:
     """The property a .py file defines (one subclass of Property, or the one its module
-    names in `PROPERTY`); anything wrong is a PropertyError naming the file."""
+    names in `PROPERTY`); anything wrong is a PropertyError naming the file.  `reserved`
+    says which names are taken (the checker's registry: its built-in properties')."""
     path = Path(path_given)
     if path.suffix != ".py":
         raise PropertyError(f"{path_given}: a property file is a .py file")
@@ -307,11 +307,11 @@ def load_property(path_given: str) -> Property:
         raise PropertyError(f"{path_given}: no such property file")
     module_name = user_module_name(path, PREFIX)
     if module_name in sys.modules:
-        return _instance(sys.modules[module_name], path)
+        return _instance(sys.modules[module_name], path, reserved)
     module, loader = new_user_module(path, PREFIX, PropertyError)
     try:
         loader.exec_module(module)
-        return _instance(module, path)
+        return _instance(module, path, reserved)
     except (*PASS_THROUGH, PropertyError):
         sys.modules.pop(module_name, None)
         raise
@@ -320,7 +320,7 @@ def load_property(path_given: str) -> Property:
         raise PropertyError(f"{path}{error_line(exc, path)}: {exception_text(exc)}") from None
 
 
-def _instance(module: object, path: Path) -> Property:
+def _instance(module: object, path: Path, reserved: Callable[[str], bool]) -> Property:
     chosen = getattr(module, "PROPERTY", None)
     if chosen is not None:
         if not (isinstance(chosen, type) and issubclass(chosen, Property)):
@@ -349,7 +349,7 @@ def _instance(module: object, path: Path) -> Property:
             f"{path}: {cls.__name__}.name {name!r}: a property name has no '/', spaces or "
             "control characters"
         )
-    if name in BUILTIN_PROPERTIES or name == "agreement" or name.startswith("agreement-"):
+    if reserved(name):
         raise PropertyError(f"{path}: {cls.__name__}.name {name!r} is a built-in property's")
     if cls.step is Property.step:
         raise PropertyError(f"{path}: {cls.__name__} has no step(self, m, event, world)")

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from explorer.app.claims import REPLAY_ALL, ReplayPlan, expected, kernel_verdict, replay_plan
+from explorer.checker.claim_runs import REPLAY_ALL, ReplayPlan, kernel_verdict, replay_plan
+from explorer.checker.claims import expected
 from explorer.conform import core
 from explorer.domain.catalog import load_spec
 from explorer.domain.claim import Claim, ClaimVerdict, load_claim, required_bounds

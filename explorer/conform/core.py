@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from explorer.app import replay as model_replay
+from explorer.checker import replay as model_replay
 from explorer.domain.catalog import load_spec
 from explorer.domain.errseq import COUNTER_BITS
 from explorer.domain.scenario import Scenario, ScenarioError, owner_index, parse

@@ -41,7 +41,7 @@ Decisions where the language doc is silent (each enforced and tested):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -63,7 +63,8 @@ from explorer.domain.claim_formula import (
 from explorer.domain.scenario import ARITY, CONTAINER_RE, Event, ScenarioError, _parse_line
 from explorer.domain.world import ERRNOS, MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, Bounds
 
-# The properties `expect:` may name: explorer.check.PROPERTIES (the domain does not
+# The properties `expect:` may name, unless the caller gives them: the checker's
+# registry, explorer.checker.properties.PROPERTIES, passes its own (the domain does not
 # import the checker; a test keeps the two equal).
 PROPERTIES = ("isolation", "open-before-syncfs", "open-before-fsync", "no-loss", "agreement")
 HEADERS = ("bounds", "result", "expect", "specs", "unsettled")
@@ -223,20 +224,23 @@ DEFAULTS |= {"errnos": "EIO", "counter-bits": None, "host-files": "own"}
 MOUNT_KINDS = {"normal": {"normal"}, "volatile": {"volatile"}, "both": {"normal", "volatile"}}
 
 
-def load_claim(path: str | Path) -> Claim:
-    """Read and parse one claim file; an unreadable file is a ClaimError too."""
+def load_claim(path: str | Path, properties: Sequence[str] = PROPERTIES) -> Claim:
+    """Read and parse one claim file; an unreadable file is a ClaimError too.
+    `properties`: the names an `expect:` line may give."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ClaimError(str(path), 0, "", "not a UTF-8 text file") from None
     except OSError as e:
         raise ClaimError(str(path), 0, "", f"cannot read: {e.strerror or e}") from None
-    return parse_claim(text, str(path))
+    return parse_claim(text, str(path), properties)
 
 
-def parse_claim(text: str, source: str = "<stdin>") -> Claim:
+def parse_claim(
+    text: str, source: str = "<stdin>", properties: Sequence[str] = PROPERTIES
+) -> Claim:
     """Parse and validate one claim; raise ClaimError on the first bad line."""
-    reader = _Reader(source)
+    reader = _Reader(source, properties)
     for n, raw in enumerate(text.splitlines(), 1):
         reader.feed(n, raw)
     return reader.finish()
@@ -246,8 +250,9 @@ class _Reader:
     """Reads a claim line by line (claim, question, headers, programs, condition), then
     checks what needs the whole file (fds, labels, the condition, the bounds)."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, properties: Sequence[str] = PROPERTIES) -> None:
         self.source = source
+        self.properties = properties
         self.name: str | None = None
         self.claim_line = 0
         self.question: list[str] = []
@@ -384,8 +389,9 @@ class _Reader:
             self.fail(n, words[-1], EXPECT_USAGE)
         spec, prop, word = words[:3]
         self._spec(n, spec)
-        if prop not in PROPERTIES and not prop.endswith(".py"):
-            self.fail(n, prop, f"unknown property (one of: {', '.join(PROPERTIES)}; or a .py)")
+        if prop not in self.properties and not prop.endswith(".py"):
+            known = ", ".join(self.properties)
+            self.fail(n, prop, f"unknown property (one of: {known}; or a .py)")
         if word not in ("holds", "fails"):
             self.fail(n, word, EXPECT_USAGE)
         length = None
