@@ -90,7 +90,7 @@ class ExploreGroup(TyperGroup):
         except Exception as exc:
             internal_error(exc)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # the base names click's Context, which typer vendors privately; typer hands its own
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:

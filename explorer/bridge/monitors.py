@@ -24,7 +24,7 @@ transition graph and the monitor without knowing what the bits mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.vfs import check_result, hook_errors
@@ -38,10 +38,10 @@ class OpenBefore(Monitor[State, Event, "int | None", int]):
 
     model: ErrseqModel
     call: str  # "syncfs" or "fsync"
+    name: str = field(init=False)
 
-    @property
-    def name(self) -> str:
-        return f"open-before-{self.call}"
+    def __post_init__(self) -> None:
+        self.name = f"open-before-{self.call}"
 
     def initial(self) -> int:
         return 0

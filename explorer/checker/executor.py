@@ -22,7 +22,7 @@ from explorer.checker.config import Config
 from explorer.checker.guard import stopped_by_guard, undecided
 from explorer.checker.properties import checks
 from explorer.checker.results import SpecResult
-from explorer.checker.sites import Cache, Graphs, Progress, Site
+from explorer.checker.sites import Cache, Graphs, Progress, Site, model_of
 from explorer.domain.vfs import Spec
 from explorer.engine.limits import SearchLimit
 from explorer.engine.search import Exploration, bfs
@@ -159,10 +159,7 @@ def biggest_first(cfg: Config) -> list[int]:
         if not cfg.costs:
             return order
         return sorted(order, key=lambda i: -cfg.costs.get(cfg.specs[i].name, float("inf")))
-    size = [
-        bfs(ErrseqModel(s, cfg.bounds, cfg.options, symmetry=cfg.symmetry), probe).n_edges
-        for s in cfg.specs
-    ]
+    size = [bfs(model_of(cfg, s, cfg.symmetry), probe).n_edges for s in cfg.specs]
     return sorted(order, key=lambda i: -size[i])
 
 

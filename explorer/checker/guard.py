@@ -44,8 +44,8 @@ def deepen(
 ) -> tuple[list[Verdict] | None, str]:
     """The verdicts of `attempt` at the run's depth, or, when that does not fit under the
     guard, at the deepest depth that does, in steps of two events (14, 12, 10, ...:
-    each two events multiply a full graph's checks 7-11x, so an odd depth would cost
-    about three times the even one below it for one event more).
+    a full graph's checks grow so fast that an odd depth would cost several times the
+    even one below it for one event more; docs/performance.md).
 
     The projection foresees the guard from a search's first depths, before the memory
     is spent, and names the depth to try next; a guard the checks reach anyway lowers it

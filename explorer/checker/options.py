@@ -31,7 +31,8 @@ from explorer.errors import InputError
 #: More processes than a run has tasks (two per spec at most) gain nothing.
 MAX_JOBS = 64
 
-#: About 10 s and 300 MB of the isolation witness search per spec; the main job needs 2%.
+#: Pair states the isolation witness search may store per spec by default (what that
+#: costs, and how much of it the main job needs: docs/performance.md).
 ISOLATION_BUDGET = 1_000_000
 
 

@@ -41,6 +41,7 @@ def run(scenario: Scenario, spec: Spec) -> Run:
     out = Run(spec)
     for i, e in enumerate(scenario.events):
         ev = world_event(scenario, e, slots, state)
+        reason: str | None
         if ev.arg == -1 and e.verb == "open":
             # No free slot: ask about the owner's first slot, for the real reason
             # (not mounted, or every fd the scenario needs is open).

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import time
 
-from explorer.bridge.model import ErrseqModel
 from explorer.checker.config import Config
 from explorer.checker.executor import Executor, Serial
 from explorer.checker.guard import limited
 from explorer.checker.pool import Pool
 from explorer.checker.results import Outcome
-from explorer.checker.sites import Progress
+from explorer.checker.sites import Progress, model_of
 from explorer.engine.limits import paused_gc
 from explorer.engine.properties import isolation
 
@@ -55,7 +54,7 @@ def viewers(cfg: Config, notes: list[str]) -> list[int]:
     each class of interchangeable containers (the notes say so)."""
     if cfg.viewers is not None or "isolation" not in cfg.properties:
         return cfg.viewers or []
-    found = isolation.representatives(ErrseqModel(cfg.specs[0], cfg.bounds, cfg.options))
+    found = isolation.representatives(model_of(cfg, cfg.specs[0]))
     if len(found) < cfg.bounds.mounts:
         names = ", ".join(f"ovl{v + 1}" for v in found)
         notes.append(

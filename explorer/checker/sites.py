@@ -50,6 +50,13 @@ def tally(actions: list, obs: list) -> Counter:
     return c
 
 
+def model_of(cfg: Config, spec: Spec, symmetry: bool = False) -> ErrseqModel:
+    """`spec` over the run's world, with or without the symmetry reduction: every model
+    of a run is made here, so that they share what the run shares (the permutation ids
+    of one bounds' symmetry mean the same in every model: agreement relies on it)."""
+    return ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
+
+
 class Site(Protocol):
     """What `check_spec` asks of the place a spec is checked."""
 
@@ -87,7 +94,7 @@ class Graphs:
         key = (spec.name, symmetry)
         if key not in self.cache:
             cfg, progress = self.cfg, self.progress
-            model = ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
+            model = model_of(cfg, spec, symmetry)
             cb = (lambda d, n, e: progress(spec.name, d, n, e)) if progress else None
             search = bfs if symmetry else isolation.full_graph
             ex = search(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes, levels)
@@ -124,7 +131,7 @@ class Partitions:
         self._searched: dict[str, ErrseqModel] = {}
 
     def model(self, spec: Spec, symmetry: bool) -> ErrseqModel:
-        return ErrseqModel(spec, self.cfg.bounds, self.cfg.options, symmetry=symmetry)
+        return model_of(self.cfg, spec, symmetry)
 
     def search(self, spec: Spec) -> SpecResult:
         cfg, progress = self.cfg, self.progress

@@ -79,7 +79,10 @@ def interference(outcome: Outcome) -> Table | None:
         who = ", ".join(b.owner_name(v.isolation.viewer) for v in verdicts if v.isolation)
         text = ", ".join(f"{k}{'*' if best[k][1] else ''} ({best[k][0]})" for k in kinds)
         if not text:
-            low = min((v.decided for v in verdicts if v.undecided), default=None)
+            low = min(
+                (v.decided for v in verdicts if v.undecided and v.decided is not None),
+                default=None,
+            )
             text = (
                 "none: isolated within the bounds"
                 if low is None

@@ -30,7 +30,7 @@ class Property(Protocol):
     (isolation, whose graph is the full one and grows fastest): it is decided even when
     the run's search of the spec reached the guard, a parallel run makes it a task of
     its own, and a partitioned run checks it whole, as a task beside the partitions (so
-    it has no `check_partitioned`).
+    its `check_partitioned` is never called).
 
     A property subclasses this protocol (PEP 544), so the defaults below hold unless it
     says otherwise, and is registered in `explorer.checker.properties.BUILTIN`.
@@ -55,5 +55,6 @@ class Property(Protocol):
         ...
 
     def check_partitioned(self, spec: Spec, parts: Partitions) -> list[Verdict]:
-        """The verdicts on `spec`, checked over the partitions of a partitioned search."""
-        raise NotImplementedError(f"{self.name} is checked whole, as a task of its own")
+        """The verdicts on `spec`, checked over the partitions of a partitioned search
+        (never asked of an `apart` property)."""
+        ...
