@@ -442,12 +442,12 @@ def test_options_after_the_command_are_fine():
 
 
 def test_a_bug_of_the_tool_exits_70_with_the_traceback_in_a_file(monkeypatch):
-    import explorer.app.explore
+    import explorer.app.job
 
     def buggy(*a, **kw):
         return {}["missing"]
 
-    monkeypatch.setattr(explorer.app.explore, "main_job", buggy)
+    monkeypatch.setattr(explorer.app.job, "main_job", buggy)
     monkeypatch.delenv("EXPLORE_DEBUG", raising=False)
     r = explore("--depth", "2")
     assert r.exit_code == 70 and "Traceback" not in r.output

@@ -250,5 +250,5 @@ def test_only_explore_ray_imports_ray() -> None:
             [sys.executable, "-c", code, out], capture_output=True, text=True, check=True
         )
     loaded = r.stdout.splitlines()[-1]
-    assert "explorer.app.explore" in loaded  # the main job did run
+    assert "explorer.app.job" in loaded  # the main job did run
     assert "'ray" not in loaded and "explorer.scale" not in loaded

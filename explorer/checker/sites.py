@@ -17,13 +17,12 @@ from explorer.bridge.model import ErrseqModel
 from explorer.checker.results import SpecResult
 from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec
-from explorer.engine.partition import Transport, partitioned_bfs
-from explorer.engine.properties import isolation
 from explorer.engine.search import Exploration, bfs
 
 if TYPE_CHECKING:
     from explorer.checker.config import Config
     from explorer.checker.properties.base import Property
+    from explorer.engine.partition import Transport
     from explorer.engine.verdict import Verdict
 
 #: Says how far a search is: (what, depth, states, transitions).
@@ -91,6 +90,8 @@ class Graphs:
     ) -> tuple[ErrseqModel, Exploration]:
         """The spec's model and exploration, with or without symmetry, searched once;
         `levels` watches the search's growth (see `bfs`)."""
+        from explorer.engine.properties import isolation  # its full_graph: see the registry
+
         key = (spec.name, symmetry)
         if key not in self.cache:
             cfg, progress = self.cfg, self.progress
@@ -134,6 +135,8 @@ class Partitions:
         return model_of(self.cfg, spec, symmetry)
 
     def search(self, spec: Spec) -> SpecResult:
+        from explorer.engine.partition import partitioned_bfs  # explore --ray's alone
+
         cfg, progress = self.cfg, self.progress
 
         def cb(d: int, n: int, e: int) -> None:

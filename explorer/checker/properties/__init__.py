@@ -4,7 +4,9 @@ A property is one module of this package implementing `base.Property` and one en
 in `BUILTIN`, whose order is the matrix's columns and the order in which violations
 matter (isolation first: the seed's question).  The option checks, the claim
 parser's `expect:` lines, the renderers and the user properties' reserved names all
-read it from here.
+read it from here.  The property modules load the engine's checks when they check
+(function-level imports): every command's start-up reads the registry (--help lists
+its names), and only runs pay for the checks.
 """
 
 from __future__ import annotations

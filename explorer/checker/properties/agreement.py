@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from explorer.checker.properties.base import Property
-from explorer.engine.properties import agreement
 
 if TYPE_CHECKING:
     from explorer.checker.config import Config
@@ -33,6 +32,8 @@ class Agreement(Property):
         return reference(cfg, spec) is not None
 
     def check(self, spec: Spec, graphs: Graphs) -> list[Verdict]:
+        from explorer.engine.properties import agreement  # see the registry: loaded to check
+
         cfg = graphs.cfg
         ref = reference(cfg, spec)
         assert ref is not None  # applies() said so
@@ -41,6 +42,8 @@ class Agreement(Property):
         return [agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)]
 
     def check_partitioned(self, spec: Spec, parts: Partitions) -> list[Verdict]:
+        from explorer.engine.properties import agreement
+
         cfg = parts.cfg
         ref = reference(cfg, spec)
         assert ref is not None  # applies() said so

@@ -15,7 +15,6 @@ from explorer.checker.guard import deepen, stopped_by_guard, undecided
 from explorer.checker.properties.base import Property
 from explorer.checker.sites import model_of
 from explorer.engine.limits import Projection, SearchLimit
-from explorer.engine.properties import isolation
 
 if TYPE_CHECKING:
     from explorer.checker.config import Config
@@ -33,6 +32,8 @@ class Isolation(Property):
     def check(self, spec: Spec, graphs: Graphs) -> list[Verdict]:
         """One verdict per viewer, at the run's depth or the deepest that fits; the
         full search foresees the guard from its first depths (`Projection`)."""
+        from explorer.engine.properties import isolation  # see the registry: loaded to check
+
         cfg = graphs.cfg
 
         def attempt(depth: int, proj: Projection | None) -> list[Verdict]:

@@ -10,7 +10,6 @@ from explorer.bridge import monitors
 from explorer.bridge.model import ErrseqModel
 from explorer.checker.properties.base import Property
 from explorer.engine.contract import Monitor
-from explorer.engine.properties import safety
 
 if TYPE_CHECKING:
     from explorer.checker.sites import Graphs, Partitions
@@ -28,10 +27,14 @@ class MonitorProperty(Property):
         raise NotImplementedError
 
     def check(self, spec: Spec, graphs: Graphs) -> list[Verdict]:
+        from explorer.engine.properties import safety  # see the registry: loaded to check
+
         model, ex = graphs.of(spec, self)
         return [safety.check(ex, self.monitor(model), model, graphs.cfg.max_bytes)]
 
     def check_partitioned(self, spec: Spec, parts: Partitions) -> list[Verdict]:
+        from explorer.engine.properties import safety
+
         model, cfg = parts.of(spec, self), parts.cfg
         monitor = self.monitor(model)
         return [safety.check_partitioned(model, monitor, cfg.depth, parts.transport, cfg.max_bytes)]
