@@ -86,6 +86,7 @@ class Partitioned:
     transport: Transport
     reduced: bool
     max_depth: int
+    ints: bool = False  # its states are built of ints and tuples (see `owner`)
     level_sizes: list[int] = field(default_factory=list)
     n_states: int = 0
     n_edges: int = 0
@@ -113,6 +114,19 @@ class Partitioned:
             return count, []
         (_, _, i, lid), part = best
         return count, self.path(part, lid) + [self._edge(part, lid, i)]
+
+    def levels(self, states: list[Any]) -> list[int]:
+        """The depth at which each of `states` was first reached (-1: never), one
+        question per partition."""
+        t = self.transport
+        asked: dict[int, list[int]] = {}
+        for k, s in enumerate(states):
+            asked.setdefault(owner(s, t.parts, self.ints), []).append(k)
+        out = [-1] * len(states)
+        for part, ks in asked.items():
+            for k, d in zip(ks, t.ask(part, "levels", [states[k] for k in ks]), strict=True):
+                out[k] = d
+        return out
 
     def path(self, part: int, lid: int) -> list[tuple[Any, Any, Any]]:
         """The shortest path bfs records to the state (part, lid), from the parent edges."""
@@ -168,7 +182,7 @@ def partitioned_bfs(
     for rank, s in enumerate(initial):
         seeds[owner(s, parts, ints)].append((rank, s))
     transport.fetch([h[0] for h in transport.call("seed", [(s,) for s in seeds])])
-    run = Partitioned(transport, canonical is not None, depth, [len(initial)])
+    run = Partitioned(transport, canonical is not None, depth, ints, [len(initial)])
     total = len(initial)
     for d in range(depth):
         out = transport.call("expand", [()] * parts, returns=parts)

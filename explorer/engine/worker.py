@@ -227,6 +227,11 @@ class Partition:
                         best = cand
         return count, best
 
+    def levels(self, states: list[Any]) -> list[int]:
+        """The depth of each of `states` (-1: not held here)."""
+        index, level = self.index, self.level
+        return [level[lid] if (lid := index.get(s)) is not None else -1 for s in states]
+
     def step_back(self, lid: int) -> tuple[int, int]:
         """The parent ref of a state and the index of the action that first reached it."""
         return self.parent_ref[lid], self.parent_act[lid]

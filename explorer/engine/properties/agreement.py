@@ -1,6 +1,8 @@
 """Agreement: two models give the same observation for every action of every run
 enabled in both.  BFS over pairs of states that moved by the same actions; the first
-pair of differing observations is a shortest witness.
+pair of differing observations ends a shortest witness, the least in the model's order
+of actions (explorer.engine.properties.least) on graphs without symmetry, and looked
+for again along the real runs on graphs reduced by one.
 
 On graphs reduced by symmetry the two sides may be stored in different canonical
 coordinates, so a product node also carries the permutation R between them (index k
@@ -10,12 +12,14 @@ is looked up in b.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from bisect import bisect_right
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from explorer.engine.contract import Model, Symmetry
 from explorer.engine.limits import guard
 from explorer.engine.partition import Transport, partitioned_bfs
+from explorer.engine.properties.least import least_partitioned, least_path
 from explorer.engine.search import Exploration, Step, realize, realize_steps
 from explorer.engine.verdict import AgreementResult, Verdict
 
@@ -50,7 +54,9 @@ def check(
     adjacency: dict[int, dict] = {}
     step_r: dict[tuple[int, int, int], int] = {}
     translated: dict[int, dict] = {}
+    starts = [0]  # per level, its first node
     for level in range(min(a.max_depth, b.max_depth)):
+        starts.append(len(nodes))
         nxt = []
         for n in frontier:
             i, j, r = nodes[n]
@@ -94,20 +100,28 @@ def check(
                     parent.append((n, ea, eb))
                     nxt.append(seen[key])
         frontier = nxt
-    return _verdict(a, model_a, model_b, parent, first, firsts, count, len(nodes))
+    if first is None:
+        return _verdict(model_a, model_b, None, {}, count, len(nodes))
+    if not reduced:
+        classes = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
+        least = _runs(a, model_a, model_b, parent, first)
+        return _verdict(model_a, model_b, least, classes, count, len(nodes))
+    walk = _RealPairs(a, b, model_a, model_b, nodes, seen, starts, step_r, in_a)
+    runs = {k: walk.least(bisect_right(starts, f[0]), classify, k) for k, f in firsts.items()}
+    least = walk.least(bisect_right(starts, first[0]), None, None)
+    return _verdict(model_a, model_b, least, runs, count, len(nodes))
 
 
 def _verdict(
-    a: Exploration,
     model_a: Model,
     model_b: Model,
-    parent: list[tuple[int, int, int]],
-    first: tuple[int, int, int] | None,
-    firsts: dict[Hashable, tuple[int, int, int]],
+    first: tuple[list[Step], list[Step]] | None,
+    classes: dict[Hashable, tuple[list[Step], list[Step]]],
     count: int,
     explored: int,
 ) -> Verdict:
-    """The verdict of `check`, its witnesses replayed on real states."""
+    """The verdict of `check`: `first` is the witness (a's run and b's), `classes` the
+    least witness of each class of difference."""
     name_b = model_b.name
     v = Verdict(
         f"agreement-{name_b}",
@@ -117,9 +131,8 @@ def _verdict(
         explored=explored,
     )
     if first is not None:
-        v.witness, v.other = _runs(a, model_a, model_b, parent, first)
+        v.witness, v.other = first
         v.reason = f"{model_a.name} and {name_b} return different results"
-        classes = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
         v.agreement = AgreementResult(name_b, classes)
     return v
 
@@ -139,6 +152,73 @@ def _in_a(sym: Symmetry | None, sym_b: Symmetry | None) -> Callable[[int], int]:
 def _guard(pairs: int, depth: int, max_bytes: int) -> None:
     at = f"at {pairs:,} state pairs of the agreement product while expanding depth {depth}"
     guard(pairs, depth, None, max_bytes, at)
+
+
+class _RealPairs:
+    """The real runs of model a, in its order of actions, beside the pair nodes `check`
+    filed them under, on graphs reduced by a symmetry.  An item is (a's real state, the
+    permutation from its coordinates to its stored state's, pair node)."""
+
+    def __init__(self, a, b, model_a, model_b, nodes, seen, starts, step_r, in_a) -> None:
+        self.a, self.b, self.model_a, self.model_b = a, b, model_a, model_b
+        self.nodes, self.seen, self.starts, self.step_r, self.in_a = (
+            nodes,
+            seen,
+            starts,
+            step_r,
+            in_a,
+        )
+        self.sym = model_a.symmetry
+        self.out: dict[tuple[int, int], dict[Any, int]] = {}
+
+    def edges(self, side: int, sid: int) -> dict[Any, int]:
+        """A stored state's out-edges by action (side 0: a's graph, 1: b's)."""
+        by = self.out.get((side, sid))
+        if by is None:
+            ex = self.b if side else self.a
+            by = self.out[(side, sid)] = {ex.action[e]: e for e in ex.out_edges(sid)}
+        return by
+
+    def least(self, length: int, classify, cls) -> tuple[list[Step], list[Step]]:
+        """The least run of `length` actions whose last one differs (in class `cls` of
+        `classify`, when given), and the same actions stepped under b."""
+        sym = self.sym
+        b0 = self.b.index[sym.canonical(next(iter(self.model_b.initial_states())))[0]]
+        roots = []
+        for r in self.model_a.initial_states():
+            c, q = sym.canonical(r)
+            roots.append((r, q, self.seen[(self.a.index[c], b0, sym.identity)]))
+
+        def moves(item, k: int) -> Iterator[tuple]:
+            a, b = self.a, self.b
+            r, q, n = item
+            i, j, rr = self.nodes[n]
+            by_a, by_b = self.edges(0, i), self.edges(1, j)
+            for x, r2, o in self.model_a.successors(r):
+                ea = by_a[sym.translate_action(x, q)]
+                y = a.action[ea] if rr == sym.identity else sym.translate_action(a.action[ea], rr)
+                eb = by_b.get(y)
+                if eb is None:
+                    continue
+                ob = b.obs[eb]
+                hit = o != ob and (classify is None or classify(x, o, ob) == cls)
+                r3 = self.relative(a.perm[ea], rr, b.perm[eb])
+                n2 = self.seen.get((a.dst[ea], b.dst[eb], r3))
+                deeper = n2 is not None and bisect_right(self.starts, n2) == k + 2
+                nxt = (r2, sym.compose(q, a.perm[ea]), n2) if deeper else None
+                yield Step(x, o), nxt, hit
+
+        run = least_path(roots, moves, length, lambda item: item[2])
+        return _with_b(run, self.model_b)
+
+    def relative(self, pa: int, r: int, pb: int) -> int:
+        """The permutation between the two sides after a move (`check`'s r2)."""
+        k = (pa, r, pb)
+        got = self.step_r.get(k)
+        if got is None:
+            sym = self.sym
+            got = self.step_r[k] = sym.compose(sym.compose(sym.inverse(pa), r), self.in_a(pb))
+        return got
 
 
 def _runs(a: Exploration, model_a: Model, model_b: Model, parent: list, last: tuple[int, int, int]):
@@ -198,6 +278,16 @@ class Pair(Model):
         return next((t, o) for x, t, o in self.successors(node) if x == action)
 
     def successors(self, node: tuple[Any, Any, int]) -> list[tuple[Any, Any, Any]]:
+        return [(x, node2, obs) for x, node2, obs, _ in self.moves(node)]
+
+    def root(self, state: Any) -> tuple[Any, Any, Hashable]:
+        """The node of a real initial state of a (paired with b's first)."""
+        r = self.sym.portable(self.ident) if self.sym is not None else 0
+        b0 = next(iter(self.b.initial_states()))
+        return (self._canonical(state)[0], self._canonical(b0)[0], r)
+
+    def moves(self, node: tuple[Any, Any, int]) -> list[tuple[Any, Any, Any, int]]:
+        """`successors`, each with the permutation that took a's state to the stored one."""
         i, j, r = node
         sym = self.sym
         if sym is not None:
@@ -216,7 +306,7 @@ class Pair(Model):
             r2: Any = 0
             if sym is not None:
                 r2 = sym.portable(sym.compose(sym.compose(sym.inverse(pa), r), pb))
-            out.append((x, (ta, tb, r2), (oa, ob)))
+            out.append((x, (ta, tb, r2), (oa, ob), pa))
         return out
 
 
@@ -235,16 +325,20 @@ def check_partitioned(
 ) -> Verdict:
     """`check`'s verdict (differences, explored pairs, the same first witness) from a
     partitioned search of the pair; no graph is needed."""
-    run = partitioned_bfs(Pair(model_a, model_b), depth, transport, None, progress, max_bytes)
+    pair = Pair(model_a, model_b)
+    run = partitioned_bfs(pair, depth, transport, None, progress, max_bytes)
     count, path = run.first(differs)
     name_b = model_b.name
     v = Verdict(
         f"agreement-{name_b}", model_a.name, holds=not path, violations=count, explored=run.n_states
     )
-    if path:
+    if path and model_a.symmetry is not None:
+        found = least_partitioned(model_a, pair, run, len(path), differs)
+        v.witness, v.other = _with_b([step for step, _ in found], model_b)
+    elif path:
         real = [(x, oa, node[0]) for x, (oa, _), node in path]
-        run_a = realize_steps(model_a, model_a.symmetry is not None, real)
-        v.witness, v.other = _with_b(run_a, model_b)
+        v.witness, v.other = _with_b(realize_steps(model_a, False, real), model_b)
+    if path:
         v.reason = f"{model_a.name} and {name_b} return different results"
         v.agreement = AgreementResult(name_b, {})
     return v

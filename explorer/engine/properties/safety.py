@@ -5,18 +5,22 @@ run; a step with a non-empty reason, or a state its `after` judges, is a violati
 a graph reduced by symmetry, its `translate` carries the bookkeeping into the canonical
 coordinates of the next state (a falsy bookkeeping, nothing to carry, is left as it
 is).  The product is searched breadth first to the exploration's depth, so the first
-violation found is a shortest one; all violating product transitions are counted.
+violation found is a shortest one; all violating product transitions are counted.  The
+witness is the least of the shortest violating runs in the model's order of actions
+(explorer.engine.properties.least): on a graph without symmetry, the first one found.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from explorer.engine.contract import Model, Monitor
 from explorer.engine.limits import guard
 from explorer.engine.partition import Transport, partitioned_bfs
-from explorer.engine.search import Exploration, realize, realize_steps
+from explorer.engine.properties.least import least_partitioned, least_path
+from explorer.engine.search import Exploration, Step, realize, realize_steps
 from explorer.engine.verdict import Verdict
 
 
@@ -41,7 +45,9 @@ def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None
     first: tuple[int, int, str] | None = None  # (node, edge, reason)
     moved: dict[tuple[Any, int], Any] = {}
     count = 0
+    starts = [0]  # per level, its first product node
     for level in range(ex.max_depth):
+        starts.append(len(nodes))
         nxt = []
         for n in frontier:
             sid, m = nodes[n]
@@ -79,7 +85,12 @@ def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None
     verdict = Verdict(
         monitor.name, model.name, holds=first is None, violations=count, explored=len(nodes)
     )
-    if first is not None:
+    if first is not None and ex.reduced:
+        walk = _RealRuns(ex, monitor, model, nodes, seen, bad, starts, moved)
+        found = least_path(walk.roots(), walk.moves, bisect_right(starts, first[0]), walk.key)
+        verdict.witness = [step for step, _ in found]
+        verdict.reason = found[-1][1]
+    elif first is not None:
         n, e, verdict.reason = first
         edges = [e]
         while parent[n][0] >= 0:
@@ -87,6 +98,60 @@ def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None
             edges.append(e2)
         verdict.witness = realize(model, ex, edges[::-1])
     return verdict
+
+
+class _RealRuns:
+    """The real runs of a model whose graph was searched up to symmetry, in the model's
+    order of actions, each beside the product node `check` filed it under.  An item is
+    (real state, the permutation from its coordinates to its stored state's, product
+    node); the permutation is carried along the run, as the check carried the monitor's
+    bookkeeping."""
+
+    def __init__(self, ex, monitor, model, nodes, seen, bad, starts, moved) -> None:
+        self.ex, self.monitor, self.model, self.nodes = ex, monitor, model, nodes
+        self.seen, self.bad, self.starts, self.moved = seen, bad, starts, moved
+        self.sym = model.symmetry
+        self.by_action: dict[int, dict[Any, int]] = {}
+
+    def roots(self) -> list[tuple[Any, int, int]]:
+        m0 = self.monitor.initial()
+        out = []
+        for r in self.model.initial_states():
+            c, q = self.sym.canonical(r)
+            out.append((r, q, self.seen[(self.ex.index[c], m0)]))
+        return out
+
+    @staticmethod
+    def key(item: tuple[Any, int, int]) -> int:
+        return item[2]
+
+    def moves(self, item: tuple[Any, int, int], k: int) -> Iterator[tuple]:
+        """Each real action of the item's state, in the model's order: ((its step, the
+        violation's reason), the item it leads to if its node is of depth k + 1, reason)."""
+        ex, sym, monitor, seen, bad = self.ex, self.sym, self.monitor, self.seen, self.bad
+        r, q, n = item
+        sid, m = self.nodes[n]
+        s = ex.states[sid]
+        by_action = self.by_action.get(sid)
+        if by_action is None:
+            by_action = self.by_action[sid] = {ex.action[e]: e for e in ex.out_edges(sid)}
+        for x, r2, o in self.model.successors(r):
+            e = by_action[sym.translate_action(x, q)]
+            m2, reason = monitor.step(m, s, ex.action[e], ex.obs[e])
+            if m2:
+                tk = (m2, ex.perm[e])
+                m3 = self.moved.get(tk)
+                if m3 is None:
+                    m3 = self.moved[tk] = monitor.translate(m2, ex.perm[e])
+                m2 = m3
+            n2 = seen.get((ex.dst[e], m2))
+            reason = reason or (bad[n2] if n2 is not None else "")
+            deeper = n2 is not None and bisect_right(self.starts, n2) == k + 2
+            yield (
+                (Step(x, o), reason),
+                (r2, sym.compose(q, ex.perm[e]), n2) if deeper else None,
+                reason,
+            )
 
 
 class Product(Model):
@@ -122,11 +187,21 @@ class Product(Model):
         return next((t, o) for a, t, o in self.successors(node) if a == action)
 
     def successors(self, node: tuple[Any, Any]) -> list[tuple[Any, Any, Any]]:
+        return [(a, node2, obs) for a, node2, obs, _ in self.moves(node)]
+
+    def root(self, state: Any) -> tuple[Any, Any]:
+        """The node of a real initial state."""
+        s = self.canonical(state)[0] if self.canonical is not None else state
+        return (s, self.monitor.initial())
+
+    def moves(self, node: tuple[Any, Any]) -> list[tuple[Any, Any, Any, int]]:
+        """`successors`, each with the permutation that took its state to the stored one."""
         s, m = node
         step, canonical, after = self.monitor.step, self.canonical, self.after
         out = []
         for a, t, o in self.model.successors(s):
             m2, reason = step(m, s, a, o)
+            p = 0
             if canonical is not None:
                 t, p = canonical(t)
                 if m2:
@@ -136,7 +211,7 @@ class Product(Model):
                     m2 = m3
             if not reason and after is not None:
                 reason = after(m2, t)
-            out.append((a, (t, m2), (o, reason)))
+            out.append((a, (t, m2), (o, reason), p))
         return out
 
 
@@ -155,13 +230,17 @@ def check_partitioned(
 ) -> Verdict:
     """`check`'s verdict (violations, explored pairs, the same first witness) from a
     partitioned search of the product; no graph is needed."""
-    run = partitioned_bfs(Product(model, monitor), depth, transport, None, progress, max_bytes)
+    product = Product(model, monitor)
+    run = partitioned_bfs(product, depth, transport, None, progress, max_bytes)
     count, path = run.first(violates)
     verdict = Verdict(
         monitor.name, model.name, holds=not path, violations=count, explored=run.n_states
     )
-    if path:
+    if path and model.symmetry is not None:
+        found = least_partitioned(model, product, run, len(path), violates)
+        verdict.witness = [step for step, _ in found]
+        verdict.reason = found[-1][1][1]
+    elif path:
         verdict.reason = path[-1][1][1]
-        real = [(a, o, node[0]) for a, (o, _), node in path]
-        verdict.witness = realize_steps(model, model.symmetry is not None, real)
+        verdict.witness = realize_steps(model, False, [(a, o, node[0]) for a, (o, _), node in path])
     return verdict
