@@ -59,8 +59,9 @@ class IsolationResult:
     """Isolation of one viewer.
 
     `groups`: the removal pairs, one per set of kinds, fewest kinds first, then by the
-    kinds' rank, then by length; `general`: a flip no removal explains, if any; `shown`:
-    the pair the verdict's witness is (the first not allowed, else the first);
+    kinds' rank, each the least pair of its kinds; `general`: the least flip no removal
+    explains, if any; `shown`: the pair the verdict's witness is (the least of those not
+    allowed, else the least; pairs are ordered as docs/model.md §5 says);
     `shortest`: (longer run, sum of both) of the shortest violation; the states each
     search stored; `removal_complete`: every removal witness of at most this many
     actions is in `groups` (below the depth when the budget stopped the search)."""

@@ -6,8 +6,10 @@ pairs are grouped by the kinds of the removed actions; a group of several kinds 
 only the flips that no group of fewer kinds explains (removing one outside action may
 make another fail, which drags its actor's next actions along: the flip belongs to
 the first).  A flip of the exact check that no removal explains is reported in its
-general form.  Groups are ordered by how many kinds, then by the model's `kind_rank`,
-then by length; the verdict shows the first one the audit (`allow`) does not accept.
+general form.  Groups are ordered by how many kinds, then by the model's `kind_rank`.
+Every pair shown is the least of its kind (explorer.engine.properties.isolation.least:
+shortest first, then in the order of events), and the verdict's witness is the least of
+the pairs the audit (`allow`) does not accept.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from typing import Any, Protocol
 
 from explorer.engine.contract import Model, Observers, Role
 from explorer.engine.properties.isolation.exact import ExactResult, subset_construction
+from explorer.engine.properties.isolation.least import Moves, least_conflict, least_removal
 from explorer.engine.properties.isolation.oracle import self_composition
-from explorer.engine.properties.isolation.removal import RemovalResult, Witness, removal_search
+from explorer.engine.properties.isolation.removal import (
+    RemovalResult,
+    removal_search,
+    unoriented,
+)
 from explorer.engine.properties.isolation.split import Split, split_graph
 from explorer.engine.search import Exploration, Step, bfs
 from explorer.engine.verdict import IsolationResult, RemovalGroup, ReorderedPair, Verdict
@@ -102,15 +109,25 @@ def check(
         if found.flips
         else RemovalResult(0, {}, ex.max_depth)
     )
-    groups = _groups(ex, model, sp, rem, allow)
-    general = _general(ex, model, viewer, found, rem, allow)
-    failing: list[RemovalGroup | ReorderedPair] = [g for g in groups if not g.allowed]
-    if general is not None and not general.allowed:
-        failing.append(general)
-    shown = failing[0] if failing else (groups[0] if groups else general)
+    moves = Moves(sp)
+    keyed = _groups(ex, model, sp, rem, allow, moves)
+    general = _general(ex, model, viewer, sp, found, rem, allow, moves)
+    groups = [g for _, g in keyed]
+    presented: list[tuple[tuple, RemovalGroup | ReorderedPair]] = list(keyed)
+    if general is not None:
+        presented.append(general)
+    failing = [(k, p) for k, p in presented if not p.allowed]
+    shown = min(failing or presented, key=lambda kp: kp[0], default=(None, None))[1]
     shortest = min((c.lengths for c in found.flips.values()), default=None)
     result = IsolationResult(
-        viewer, groups, general, shown, shortest, found.explored, rem.explored, rem.complete
+        viewer,
+        groups,
+        general[1] if general is not None else None,
+        shown,
+        shortest,
+        found.explored,
+        rem.explored,
+        rem.complete,
     )
     v = Verdict(
         "isolation",
@@ -129,28 +146,43 @@ def _steps(ex: Exploration, edges: Sequence[int]) -> list[Step]:
     return [Step(ex.action[e], ex.obs[e]) for e in edges]
 
 
+def order(run_a: list[int], run_b: list[int]) -> tuple:
+    """A pair's place in the order of pairs (docs/model.md §5): the longer run's length,
+    the sum, then the longer run and the other in the order of events (on the graph
+    isolation searches, a run's edges compare as its events do); `run_a` is the longer
+    or, of two equally long, the lesser."""
+    return (len(run_a), len(run_a) + len(run_b), run_a, run_b)
+
+
 def _groups(
-    ex: Exploration, model: ObservedModel, sp: Split, rem: RemovalResult, allow: frozenset[str]
-) -> list[RemovalGroup]:
-    """Per set of removed kinds, its best pair among the flips it explains with the
-    fewest kinds."""
+    ex: Exploration,
+    model: ObservedModel,
+    sp: Split,
+    rem: RemovalResult,
+    allow: frozenset[str],
+    moves: Moves,
+) -> list[tuple[tuple, RemovalGroup]]:
+    """Per set of removed kinds, the least pair among the flips it explains with the
+    fewest kinds, each with its place in the order of pairs; by kinds."""
     fewest: dict[Any, int] = {}
     for mask, flip in rem.best:
         fewest[flip] = min(fewest.get(flip, 99), mask.bit_count())
-    by_mask: dict[int, Witness] = {}
-    for (mask, flip), rec in rem.best.items():
+    by_mask: dict[int, set[tuple[int, Any, Any]]] = {}
+    for mask, flip in rem.best:
         if mask.bit_count() == fewest[flip]:
-            old = by_mask.get(mask)
-            if old is None or rec[:2] < old[:2]:
-                by_mask[mask] = rec
+            by_mask.setdefault(mask, set()).add(flip)
     rank = model.kind_rank
     groups = []
-    for mask, rec in by_mask.items():
+    for mask, flips in by_mask.items():
+        length, removals = min((rem.best[(mask, f)][0], -rem.best[(mask, f)][1]) for f in flips)
+        store = next(st for st in rem.stores if st.most >= mask.bit_count())
+        rec = least_removal(ex, sp, store, mask, flips, length, -removals, moves)
         kinds = sp.kinds_of(mask, rank)
         w, o = _steps(ex, rec.run_a), _steps(ex, rec.run_b)
         allowed = set(kinds) <= allow
-        groups.append(RemovalGroup(kinds, w, o, rec.removed, [len(w) - 1, len(o) - 1], allowed))
-    groups.sort(key=lambda g: (len(g.kinds), [rank(k) for k in g.kinds], len(g.witness)))
+        group = RemovalGroup(kinds, w, o, rec.removed, [len(w) - 1, len(o) - 1], allowed)
+        groups.append((order(rec.run_a, rec.run_b), group))
+    groups.sort(key=lambda kg: (len(kg[1].kinds), [rank(k) for k in kg[1].kinds], kg[1].kinds))
     return groups
 
 
@@ -158,20 +190,23 @@ def _general(
     ex: Exploration,
     model: ObservedModel,
     viewer: int,
+    sp: Split,
     found: ExactResult,
     rem: RemovalResult,
     allow: frozenset[str],
-) -> ReorderedPair | None:
-    """The shortest flip of the exact check that no removal explains, in general form:
-    the longer run first, the outside actions off a longest common subsequence marked."""
-    explained = {(aid, *sorted((oa, ob), key=repr)) for (_m, (aid, oa, ob)) in rem.best}
+    moves: Moves,
+) -> tuple[tuple, ReorderedPair] | None:
+    """The least flip of the exact check that no removal explains, in general form: the
+    longer run first, the outside actions off a longest common subsequence marked."""
+    explained = {unoriented(flip) for _m, flip in rem.best}
     uncovered = [(c.lengths, f) for f, c in found.flips.items() if f not in explained]
     if not uncovered:
         return None
-    _key, flip = min(uncovered, key=lambda x: x[0])
-    e1, e2 = found.flips[flip].run_a, found.flips[flip].run_b
-    if len(e2) > len(e1):
-        e1, e2 = e2, e1
+    shortest = min(lengths for lengths, _ in uncovered)
+    runs = [
+        least_conflict(ex, sp, found, f, moves) for lengths, f in uncovered if lengths == shortest
+    ]
+    e1, e2 = min(runs, key=lambda r: order(*r))
     w, o = _steps(ex, e1), _steps(ex, e2)
     out_w = [i for i, s in enumerate(w) if model.role(s.action, viewer) is Role.OUTSIDE]
     out_o = [i for i, s in enumerate(o) if model.role(s.action, viewer) is Role.OUTSIDE]
@@ -183,7 +218,8 @@ def _general(
     )
     allowed = bool(kinds) and set(kinds) <= allow
     capped = rem.complete < ex.max_depth
-    return ReorderedPair(kinds, w, o, removed, added, [len(w) - 1, len(o) - 1], allowed, capped)
+    pair = ReorderedPair(kinds, w, o, removed, added, [len(w) - 1, len(o) - 1], allowed, capped)
+    return order(e1, e2), pair
 
 
 def _lcs_unmatched(a: list[Any], b: list[Any]) -> tuple[list[int], list[int]]:

@@ -64,6 +64,11 @@ class CView:
     start: int  # the node of the empty c-view
     kids: list[dict[tuple[int, Any], int]]  # node -> (aid, result) -> node
     to_conflict: list[int]  # node -> fewest c-view events to a node with a conflict
+    hot: dict[Flip, set[int]] = field(default_factory=dict)  # flip -> nodes where it conflicts
+
+    def distances(self, hot: set[int], depth: int) -> list[int]:
+        """Per node, the fewest c-view events to one of `hot` (depth + 1: none)."""
+        return _to_conflict(self.kids, hot, depth)
 
 
 def _to_conflict(kids: list[dict[tuple[int, Any], int]], hot: set[int], depth: int) -> list[int]:
@@ -191,6 +196,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
     closed: dict[bytes, int] = {}  # seeds -> node: equal seeds, equal closure
     kids: list[dict[tuple[int, Any], int]] = []
     hot: set[int] = set()  # nodes with a conflict
+    hot_by: dict[Flip, set[int]] = {}  # the same, per flip
     queue: deque[int] = deque()
 
     def add(seeds: dict[int, int], creator: tuple[int, int, Any] | None) -> int:
@@ -243,6 +249,8 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
                         if inside[aid]:
                             hot.add(nid)
                             _conflict(nid, aid, by_obs, parents, states, flips, best_of)
+                            for o1, o2 in _pairs(by_obs):
+                                hot_by.setdefault(Flip(aid, o1, o2), set()).add(nid)
                         break
             if by_obs is None:
                 by_obs = {o0: lst}
@@ -252,7 +260,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
                     if seeds.get(t, _FAR) > n + 1:
                         seeds[t] = n + 1
                 kn[(aid, o)] = add(seeds, (nid, aid, o))
-    cview = CView(root, kids, _to_conflict(kids, hot, depth))
+    cview = CView(root, kids, _to_conflict(kids, hot, depth), hot_by)
     return ExactResult(len(nodes), states, flips, cview, visits, nodes)
 
 
@@ -307,6 +315,12 @@ def _conflict(
                 _subset_path(parents, nid, m1[0]) + [m1[2][2]],
                 _subset_path(parents, nid, m2[0]) + [m2[2][2]],
             )
+
+
+def _pairs(by_obs: dict[Any, Any]) -> list[tuple[Any, Any]]:
+    """Every two results of an action (each pair once, ordered by repr, as `Flip`)."""
+    obs = sorted(by_obs, key=repr)
+    return [(o1, o2) for x, o1 in enumerate(obs) for o2 in obs[x + 1 :]]
 
 
 def _subset_path(parents: _Parents, nid: int, sid: int) -> list[int]:
