@@ -323,16 +323,17 @@ def test_pruning_by_the_cview_graph_changes_no_witness(spec: str, bounds: Bounds
     gen = isolation.subset_construction(ex, sp)
     pruned = isolation.removal_search(ex, sp, None, gen.cview)
     full = isolation.removal_search(ex, sp)
-    assert groups(ex, sp, pruned) == groups(ex, sp, full)
+    assert groups(ex, sp, pruned, gen.cview) == groups(ex, sp, full, None)
     assert bool(full.best) == bool(gen.flips)  # a spec with conflicts has witnesses here
     if gen.flips:
         assert pruned.explored * 3 < full.explored
 
 
-def groups(ex: Exploration, sp, rem) -> dict:
+def groups(ex: Exploration, sp, rem, cview) -> dict:
     """Per set of kinds, the least pair of the flips it explains with the fewest kinds (the
-    groups of a verdict), read back from one removal search's nodes."""
+    groups of a verdict), from a removal search, pruned by `cview` or not."""
     from explorer.engine.properties.isolation.least import Moves, least_removal
+    from explorer.engine.properties.isolation.removal import group_search
 
     fewest: dict = {}
     for mask, flip in rem.best:
@@ -340,9 +341,10 @@ def groups(ex: Exploration, sp, rem) -> dict:
     out = {}
     for mask in {m for m, f in rem.best if m.bit_count() == fewest[f]}:
         flips = {f for m, f in rem.best if m == mask and m.bit_count() == fewest[f]}
-        length, removals = min((rem.best[(mask, f)][0], -rem.best[(mask, f)][1]) for f in flips)
-        store = next(st for st in rem.stores if st.most >= mask.bit_count())
-        out[mask] = least_removal(ex, sp, store, mask, flips, length, -removals, Moves(sp))
+        length = min(rem.best[(mask, f)][0] for f in flips)
+        flips = {f for f in flips if rem.best[(mask, f)][0] == length}
+        store, removals = group_search(ex, sp, cview, mask, flips, length)
+        out[mask] = least_removal(ex, sp, store, mask, flips, length, removals, Moves(sp))
     return out
 
 
@@ -363,8 +365,8 @@ def test_a_capped_removal_search_keeps_exactly_the_shorter_witnesses(spec: str, 
         assert capped.complete < 8 and capped.explored < full.explored
         shorter = {k: r for k, r in full.best.items() if r[0] <= capped.complete}
         assert {k: r for k, r in capped.best.items() if r[0] <= capped.complete} == shorter
-        full_groups = groups(ex, sp, full)
-        for mask, w in groups(ex, sp, capped).items():
+        full_groups = groups(ex, sp, full, cview)
+        for mask, w in groups(ex, sp, capped, cview).items():
             assert w == full_groups[mask]
 
 

@@ -23,6 +23,7 @@ from explorer.engine.properties.isolation.least import Moves, least_conflict, le
 from explorer.engine.properties.isolation.oracle import self_composition
 from explorer.engine.properties.isolation.removal import (
     RemovalResult,
+    group_search,
     removal_search,
     unoriented,
 )
@@ -110,7 +111,7 @@ def check(
         else RemovalResult(0, {}, ex.max_depth)
     )
     moves = Moves(sp)
-    keyed = _groups(ex, model, sp, rem, allow, moves)
+    keyed = _groups(ex, model, sp, found, rem, allow, moves, max_bytes)
     general = _general(ex, model, viewer, sp, found, rem, allow, moves)
     groups = [g for _, g in keyed]
     presented: list[tuple[tuple, RemovalGroup | ReorderedPair]] = list(keyed)
@@ -158,9 +159,11 @@ def _groups(
     ex: Exploration,
     model: ObservedModel,
     sp: Split,
+    found: ExactResult,
     rem: RemovalResult,
     allow: frozenset[str],
     moves: Moves,
+    max_bytes: int | None,
 ) -> list[tuple[tuple, RemovalGroup]]:
     """Per set of removed kinds, the least pair among the flips it explains with the
     fewest kinds, each with its place in the order of pairs; by kinds."""
@@ -174,9 +177,10 @@ def _groups(
     rank = model.kind_rank
     groups = []
     for mask, flips in by_mask.items():
-        length, removals = min((rem.best[(mask, f)][0], -rem.best[(mask, f)][1]) for f in flips)
-        store = next(st for st in rem.stores if st.most >= mask.bit_count())
-        rec = least_removal(ex, sp, store, mask, flips, length, -removals, moves)
+        length = min(rem.best[(mask, f)][0] for f in flips)
+        flips = {f for f in flips if rem.best[(mask, f)][0] == length}
+        store, removals = group_search(ex, sp, found.cview, mask, flips, length, max_bytes)
+        rec = least_removal(ex, sp, store, mask, flips, length, removals, moves)
         kinds = sp.kinds_of(mask, rank)
         w, o = _steps(ex, rec.run_a), _steps(ex, rec.run_b)
         allowed = set(kinds) <= allow

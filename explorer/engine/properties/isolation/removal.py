@@ -4,18 +4,20 @@ The exact check decides; this search presents its violations in the form a reade
 grasps at once.  It is a self-composition whose nodes are (A's state, B's state, the
 kinds removed), searched breadth first by A's length: both copies take inside,
 environment and kept outside actions (an outside action may give another result in
-B: that is not in the c-view), A alone takes a removed outside action.  Per node the
-most removed actions are kept (pairs are ordered shortest A first, then the shorter
-B: docs/model.md §5), and per (kinds, flip) the best (A's length, removals) found.
-A node whose two copies are back in one state is dropped (A without the removals
-before it would be a shorter A), and so is a node whose c-view class is farther from
-every conflict than the depth leaves (`CView.to_conflict`): it could find no flip.
+B: that is not in the c-view), A alone takes a removed outside action.  A node whose
+two copies are back in one state is dropped (A without the removals before it would
+be a shorter A), and so is a node whose c-view class is farther from every conflict
+than the depth leaves (`CView.to_conflict`): it could find no flip.
 
-A flip is grouped under the fewest kinds that explain it, and most flips are
-explained by one kind: the search first removes actions of one kind only, then, for
-the flips nothing explained yet, any kinds, pruned by the distance to those flips'
-conflicts alone.  Each phase keeps its nodes (`Store`) for the walk that reads the
-least pair of a group back (explorer.engine.properties.isolation.least).
+It runs twice over.  `removal_search` finds, per (kinds removed, flip), the shortest
+A: which kinds explain each flip, and at what length.  Per node it keeps the fewest
+removals, so that a node with a subset of another's kinds and no more removals, reached
+no later, prunes it (most of the search is such nodes).  Pairs are ordered the other
+way, shortest A and then the shortest B, the most removals (docs/model.md §5): so
+`group_search` searches again for each group, removing only its kinds, to its length,
+towards its flips' conflicts, keeping per node the most removals; its nodes (`Store`)
+are what the walk that reads the least pair back goes through
+(explorer.engine.properties.isolation.least).
 """
 
 from __future__ import annotations
@@ -44,25 +46,25 @@ class Witness(NamedTuple):
 
 @dataclass
 class Store:
-    """One phase's pair nodes: node (i, j, mask) is the int (i << 32 | j) << w | mask,
-    its id is its place in `keys`; `removed` per node the most actions removed on a
-    shortest A to it; `starts` the first id of each level (A's length); `most` the
-    largest number of kinds the phase removed."""
+    """A search's pair nodes: node (i, j, mask) is the int (i << 32 | j) << w | mask,
+    its id its place in `keys`; `score` per node its removals on a shortest A to it,
+    the fewest (sign 1) or the most (sign -1, stored negated: the least score is
+    kept); `starts` the first id of each level (A's length)."""
 
     w: int
-    most: int
+    sign: int = 1
     keys: list[int] = field(default_factory=list)
-    removed: list[int] = field(default_factory=list)
+    score: list[int] = field(default_factory=list)
     index: dict[int, int] = field(default_factory=dict)
     starts: list[int] = field(default_factory=list)
 
     def tight(self, i: int, j: int, mask: int, level: int, removed: int) -> bool:
-        """Whether (i, j, mask) was first reached at `level`, `removed` its most removals:
-        every prefix of a best pair is such a node."""
+        """Whether (i, j, mask) was first reached at `level` with `removed` its best
+        removals: every prefix of a best pair is such a node."""
         n = self.index.get((i << 32 | j) << self.w | mask)
         return (
             n is not None
-            and self.removed[n] == removed
+            and self.score[n] == self.sign * removed
             and bisect_right(self.starts, n) - 1 == level
         )
 
@@ -73,13 +75,12 @@ Best = dict[tuple[int, tuple[int, Any, Any]], tuple[int, int]]
 
 @dataclass
 class RemovalResult:
-    """The removal pairs found: per (mask of removed kinds, flip) the shortest A and
-    then the most removals; every phase's nodes."""
+    """The removal pairs found: per (mask of removed kinds, flip) the shortest A, and
+    the fewest removals with it."""
 
     explored: int  # pair states stored
     best: Best
     complete: int  # every removal pair with A of at most this many actions is in `best`
-    stores: list[Store] = field(default_factory=list)
 
 
 def unoriented(flip: tuple[int, Any, Any]) -> Flip:
@@ -95,57 +96,62 @@ def removal_search(
     cview: CView | None = None,
     max_bytes: int | None = None,
 ) -> RemovalResult:
-    """Every removal pair's best (A's length, removals) per (kinds, flip), by phases:
-    one kind removed, then any kinds for the flips still unexplained.
+    """Per (kinds, flip) every removal pair's shortest A (and its fewest removals).
 
     It grows far faster than the exact check with each viewer the bounds add, and
     only presents violations the exact check has already proved, so `budget` caps its
     nodes: the search stops at the level that would pass it and keeps what it found in
-    full.  Without the exact check's `cview` it is one phase, unpruned (the tests'
-    reference)."""
-    w = len(sp.kinds)
-    if cview is None:
-        return _phase(ex, sp, Store(w, w), None, None, budget, max_bytes)
-    rem = _phase(ex, sp, Store(w, 1), cview, cview.to_conflict, budget, max_bytes)
-    # A flip is oriented (A's result, B's): each way round may need other kinds.
-    explained = {f for _, f in rem.best}
-    left = [
-        nodes
-        for (aid, o1, o2), nodes in cview.hot.items()
-        if (aid, o1, o2) not in explained or (aid, o2, o1) not in explained
-    ]
-    if not left or rem.complete < ex.max_depth or w < 2:
-        return rem
-    far = cview.distances(set().union(*left), ex.max_depth)
-    more = budget - rem.explored if budget is not None else None
-    rest = _phase(ex, sp, Store(w, w), cview, far, more, max_bytes)
-    for key, got in rest.best.items():
-        if bin(key[0]).count("1") > 1:
-            rem.best[key] = got
-    rem.stores += rest.stores
-    rem.explored += rest.explored
-    if rest.complete < rem.complete:  # the budget ran out in the second phase
-        rem.complete = rest.complete
-        rem.best = {k: v for k, v in rem.best.items() if v[0] <= rest.complete}
-    return rem
+    full.  With the exact check's `cview`, a pair whose c-view node is too far from
+    every conflict to reach one within the depth is not stored."""
+    far = cview.to_conflict if cview else None
+    everything = (1 << len(sp.kinds)) - 1
+    store = Store(len(sp.kinds))
+    best, complete = _search(ex, sp, store, cview, far, everything, ex.max_depth, budget, max_bytes)
+    return RemovalResult(len(store.keys), best, complete)
 
 
-def _phase(
+def group_search(
+    ex: Exploration,
+    sp: Split,
+    cview: CView | None,
+    mask: int,
+    flips: set[tuple[int, Any, Any]],
+    length: int,
+    max_bytes: int | None = None,
+) -> tuple[Store, int]:
+    """The pairs that remove only `mask`'s kinds, up to A's `length`, towards `flips`,
+    each node with its most removals; and the most removals of a pair of `length` that
+    removes exactly `mask`'s kinds and ends in one of `flips`."""
+    far = None
+    if cview is not None:
+        hot: set[int] = set()
+        for f in flips:
+            hot |= cview.hot.get(unoriented(f), set())
+        far = cview.distances(hot, length)
+    store = Store(len(sp.kinds), -1)
+    best, _ = _search(ex, sp, store, cview, far, mask, length, None, max_bytes)
+    return store, max(-best[(mask, f)][1] for f in flips if best.get((mask, f), (0,))[0] == length)
+
+
+def _search(
     ex: Exploration,
     sp: Split,
     store: Store,
     cview: CView | None,
     far: list[int] | None,
+    allowed: int,
+    depth: int,
     budget: int | None,
     max_bytes: int | None,
-) -> RemovalResult:
-    """One breadth-first search of the pairs, removing at most `store.most` kinds."""
-    depth = ex.max_depth
+) -> tuple[Best, int]:
+    """One breadth-first search of the pairs to A's length `depth`, removing only the
+    kinds of `allowed`: per (kinds, flip) the first level and the best score there;
+    and the levels it completed."""
     cm, om, inside, kind_bit = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit
-    w, most = store.w, store.most
+    w, sign = store.w, store.sign
     low = (1 << w) - 1
     kids = cview.kids if cview else None
-    keys, removed, index = store.keys, store.removed, store.index
+    keys, score, index = store.keys, store.score, store.index
     where: list[int] = []  # per node, its c-view node
     start = cview.start if cview else 0
     frontier: list[int] = []
@@ -154,7 +160,7 @@ def _phase(
             index[(sid << 32 | sid) << w] = len(keys)
             frontier.append(len(keys))
             keys.append((sid << 32 | sid) << w)
-            removed.append(0)
+            score.append(0)
             where.append(start)
     store.starts.append(0)
     nxt: list[int] = []
@@ -174,7 +180,7 @@ def _phase(
                 _guard(ex, len(keys), level + 1, max_bytes)
             key = keys[n]
             i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
-            r, x = removed[n], where[n]
+            r, x = score[n], where[n]
             kx = kids[x] if kids is not None else None
             cj = cm[j] or {}
             for aid, (oi, ti, _ei) in (cm[i] or {}).items():
@@ -191,23 +197,22 @@ def _phase(
                 elif inside[aid]:
                     fk = (mask, (aid, oi, oj))
                     old = found.get(fk)
-                    if old is None or (old[0] == level + 1 and old[1] < r):
-                        found[fk] = (level + 1, r)  # shortest A first, then most removals
+                    if old is None or (old[0] == level + 1 and r < old[1]):
+                        found[fk] = (level + 1, r)  # shortest A first, then the best score
             if last or (far is not None and far[x] > room):
                 continue  # outside events stay in node x: none of them can lead to a flip
             oj_moves = om[j] or {}
             for aid, (ti, _ei) in (om[i] or {}).items():
-                more = mask | kind_bit[aid]
-                if more == mask or bin(more).count("1") <= most:
-                    push(ti, j, more, r + 1, x, level)
+                b = kind_bit[aid]
+                if b & allowed:
+                    push(ti, j, mask | b, r + sign, x, level)
                 m2 = oj_moves.get(aid)
                 if m2 is not None:
                     push(ti, m2[0], mask, r, x, level)
         if complete < depth:
             break
         frontier = list(nxt)
-    best = {k: v for k, v in found.items() if v[0] <= complete}
-    return RemovalResult(len(keys), best, complete, [store])
+    return {k: v for k, v in found.items() if v[0] <= complete}, complete
 
 
 def _guard(ex: Exploration, pairs: int, events: int, max_bytes: int) -> None:
@@ -221,12 +226,13 @@ def _guard(ex: Exploration, pairs: int, events: int, max_bytes: int) -> None:
 def _pusher(store: Store, where: list[int], nxt: list[int]) -> Callable[..., None]:
     """`push` over a store, its lists bound once: it runs for every move of the search;
     `nxt` collects the level being built."""
-    keys, removed, index, w, starts = store.keys, store.removed, store.index, store.w, store.starts
-    masks: dict[int, list[tuple[int, int, int]]] = {}  # i << 32 | j -> [(mask, removed, level)]
+    keys, score, index, w, starts = store.keys, store.score, store.index, store.w, store.starts
+    ties = store.sign < 0  # a walk reads least pairs back from here: keep equal ones
+    masks: dict[int, list[tuple[int, int, int]]] = {}  # i << 32 | j -> [(mask, score, level)]
 
     def push(i: int, j: int, mask: int, r: int, x: int, level: int) -> None:
-        """Add the node (i, j, mask) of level + 1 (in c-view node `x`) with `r` actions
-        removed, or raise its removals when a run with more reaches it in its level."""
+        """Add the node (i, j, mask) of level + 1 (in c-view node `x`) with score `r`,
+        or lower its score when a better run reaches it in its level."""
         if i == j and mask:
             # Both runs are back in one state: A without the actions removed so far would
             # be a shorter A with the same B, so no best pair passes through here.
@@ -235,25 +241,25 @@ def _pusher(store: Store, where: list[int], nxt: list[int]) -> Callable[..., Non
         key = pair << w | mask
         k = index.get(key)
         if k is None:
-            # Dominated: the same two states were reached with a subset of these kinds
-            # removed and at least as many actions removed, at an earlier level or with
-            # more removals.  Whatever this node finds, that one finds with a shorter A
-            # or a shorter B and no more kinds (a group keeps only the fewest kinds).  A
-            # tie of the same level and removals is kept: the order of events decides.
+            # Dominated: the same two states were reached no later with a subset of these
+            # kinds removed and a score no worse.  Whatever this node finds, that one
+            # finds with no longer an A, no worse a score and no more kinds (a group
+            # keeps only the fewest kinds).  Where least pairs are read back, a tie (the
+            # same level and score) is kept: the order of events decides between them.
             known = masks.get(pair)
             if known is None:
                 masks[pair] = [(mask, r, level)]
             else:
                 for m2, r2, l2 in known:
-                    if m2 & mask == m2 and r2 >= r and (l2 < level or r2 > r):
+                    if m2 & mask == m2 and r2 <= r and (not ties or l2 < level or r2 < r):
                         return
                 known.append((mask, r, level))
             index[key] = len(keys)
             nxt.append(len(keys))
             keys.append(key)
-            removed.append(r)
+            score.append(r)
             where.append(x)
-        elif k >= starts[-1] and r > removed[k]:
-            removed[k] = r
+        elif k >= starts[-1] and r < score[k]:
+            score[k] = r
 
     return push
