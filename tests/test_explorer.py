@@ -222,7 +222,7 @@ def test_cli_exit_codes_json_and_out_files(tmp_path):
     )
     assert r.exit_code == 1
     data = json.loads(r.output)
-    assert data["specs"]["mainline"]["states"] > 0
+    assert json.loads((out / "timings.json").read_text())["specs"]["mainline"]["states"] > 0
     v = data["verdicts"][0]
     assert v["property"] == "open-before-syncfs" and not v["holds"] and v["length"] == 5
     assert (out / "mainline" / "open-before-syncfs.txt").exists()

@@ -279,6 +279,7 @@ def test_explore_applies_counter_bits_to_every_spec_and_reports_it(tmp_path) -> 
         explore(*args, "--counter-bits", "2", "--json", "--out", tmp_path / "b").stdout
     )
     assert "counter_bits" not in full["config"] and narrow["config"]["counter_bits"] == 2
+    full, narrow = (json.loads((tmp_path / x / "timings.json").read_text()) for x in "ab")
     for spec in ("plain", "jeff-split"):
         assert narrow["specs"][spec]["states"] < full["specs"][spec]["states"]
 

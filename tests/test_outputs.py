@@ -297,9 +297,14 @@ def test_report_json_is_byte_identical_for_one_or_two_processes(tmp_path, monkey
     assert str(tmp_path) not in reports[0].decode()
     assert not _keys_with(data, "seconds")
     timings = json.loads((tmp_path / "a" / "timings.json").read_text())
-    assert set(timings) == {"schema", "seconds", "specs"}
+    assert set(timings) == {"schema", "seconds", "symmetry", "searched", "specs", "verdicts"}
+    assert timings["schema"] == "errseq-explorer/timings/2"
     assert set(timings["specs"]) == {"plain", "mainline", "amir", "vivek-v3-seen"}
-    assert all(set(t) == {"search_seconds", "seconds"} for t in timings["specs"].values())
+    figures = {"search_seconds", "seconds", "states", "transitions", "coverage"}
+    assert all(set(t) == figures for t in timings["specs"].values())
+    # what the searches stored is here, not in report.json (it depends on the search)
+    assert "specs" not in data and not _keys_with(data, "explored")
+    assert {"explored", "violations"} <= set(timings["verdicts"][0])
 
 
 def _keys_with(data, word: str) -> list[str]:
@@ -324,7 +329,7 @@ def test_config_names_every_option_that_can_change_a_result(tmp_path, monkeypatc
     r = explore(*args, "--out", tmp_path)
     assert r.exit_code in (0, 1), r.output
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["schema"] == "errseq-explorer/report/1"
+    assert data["schema"] == "errseq-explorer/report/2"
     assert data["config"] == {
         "mounts": 3,
         "fds": 1,
@@ -338,7 +343,6 @@ def test_config_names_every_option_that_can_change_a_result(tmp_path, monkeypatc
         "containers": ["ovl2"],
         "isolation_budget": None,  # 0: no cap
         "max_states": 100000,
-        "symmetry": False,
         "max_memory": 2.5,
     }
     import hashlib
@@ -350,11 +354,14 @@ def test_config_names_every_option_that_can_change_a_result(tmp_path, monkeypatc
         "amir": {p: sha(p) for p in ("specs/amir.py", "specs/mainline.py", "specs/v5_10.py", "specs/v5_11.py")},
         "isolated": {"tests/isolated_spec.py": sha("tests/isolated_spec.py")},
     }  # fmt: skip
-    # Left to their defaults: the representative, the default guard, symmetry resolved.
+    # Left to their defaults: the representative, the default guard; symmetry (resolved)
+    # is how the run was searched, in timings.json.
     r = explore("-s", "plain", "--mounts", "3", *SMALL, "--out", tmp_path / "defaults")
     config = json.loads((tmp_path / "defaults" / "report.json").read_text())["config"]
     assert config["containers"] is None and config["max_memory"] is None
-    assert config["isolation_budget"] == 1_000_000 and config["symmetry"] is True
+    assert config["isolation_budget"] == 1_000_000 and "symmetry" not in config
+    timings = json.loads((tmp_path / "defaults" / "timings.json").read_text())
+    assert timings["symmetry"] is True
 
 
 # ---- real reports: the schema, 72 columns, the pictures ----
@@ -435,7 +442,10 @@ def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
     bad["verdicts"][0]["files"] = ["/tmp/out/plain/isolation.txt"]
     assert not validator.is_valid(bad)
     bad = json.loads(json.dumps(reports["main"]))
-    del bad["config"]["symmetry"]
+    del bad["config"]["max_memory"]
+    assert not validator.is_valid(bad)
+    bad = json.loads(json.dumps(reports["main"]))
+    bad["config"]["symmetry"] = True  # how the runs were searched is not a result
     assert not validator.is_valid(bad)
     bad = json.loads(json.dumps(reports["model options"]))
     bad["config"]["errnos"] = ["EPERM"]

@@ -79,9 +79,9 @@ def test_with_symmetry_a_user_property_uses_the_unreduced_graph(tmp_path: Path) 
     args = ["-p", str(EXAMPLE), "--spec", "vivek-v3-seen", "--depth", "5", "--json"]
     sym = json.loads(explore(*args, "--symmetry", "--out", str(tmp_path / "a")).stdout)
     plain = json.loads(explore(*args, "--no-symmetry", "--out", str(tmp_path / "b")).stdout)
-    assert any("without symmetry" in n for n in sym["notes"])
-    assert sym["verdicts"][0]["length"] == plain["verdicts"][0]["length"] == 4
-    assert sym["verdicts"][0]["violations"] == plain["verdicts"][0]["violations"]
+    searched = json.loads((tmp_path / "a" / "timings.json").read_text())["searched"]
+    assert any("without symmetry" in n for n in searched)
+    assert sym == plain  # the report says what the runs are, not how they were searched
 
 
 WATCH = """

@@ -301,24 +301,24 @@ class OurResult:
 def run_ours(spec: str, mounts: int, depth: int, extra: list[str], timeout: float) -> OurResult:
     with tempfile.TemporaryDirectory(prefix="errseq-bench-") as tmp:
         r = measure(explore_cmd(spec, mounts, depth, Path(tmp) / "out", extra), timeout=timeout)
-        # The run's own seconds are in timings.json (report.json stays byte-identical).
-        timings = Path(tmp) / "out" / "timings.json"
-        inner = (
-            json.loads(timings.read_text())["specs"][spec]["seconds"] if timings.exists() else -1.0
-        )
-    if r.timed_out:
+        # What the search stored and the run's own seconds are in timings.json
+        # (report.json says what the runs are, the same however they were searched).
+        path = Path(tmp) / "out" / "timings.json"
+        timings = json.loads(path.read_text()) if path.exists() else None
+    if r.timed_out or timings is None:
         return OurResult(-1, -1.0, False, None, -1, -1, r)
     if r.rc not in (0, 1):
         sys.exit(f"explore failed ({r.rc}):\n{r.out[-3000:]}")
     rep = parse_report(r.out)
     v = next(v for v in rep["verdicts"] if v["spec"] == spec and v["property"] == PROPERTY)
+    effort = next(e for e in timings["verdicts"] if e["spec"] == spec and e["property"] == PROPERTY)
     return OurResult(
-        rep["specs"][spec]["states"],
-        rep["specs"][spec].get("seconds", inner),
+        timings["specs"][spec]["states"],
+        timings["specs"][spec]["seconds"],
         bool(v["holds"]),
         v.get("length"),
-        v.get("explored", -1),
-        v.get("violations", -1),
+        effort["explored"],
+        effort["violations"],
         r,
     )
 

@@ -129,7 +129,7 @@ def print_outcome(outcome: Outcome, job: Job, files: dict[tuple[str, str, str], 
             con.print(
                 f"* allowed by --allow {' --allow '.join(sorted(cfg.allow))}: not counted as violations"
             )
-    for note in outcome.notes:
+    for note in outcome.notes + outcome.searched:
         con.print(f"note: {note}")
     con.print(terminal.coverage_table(outcome))
     for v in terminal.most_important(outcome, job.show):

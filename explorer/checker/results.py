@@ -45,6 +45,9 @@ class Outcome:
     results: list[SpecResult]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Notes on how the runs were searched (symmetry), not on what was found: the terminal
+    # prints them, report.json does not (it is the same however the runs were searched).
+    searched: list[str] = field(default_factory=list)
 
     def failing(self) -> list[Verdict]:
         return [v for r in self.results for vs in r.verdicts.values() for v in vs if not v.holds]

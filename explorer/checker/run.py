@@ -33,12 +33,12 @@ def run(
         executor = Pool(jobs) if jobs > 1 and len(cfg.specs) > 1 else Serial()
     out = Outcome(cfg, [])
     if cfg.symmetry:
-        out.notes.append(
+        out.searched.append(
             "states and transitions are counted up to symmetry (interchangeable containers "
             "and fds stored once); --no-symmetry counts every world"
         )
     if cfg.symmetry and cfg.user_properties:
-        out.notes.append(
+        out.searched.append(
             f"{', '.join(cfg.user_properties)}: checked on the graph explored without "
             "symmetry (a user property's bookkeeping cannot follow the reduction)"
         )

@@ -1,12 +1,15 @@
 """Everything the terminal says, as files: out/<spec>/<property>.{txt,dot,svg}, report.json.
 
 The JSON is the machine-readable twin of the terminal (CI audits read it, and
-`explore conform --witness` replays its witnesses on real kernels): configuration,
-per spec the state and transition counts and event coverage, and per verdict the
-outcome, the witness as events with results and as a scenario for `explore replay`.
-The same command gives the same bytes (audits compare reports), so what varies from
-run to run, the time taken, goes to timings.json, and paths are relative to --out.
-Its layout is explorer/schemas/report.schema.json; `SCHEMA` names its version.
+`explore conform --witness` replays its witnesses on real kernels): configuration and,
+per verdict, the outcome, the witness as events with results and as a scenario for
+`explore replay`.  It says what the runs are, never how they were searched: the same
+command gives the same bytes with or without symmetry, with any number of workers or
+partitions (docs/model.md §5 defines the witnesses by the runs alone).  What depends on
+the search goes to timings.json: the time taken, and what the searches stored (states,
+transitions and how often each event fired, counted on the graph searched, and each
+check's product states and violating transitions).  Paths are relative to --out.  The
+layout is explorer/schemas/report.schema.json; `SCHEMA` names its version.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from explorer.engine.verdict import IsolationResult, Step, Verdict
 from explorer.render import dot, pair, timeline
 from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
 
-SCHEMA = "errseq-explorer/report/1"
-TIMINGS_SCHEMA = "errseq-explorer/timings/1"
+SCHEMA = "errseq-explorer/report/2"
+TIMINGS_SCHEMA = "errseq-explorer/timings/2"
 
 
 def steps_json(bounds: Bounds, steps: list[Step]) -> list[dict[str, Any]]:
@@ -166,8 +169,6 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
         "property": v.prop,
         "holds": None if v.undecided else v.holds,
         "length": v.length if v.witness else None,
-        "violations": v.violations,
-        "explored": v.explored,
         "reason": pair.reason(bounds, v) if v.isolation is not None else v.reason,
         "files": files,
     }
@@ -215,7 +216,6 @@ def isolation_json(bounds: Bounds, result: IsolationResult) -> dict[str, Any]:
             "capped": general.capped,
         },
         "shortest": list(result.shortest) if result.shortest else None,
-        "product_states": {"general": result.exact_states, "removal": result.removal_states},
         "removal_complete": result.removal_complete,
     }
 
@@ -290,14 +290,12 @@ def report(outcome: Outcome, files: dict, exit_code: int) -> dict[str, Any]:
             "containers": None if cfg.viewers is None else [b.owner_name(c) for c in cfg.viewers],
             "isolation_budget": cfg.isolation_budget,
             "max_states": cfg.max_states,
-            "symmetry": cfg.symmetry,
             "max_memory": cfg.max_memory,
             **model_options_json(cfg),
         },
         "spec_sources": {s.name: spec_sources(s) for s in cfg.specs},
         **extra,
         "notes": outcome.notes,
-        "specs": {r.spec.name: spec_json(r) for r in outcome.results},
         "verdicts": verdicts,
         "witnesses": witnesses(verdicts),
         "exit": exit_code,
@@ -319,18 +317,43 @@ def model_options_json(cfg: Config) -> dict[str, Any]:
 
 
 def timings(outcome: Outcome) -> dict[str, Any]:
-    """What report.json leaves out because it differs from run to run: the time taken."""
+    """What report.json leaves out because it depends on how the run was made: the time
+    taken, and what the searches stored (with symmetry, classes of states: a run's
+    figures are not a count of its runs' states, which a class cannot give, since an
+    open takes its owner's lowest free fd and so one fd's run is not another's)."""
+    b = outcome.config.bounds
     return {
         "schema": TIMINGS_SCHEMA,
         "seconds": round(outcome.seconds, 3),
+        "symmetry": outcome.config.symmetry,
+        "searched": outcome.searched,
         "specs": {
             r.spec.name: {
                 "search_seconds": round(r.search_seconds, 4),
                 "seconds": round(r.seconds, 4),
+                **spec_json(r),
             }
             for r in outcome.results
         },
+        "verdicts": [
+            effort_json(b, v) for r in outcome.results for vs in r.verdicts.values() for v in vs
+        ],
     }
+
+
+def effort_json(bounds: Bounds, v: Verdict) -> dict[str, Any]:
+    """A check's figures that depend on the graph it searched: product states, violating
+    transitions (isolation: states in a conflict), and isolation's two searches."""
+    d: dict[str, Any] = {"spec": v.model, "property": v.prop}
+    if v.isolation is not None:
+        d["container"] = viewer(bounds, v)
+    d["explored"], d["violations"] = v.explored, v.violations
+    if v.isolation is not None:
+        d["product_states"] = {
+            "general": v.isolation.exact_states,
+            "removal": v.isolation.removal_states,
+        }
+    return d
 
 
 def witnesses(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
