@@ -7,7 +7,9 @@ node (its closure, shortest lengths first, never beyond the depth), inside and
 environment actions move from node to node, one successor per result.  Two members
 that give different results for one inside action are a conflict: a violation.
 Keeping only the shortest length per state loses nothing (a continuation of a longer
-run is one of the shorter run too), so the check is exact within the bounds.
+run is one of the shorter run too), so the check is exact within the bounds.  A run as
+long as the depth takes no further action, so no member is that long: most states of
+a node would be, and none of them can flip anything.
 
 It also returns the c-view graph it built (`CView`), which prunes the removal search.
 """
@@ -114,6 +116,30 @@ def members(key: bytes) -> dict[int, int]:
 
 def _close(
     seeds: dict[int, int],
+    odst: list[tuple[int, ...]],
+    depth: int,
+) -> dict[int, int]:
+    """`seeds` closed under outside moves (`odst`: each state's outside moves' dsts),
+    shortest lengths first, short of `depth`: state -> length of its shortest run."""
+    length = dict(seeds)
+    buckets: list[list[int]] = [[] for _ in range(depth + 1)]
+    for s, n in seeds.items():
+        buckets[n].append(s)
+    for n in range(depth - 1):
+        n1 = n + 1
+        nxt = buckets[n1]
+        for s in buckets[n]:
+            if length[s] != n:
+                continue
+            for t in odst[s]:
+                if length.get(t, _FAR) > n1:
+                    length[t] = n1
+                    nxt.append(t)
+    return length
+
+
+def _close_parents(
+    seeds: dict[int, int],
     omoves: list[dict[int, tuple[int, int]] | None],
     depth: int,
     par: dict[int, tuple[int, int, int]] | None = None,
@@ -179,7 +205,7 @@ class _Parents:
                 m = c.get(aid) if c and n < depth else None
                 if m is not None and m[0] == o and seeds.get(m[1], _FAR) > n + 1:
                     seeds[m[1]], par[m[1]] = n + 1, (pnid, s, m[2])
-        _close(seeds, self.sp.omoves, depth, par, nid)
+        _close_parents(seeds, self.sp.omoves, depth, par, nid)
         self.cache[nid] = par
         return par
 
@@ -188,6 +214,10 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
     """Every conflict of the split graph, and the shortest pair of runs of each flip."""
     depth = ex.max_depth
     cm, om, inside, varies = sp.cmoves, sp.omoves, sp.inside, sp.varies
+    # Per state, its seen moves as ((aid, result), dst) and its outside moves' dsts: flat
+    # tuples, walked for every member of every node (the dicts serve lookups by aid).
+    seen = [tuple(((a, r), t) for a, (r, t, _e) in c.items()) if c else () for c in cm]
+    odst = [tuple(t for t, _e in o.values()) if o else () for o in om]
     # Each node: its members (sid, length) as the packed key that interns it (a dict again
     # when it is expanded, once), and its creator (parent node, action, result).
     nodes: list[bytes] = []
@@ -213,7 +243,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
                 f"{depth}, at {nid:,} c-view classes"
             )
             guard(nid, depth, None, max_bytes, at)
-        key = _pack(_close(seeds, om, depth))
+        key = _pack(_close(seeds, odst, depth))
         got = index.get(key)
         if got is not None:
             closed[seeds_key] = got
@@ -232,34 +262,42 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
     flips: dict[Flip, Conflict] = {}
     best_of: dict[tuple[int, Any, Any], tuple[int, int]] = {}
     visits = 0
+    last = depth - 1  # a member this long takes one more action: a flip, or nothing
+    watched = [v and i for v, i in zip(varies, inside, strict=True)]  # results may differ
     while queue:
         nid = queue.popleft()
         length = members(nodes[nid])
         visits += len(length)
         kn = kids[nid]
-        for aid, lst in _moves(length, cm, depth).items():
-            o0 = lst[0][2][0]
-            by_obs: dict[Any, list[_Move]] | None = None
-            if varies[aid]:  # else one result everywhere: the common case
-                for mv in lst:
-                    if mv[2][0] != o0:
-                        by_obs = {}
-                        for m in lst:
-                            by_obs.setdefault(m[2][0], []).append(m)
-                        if inside[aid]:
-                            hot.add(nid)
-                            _conflict(nid, aid, by_obs, parents, states, flips, best_of)
-                            for o1, o2 in _pairs(by_obs):
-                                hot_by.setdefault(Flip(aid, o1, o2), set()).add(nid)
-                        break
-            if by_obs is None:
-                by_obs = {o0: lst}
-            for o, items in by_obs.items():
-                seeds: dict[int, int] = {}
-                for _s, n, (_o, t, _e) in items:
-                    if seeds.get(t, _FAR) > n + 1:
-                        seeds[t] = n + 1
-                kn[(aid, o)] = add(seeds, (nid, aid, o))
+        # The seeds of every (action, result) at once: one pass over the members' moves.
+        by_key: dict[tuple[int, Any], dict[int, int]] = {}
+        ends: set[tuple[int, Any]] = set()  # the watched moves of the longest members
+        for s, n in length.items():
+            if n < last:
+                n1 = n + 1
+                for key, t in seen[s]:
+                    sd = by_key.get(key)
+                    if sd is None:
+                        by_key[key] = {t: n1}
+                    elif sd.get(t, _FAR) > n1:
+                        sd[t] = n1
+            else:
+                for key, _t in seen[s]:
+                    if watched[key[0]]:
+                        ends.add(key)
+        results: dict[int, set[Any]] = {}  # inside actions whose result varies: results met
+        for aid, o in ends.union(by_key):
+            if watched[aid]:
+                results.setdefault(aid, set()).add(o)
+        for aid, obs in results.items():
+            if len(obs) > 1:
+                hot.add(nid)
+                by_obs = _moves_of(length, cm, depth, aid)
+                _conflict(nid, aid, by_obs, parents, states, flips, best_of)
+                for o1, o2 in _pairs(by_obs):
+                    hot_by.setdefault(Flip(aid, o1, o2), set()).add(nid)
+        for (aid, o), seeds in by_key.items():
+            kn[(aid, o)] = add(seeds, (nid, aid, o))
     cview = CView(root, kids, _to_conflict(kids, hot, depth), hot_by)
     return ExactResult(len(nodes), states, flips, cview, visits, nodes)
 
@@ -268,21 +306,17 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
 _Move = tuple[int, int, tuple[Any, int, int]]
 
 
-def _moves(
-    length: dict[int, int], cm: list[dict[int, tuple[Any, int, int]] | None], depth: int
-) -> dict[int, list[_Move]]:
-    """A node's members' moves by action: aid -> [(s, n, (obs, t, e))], members in order."""
-    moves: dict[int, list[_Move]] = {}
+def _moves_of(
+    length: dict[int, int], cm: list[dict[int, tuple[Any, int, int]] | None], depth: int, aid: int
+) -> dict[Any, list[_Move]]:
+    """A node's members' moves by one action, by result: obs -> [(s, n, (obs, t, e))]."""
+    by_obs: dict[Any, list[_Move]] = {}
     for s, n in length.items():
         c = cm[s]
-        if c and n < depth:
-            for aid, m in c.items():
-                lst = moves.get(aid)
-                if lst is None:
-                    moves[aid] = [(s, n, m)]
-                else:
-                    lst.append((s, n, m))
-    return moves
+        m = c.get(aid) if c and n < depth else None
+        if m is not None:
+            by_obs.setdefault(m[0], []).append((s, n, m))
+    return by_obs
 
 
 def _conflict(
