@@ -78,7 +78,7 @@ class RemovalResult:
     """The removal pairs found: per (mask of removed kinds, flip) the shortest A, and
     the fewest removals with it."""
 
-    explored: int  # pair states stored
+    explored: int  # pair states reached (those of the last level are not stored)
     best: Best
     complete: int  # every removal pair with A of at most this many actions is in `best`
 
@@ -106,8 +106,10 @@ def removal_search(
     far = cview.to_conflict if cview else None
     everything = (1 << len(sp.kinds)) - 1
     store = Store(len(sp.kinds))
-    best, complete = _search(ex, sp, store, cview, far, everything, ex.max_depth, budget, max_bytes)
-    return RemovalResult(len(store.keys), best, complete)
+    best, complete, tail = _search(
+        ex, sp, store, cview, far, everything, ex.max_depth, budget, max_bytes
+    )
+    return RemovalResult(len(store.keys) + tail, best, complete)
 
 
 def group_search(
@@ -129,7 +131,7 @@ def group_search(
             hot |= cview.hot.get(unoriented(f), set())
         far = cview.distances(hot, length)
     store = Store(len(sp.kinds), -1)
-    best, _ = _search(ex, sp, store, cview, far, mask, length, None, max_bytes)
+    best, _, _ = _search(ex, sp, store, cview, far, mask, length, None, max_bytes)
     return store, max(-best[(mask, f)][1] for f in flips if best.get((mask, f), (0,))[0] == length)
 
 
@@ -143,10 +145,10 @@ def _search(
     depth: int,
     budget: int | None,
     max_bytes: int | None,
-) -> tuple[Best, int]:
+) -> tuple[Best, int, int]:
     """One breadth-first search of the pairs to A's length `depth`, removing only the
     kinds of `allowed`: per (kinds, flip) the first level and the best score there;
-    and the levels it completed."""
+    the levels it completed; the pairs of the last level that it did not store."""
     cm, om, inside, kind_bit = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit
     w, sign = store.w, store.sign
     low = (1 << w) - 1
@@ -164,7 +166,19 @@ def _search(
             where.append(start)
     store.starts.append(0)
     nxt: list[int] = []
-    push = _pusher(store, where, nxt)
+    store_push = _pusher(store, where, nxt)
+    # The last level is only looked at for flips: where no walk reads pairs back (the
+    # fewest removals: sign 1), its pairs go to `tail`, each with its best score, and are
+    # neither stored as nodes nor pruned by dominance (a dominated pair's flips are its
+    # dominator's, with more kinds: no group keeps them).
+    tail: dict[int, int] = {}
+
+    def push_tail(i: int, j: int, mask: int, r: int, x: int, level: int) -> None:
+        if i != j:
+            key = (i << 32 | j) << w | mask
+            if tail.get(key, r + 1) > r:
+                tail[key] = r
+
     found: Best = {}
     complete = depth
     for level in range(depth):
@@ -172,8 +186,12 @@ def _search(
         nxt.clear()
         room = depth - level - 2  # a node of the next level must still take a flip
         last = level == depth - 1  # only flips: a node of the next level is never expanded
+        push = push_tail if sign > 0 and level == depth - 2 else store_push
+        if last and sign > 0:
+            _flips(tail, sp, w, level, found)
+            break
         for n in frontier:
-            if budget is not None and len(keys) > budget:
+            if budget is not None and len(keys) + len(tail) > budget:
                 complete = level  # witnesses of `level` events are all in; longer ones not
                 break
             if max_bytes is not None and not n & 0xFFF:
@@ -212,7 +230,23 @@ def _search(
         if complete < depth:
             break
         frontier = list(nxt)
-    return {k: v for k, v in found.items() if v[0] <= complete}, complete
+    return {k: v for k, v in found.items() if v[0] <= complete}, complete, len(tail)
+
+
+def _flips(tail: dict[int, int], sp: Split, w: int, level: int, found: Best) -> None:
+    """The flips of the pairs of the last level (`tail`: node -> fewest removals)."""
+    cm, inside = sp.cmoves, sp.inside
+    low = (1 << w) - 1
+    for key, r in tail.items():
+        i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
+        cj = cm[j] or {}
+        for aid, (oi, _ti, _ei) in (cm[i] or {}).items():
+            m = cj.get(aid)
+            if m is not None and m[0] != oi and inside[aid]:
+                fk = (mask, (aid, oi, m[0]))
+                old = found.get(fk)
+                if old is None or (old[0] == level + 1 and r < old[1]):
+                    found[fk] = (level + 1, r)
 
 
 def _guard(ex: Exploration, pairs: int, events: int, max_bytes: int) -> None:
