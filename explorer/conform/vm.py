@@ -163,8 +163,13 @@ def qemu_available() -> str | None:
     return None
 
 
-def qemu_cmd(image: KernelImage, initrd: Path, accel: str) -> list[str]:
-    cmd = [QEMU, "-accel", accel, "-M", "pc", "-m", "512", "-smp", "1"]
+def qemu_cmd(
+    image: KernelImage, initrd: Path, accel: str, cpus: int = 1, append: str = ""
+) -> list[str]:
+    """The qemu command line; with several CPUs under TCG, one host thread per vCPU
+    (multi-threaded TCG), so that the guest's CPUs really run at the same time."""
+    how = f"{accel},thread=multi" if accel == "tcg" and cpus > 1 else accel
+    cmd = [QEMU, "-accel", how, "-M", "pc", "-m", "512", "-smp", str(cpus)]
     if accel == "kvm":
         cmd += ["-cpu", "host"]
     return cmd + [
@@ -182,14 +187,30 @@ def qemu_cmd(image: KernelImage, initrd: Path, accel: str) -> list[str]:
         "-initrd",
         str(initrd),
         "-append",
-        APPEND,
+        f"{APPEND} {append}".strip(),
     ]
 
 
-def run_scenario(
-    image: KernelImage, text: str, accel: str = "tcg", timeout: float = TIMEOUT_S
-) -> KernelRun:
-    """One fresh VM: boot, run `text`, power off.  Raises VmError if qemu fails."""
+@dataclass
+class Boot:
+    """What one VM printed on its console, and how it ended."""
+
+    stdout: str
+    stderr: str
+    returncode: int
+    wall_s: float
+
+
+def boot(
+    image: KernelImage,
+    extra: bytes,
+    accel: str = "tcg",
+    timeout: float = TIMEOUT_S,
+    cpus: int = 1,
+    append: str = "",
+) -> Boot:
+    """One fresh VM whose initramfs is the cached one plus `extra` (a cpio): boot it
+    and wait until it powers off.  Raises VmError if qemu cannot run or times out."""
     why = qemu_available()
     if why:
         raise VmError(why)
@@ -198,11 +219,11 @@ def run_scenario(
         with open(initrd, "wb") as f:
             with open(image.initramfs, "rb") as base:
                 shutil.copyfileobj(base, f)
-            f.write(scenario_cpio(text))
+            f.write(extra)
         start = time.monotonic()
         try:
             p = subprocess.run(
-                qemu_cmd(image, initrd, accel),
+                qemu_cmd(image, initrd, accel, cpus, append),
                 capture_output=True,
                 timeout=timeout,
                 stdin=subprocess.DEVNULL,
@@ -212,12 +233,21 @@ def run_scenario(
             out = (e.stdout or b"").decode(errors="replace")
             raise VmError(f"timeout after {timeout:.0f}s; last output: {out[-500:]!r}") from e
         wall = time.monotonic() - start
-    out = p.stdout.decode(errors="replace")
-    run = parse_output(image.key, out)
-    run.wall_s = wall
-    if not run.ended and p.returncode != 0:
-        err = p.stderr.decode(errors="replace").strip()
-        raise VmError(f"qemu exited {p.returncode}: {err[-500:] or out[-500:]}")
+    return Boot(
+        p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"), p.returncode, wall
+    )
+
+
+def run_scenario(
+    image: KernelImage, text: str, accel: str = "tcg", timeout: float = TIMEOUT_S
+) -> KernelRun:
+    """One fresh VM: boot, run `text`, power off.  Raises VmError if qemu fails."""
+    b = boot(image, scenario_cpio(text), accel, timeout)
+    run = parse_output(image.key, b.stdout)
+    run.wall_s = b.wall_s
+    if not run.ended and b.returncode != 0:
+        err = b.stderr.strip()
+        raise VmError(f"qemu exited {b.returncode}: {err[-500:] or b.stdout[-500:]}")
     return run
 
 
