@@ -86,6 +86,7 @@ class Histogram:
     delay: int = 0
     busy: int = 0
     seed: int = 1
+    boot_args: str = ""  # added to the kernel's command line
     guest_s: float = 0.0
     wall_s: float = 0.0
 
@@ -248,14 +249,14 @@ def run_race(
     busy: int = 0,
     seed: int = 1,
     cpus: int | None = None,
-    preempt: str | None = None,
+    boot_args: str = "",
     accel: str = "tcg",
     timeout: float | None = None,
 ) -> Histogram:
     """Run `program` `iterations` times in one boot of `kernel` (a build.KERNELS key) with
     a vCPU per thread (or `cpus`); `delay` makes each thread wait a random 0..delay spin
-    rounds first, `busy` adds threads that keep the CPUs busy meanwhile, `preempt`
-    (none, voluntary, full) is passed to the kernel's command line.  Raises RaceError
+    rounds first, `busy` adds threads that keep the CPUs busy meanwhile, `boot_args` go on
+    the kernel's command line (e.g. `preempt=full`, `idle=poll`).  Raises RaceError
     for a program the kernel cannot run, build.BuildError or vm.VmError when no VM ran."""
     check_program(program)
     why = not_representable(program, kernel)
@@ -265,10 +266,9 @@ def run_race(
     text = driver_text(program, iterations, delay, busy, seed)
     ncpu = cpus or len(program.threads)
     limit = timeout or 120 + 0.06 * iterations * (1 + busy)
-    append = f"preempt={preempt}" if preempt else ""
-    b = vm.boot(image, build.race_cpio(text), accel, limit, ncpu, append)
+    b = vm.boot(image, build.race_cpio(text), accel, limit, ncpu, boot_args)
     h = parse_driver_output(program, kernel, b.stdout)
-    h.wall_s, h.seed = b.wall_s, seed
+    h.wall_s, h.seed, h.boot_args = b.wall_s, seed, boot_args
     return h
 
 
@@ -311,7 +311,8 @@ def format_histogram(h: Histogram, condition: Collection[Outcome] | None = None)
     name = h.program.name
     lines = [
         f"Test {name} on {h.release} ({h.kernel}): {h.iterations} iterations, "
-        f"{h.cpus} vCPUs, preempt {h.preempt or '?'}, delay {h.delay}, busy {h.busy}",
+        f"{h.cpus} vCPUs, preempt {h.preempt or '?'}, delay {h.delay}, busy {h.busy}"
+        + (f", boot {h.boot_args}" if h.boot_args else ""),
         f"Histogram ({len(h.counts)} states)",
     ]
     marked = {tuple(o) for o in condition or ()}
