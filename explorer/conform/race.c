@@ -620,7 +620,7 @@ void race_main(void)
 			if (shown++ < MAXX)
 				out("@@ X %ld %s", k, why);
 		}
-		if ((k + 1) % 250 == 0)
+		if ((k + 1) % 100 == 0)
 			out("@@ P %ld %.2f", k + 1, uptime());
 	}
 	double rt = uptime() - t0;

@@ -43,6 +43,7 @@ Outcome = tuple[str, ...]
 THREAD_CALLS = ("write", "fsync", "syncfs", "sync")
 MAX_THREADS, MAX_CALLS, MAX_SETUP = 8, 8, 64  # race.c's limits
 GAP_BUCKETS = ("<1us", "<10us", "<100us", "<1ms", ">=1ms")
+STALL_S = 180.0  # race.c reports progress every 100 iterations
 LABEL_RE = re.compile(r"\s*([A-Za-z0-9_.]+)\s*:(.*)$")
 
 
@@ -133,6 +134,11 @@ def parse_program(text: str, source: str = "<race>", name: str = "") -> RaceProg
         if not line:
             continue
         if m:
+            verb = (m.group(2).split() or [""])[0]
+            if verb not in THREAD_CALLS:
+                raise ScenarioError(
+                    source, n, verb, f"a thread's call is one of {', '.join(THREAD_CALLS)}"
+                )
             threads.setdefault(m.group(1), []).append(m.group(2).strip())
         elif threads:
             raise ScenarioError(source, n, line.split()[0], "a setup event after a thread's call")
@@ -265,8 +271,8 @@ def run_race(
     image = build.build(kernel)
     text = driver_text(program, iterations, delay, busy, seed)
     ncpu = cpus or len(program.threads)
-    limit = timeout or 120 + 0.06 * iterations * (1 + busy)
-    b = vm.boot(image, build.race_cpio(text), accel, limit, ncpu, boot_args)
+    limit = timeout or 600 + 2.0 * iterations  # a cap; a stalled VM is stopped far sooner
+    b = vm.boot(image, build.race_cpio(text), accel, limit, ncpu, boot_args, stall=STALL_S)
     h = parse_driver_output(program, kernel, b.stdout)
     h.wall_s, h.seed, h.boot_args = b.wall_s, seed, boot_args
     return h
