@@ -6,6 +6,9 @@
  *   iterations N        how many times the program runs
  *   delay D             each racing thread first spins a random 0..D rounds (0: none)
  *   busy B              B more threads spin on the CPUs while the racing threads run
+ *   flushers F          F more threads fsync the block device over and over meanwhile
+ *                       (a cache flush always in flight: racing calls that flush wait
+ *                       together and wake together; the bdev's errseq_t is its own)
  *   seed S              the random delays' seed
  *   setup EVENT         the setup, scenario-language events (docs/model.md §2) in order
  *   thread K CALL       thread K's calls in order: write FD, fsync FD, syncfs FD, sync
@@ -26,7 +29,7 @@
  * and compares like the 0 of a fresh world), no file counted as cached.
  *
  * Output (after driver.c's `@@ KVER`):
- *   @@ RACE iterations=N threads=T cpus=C busy=B delay=D
+ *   @@ RACE iterations=N threads=T cpus=C busy=B flushers=F delay=D
  *   @@ BOOT <kernel log line>        the preemption model, the CPUs brought up
  *   @@ S <i> <result>                setup event i's result in every counted iteration
  *   @@ H <count> <r>,<r>,... overlap=<n> gaps=<a>,<b>,<c>,<d>,<e>
@@ -94,7 +97,7 @@ struct ctl {
 };
 
 static struct racer thr[MAXT];
-static int nthr, nbusy, ncpus;
+static int nthr, nbusy, nflush, ncpus;
 static long iterations = 1;
 static unsigned long delay_max;
 static unsigned long seed = 1;
@@ -161,6 +164,8 @@ static void read_race(void)
 			delay_max = strtoul(rest, NULL, 10);
 		else if (!strcmp(key, "busy"))
 			nbusy = atoi(rest);
+		else if (!strcmp(key, "flushers"))
+			nflush = atoi(rest);
 		else if (!strcmp(key, "seed"))
 			seed = strtoul(rest, NULL, 10);
 		else if (!strcmp(key, "setup") && nsetup < MAXSETUP && nlines < MAXEV) {
@@ -179,8 +184,8 @@ static void read_race(void)
 	for (int k = 0; k < nthr; k++)
 		if (!thr[k].ncalls)
 			bad("a thread without calls", "");
-	if (nthr < 2 || iterations < 1 || nbusy < 0 || nbusy > MAXT)
-		bad("needs two or more threads, one or more iterations", "");
+	if (nthr < 2 || iterations < 1 || nbusy < 0 || nbusy > MAXT || nflush < 0 || nflush > MAXT)
+		bad("needs two or more threads, one or more iterations, at most 8 helpers", "");
 }
 
 /* ---------- threads ---------- */
@@ -276,15 +281,24 @@ static void *racer_main(void *arg)
 	return NULL;
 }
 
-/* A busy thread: spins on its CPU while the racing threads run. */
-static void *busy_main(void *arg)
+/* A helper: while the racing threads run, spins on its CPU (bdev < 0) or fsyncs the
+ * block device over and over. */
+struct helper {
+	int cpu, bdev;
+};
+
+static void *helper_main(void *arg)
 {
-	pin((int)(intptr_t)arg);
+	struct helper *h = arg;
+	pin(h->cpu);
 	for (;;) {
 		while (!atomic_load(&busy_on))
 			futex_wait(&busy_on, 0);
 		while (atomic_load(&busy_on))
-			cpu_relax();
+			if (h->bdev < 0)
+				cpu_relax();
+			else
+				(void)!fsync(h->bdev);
 	}
 	return NULL;
 }
@@ -301,16 +315,22 @@ static void start_threads(void)
 		if (pthread_create(&tid, NULL, racer_main, &thr[k]))
 			die("pthread_create");
 	}
-	for (int j = 0; j < nbusy; j++)
-		if (pthread_create(&tid, NULL, busy_main, (void *)(intptr_t)((nthr + j) % ncpus)))
+	static struct helper helpers[2 * MAXT];
+	for (int j = 0; j < nbusy + nflush; j++) {
+		helpers[j].cpu = (nthr + j) % ncpus;
+		helpers[j].bdev = j < nbusy ? -1 : open("/dev/errseq-dm", O_RDONLY);
+		if (j >= nbusy && helpers[j].bdev < 0)
+			die("/dev/errseq-dm");
+		if (pthread_create(&tid, NULL, helper_main, &helpers[j]))
 			die("pthread_create");
+	}
 }
 
 static void race_once(void)
 {
 	atomic_store(&arrived, 0);
 	atomic_store(&finished, 0);
-	if (nbusy) {
+	if (nbusy + nflush) {
 		atomic_store(&busy_on, 1);
 		futex_wake(&busy_on);
 	}
@@ -603,8 +623,8 @@ void race_main(void)
 	char why[1024], msg[1024];
 	while (kmsg_next(msg, sizeof msg)) /* setup's own (mke2fs probing the loop device) */
 		;
-	out("@@ RACE iterations=%ld threads=%d cpus=%d busy=%d delay=%lu", iterations, nthr,
-	    ncpus, nbusy, delay_max);
+	out("@@ RACE iterations=%ld threads=%d cpus=%d busy=%d flushers=%d delay=%lu", iterations,
+	    nthr, ncpus, nbusy, nflush, delay_max);
 	quiet = 1;
 	start_threads();
 	const char *kinds[] = {"not-injected", "not-recorded", "foreign-failure", "setup-differs",

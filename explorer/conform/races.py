@@ -86,6 +86,7 @@ class Histogram:
     preempt: str = ""  # the kernel's preemption model, as it says at boot
     delay: int = 0
     busy: int = 0
+    flushers: int = 0
     seed: int = 1
     boot_args: str = ""  # added to the kernel's command line
     guest_s: float = 0.0
@@ -192,9 +193,12 @@ def not_representable(program: RaceProgram, kernel: str) -> str | None:
     return None
 
 
-def driver_text(program: RaceProgram, iterations: int, delay: int, busy: int, seed: int) -> str:
+def driver_text(
+    program: RaceProgram, iterations: int, delay: int, busy: int, seed: int, flushers: int = 0
+) -> str:
     """The /race.txt that race.c reads."""
     head = [f"iterations {iterations}", f"delay {delay}", f"busy {busy}", f"seed {seed}"]
+    head += [f"flushers {flushers}"] if flushers else []
     setup = [f"setup {line.split('=')[0].strip()}" for line in program.setup]
     calls = [
         f"thread {k} {c.split('=')[0].strip()}" for k, t in enumerate(program.threads, 1) for c in t
@@ -219,6 +223,7 @@ def parse_driver_output(program: RaceProgram, kernel: str, text: str) -> Histogr
             opts = dict(kv.split("=", 1) for kv in rest.split())
             h.iterations, h.cpus = int(opts["iterations"]), int(opts["cpus"])
             h.busy, h.delay = int(opts["busy"]), int(opts["delay"])
+            h.flushers = int(opts.get("flushers", 0))
         elif tag == "BOOT" and rest.startswith("Dynamic Preempt:"):
             h.preempt = rest.split(":", 1)[1].strip()
         elif tag == "S":
@@ -253,6 +258,7 @@ def run_race(
     *,
     delay: int = 0,
     busy: int = 0,
+    flushers: int = 0,
     seed: int = 1,
     cpus: int | None = None,
     boot_args: str = "",
@@ -261,15 +267,17 @@ def run_race(
 ) -> Histogram:
     """Run `program` `iterations` times in one boot of `kernel` (a build.KERNELS key) with
     a vCPU per thread (or `cpus`); `delay` makes each thread wait a random 0..delay spin
-    rounds first, `busy` adds threads that keep the CPUs busy meanwhile, `boot_args` go on
-    the kernel's command line (e.g. `preempt=full`, `idle=poll`).  Raises RaceError
+    rounds first, `busy` adds threads that keep the CPUs busy meanwhile, `flushers` threads
+    that keep a cache flush of the block device in flight, `boot_args` go on the kernel's
+    command line (e.g. `preempt=full`, `idle=poll`).  None of these changes the code the
+    threads run: they change when it runs.  Raises RaceError
     for a program the kernel cannot run, build.BuildError or vm.VmError when no VM ran."""
     check_program(program)
     why = not_representable(program, kernel)
     if why:
         raise RaceError(f"{program.name}: not representable on {kernel}: {why}")
     image = build.build(kernel)
-    text = driver_text(program, iterations, delay, busy, seed)
+    text = driver_text(program, iterations, delay, busy, seed, flushers)
     ncpu = cpus or len(program.threads)
     limit = timeout or 600 + 2.0 * iterations  # a cap; a stalled VM is stopped far sooner
     b = vm.boot(image, build.race_cpio(text), accel, limit, ncpu, boot_args, stall=STALL_S)
@@ -318,6 +326,7 @@ def format_histogram(h: Histogram, condition: Collection[Outcome] | None = None)
     lines = [
         f"Test {name} on {h.release} ({h.kernel}): {h.iterations} iterations, "
         f"{h.cpus} vCPUs, preempt {h.preempt or '?'}, delay {h.delay}, busy {h.busy}"
+        + (f", flushers {h.flushers}" if h.flushers else "")
         + (f", boot {h.boot_args}" if h.boot_args else ""),
         f"Histogram ({len(h.counts)} states)",
     ]
