@@ -22,7 +22,8 @@ OUTPUT = """noise before the driver
 @@ KVER 6.12.118+deb12-cloud-amd64 1.82
 @@ BOOT Dynamic Preempt: voluntary
 @@ BOOT smp: Brought up 1 node, 2 CPUs
-@@ RACE iterations=10 threads=2 cpus=2 busy=0 delay=0
+@@ CLOCK start tsc
+@@ RACE iterations=10 threads=2 cpus=2 busy=0 flushers=1 delay=0
 @@ X 3 setup 2 (wberror host): no failed write of its data was logged
 @@ S 0 0
 @@ S 1 0
@@ -31,6 +32,8 @@ OUTPUT = """noise before the driver
 @@ H 3 EIO,0 overlap=3 gaps=0,0,2,1,0
 @@ H 1 EIO,EIO overlap=1 gaps=1,0,0,0,0
 @@ XC not-injected 1
+@@ CLOCK end tsc
+@@ M 2
 @@ RT 0.09
 @@ END 2.10
 """
@@ -49,12 +52,13 @@ def test_a_program_reads_setup_then_labelled_threads() -> None:
 
 
 def test_the_driver_text_drops_expected_results() -> None:
-    text = races.driver_text(program(), 500, 20, 1, 7)
+    text = races.driver_text(program(), 500, 20, 1, 7, flushers=2)
     assert text.splitlines() == [
         "iterations 500",
         "delay 20",
         "busy 1",
         "seed 7",
+        "flushers 2",
         "setup open fd1 host",
         "setup write fd1",
         "setup wberror host",
@@ -105,7 +109,8 @@ def test_the_driver_output_becomes_a_histogram() -> None:
     assert h.excluded == {"not-injected": 1}
     assert h.counted == 9 and h.iterations == 10
     assert h.setup_results == ("0", "0", "-")
-    assert (h.cpus, h.preempt, h.guest_s) == (2, "voluntary", 0.09)
+    assert (h.cpus, h.preempt, h.guest_s, h.flushers) == (2, "voluntary", 0.09, 1)
+    assert h.unmet == 2 and h.clock == {"start": "tsc", "end": "tsc"}
 
 
 def test_a_run_that_did_not_finish_is_an_error_not_a_histogram() -> None:
@@ -151,6 +156,7 @@ def test_the_histogram_prints_like_klitmus7() -> None:
     assert lines[2].startswith("5       :>host.1:syncfs fd1=0; host.2:syncfs fd1=EIO;")
     assert lines[4].startswith("1       *>host.1:syncfs fd1=EIO; host.2:syncfs fd1=EIO;")
     assert "excluded 1 iterations: not-injected" in text
+    assert "2 iterations started without every thread seen running" in text
     assert "Observation syncfs-shared-fd Sometimes 1 8" in lines
     never = races.format_histogram(h, condition={("0", "0")})
     assert "Observation syncfs-shared-fd Never 0 9" in never.splitlines()

@@ -31,6 +31,7 @@
  * Output (after driver.c's `@@ KVER`):
  *   @@ RACE iterations=N threads=T cpus=C busy=B flushers=F delay=D
  *   @@ BOOT <kernel log line>        the preemption model, the CPUs brought up
+ *   @@ CLOCK start|end <clocksource> the kernel's clock before and after the iterations
  *   @@ S <i> <result>                setup event i's result in every counted iteration
  *   @@ H <count> <r>,<r>,... overlap=<n> gaps=<a>,<b>,<c>,<d>,<e>
  *                                    one line per distinct outcome (every call's result,
@@ -40,6 +41,8 @@
  *                                    1 us, 10 us, 100 us, 1 ms, and more
  *   @@ X <iteration> <reason>        the first excluded iterations, and why
  *   @@ XC <reason> <count>           excluded iterations per kind of reason
+ *   @@ M <iterations>                iterations whose threads left the barrier without
+ *                                    having been seen running together (see meet())
  *   @@ P <iteration> <uptime>        progress
  *   @@ RT <seconds>                  the iterations' guest time
  */
@@ -107,7 +110,9 @@ static char ref_res[MAXSETUP][128]; /* setup results of the first counted iterat
 static int have_ref;
 static struct outcome outs[MAXOUT];
 static int nouts;
-static atomic_int gen, arrived, finished, busy_on;
+static atomic_int gen, arrived, finished, busy_on, go;
+static atomic_ulong beat[MAXT];
+static atomic_long gave_up; /* iterations whose threads left without being seen together */
 
 /* ---------- reading /race.txt ---------- */
 
@@ -200,9 +205,13 @@ static void futex_wake(atomic_int *a)
 	syscall(SYS_futex, (int *)a, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
+/* A spin loop's pause, but not the PAUSE instruction: QEMU's TCG turns that into an exit
+ * to its CPU loop (target/i386/tcg/misc_helper.c, helper_pause: "Just let another CPU
+ * run"), which takes QEMU's big lock, so two vCPUs spinning with it take turns instead
+ * of running together. */
 static inline void cpu_relax(void)
 {
-	__builtin_ia32_pause();
+	__asm__ volatile("" ::: "memory");
 }
 
 static double now(void)
@@ -253,8 +262,51 @@ static int do_call(struct racer *t, const struct call *c)
 	return r < 0 ? errno : 0;
 }
 
+/*
+ * Leave together, and only while every racing thread is really running: a vCPU is a host
+ * thread that the host may hold off its CPU for milliseconds, and a thread whose vCPU is
+ * held cannot race.  Each thread bumps its heartbeat and watches the others'; a
+ * heartbeat that stands still for MEET_STILL checks starts its count again.  The first
+ * thread to see every other heartbeat move MEET_MOVES times says go (after
+ * MEET_GIVE_UP_S it says go anyway, and that iteration is counted as unmet).
+ */
+#define MEET_MOVES 32
+#define MEET_STILL 64
+#define MEET_GIVE_UP_S 0.01
+
+static void meet(int self)
+{
+	unsigned long last[MAXT];
+	int moved[MAXT] = {0}, still[MAXT] = {0};
+	for (int k = 0; k < nthr; k++)
+		last[k] = atomic_load(&beat[k]);
+	double give_up = now() + MEET_GIVE_UP_S;
+	for (unsigned long i = 0; !atomic_load(&go); i++) {
+		atomic_fetch_add(&beat[self], 1);
+		int all = 1;
+		for (int k = 0; k < nthr; k++) {
+			if (k == self)
+				continue;
+			unsigned long b = atomic_load(&beat[k]);
+			if (b != last[k]) {
+				moved[k]++;
+				still[k] = 0;
+			} else if (++still[k] > MEET_STILL) {
+				moved[k] = still[k] = 0;
+			}
+			last[k] = b;
+			all &= moved[k] >= MEET_MOVES;
+		}
+		if (all)
+			atomic_store(&go, 1);
+		else if ((i & 255) == 255 && now() > give_up && !atomic_exchange(&go, 1))
+			atomic_fetch_add(&gave_up, 1);
+		cpu_relax();
+	}
+}
+
 /* A racing thread: wait for an iteration, meet the others at a spin barrier (each is on
- * its own CPU), wait its random delay, make its calls. */
+ * its own CPU), leave with them, wait its random delay, make its calls. */
 static void *racer_main(void *arg)
 {
 	struct racer *t = arg;
@@ -268,6 +320,7 @@ static void *racer_main(void *arg)
 		atomic_fetch_add(&arrived, 1);
 		while (atomic_load(&arrived) < nthr)
 			cpu_relax();
+		meet((int)(t - thr));
 		unsigned long d = delay_max ? next_rnd(t) % (delay_max + 1) : 0;
 		for (unsigned long i = 0; i < d; i++)
 			cpu_relax();
@@ -330,6 +383,7 @@ static void race_once(void)
 {
 	atomic_store(&arrived, 0);
 	atomic_store(&finished, 0);
+	atomic_store(&go, 0);
 	if (nbusy + nflush) {
 		atomic_store(&busy_on, 1);
 		futex_wake(&busy_on);
@@ -577,6 +631,22 @@ static int iteration(char *why, size_t wn)
 	return 1;
 }
 
+/* The clock the kernel reads: tsc is read in place; hpet or acpi_pm (after the
+ * watchdog found the TSC unstable) is a device, each read an exit to QEMU. */
+static void clocksource(const char *when)
+{
+	char cs[64] = "?";
+	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, cs, sizeof cs - 1) : -1;
+	if (n > 0) {
+		cs[n] = 0;
+		cs[strcspn(cs, "\n")] = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	out("@@ CLOCK %s %s", when, cs);
+}
+
 /* The kernel's own words on what this race runs on: preemption model, CPUs. */
 static void boot_facts(void)
 {
@@ -595,6 +665,7 @@ static void boot_facts(void)
 	}
 	if (fd >= 0)
 		close(fd);
+	clocksource("start");
 }
 
 /* Why an excluded iteration was excluded, in a word (for the per-reason counts). */
@@ -653,6 +724,8 @@ void race_main(void)
 	for (int i = 0; i < 5; i++)
 		if (xcount[i])
 			out("@@ XC %s %ld", kinds[i], xcount[i]);
+	clocksource("end");
+	out("@@ M %ld", atomic_load(&gave_up));
 	out("@@ RT %.2f", rt);
 	poweroff();
 }

@@ -81,6 +81,7 @@ class Histogram:
     gaps: dict[Outcome, tuple[int, ...]] = field(default_factory=dict)  # per GAP_BUCKETS
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> iterations
     examples: list[str] = field(default_factory=list)  # the first excluded ones, and why
+    unmet: int = 0  # iterations whose threads started without being seen running together
     setup_results: tuple[str, ...] = ()
     cpus: int = 0
     preempt: str = ""  # the kernel's preemption model, as it says at boot
@@ -89,6 +90,7 @@ class Histogram:
     flushers: int = 0
     seed: int = 1
     boot_args: str = ""  # added to the kernel's command line
+    clock: dict[str, str] = field(default_factory=dict)  # start/end -> the clocksource
     guest_s: float = 0.0
     wall_s: float = 0.0
 
@@ -240,6 +242,10 @@ def parse_driver_output(program: RaceProgram, kernel: str, text: str) -> Histogr
         elif tag == "XC":
             reason, _, n = rest.rpartition(" ")
             h.excluded[reason] = int(n)
+        elif tag == "CLOCK":
+            h.clock[rest.split()[0]] = rest.split()[-1]
+        elif tag == "M":
+            h.unmet = int(rest)
         elif tag == "RT":
             h.guest_s = float(rest)
         elif tag == "END":
@@ -340,6 +346,8 @@ def format_histogram(h: Histogram, condition: Collection[Outcome] | None = None)
             f"{n:<8}{star}{outcome_text(h.program, o)}   (overlap {h.overlap.get(o, 0)}; "
             f"ends apart {gaps})"
         )
+    if h.unmet:
+        lines.append(f"{h.unmet} iterations started without every thread seen running")
     for reason, n in sorted(h.excluded.items()):
         lines.append(f"excluded {n} iterations: {reason}")
     lines += [f"  {x}" for x in h.examples[:3]]
