@@ -10,16 +10,23 @@ cannot be confirmed are set aside, never counted.  A kernel can show that an out
 happens, never that it cannot: `judge` fails only on an outcome the model calls Never,
 and reports how many of the model's possible outcomes were seen.
 
-The interface:
+The interface (for `explore conform` on a race claim: the claim's setup and its
+`ACTOR.K:` thread programs make the RaceProgram, the model's outcome set the `possible`):
 
-    program = RaceProgram("syncfs-shared-fd",
+    program = RaceProgram("syncfs-shared-fd",                  # or parse_program(text)
                           setup=("open fd1 host", "write fd1", "wberror host"),
                           threads=(("syncfs fd1",), ("syncfs fd1",)),
                           labels=("host.1", "host.2"))
-    hist = run_race(program, "6.12", iterations=2000)      # -> Histogram
+    hist = run_race(program, "6.12", 2000, flushers=1, cpus=3)     # -> Histogram
     verdict = judge(hist, {("EIO", "0"), ("0", "EIO"), ("EIO", "EIO")})  # -> RaceVerdict
-    print(format_histogram(hist, condition={("EIO", "EIO")}))
-    print(format_verdict(verdict))
+    print(format_histogram(hist, condition={("EIO", "EIO")}))   # klitmus7's lines
+    print(format_verdict(verdict, program))
+
+`verdict.status` is ok, FORBIDDEN (an outcome the model calls Never appeared: exit 1),
+invalid (no iteration counted: exit 1) or setup mismatch (a setup line's `= RESULT`
+was not the kernel's: exit 1); `verdict.seen_possible` says which of the model's
+outcomes were observed.  run_race raises RaceError (an InputError: exit 2) for a
+program race.c cannot run, vm.VmError or build.BuildError when no VM ran.
 
 An outcome is a tuple of every call's result ("0", "EIO", ...), thread 1's calls first,
 each thread's in program order.  A thread may call write, fsync and syncfs on an fd the
