@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 
 from explorer.conform import build, vm
 from explorer.domain.scenario import ScenarioError, parse
-from explorer.errors import InputError
 
 Outcome = tuple[str, ...]
 THREAD_CALLS = ("write", "fsync", "syncfs", "sync")
@@ -54,8 +53,12 @@ STALL_S = 180.0  # race.c reports progress every 100 iterations
 LABEL_RE = re.compile(r"\s*([A-Za-z0-9_.]+)\s*:(.*)$")
 
 
-class RaceError(InputError):
-    """A race program or outcome set the driver cannot run or judge (one line, exit 2)."""
+class RaceError(ScenarioError):
+    """A race program or outcome set the driver cannot run or judge: an InputError,
+    one line naming the program (and the token) and the reason, exit 2."""
+
+    def __init__(self, source: str, reason: str, token: str = "") -> None:
+        super().__init__(source, 0, token, reason)
 
 
 @dataclass(frozen=True)
@@ -166,27 +169,30 @@ def check_program(program: RaceProgram, source: str = "") -> None:
     """Raise RaceError (or ScenarioError) unless race.c can run `program`."""
     src = source or program.name
     if not 2 <= len(program.threads) <= MAX_THREADS:
-        raise RaceError(f"{src}: a race needs 2 to {MAX_THREADS} threads")
+        raise RaceError(src, f"a race needs 2 to {MAX_THREADS} threads")
     if len(program.setup) > MAX_SETUP:
-        raise RaceError(f"{src}: at most {MAX_SETUP} setup events")
+        raise RaceError(src, f"at most {MAX_SETUP} setup events")
     lines = [*program.setup, *(c for t in program.threads for c in t)]
     scenario = parse("\n".join(lines) + "\n", src)  # fds opened before use, never reused
     opened = {e.fd for e in scenario.events[: len(program.setup)] if e.verb == "open"}
     closed = {e.fd for e in scenario.events[: len(program.setup)] if e.verb == "close"}
     for k, thread in enumerate(program.threads):
         if not 1 <= len(thread) <= MAX_CALLS:
-            raise RaceError(f"{src}: thread {program.label(k)} needs 1 to {MAX_CALLS} calls")
+            raise RaceError(src, f"thread {program.label(k)} needs 1 to {MAX_CALLS} calls")
         for call in thread:
             words = call.split("=")[0].split()
             if words[0] not in THREAD_CALLS:
                 raise RaceError(
-                    f"{src}: thread {program.label(k)}: {call!r}: a thread's call is one of "
-                    f"{', '.join(THREAD_CALLS)}"
+                    src,
+                    f"thread {program.label(k)}: a thread's call is one of "
+                    f"{', '.join(THREAD_CALLS)}",
+                    call,
                 )
             if words[0] != "sync" and (words[1] not in opened or words[1] in closed):
                 raise RaceError(
-                    f"{src}: thread {program.label(k)}: {call!r}: {words[1]} is not open "
-                    "when the setup ends"
+                    src,
+                    f"thread {program.label(k)}: {words[1]} is not open when the setup ends",
+                    call,
                 )
 
 
@@ -288,7 +294,7 @@ def run_race(
     check_program(program)
     why = not_representable(program, kernel)
     if why:
-        raise RaceError(f"{program.name}: not representable on {kernel}: {why}")
+        raise RaceError(program.name, f"not representable on {kernel}: {why}")
     image = build.build(kernel)
     text = driver_text(program, iterations, delay, busy, seed, flushers)
     ncpu = cpus or len(program.threads)
@@ -306,8 +312,8 @@ def judge(histogram: Histogram, possible: Iterable[Iterable[str]]) -> RaceVerdic
     for o in allowed:
         if len(o) != calls:
             raise RaceError(
-                f"{histogram.program.name}: outcome {o} has {len(o)} results; "
-                f"the program makes {calls} calls"
+                histogram.program.name,
+                f"outcome {o} has {len(o)} results; the program makes {calls} calls",
             )
     wrong = [
         f"setup {i} ({line}) returned {got}, not {want}"
