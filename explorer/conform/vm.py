@@ -9,6 +9,7 @@ only) or whose `evict` did not evict.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -20,7 +21,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from explorer.conform.build import KernelImage, scenario_cpio
 
@@ -251,7 +251,7 @@ def _collect(
     err: list[bytes] = []
     last = [start]
 
-    def pump(stream: IO[bytes], into: list[bytes], mark: bool) -> None:
+    def pump(stream: io.BufferedReader, into: list[bytes], mark: bool) -> None:
         for chunk in iter(lambda: stream.read1(4096), b""):
             into.append(chunk)
             if mark:
