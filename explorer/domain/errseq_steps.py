@@ -85,9 +85,15 @@ def _warn(x: Ref, what: str) -> None:
 
 
 class _Steps(Flavour):
-    """The errseq API of a flavour, access by access when given references."""
+    """The errseq API of a flavour, access by access when given references.  With
+    `set_in_one`, errseq_set's loop is one access, its successful cmpxchg (see
+    `in_steps`)."""
+
+    set_in_one: bool = False
 
     def _set_loop(self, eseq: Ref, err: int) -> int:
+        if self.set_in_one:
+            return self._set_rmw(eseq, err)
         old = _load(eseq)
         while True:
             new = self._set(old, err, self.mask)
@@ -97,6 +103,15 @@ class _Steps(Flavour):
             if cur in (old, new):
                 return new
             old = cur
+
+    def _set_rmw(self, eseq: Ref, err: int) -> int:
+        """The loop as the one cmpxchg that succeeds: read-modify-write in one access."""
+        w = getattr(eseq, "_w", None)
+        if w is not None and hasattr(w, "update"):
+            return w.update(eseq._i, lambda old: self._set(old, err, self.mask))  # type: ignore[attr-defined]
+        new = self._set(eseq.value, err, self.mask)
+        eseq.value = new
+        return new
 
     def set(self, eseq: int | Ref, err: int) -> int:
         if not isinstance(eseq, Ref):
@@ -179,7 +194,16 @@ class SplitSteps(_Steps, SplitFlavour):
         return -(new & ERRNO_MASK)
 
 
-def in_steps(flavour: Flavour) -> Flavour:
-    """The stepping twin of an atomic flavour, at the same counter width."""
+def in_steps(flavour: Flavour, set_in_one: bool = False) -> Flavour:
+    """The stepping twin of an atomic flavour, at the same counter width.
+
+    `set_in_one` makes errseq_set's loop a single access where its cmpxchg succeeds:
+    its reads and failed cmpxchgs write nothing and only decide what the successful
+    cmpxchg replaces, so a run where it retries ends in the states and results of the
+    run where it reads right before that cmpxchg.  Only the attempts themselves are
+    lost (what a question about the loop's retries needs)."""
     cls = SplitSteps if flavour.name == "split" else ClassicSteps
-    return cls(flavour.counter_bits)
+    twin = cls(flavour.counter_bits)
+    if set_in_one:
+        object.__setattr__(twin, "set_in_one", True)
+    return twin

@@ -32,6 +32,24 @@ from explorer.domain.steps import Blocked, StepRun, Yield
 from explorer.domain.vfs import Spec
 from explorer.domain.world import File, OvlFs, SuperBlock, World
 
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call begins on `lane`, with its first step (docs/model.md §8)."""
+
+    lane: int
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """The call `event` in flight on `lane` takes its next step (never equal to the
+    Call that began it: a dataclass compares its class too, a NamedTuple would not)."""
+
+    lane: int
+    event: Event
+
+
 #: The calls that run to their end in one step.
 WHOLE = frozenset({"umount", "close", "evict", "sync"})
 
@@ -222,6 +240,9 @@ class Cells:
     def cmpxchg(self, i: int, old: int, new: int) -> int:
         return self.run.cmpxchg(self.cells, i, old, new)
 
+    def update(self, i: int, f) -> int:
+        return self.run.update(self.cells, i, f)
+
     def warn(self, what: str) -> None:
         self.run.warn(what)
 
@@ -317,9 +338,9 @@ def _run(
     return Stepped(w.freeze() + tuple(lanes), obs, tuple(run.labels))
 
 
-def in_steps(spec: Spec) -> Spec:
+def in_steps(spec: Spec, set_in_one: bool = False) -> Spec:
     """`spec` with its errseq flavour working access by access (explorer.domain.errseq_steps):
     the same hooks, for calls in steps."""
     twin = copy.copy(spec)
-    twin.errseq = errseq_steps.in_steps(spec.errseq)
+    twin.errseq = errseq_steps.in_steps(spec.errseq, set_in_one)
     return twin

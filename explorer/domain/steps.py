@@ -149,6 +149,23 @@ class StepRun:
         self._label(("cmpxchg", i, old, new, cur))
         return cur
 
+    def update(self, cells: list[int], i: int, f) -> int:
+        """A read-modify-write in one access (errseq_set's loop taken whole): the value
+        it wrote."""
+        shared = i not in self.private
+        v = self._replayed_read()
+        if shared:
+            self._shared()
+        if v is not None:
+            return f(v)
+        old = cells[i]
+        new = f(old)
+        if new != old:
+            cells[i] = new
+        self.reads.append(old)
+        self._label(("update", i, old, new))
+        return new
+
     def warn(self, what: str) -> None:
         if not self._replay_private():
             self._label(("warn", what))
