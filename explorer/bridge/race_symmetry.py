@@ -198,6 +198,9 @@ class RaceSymmetry(contract.Symmetry[State, Any]):
         ev = self._event(a.event, p)
         return Call(lane, ev) if type(a) is Call else Resume(lane, ev)
 
+    def translate_lane(self, lane: int, p: int) -> int:
+        return self._maps[p][3][lane]
+
     def slot_bits(self, mask: int, p: int) -> int:
         return _move_bits(mask, self._maps[p][2])
 
