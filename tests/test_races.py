@@ -12,12 +12,12 @@ from explorer.bridge.race_monitors import race_monitors
 from explorer.bridge.race_program import outcomes
 from explorer.bridge.race_runs import play
 from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.errseq import errseq_t
 from explorer.domain.errseq_steps import ClassicSteps, SplitSteps
 from explorer.domain.race_scenario import format_race, parse_race
 from explorer.domain.race_world import PENDING, Call, Cells
 from explorer.domain.scenario import ScenarioError
 from explorer.domain.steps import StepRun, Yield
-from explorer.domain.errseq import errseq_t
 from explorer.domain.world import NORMAL, Bounds, FieldRef
 from explorer.engine.properties import safety
 from explorer.engine.search import bfs
