@@ -38,6 +38,7 @@ class Linearizable(Monitor[State, object, object, Lins]):
     model: RaceModel
     name: str = "linearizable"
     _memo: dict[tuple[Lins, Any, Any], tuple[Lins, str]] = field(default_factory=dict, repr=False)
+    _closed: dict[tuple, frozenset] = field(default_factory=dict, repr=False)
 
     def initial(self) -> Lins:
         atomic0 = next(iter(self.model.atomic.initial_states()))
@@ -71,10 +72,21 @@ class Linearizable(Monitor[State, object, object, Lins]):
         return (calls, kept), ""
 
     def _close(self, calls, lins):
-        """Every linearization that linearizes some more calls in flight, in any order."""
+        """Every linearization that linearizes some more calls in flight, in any order
+        (each goes on alone: the union of each one's, kept per calls in flight)."""
+        out: set = set()
+        for lin in lins:
+            key = (calls, lin)
+            got = self._closed.get(key)
+            if got is None:
+                got = self._closed[key] = self._close1(calls, lin)
+            out |= got
+        return frozenset(out)
+
+    def _close1(self, calls, lin):
         atomic = self.model.atomic
-        out = set(lins)
-        todo = list(lins)
+        out = {lin}
+        todo = [lin]
         while todo:
             a, r = todo.pop()
             enabled = None

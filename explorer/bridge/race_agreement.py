@@ -44,6 +44,7 @@ class HistoryIn(Monitor[State, Any, Any, Others]):
         default_factory=dict, repr=False
     )
     _moves: dict[State, list] = field(default_factory=dict, repr=False)
+    _nexts: dict[tuple[State, tuple], list] = field(default_factory=dict, repr=False)
 
     def initial(self) -> Others:
         return frozenset((t, ()) for t in self.other.initial_states())
@@ -78,12 +79,16 @@ class HistoryIn(Monitor[State, Any, Any, Others]):
         step of a call the history began, its first step included, and an end, owed."""
         out = set(m)
         todo = list(m)
+        nxt_of = self._nexts
         while todo:
-            t, owed = todo.pop()
-            for nxt in self._next(t, owed):
-                if nxt not in out:
-                    out.add(nxt)
-                    todo.append(nxt)
+            e = todo.pop()
+            nxt = nxt_of.get(e)
+            if nxt is None:
+                nxt = nxt_of[e] = self._next(*e)
+            for x in nxt:
+                if x not in out:
+                    out.add(x)
+                    todo.append(x)
         return frozenset(out)
 
     def _next(self, t: State, owed: tuple) -> list[tuple[State, tuple]]:

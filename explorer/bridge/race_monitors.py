@@ -2,11 +2,12 @@
 
 A call's result is the observation of the step that ends it (explorer.bridge.race_model).
 
-- open-before: the debt of an error is taken on when its failing writeback begins (it
-  takes the page), by every fd whose open has returned by then.  A call of the
-  property's kind pays it when it ends, unless it was in flight already when the
-  debt began (it may fairly miss an error that came after it started: those lanes are
-  remembered; an fd that owes already keeps the one debt); one that ends with 0 while another call of that kind on the same fd,
+- open-before: the fds open before an error are those whose open had returned when its
+  failing writeback began (it takes the page); they owe the error once it is recorded
+  (the writeback's last step).  A call of the property's kind pays the debt when it
+  ends, unless it was in flight already when the debt began and returns 0 (it may
+  fairly miss an error recorded after it started: those lanes are remembered; an fd
+  that owes already keeps the one debt); one that ends with 0 while another call of that kind on the same fd,
   begun after the debt, is still in flight leaves the debt to that one.
 - no-loss: a failing writeback marks its file when it begins, and a call ending with
   an error clears marks as in explorer.bridge.monitors; a state is judged only when
@@ -29,7 +30,8 @@ from explorer.engine.contract import Monitor
 
 @dataclass
 class RaceOpenBefore(Monitor[State, object, object, int]):
-    """Per fd slot a duty bit (low bits), per lane an early bit (above them)."""
+    """Bits, from the lowest: per fd slot a duty; per lane, a call in flight when a duty
+    began; per file and fd slot, an fd open when that file's failing writeback began."""
 
     model: RaceModel
     call: str
@@ -37,6 +39,8 @@ class RaceOpenBefore(Monitor[State, object, object, int]):
     def __post_init__(self) -> None:
         self.atomic = OpenBefore(self.model.atomic, self.call)
         self.slots = self.model.bounds.slots
+        self.lanes = self.model.layout.lanes
+        self.all_slots = (1 << self.slots) - 1
 
     @property
     def name(self) -> str:
@@ -45,28 +49,39 @@ class RaceOpenBefore(Monitor[State, object, object, int]):
     def initial(self) -> int:
         return 0
 
+    def _cand(self, ino: int) -> int:
+        return self.slots + self.lanes + ino * self.slots
+
     def step(self, m: int, s: State, action, obs: object) -> tuple[int, str]:
         ev, lane = action.event, action.lane
         L, b = self.model.layout, self.model.bounds
-        if ev.verb == "wberror" and type(action) is Call:
-            opening = {e.arg for _, e in L.in_flight(s) if e.verb == "open"}
-            new = 0
-            for slot in range(b.slots):
-                if s[b.fd_base(slot)] and slot not in opening and not m >> slot & 1:
-                    if self.atomic._covers(s, slot, ev.arg):
-                        new |= 1 << slot
+        if ev.verb == "wberror":
+            at = self._cand(ev.arg)
+            if type(action) is Call:  # the fds open before the error
+                opening = {e.arg for _, e in L.in_flight(s) if e.verb == "open"}
+                for slot in range(b.slots):
+                    if s[b.fd_base(slot)] and slot not in opening:
+                        if self.atomic._covers(s, slot, ev.arg):
+                            m |= 1 << (at + slot)
+            if obs is PENDING:
+                return m, ""
+            new = (m >> at) & self.all_slots & ~m  # the error is recorded: they owe it
+            m &= ~(self.all_slots << at)
             for other, e in L.in_flight(s):
-                if e.verb == self.call and new >> e.arg & 1:
+                if e.verb == self.call and other != lane and new >> e.arg & 1:
                     m |= 1 << (self.slots + other)
             return m | new, ""
         if ev.verb == "close":
-            return m & ~(1 << ev.arg), ""
+            clear = 1 << ev.arg
+            for ino in range(b.files):
+                clear |= 1 << (self._cand(ino) + ev.arg)
+            return m & ~clear, ""
         if ev.verb != self.call or obs is PENDING:
             return m, ""
         early = 1 << (self.slots + lane)
-        if m & early:
-            return m & ~early, ""
         bit = 1 << ev.arg
+        if m & early:  # begun before the error: an error it returns pays, 0 is fair
+            return m & ~early & ~(bit if obs else 0), ""
         if not m & bit:
             return m, ""
         if obs != 0:
@@ -79,8 +94,14 @@ class RaceOpenBefore(Monitor[State, object, object, int]):
     def translate(self, m: int, perm: int) -> int:
         sym = self.model.symmetry
         assert sym is not None
-        low = m & ((1 << self.slots) - 1)
-        return sym.slot_bits(low, perm) | sym.lane_bits(m >> self.slots, perm) << self.slots
+        out = sym.slot_bits(m & self.all_slots, perm)
+        out |= sym.lane_bits((m >> self.slots) & ((1 << self.lanes) - 1), perm) << self.slots
+        for ino in range(self.model.bounds.files):
+            cand = (m >> self._cand(ino)) & self.all_slots
+            if cand:
+                moved = sym.file_bits(1 << ino, perm).bit_length() - 1
+                out |= sym.slot_bits(cand, perm) << self._cand(moved)
+        return out
 
 
 @dataclass
