@@ -14,6 +14,7 @@ reaches outside runs uncached, exactly).
 
 from __future__ import annotations
 
+from collections import Counter
 from operator import itemgetter
 from typing import Any
 
@@ -31,6 +32,7 @@ from explorer.domain.race_world import (
     start,
     step,
 )
+from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec, SpecHookError
 from explorer.domain.world import NORMAL, VOLATILE, Bounds, Event, State
 from explorer.engine.contract import Model, Observers, Role
@@ -47,7 +49,7 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
         bounds: Bounds,
         options: tuple[int, ...] = (NORMAL, VOLATILE),
         threads: int = 1,
-        symmetry: bool = False,
+        symmetry: bool | RaceSymmetry = False,
         cache: bool = True,
         set_in_one: bool = True,
     ) -> None:
@@ -57,7 +59,11 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
         self.layout = RaceLayout(bounds, threads, options)
         #: the same spec with calls in one step: what a linearization runs
         self.atomic = ErrseqModel(spec, bounds, options)
-        self.symmetry = RaceSymmetry(self.layout) if symmetry else None
+        if isinstance(symmetry, RaceSymmetry):
+            assert symmetry.L == self.layout, "a shared symmetry is one of the model's layout"
+            self.symmetry: RaceSymmetry | None = symmetry
+        else:
+            self.symmetry = RaceSymmetry(self.layout) if symmetry else None
         self.cache = cache
         self._memo: dict[int, tuple[Any, dict]] = {}  # event id -> (getter, memo)
         self._starts: dict[tuple, list[tuple[int, Event]]] = {}
@@ -243,3 +249,13 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
 def is_pending(obs: object) -> bool:
     """The step did not end its call."""
     return obs is PENDING
+
+
+def race_tally(actions: list, obs: list) -> Counter:
+    """Coverage with races: how many calls of each kind began, and how many ended with
+    which error ("fsync EIO")."""
+    c: Counter = Counter(a.event.verb for a in actions if type(a) is Call)
+    for a, o in zip(actions, obs, strict=True):
+        if o is not PENDING and o:
+            c[f"{a.event.verb} {result_name(o)}"] += 1
+    return c

@@ -78,6 +78,9 @@ class RaceOpenBefore(Monitor[State, object, object, int]):
             return m & ~clear, ""
         if ev.verb != self.call or obs is PENDING:
             return m, ""
+        if obs:  # the fd is told of an error: of one in flight too, if it was open for it
+            for ino in range(b.files):
+                m &= ~(1 << (self._cand(ino) + ev.arg))
         early = 1 << (self.slots + lane)
         bit = 1 << ev.arg
         if m & early:  # begun before the error: an error it returns pays, 0 is fair

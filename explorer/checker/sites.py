@@ -14,8 +14,11 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Protocol
 
 from explorer.bridge.model import ErrseqModel
+from explorer.bridge.race_model import RaceModel, race_tally
+from explorer.bridge.race_symmetry import RaceSymmetry
 from explorer.bridge.symmetry import Symmetry
 from explorer.checker.results import SpecResult
+from explorer.domain.race_world import RaceLayout
 from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec
 from explorer.engine.search import Exploration, bfs
@@ -41,7 +44,10 @@ def coverage(ex: Exploration) -> Counter:
 
 def tally(actions: list, obs: list) -> Counter:
     """`coverage` of the edges given as their actions and observations (a partitioned
-    search tallies each partition's)."""
+    search tallies each partition's).  With races, the edges that begin a call count
+    it, and those that end it with an error its failure."""
+    if actions and not hasattr(actions[0], "verb"):
+        return race_tally(actions, obs)
     c: Counter = Counter(map(attrgetter("verb"), actions))
     edges = zip(actions, obs, strict=True)
     failed = Counter((a.verb, o) for a, o in compress(edges, obs))
@@ -50,11 +56,16 @@ def tally(actions: list, obs: list) -> Counter:
     return c
 
 
-def model_of(cfg: Config, spec: Spec, symmetry: bool | Symmetry = False) -> ErrseqModel:
+def model_of(
+    cfg: Config, spec: Spec, symmetry: bool | Symmetry | RaceSymmetry = False
+) -> ErrseqModel | RaceModel:
     """`spec` over the run's world, with or without the symmetry reduction: every model
-    of a run is made here.  Given a `Symmetry`, the model shares it (its tables are
-    built once for every spec of the run's bounds, not once per model)."""
-    return ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
+    of a run is made here (calls in steps with races).  Given a `Symmetry`, the model
+    shares it (its tables are built once for every spec of the run's bounds, not once
+    per model)."""
+    if cfg.races:
+        return RaceModel(spec, cfg.bounds, cfg.options, cfg.threads, symmetry)  # type: ignore[arg-type]
+    return ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)  # type: ignore[arg-type]
 
 
 class SharedSymmetry:
@@ -63,13 +74,18 @@ class SharedSymmetry:
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
-        self._table: Symmetry | None = None
+        self._table: Symmetry | RaceSymmetry | None = None
 
-    def __call__(self, on: bool) -> bool | Symmetry:
+    def __call__(self, on: bool) -> bool | Symmetry | RaceSymmetry:
         if not on:
             return False
         if self._table is None:
-            self._table = Symmetry(self.cfg.bounds)
+            cfg = self.cfg
+            self._table = (
+                RaceSymmetry(RaceLayout(cfg.bounds, cfg.threads, cfg.options))
+                if cfg.races
+                else Symmetry(cfg.bounds)
+            )
         return self._table
 
 

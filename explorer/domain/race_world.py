@@ -50,6 +50,9 @@ class Resume:
     event: Event
 
 
+#: The most threads per actor a run takes (`--threads`): a typo is refused at once.
+MAX_THREADS = 8
+
 #: The calls that run to their end in one step.
 WHOLE = frozenset({"umount", "close", "evict", "sync"})
 

@@ -28,10 +28,12 @@ from explorer.engine.limits import guard, paused_gc
 
 @dataclass
 class Step:
-    """One action of a run and its observation (what it returned)."""
+    """One action of a run, its observation (what it returned) and its cost (what it
+    adds to the run's length: 1 unless the model says otherwise)."""
 
     action: Any
     obs: Any
+    cost: int = 1
 
 
 @dataclass
@@ -274,8 +276,9 @@ def realize(model: Model, ex: Exploration, edges: list[int]) -> list[Step]:
 def realize_steps(model: Model, reduced: bool, path: list[tuple[Any, Any, Any]]) -> list[Step]:
     """`realize` of a path given as (action, observation, destination state) triples,
     wherever it was recorded (a partitioned search keeps no `Exploration`)."""
+    costed = type(model).cost is not Model.cost
     if not reduced:
-        return [Step(a, o) for a, o, _ in path]
+        return [Step(a, o, model.cost(a) if costed else 1) for a, o, _ in path]
     sym = model.symmetry
     assert sym is not None, "a reduced exploration comes from a model with a symmetry"
     r = next(iter(model.initial_states()))
@@ -287,5 +290,5 @@ def realize_steps(model: Model, reduced: bool, path: list[tuple[Any, Any, Any]])
         c, p = sym.canonical(r)
         if c != state or o != obs:
             raise AssertionError("a witness on canonical states did not replay on real states")
-        steps.append(Step(a, o))
+        steps.append(Step(a, o, model.cost(a) if costed else 1))
     return steps

@@ -6,13 +6,16 @@
  2  write fd1
  3                                          wberror host
  4  syncfs fd1 ...
- 5  |                   syncfs fd1 ...
- 6  = EIO               |
- 7                      = EIO
+ 5  +
+ 6  |                   syncfs fd1 ...
+ 7  = EIO               |
+ 8                      +
+ 9                      = EIO
 
-A call's first step writes it in its thread's lane, each further step of it a `|`,
+A call's first step writes it in its thread's lane, each further step of it a `+`,
 and the step that ends it its result (`end` for a call without one); while a call
-goes on, its lane shows `|` on every row, so overlapping calls stand side by side.
+goes on, its lane shows `|` on the rows of other threads' steps, so overlapping calls
+stand side by side.
 A call taken in a row, no other thread's step between its steps, is one row, as
 in the step notation (explorer.domain.race_scenario).
 """
@@ -85,5 +88,5 @@ def _cell(layout: RaceLayout, a: Any, obs: Any, names: dict[int, str]) -> str:
         text = call_text(layout.bounds, a.event, names)
         return text + (" ..." if obs is PENDING else f" = {name}" if name is not None else "")
     if obs is PENDING:
-        return "|"
+        return "+"
     return f"= {name}" if name is not None else "end"

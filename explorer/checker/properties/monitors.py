@@ -1,13 +1,15 @@
 """The properties a monitor decides (docs/model.md §5): open-before for syncfs and for
 fsync, and no-loss, each over the product of a spec's graph and its monitor
-(explorer.bridge.monitors says what the monitors carry, and why)."""
+(explorer.bridge.monitors says what the monitors carry, and why; with races, calls in
+steps, explorer.bridge.race_monitors)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from explorer.bridge import monitors
+from explorer.bridge import monitors, race_monitors
 from explorer.bridge.model import ErrseqModel
+from explorer.bridge.race_model import RaceModel
 from explorer.checker.properties.base import Property
 from explorer.engine.contract import Monitor
 
@@ -50,6 +52,8 @@ class OpenBefore(MonitorProperty):
         self.column = f"open-\nbefore\n{call}"
 
     def monitor(self, model: ErrseqModel) -> Monitor:
+        if isinstance(model, RaceModel):
+            return race_monitors.RaceOpenBefore(model, self.call)
         return monitors.OpenBefore(model, self.call)
 
 
@@ -61,4 +65,6 @@ class NoLoss(MonitorProperty):
     column = "no-loss"
 
     def monitor(self, model: ErrseqModel) -> Monitor:
+        if isinstance(model, RaceModel):
+            return race_monitors.RaceNoLoss(model)
         return monitors.NoLoss(model)

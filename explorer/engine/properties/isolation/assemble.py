@@ -137,7 +137,7 @@ def check(
 
 
 def _steps(ex: Exploration, edges: Sequence[int]) -> list[Step]:
-    return [Step(ex.action[e], ex.obs[e]) for e in edges]
+    return [Step(ex.action[e], ex.obs[e], ex.edge_cost(e)) for e in edges]
 
 
 def _groups(
