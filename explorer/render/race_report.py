@@ -135,3 +135,37 @@ def verdict_json(cfg: Config, bounds, v: Verdict, d: dict[str, Any], isolation_j
         d.setdefault("other_scenario", "")
         d["against"] = v.agreement.against
     return d
+
+
+def replay_text(rs, runs) -> str:
+    """`explore replay --races`: each line with what it returned under each spec (`...`:
+    the call goes on; blank: that spec's run stopped before), then where a spec's run
+    stopped, and each spec's run as a timeline."""
+    lines = [_line_text(ln) for ln in rs.lines]
+    width = max(len(t) for t in lines) + 2
+    cols = [r.spec.name for r in runs]
+    cw = max(8, *(len(c) + 2 for c in cols))
+    out = [f"{'':<{width}}" + "".join(f"{c:<{cw}}" for c in cols)]
+    for k, text in enumerate(lines):
+        got = [r.results[k] for r in runs]
+        cells = "".join(f"{'' if g is None else g:<{cw}}" for g in got)
+        differ = len({g for g in got if g not in (None, "...")}) > 1
+        out.append((f"{text:<{width}}" + cells).rstrip() + ("  *" if differ else ""))
+    for r in runs:
+        if r.stopped is not None:
+            k, why = r.stopped
+            out.append(f"{r.spec.name}: stopped at line {rs.lines[k].n}: {why}")
+    for r in runs:
+        if r.played is not None:
+            model_layout = RaceModel(r.spec, rs.calls.bounds, threads=rs.threads).layout
+            out.append("")
+            out.append(race_timeline(model_layout, r.played.steps, title=r.spec.name).rstrip())
+    return "\n".join(out) + "\n"
+
+
+def _line_text(ln) -> str:
+    who = f"{ln.lane}: " if ln.lane else ""
+    if ln.event is None:
+        end = f"... = {ln.expect}" if ln.expect else "... end"
+        return who + ("..." if ln.take == "step" else end)
+    return who + str(ln.event) + (" ..." if ln.take == "begin" else "")
