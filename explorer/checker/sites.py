@@ -18,7 +18,7 @@ from explorer.bridge.race_model import RaceModel, race_tally
 from explorer.bridge.race_symmetry import RaceSymmetry
 from explorer.bridge.symmetry import Symmetry
 from explorer.checker.results import SpecResult
-from explorer.domain.race_world import RaceLayout
+from explorer.domain.race_world import Call, RaceLayout, Resume
 from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec
 from explorer.engine.search import Exploration, bfs
@@ -46,7 +46,7 @@ def tally(actions: list, obs: list) -> Counter:
     """`coverage` of the edges given as their actions and observations (a partitioned
     search tallies each partition's).  With races, the edges that begin a call count
     it, and those that end it with an error its failure."""
-    if actions and not hasattr(actions[0], "verb"):
+    if actions and type(actions[0]) in (Call, Resume):
         return race_tally(actions, obs)
     c: Counter = Counter(map(attrgetter("verb"), actions))
     edges = zip(actions, obs, strict=True)

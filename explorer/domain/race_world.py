@@ -33,8 +33,36 @@ from explorer.domain.vfs import Spec
 from explorer.domain.world import File, OvlFs, SuperBlock, World
 
 
+class _Of:
+    """What a step says of its call, read as the event's own fields (so that code that
+    names an event's verb, fd or container names a step's the same way)."""
+
+    __slots__ = ()
+    event: Event
+
+    @property
+    def verb(self) -> str:
+        return self.event.verb
+
+    @property
+    def arg(self) -> int:
+        return self.event.arg
+
+    @property
+    def volatile(self) -> bool:
+        return self.event.volatile
+
+    @property
+    def err(self) -> int:
+        return self.event.err
+
+    @property
+    def ino(self) -> int:
+        return self.event.ino
+
+
 @dataclass(frozen=True, slots=True)
-class Call:
+class Call(_Of):
     """A call begins on `lane`, with its first step (docs/model.md §8)."""
 
     lane: int
@@ -42,7 +70,7 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
-class Resume:
+class Resume(_Of):
     """The call `event` in flight on `lane` takes its next step (never equal to the
     Call that began it: a dataclass compares its class too, a NamedTuple would not)."""
 

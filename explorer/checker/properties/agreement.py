@@ -65,12 +65,15 @@ def races_agree(cfg: Config, spec: Spec, ref: Spec, mine, theirs) -> Verdict:
 
     name = f"agreement-{ref.name}"
     out = Verdict(name, spec.name, holds=True)
+    depth = cfg.depth
     for (model, ex), other in ((mine, ref), (theirs, spec)):
         follow = HistoryIn(model_of(cfg, other), model.symmetry, name)  # type: ignore[arg-type]
-        v = safety.check(ex, follow, model, cfg.max_bytes)
+        # Each direction to its first violation; the second no deeper than the first's.
+        v = safety.check(ex, follow, model, cfg.max_bytes, True, depth)
         out.violations += v.violations
         out.explored += v.explored
-        if not v.holds and out.holds:
+        if not v.holds and (out.holds or v.length < out.length):
             out.holds, out.witness, out.reason = False, v.witness, f"{model.name}'s run: {v.reason}"
             out.agreement = AgreementResult(ref.name, {})
+            depth = v.length - 1
     return out

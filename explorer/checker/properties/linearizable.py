@@ -25,7 +25,8 @@ class Linearizable(Property):
         from explorer.engine.properties import safety  # see the registry: loaded to check
 
         model, ex = graphs.of(spec, self)
-        return [safety.check(ex, Monitor(model), model, graphs.cfg.max_bytes)]  # type: ignore[arg-type]
+        monitor = Monitor(model)  # type: ignore[arg-type]
+        return [safety.check(ex, monitor, model, graphs.cfg.max_bytes, first_only=True)]
 
     def check_partitioned(self, spec: Spec, parts: Partitions) -> list[Verdict]:
         """Never called: a run with races is not partitioned (its search goes by cost)."""

@@ -32,7 +32,10 @@ class MonitorProperty(Property):
         from explorer.engine.properties import safety  # see the registry: loaded to check
 
         model, ex = graphs.of(spec, self)
-        return [safety.check(ex, self.monitor(model), model, graphs.cfg.max_bytes)]
+        cfg = graphs.cfg
+        # With races a check ends at its first violation's length (the graphs are many
+        # times larger, and the count of violations says little more there).
+        return [safety.check(ex, self.monitor(model), model, cfg.max_bytes, cfg.races)]
 
     def check_partitioned(self, spec: Spec, parts: Partitions) -> list[Verdict]:
         from explorer.engine.properties import safety

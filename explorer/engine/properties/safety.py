@@ -20,10 +20,21 @@ from explorer.engine.search import Exploration, realize, realize_steps
 from explorer.engine.verdict import Verdict
 
 
-def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None = None) -> Verdict:
-    """Holds iff no run of at most ex.max_depth steps makes the monitor complain."""
+def check(
+    ex: Exploration,
+    monitor: Monitor,
+    model: Model,
+    max_bytes: int | None = None,
+    first_only: bool = False,
+    depth: int | None = None,
+) -> Verdict:
+    """Holds iff no run of at most ex.max_depth steps makes the monitor complain.
+
+    On a graph searched by cost, `first_only` ends the check once the first violation's
+    cost is reached (the same witness; `violations` and `explored` then count that
+    far), and `depth` checks runs of at most that cost only."""
     if ex.costed:
-        return _check_costed(ex, monitor, model, max_bytes)
+        return _check_costed(ex, monitor, model, max_bytes, first_only, depth)
     states, act, obs, dst, perm = ex.states, ex.action, ex.obs, ex.dst, ex.perm
     # The protocol's own `after` judges nothing: a monitor that keeps it costs no call.
     after = None if type(monitor).after is Monitor.after else monitor.after
@@ -92,7 +103,12 @@ def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None
 
 
 def _check_costed(
-    ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None
+    ex: Exploration,
+    monitor: Monitor,
+    model: Model,
+    max_bytes: int | None,
+    first_only: bool = False,
+    depth: int | None = None,
 ) -> Verdict:
     """`check` on a graph searched by cost (explorer.engine.search): per level, the
     product nodes its free edges reach from the level's first nodes, breadth first; a
@@ -116,8 +132,10 @@ def _check_costed(
     first: tuple[int, int, int, str] | None = None  # (cost, node, edge, reason)
     moved: dict[tuple[Any, int], Any] = {}
     count = 0
-    depth = ex.max_depth
+    depth = ex.max_depth if depth is None else min(depth, ex.max_depth)
     for level in range(depth + 1):
+        if first_only and first is not None and first[0] <= level:
+            break  # every run of a lesser cost is checked: `first` stays the first
         queue, deferred = frontier, []
         k = 0
         while k < len(queue):
@@ -150,6 +168,8 @@ def _check_costed(
                     if first is None or first[0] > level:
                         first = (level, n, e, reason)
         frontier = []
+        if level == depth:
+            break
         for n, e, key, reason in deferred:
             j = seen.get(key)
             if j is None:
