@@ -247,11 +247,13 @@ def test_depth_counts_calls_not_steps() -> None:
 
 @pytest.mark.parametrize("spec", ["plain", "mainline", "jeff-split"])
 def test_symmetry_keeps_every_verdict_with_races_on(spec: str) -> None:
-    b = Bounds(mounts=2, fds=1, host_fds=1)
+    """Two containers of two fds: containers, an owner's fds (a free one after the open
+    ones, as the next open takes the lowest) and the calls in flight all permuted."""
+    b = Bounds(mounts=2, fds=2, host_fds=1)
     got = []
     for sym in (False, True):
         model = RaceModel(load_spec(spec), b, symmetry=sym)
-        ex = bfs(model, 5)
+        ex = bfs(model, 6)
         mons = {**race_monitors(model), "linearizable": Linearizable(model)}
         got.append(
             {
@@ -261,6 +263,19 @@ def test_symmetry_keeps_every_verdict_with_races_on(spec: str) -> None:
             }
         )
     assert got[0] == got[1]
+
+
+def test_canonical_states_keep_open_fds_before_free_ones() -> None:
+    """The next open takes its owner's lowest free fd slot, in a linearization's atomic
+    model too: a canonical state must not put a free slot before an open one."""
+    b = Bounds(mounts=2, fds=2, host_fds=1)
+    model = RaceModel(load_spec("plain"), b, symmetry=True)
+    raw = RaceModel(load_spec("plain"), b)
+    rs = parse_race("mount ovl1\nopen fd1 ovl1\nopen fd2 ovl1\nclose fd1", "s")
+    state = play(raw, rs).states[-1]
+    canon, _ = model.symmetry.canonical(state)  # type: ignore[union-attr]
+    open_fields = [canon[b.fd_base(s)] for s in range(b.slots)]
+    assert open_fields[:4] in ([1, 0, 0, 0], [0, 0, 1, 0]) and state[b.fd_base(0)] == 0
 
 
 # --- the step notation ---------------------------------------------------------------

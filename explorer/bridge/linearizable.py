@@ -39,6 +39,7 @@ class Linearizable(Monitor[State, object, object, Lins]):
     name: str = "linearizable"
     _memo: dict[tuple[Lins, Any, Any], tuple[Lins, str]] = field(default_factory=dict, repr=False)
     _closed: dict[tuple, frozenset] = field(default_factory=dict, repr=False)
+    _one: dict[Lins, Lins] = field(default_factory=dict, repr=False)
 
     def initial(self) -> Lins:
         atomic0 = next(iter(self.model.atomic.initial_states()))
@@ -50,7 +51,9 @@ class Linearizable(Monitor[State, object, object, Lins]):
         key = (m, action, obs)
         got = self._memo.get(key)
         if got is None:
-            got = self._memo[key] = self._step(m, action, obs)
+            m2, why = self._step(m, action, obs)
+            # One object per value: lookups then compare by identity, not set by set.
+            got = self._memo[key] = (self._one.setdefault(m2, m2), why)
         return got
 
     def _step(self, m: Lins, action, obs: object) -> tuple[Lins, str]:

@@ -45,6 +45,7 @@ class HistoryIn(Monitor[State, Any, Any, Others]):
     )
     _moves: dict[State, list] = field(default_factory=dict, repr=False)
     _nexts: dict[tuple[State, tuple], list] = field(default_factory=dict, repr=False)
+    _one: dict[Others, Others] = field(default_factory=dict, repr=False)
 
     def initial(self) -> Others:
         return frozenset((t, ()) for t in self.other.initial_states())
@@ -55,7 +56,9 @@ class HistoryIn(Monitor[State, Any, Any, Others]):
         key = (m, action, obs)
         got = self._memo.get(key)
         if got is None:
-            got = self._memo[key] = self._step(m, action, obs)
+            m2, why = self._step(m, action, obs)
+            # One object per value: lookups then compare by identity, not set by set.
+            got = self._memo[key] = (self._one.setdefault(m2, m2), why)
         return got
 
     def _step(self, m: Others, action: Any, obs: Any) -> tuple[Others, str]:

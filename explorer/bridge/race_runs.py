@@ -7,6 +7,7 @@ step's accesses did, in the kernel's names, for the step notation's comments.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +34,13 @@ class Played:
 def play(model: RaceModel, rs: RaceScenario) -> Played:
     """Take every step as written; ScenarioError where one cannot be taken."""
     L, b = model.layout, model.bounds
+    calls = dataclasses.replace(rs.calls, bounds=b)  # the model's world may be larger
     state = L.initial()
     slots: dict[str, int] = {}
     out = Played()
     for i, ln in enumerate(rs.lines):
         if ln.event is not None:
-            ev = world_event(rs.calls, ln.event, slots, state[: b.width])
+            ev = world_event(calls, ln.event, slots, state[: b.width])
             lane = _lane(model, rs, ln, ev, state)
             if ln.event.verb == "open":
                 slots[ln.event.fd or ""] = ev.arg

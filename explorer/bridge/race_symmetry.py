@@ -5,8 +5,12 @@ interchangeable, and so are the fds of one owner), and the threads of one actor 
 A permutation now also moves the race fields (pages under writeback, locks, lanes) and
 renames the events of the calls in flight, which name fd slots, containers and files.
 The group is small at the bounds races are explored at (8 elements at two containers
-of two fds and one thread), so the canonical form is the least image of the state
-under all of them: a plain and certain construction, memoised per state.
+of two fds and one thread), so the canonical form is the greatest image of the state
+under all of them: a plain and certain construction, memoised per state.  The
+greatest, because it puts an owner's open fds before its free ones (an open field
+is 1 or more, a free slot 0), so the lowest free slot is still the one the next open
+takes, as in explorer.bridge.symmetry: a linearization (explorer.bridge.linearizable)
+opens fds in the atomic model, which takes that slot.
 
 A permutation is an index tuple P over the state ("index k of the new coordinates is
 index P[k] of the old ones"), with the container renaming it implies for the values
@@ -161,7 +165,7 @@ class RaceSymmetry(contract.Symmetry[State, Any]):
         for pid in self.group:
             t = self.image(s, pid)
             key = (t[:lane0], tuple(r or () for r in t[lane0:])) if busy else t
-            if best is None or key < best[0]:
+            if best is None or key > best[0]:
                 best = (key, t, pid)
         assert best is not None
         out = (s, self.identity) if best[1] == s else (best[1], best[2])
