@@ -53,7 +53,9 @@ def search(spec: str, b: Bounds, depth: int, threads: int | None) -> dict:
 
 def graphs_table(b: Bounds, depth: int, threads: int) -> None:
     print(f"## Graphs ({b.mounts} containers, depth {depth}, {threads} thread(s) per actor)\n")
-    print("| spec | states | transitions | bytes/state | search s | races: states | transitions | bytes/state | search s |")
+    print(
+        "| spec | states | transitions | bytes/state | search s | races: states | transitions | bytes/state | search s |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in builtin_names(races=True):
         a = search(name, b, depth, None) if name in builtin_names() else None
@@ -92,7 +94,7 @@ def jobs_table(mounts: int, depth: int, threads: int, runs: int) -> None:
     common = ["--mounts", str(mounts), "--depth", str(depth)]
     atomic = job_seconds(common, runs)
     races = job_seconds([*common, "--races", "--threads", str(threads)], runs)
-    print("## The main job, wall time (median of %d)\n" % runs)
+    print(f"## The main job, wall time (median of {runs})\n")
     print("| run | seconds | ratio |")
     print("|---|---:|---:|")
     print(f"| explore {' '.join(common)} | {atomic:.1f} | 1 |")

@@ -26,6 +26,7 @@ from explorer.domain.race_world import (
     PENDING,
     Call,
     RaceLayout,
+    RaceState,
     Resume,
     Stepped,
     in_steps,
@@ -34,13 +35,13 @@ from explorer.domain.race_world import (
 )
 from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec, SpecHookError
-from explorer.domain.world import NORMAL, VOLATILE, Bounds, Event, State
+from explorer.domain.world import NORMAL, VOLATILE, Bounds, Event
 from explorer.engine.contract import Model, Observers, Role
 
 Action = Call | Resume
 
 
-class RaceModel(Model[State, Action, Any], Observers[Action]):
+class RaceModel(Model[RaceState, Action, Any], Observers[Action]):
     """One spec over one bounded world, `threads` threads per actor, calls in steps."""
 
     def __init__(
@@ -79,16 +80,16 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
 
     # --- the engine's Model ------------------------------------------------------------
 
-    def initial_states(self) -> list[State]:
+    def initial_states(self) -> list[RaceState]:
         return [self.layout.initial()]
 
     def cost(self, action: Action) -> int:
         return 1 if type(action) is Call else 0
 
-    def actions(self, state: State) -> list[Action]:
+    def actions(self, state: RaceState) -> list[Action]:
         return [a for a, _, _ in self.successors(state)]
 
-    def successors(self, state: State) -> list[tuple[Action, State, Any]]:
+    def successors(self, state: RaceState) -> list[tuple[Action, RaceState, Any]]:
         """Every call in flight's next step (lanes in order), then every call that may
         begin."""
         out = self.free_successors(state)
@@ -99,10 +100,10 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
                 out.append((Call(lane, ev), *got))
         return out
 
-    def free_successors(self, state: State) -> list[tuple[Action, State, Any]]:
+    def free_successors(self, state: RaceState) -> list[tuple[Action, RaceState, Any]]:
         """The next step of every call in flight, lanes in order."""
         L = self.layout
-        out: list[tuple[Action, State, Any]] = []
+        out: list[tuple[Action, RaceState, Any]] = []
         lane = 0
         for rec in state[L.lane0 :]:
             if rec:
@@ -112,7 +113,7 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
             lane += 1
         return out
 
-    def next_state(self, state: State, action: Action) -> tuple[State, Any]:
+    def next_state(self, state: RaceState, action: Action) -> tuple[RaceState, Any]:
         L = self.layout
         if type(action) is Call:
             got = self._take(state, action.lane, L.event_id[action.event], (0,))
@@ -123,7 +124,7 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
             raise ValueError(f"{action} is not enabled")
         return got
 
-    def starts(self, state: State) -> list[tuple[int, Event]]:
+    def starts(self, state: RaceState) -> list[tuple[int, Event]]:
         """The calls that may begin, with their lanes (memoised on what decides it)."""
         L = self.layout
         key = (self._flags(state), tuple(r[0] if r else -1 for r in state[L.lane0 :]))
@@ -132,7 +133,7 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
             got = self._starts[key] = L.enabled_starts(state)
         return got
 
-    def describe_step(self, state: State, action: Action) -> Stepped | None:
+    def describe_step(self, state: RaceState, action: Action) -> Stepped | None:
         """The step `action` takes, with what each of its accesses did."""
         if type(action) is Call:
             return start(self.steps, self.layout, state, action.lane, action.event, True)
@@ -140,7 +141,9 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
 
     # --- steps, memoised ---------------------------------------------------------------
 
-    def _take(self, state: State, lane: int, eid: int, rec: tuple) -> tuple[State, Any] | None:
+    def _take(
+        self, state: RaceState, lane: int, eid: int, rec: tuple
+    ) -> tuple[RaceState, Any] | None:
         """The step of the call `eid` with record tail `rec` (done, *reads) on `lane`."""
         L = self.layout
         if not self.cache:
@@ -172,7 +175,9 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
         fields = sorted({*reads, *consts, *range(L.uw0, L.lane0)})
         return itemgetter(*fields), {}
 
-    def _direct(self, state: State, lane: int, eid: int, rec: tuple) -> tuple[State, Any] | None:
+    def _direct(
+        self, state: RaceState, lane: int, eid: int, rec: tuple
+    ) -> tuple[RaceState, Any] | None:
         got = self._run(state, lane, eid, rec)
         return None if got is None else (got.state, got.obs)
 
@@ -184,7 +189,7 @@ class RaceModel(Model[State, Action, Any], Observers[Action]):
         t[L.lane0 + lane] = (eid, *rec)
         return step(self.steps, L, tuple(t), lane)
 
-    def _miss(self, state: State, lane: int, eid: int, rec: tuple):
+    def _miss(self, state: RaceState, lane: int, eid: int, rec: tuple):
         """The step's effect as (writes, new record, observation), False when it has to
         wait; None when the step reaches outside what it is memoised on."""
         L = self.layout

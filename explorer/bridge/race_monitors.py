@@ -19,7 +19,7 @@ A call's result is the observation of the step that ends it (explorer.bridge.rac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from explorer.bridge.monitors import NoLoss, OpenBefore
 from explorer.bridge.race_model import RaceModel
@@ -35,16 +35,14 @@ class RaceOpenBefore(Monitor[State, object, object, int]):
 
     model: RaceModel
     call: str
+    name: str = field(init=False)
 
     def __post_init__(self) -> None:
+        self.name = f"open-before-{self.call}"
         self.atomic = OpenBefore(self.model.atomic, self.call)
         self.slots = self.model.bounds.slots
         self.lanes = self.model.layout.lanes
         self.all_slots = (1 << self.slots) - 1
-
-    @property
-    def name(self) -> str:
-        return f"open-before-{self.call}"
 
     def initial(self) -> int:
         return 0

@@ -152,7 +152,11 @@ def _search(model: RaceModel, start, calls) -> dict[Outcome, list[tuple[Any, Any
     run found with an outcome has the fewest steps."""
     L = model.layout
     n = len(calls)
-    root = (start, (0,) * n, ())
+    root: tuple[Any, tuple[int, ...], tuple[tuple[int, int, str | None], ...]] = (
+        start,
+        (0,) * n,
+        (),
+    )
     parent: dict[Any, Any] = {root: None}
     queue = deque([root])
     found: dict[Outcome, Any] = {}

@@ -77,6 +77,11 @@ def configure(opts: RunOptions, specs: list[Spec] | None = None) -> Config:
     model = parse_model(opts)
     bits = model.counter_bits
     users = user_properties(opts.properties)
+    if users and opts.races:
+        raise OptionError(
+            f"--property {next(iter(users))}: a user property follows calls, each in one "
+            "step; not with --races"
+        )
     props += tuple(users)
     named = list(opts.specs) if opts.specs else None
     loaded = load_specs(named, races=opts.races) if specs is None else specs

@@ -72,7 +72,7 @@ def replay_races(rs: RaceScenario, specs: list[Spec], threads: int = 1) -> list[
         except ScenarioError as exc:
             i = next(k for k, ln in enumerate(rs.lines) if ln.n == exc.line)
             partial = _upto(model, rs, i)
-            run.results = partial + [None] * (len(rs.lines) - len(partial))  # type: ignore[list-item]
+            run.results = partial + [None] * (len(rs.lines) - len(partial))
             run.stopped = (i, exc.reason)
         out.append(run)
     if all(r.stopped is not None and r.stopped[0] == out[0].stopped[0] for r in out):  # type: ignore[index]

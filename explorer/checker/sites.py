@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 #: Says how far a search is: (what, depth, states, transitions).
 Progress = Callable[[str, int, int, int], None]
 
+#: A run's model of a spec: calls in one step, or in steps with races.
+AnyModel = ErrseqModel | RaceModel
+
 #: The explorations of a process, by (spec name, searched with symmetry).
-Cache = dict[tuple[str, bool], tuple[ErrseqModel, Exploration]]
+Cache = dict[tuple[str, bool], tuple[AnyModel, Exploration]]
 
 
 def coverage(ex: Exploration) -> Counter:
@@ -113,7 +116,7 @@ class Graphs:
         viewers: list[int],
         cache: Cache | None = None,
         progress: Progress | None = None,
-        kept: dict[str, tuple[ErrseqModel, Exploration]] | None = None,
+        kept: dict[str, tuple[AnyModel, Exploration]] | None = None,
     ) -> None:
         self.cfg, self.viewers, self.progress, self.kept = cfg, viewers, progress, kept
         self.cache: Cache = {} if cache is None else cache
@@ -121,7 +124,7 @@ class Graphs:
 
     def explore(
         self, spec: Spec, symmetry: bool, levels: Callable[[list[int]], None] | None = None
-    ) -> tuple[ErrseqModel, Exploration]:
+    ) -> tuple[AnyModel, Exploration]:
         """The spec's model and exploration, with or without symmetry, searched once;
         `levels` watches the search's growth (see `bfs`)."""
         from explorer.engine.properties import isolation  # its full_graph: see the registry
@@ -145,7 +148,7 @@ class Graphs:
             self.kept[spec.name] = (model, ex)
         return SpecResult(spec, ex.n_states, ex.n_edges, ex.seconds, coverage=coverage(ex))
 
-    def of(self, spec: Spec, prop: Property) -> tuple[ErrseqModel, Exploration]:
+    def of(self, spec: Spec, prop: Property) -> tuple[AnyModel, Exploration]:
         """The exploration `prop` is checked on: the run's, or, for a property that
         cannot follow the reduction, the one explored without it."""
         model, ex = self.explore(spec, self.cfg.symmetry)
@@ -163,10 +166,10 @@ class Partitions:
 
     def __init__(self, cfg: Config, transport: Transport, progress: Progress | None = None):
         self.cfg, self.transport, self.progress = cfg, transport, progress
-        self._searched: dict[str, ErrseqModel] = {}
+        self._searched: dict[str, AnyModel] = {}
         self.symmetry = SharedSymmetry(cfg)
 
-    def model(self, spec: Spec, symmetry: bool) -> ErrseqModel:
+    def model(self, spec: Spec, symmetry: bool) -> AnyModel:
         return model_of(self.cfg, spec, self.symmetry(symmetry))
 
     def search(self, spec: Spec) -> SpecResult:
@@ -185,7 +188,7 @@ class Partitions:
             spec, run.n_states, run.n_edges, run.seconds, coverage=run.coverage(tally)
         )
 
-    def of(self, spec: Spec, prop: Property) -> ErrseqModel:
+    def of(self, spec: Spec, prop: Property) -> AnyModel:
         """The model `prop` is checked on: the one searched, or, for a property that
         cannot follow the reduction, one without it."""
         if not prop.symmetric:

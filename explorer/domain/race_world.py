@@ -24,6 +24,7 @@ import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from explorer.domain import errseq_steps
 from explorer.domain.events import all_events, enabled
@@ -84,6 +85,9 @@ MAX_THREADS = 8
 #: The calls that run to their end in one step.
 WHOLE = frozenset({"umount", "close", "evict", "sync"})
 
+#: A state with races: the world's fields (ints), then per lane 0 or a call's record.
+RaceState = tuple[Any, ...]
+
 #: What an in-flight step returns as its observation: the call goes on.
 PENDING = Ellipsis
 
@@ -133,7 +137,7 @@ class RaceLayout:
     def size(self) -> int:
         return self.lane0 + self.lanes
 
-    def initial(self) -> State:
+    def initial(self) -> RaceState:
         return self.bounds.initial() + (0,) * (self.size - self.bounds.width)
 
     # --- lanes -------------------------------------------------------------------------
@@ -148,7 +152,7 @@ class RaceLayout:
             return f"env.{b.owner_name(lane - self.actor_lanes)}"
         return f"{b.owner_name(lane // self.threads)}.{lane % self.threads + 1}"
 
-    def lane_of(self, ev: Event, state: State) -> int | None:
+    def lane_of(self, ev: Event, state: RaceState) -> int | None:
         """The lane a new call `ev` starts on (None: none is idle)."""
         actor = self.bounds.actor(ev)
         if actor == ENVIRONMENT:
@@ -160,14 +164,14 @@ class RaceLayout:
                 return lane
         return None
 
-    def in_flight(self, state: State) -> Iterator[tuple[int, Event]]:
+    def in_flight(self, state: RaceState) -> Iterator[tuple[int, Event]]:
         """Every lane with a call in flight, and its event."""
         for lane in range(self.lanes):
             rec = state[self.lane0 + lane]
             if rec:
                 yield lane, self.events[rec[0]]
 
-    def quiescent(self, state: State) -> bool:
+    def quiescent(self, state: RaceState) -> bool:
         """No call in flight."""
         return not any(state[self.lane0 :])
 
@@ -214,7 +218,7 @@ class RaceLayout:
 
     # --- which calls may start ---------------------------------------------------------
 
-    def enabled_starts(self, state: State) -> list[tuple[int, Event]]:
+    def enabled_starts(self, state: RaceState) -> list[tuple[int, Event]]:
         """The calls that may start in `state`, each with its lane."""
         b = self.bounds
         base = state[: b.width]
@@ -285,8 +289,9 @@ class StepWorld(World):
 
     def __init__(self, layout: RaceLayout, fields: State, run: StepRun) -> None:
         self.bounds, self.layout, self.run = layout.bounds, layout, run
-        self._w = Cells(list(fields), run)  # type: ignore[assignment]  # a list to the views
-        self.sb = SuperBlock(self._w, 0, 0)  # type: ignore[arg-type]
+        # The views index a list; Cells is one to them, every access going to the run.
+        self._w = Cells(list(fields), run)  # type: ignore[assignment]
+        self.sb = SuperBlock(self._w, 0, 0)
 
     def freeze(self) -> State:
         return tuple(self._w.cells)  # type: ignore[attr-defined]
@@ -322,13 +327,13 @@ class Stepped:
     """What one step did: the next state, the observation (the call's result when it
     ended, PENDING while it goes on), and, when asked for, what its accesses did."""
 
-    state: State
+    state: RaceState
     obs: object
     labels: tuple = ()
 
 
 def step(
-    spec: Spec, layout: RaceLayout, state: State, lane: int, describe: bool = False
+    spec: Spec, layout: RaceLayout, state: RaceState, lane: int, describe: bool = False
 ) -> Stepped | None:
     """The next step of the call in flight on `lane` (None: it has to wait)."""
     rec = state[layout.lane0 + lane]
@@ -336,7 +341,7 @@ def step(
 
 
 def start(
-    spec: Spec, layout: RaceLayout, state: State, lane: int, ev: Event, describe: bool = False
+    spec: Spec, layout: RaceLayout, state: RaceState, lane: int, ev: Event, describe: bool = False
 ) -> Stepped | None:
     """Start `ev` on `lane` and take its first step (None: it cannot start now)."""
     return _run(spec, layout, state, lane, layout.event_id[ev], 0, (), describe)
@@ -345,7 +350,7 @@ def start(
 def _run(
     spec: Spec,
     layout: RaceLayout,
-    state: State,
+    state: RaceState,
     lane: int,
     eid: int,
     done: int,
@@ -364,7 +369,7 @@ def _run(
         return None
     else:
         rec, obs = 0, ret
-    lanes = list(state[layout.lane0 :])
+    lanes: list[Any] = list(state[layout.lane0 :])
     lanes[lane] = rec
     return Stepped(w.freeze() + tuple(lanes), obs, tuple(run.labels))
 

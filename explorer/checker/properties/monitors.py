@@ -24,7 +24,7 @@ class MonitorProperty(Property):
     first step it complains about ends a shortest witness (explorer.engine.properties.
     safety)."""
 
-    def monitor(self, model: ErrseqModel) -> Monitor:
+    def monitor(self, model: ErrseqModel | RaceModel) -> Monitor:
         """The monitor over `model`'s runs."""
         raise NotImplementedError
 
@@ -54,7 +54,7 @@ class OpenBefore(MonitorProperty):
         self.name = f"open-before-{call}"
         self.column = f"open-\nbefore\n{call}"
 
-    def monitor(self, model: ErrseqModel) -> Monitor:
+    def monitor(self, model: ErrseqModel | RaceModel) -> Monitor:
         if isinstance(model, RaceModel):
             return race_monitors.RaceOpenBefore(model, self.call)
         return monitors.OpenBefore(model, self.call)
@@ -67,7 +67,7 @@ class NoLoss(MonitorProperty):
     name = "no-loss"
     column = "no-loss"
 
-    def monitor(self, model: ErrseqModel) -> Monitor:
+    def monitor(self, model: ErrseqModel | RaceModel) -> Monitor:
         if isinstance(model, RaceModel):
             return race_monitors.RaceNoLoss(model)
         return monitors.NoLoss(model)

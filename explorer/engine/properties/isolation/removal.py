@@ -223,7 +223,7 @@ class _Nodes:
                 self.where.append(start)
 
 
-def _pusher(nodes: _Nodes) -> Callable[[int, int, int, int, int, int, int, int], None]:
+def _pusher(nodes: _Nodes) -> Callable[..., None]:
     """`push` over `nodes`, its lists bound once: it runs for every move of the search."""
     keys, removed, parent, where = nodes.keys, nodes.removed, nodes.parent, nodes.where
     index, masks, level_start, nxt, w = (
