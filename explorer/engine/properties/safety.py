@@ -28,11 +28,9 @@ def check(
     first_only: bool = False,
     depth: int | None = None,
 ) -> Verdict:
-    """Holds iff no run of at most ex.max_depth steps makes the monitor complain.
-
-    On a graph searched by cost, `first_only` ends the check once the first violation's
-    cost is reached (the same witness; `violations` and `explored` then count that
-    far), and `depth` checks runs of at most that cost only."""
+    """Holds iff no run of at most ex.max_depth steps makes the monitor complain.  On a
+    graph searched by cost, `first_only` ends at the first violation's cost (the same
+    witness, the counts that far), and `depth` bounds the runs' cost."""
     if ex.costed:
         return _check_costed(ex, monitor, model, max_bytes, first_only, depth)
     states, act, obs, dst, perm = ex.states, ex.action, ex.obs, ex.dst, ex.perm
@@ -116,19 +114,15 @@ def _check_costed(
     states, act, obs, dst, perm = ex.states, ex.action, ex.obs, ex.dst, ex.perm
     after = None if type(monitor).after is Monitor.after else monitor.after
     translate = monitor.translate if ex.reduced else None
-    m0 = monitor.initial()
     seen: dict[tuple[int, Any], int] = {}
     parent: list[tuple[int, int]] = []
     nodes: list[tuple[int, Any]] = []
     bad: list[str] = []
-    frontier = []
-    for sid, d in enumerate(ex.depth):
-        if d == 0:
-            seen[(sid, m0)] = len(nodes)
-            frontier.append(len(nodes))
-            nodes.append((sid, m0))
-            parent.append((-1, -1))
-            bad.append(after(m0, states[sid]) if after is not None else "")
+    frontier = [
+        _add(seen, nodes, parent, bad, (sid, monitor.initial()), -1, -1, after, states, None, 0)
+        for sid, d in enumerate(ex.depth)
+        if d == 0
+    ]
     first: tuple[int, int, int, str] | None = None  # (cost, node, edge, reason)
     moved: dict[tuple[Any, int], Any] = {}
     count = 0
@@ -180,8 +174,13 @@ def _check_costed(
                 count += 1
                 if first is None:
                     first = (level + 1, n, e, reason)
+    return _verdict(monitor, model, ex, first, parent, count, len(nodes))
+
+
+def _verdict(monitor, model, ex, first, parent, count: int, explored: int) -> Verdict:
+    """The verdict of a costed check, its witness read back along the parents."""
     verdict = Verdict(
-        monitor.name, model.name, holds=first is None, violations=count, explored=len(nodes)
+        monitor.name, model.name, holds=first is None, violations=count, explored=explored
     )
     if first is not None:
         _, n, e, verdict.reason = first
