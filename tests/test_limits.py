@@ -143,6 +143,7 @@ def test_a_limit_hit_in_a_worker_is_the_same_clear_error():
     assert "stopped at 1,000 distinct states" in r.output and "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_the_memory_guard_is_shared_by_the_workers(tmp_path):
     from explorer.app.outcome import Config
     from explorer.app.runner import worker_config

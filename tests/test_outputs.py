@@ -378,6 +378,7 @@ def main_jobs(tmp_path_factory) -> dict[str, Path]:
     return outs
 
 
+@pytest.mark.slow
 def test_every_line_of_every_witness_fits_72_columns(main_jobs):
     texts = [p for out in main_jobs.values() for p in sorted(out.glob("*/*.txt"))]
     assert len(texts) >= 3 * 20
@@ -403,6 +404,7 @@ REPORTS = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
     validator = jsonschema.Draft202012Validator(SCHEMA)
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
@@ -442,6 +444,7 @@ def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
     assert not validator.is_valid(bad)
 
 
+@pytest.mark.slow
 def test_isolation_pictures_say_event_or_events(main_jobs):
     pictures = [p for out in main_jobs.values() for p in out.glob("*/isolation.dot")]
     assert pictures
@@ -453,6 +456,7 @@ def test_isolation_pictures_say_event_or_events(main_jobs):
 
 
 @pytest.mark.skipif(not have_dot(), reason="Debian's graphviz (the dot binary) is not installed")
+@pytest.mark.slow
 def test_the_two_runs_of_an_isolation_picture_line_up(main_jobs):
     """In the .svg, run A's and run B's tables have the same columns, and step k of
     both is on one row (their cells share a y)."""
