@@ -6,8 +6,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # One stamp per part of the venv: a target installs only the parts it names, and an
-# edit of pyproject.toml installs each part present again.
-MAIN := $(BIN)/explore
+# edit of pyproject.toml installs each part present again.  (Not bin/explore: each
+# extra's install writes it again, which would make the other extras look stale.)
+MAIN := $(VENV)/.main
 DEV := $(VENV)/.extra-dev
 RAY := $(VENV)/.extra-ray
 # make test-fast: every test that boots no kernel, starts no Ray runtime and is no long
