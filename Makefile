@@ -12,8 +12,9 @@ MAIN := $(VENV)/.main
 DEV := $(VENV)/.extra-dev
 RAY := $(VENV)/.extra-ray
 # make test-fast: every test that boots no kernel, starts no Ray runtime and is no long
-# run, on every core (pytest-xdist): alone they need about a minute of CPU.  A test
-# file stays on one worker, so its module fixtures run once, as they do in `make test`.
+# run, on every core (pytest-xdist): on a machine shared with other jobs one core alone
+# is too slow.  A test file stays on one worker, so its module fixtures run once, as
+# they do in `make test`.
 FAST := -m 'not vm and not ray and not slow' -n logical --dist loadfile
 
 # pip must not run twice at once in one venv

@@ -43,6 +43,7 @@ def test_cli_reports_the_limit_as_bad_input_without_traceback():
     assert "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
     from explorer.app.outcome import Config
     from explorer.app.runner import biggest_first, run

@@ -269,6 +269,7 @@ def test_a_read_only_folder_is_one_line_and_exit_2_before_the_search(tmp_path, i
 FOUR = ["-s", "plain", "-s", "mainline", "-s", "amir", "-s", "vivek-v3-seen"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--symmetry"]])
 def test_report_json_is_byte_identical_for_one_or_two_processes(tmp_path, monkeypatch, extra):
     """-j 2 really runs the specs in two worker processes (spied on), and the report is
