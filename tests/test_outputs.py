@@ -269,6 +269,7 @@ def test_a_read_only_folder_is_one_line_and_exit_2_before_the_search(tmp_path, i
 FOUR = ["-s", "plain", "-s", "mainline", "-s", "amir", "-s", "vivek-v3-seen"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--symmetry"]])
 def test_report_json_is_byte_identical_for_one_or_two_processes(tmp_path, monkeypatch, extra):
     """-j 2 really runs the specs in two worker processes (spied on), and the report is
@@ -378,6 +379,7 @@ def main_jobs(tmp_path_factory) -> dict[str, Path]:
     return outs
 
 
+@pytest.mark.slow
 def test_every_line_of_every_witness_fits_72_columns(main_jobs):
     texts = [p for out in main_jobs.values() for p in sorted(out.glob("*/*.txt"))]
     assert len(texts) >= 3 * 20
@@ -403,6 +405,7 @@ REPORTS = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
     validator = jsonschema.Draft202012Validator(SCHEMA)
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
@@ -442,6 +445,7 @@ def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
     assert not validator.is_valid(bad)
 
 
+@pytest.mark.slow
 def test_isolation_pictures_say_event_or_events(main_jobs):
     pictures = [p for out in main_jobs.values() for p in out.glob("*/isolation.dot")]
     assert pictures
@@ -453,6 +457,7 @@ def test_isolation_pictures_say_event_or_events(main_jobs):
 
 
 @pytest.mark.skipif(not have_dot(), reason="Debian's graphviz (the dot binary) is not installed")
+@pytest.mark.slow
 def test_the_two_runs_of_an_isolation_picture_line_up(main_jobs):
     """In the .svg, run A's and run B's tables have the same columns, and step k of
     both is on one row (their cells share a y)."""
