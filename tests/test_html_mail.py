@@ -1,0 +1,72 @@
+"""Text for mail (explorer.render.mail): the verdict matrix of out/summary.txt and the
+traces, within 72 columns, saying what the terminal and the model say."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.app.outcome import Config
+from explorer.app.runner import run
+from explorer.domain.catalog import load_spec
+from explorer.domain.world import Bounds
+from explorer.render import mail, report
+from explorer.render.terminal import cell
+
+SPECS = ("plain", "mainline", "vivek-v3-seen", "jeff-split")
+
+
+@pytest.fixture(scope="module")
+def outcome():
+    specs = [load_spec(n) for n in SPECS]
+    cfg = Config(Bounds(), 7, (1, 2), specs, against=load_spec("plain"), symmetry=False)
+    return run(cfg)
+
+
+def test_summary_fits_72_columns_and_holds_the_matrix(outcome):
+    text = mail.summary_text(outcome, {("plain", "isolation", ""): ["plain/isolation.txt"]})
+    lines = text.splitlines()
+    assert max(len(x) for x in lines) <= 72
+    assert text.isascii()
+    for r in outcome.results:
+        row = next(x for x in lines if x.startswith(r.spec.name + " "))
+        cells = [cell(r.verdicts.get(p, [])) for p in outcome.config.properties]
+        for c in cells:
+            assert c in row
+        assert row.rstrip().endswith(str(r.states))
+    assert "  plain/isolation.txt" in lines
+
+
+def test_a_wide_matrix_is_split_into_tables_that_fit():
+    columns = [f"property-number-{i}" for i in range(8)]
+    lines = mail.fitted_tables("spec", columns, [("vivek-v3-seen", ["FAILS 7"] * 8)])
+    assert max(len(x) for x in lines) <= 72
+    assert sum(x.startswith("vivek-v3-seen") for x in lines) > 1
+    assert all(any(c in x for x in lines) for c in columns)
+
+
+def test_witness_traces_replay_the_witness_and_fit_72_columns(outcome):
+    bounds = outcome.config.bounds
+    by = {s.name: s for s in outcome.config.specs}
+    seen = 0
+    for r in outcome.results:
+        for vs in r.verdicts.values():
+            for v in vs:
+                if v.holds:
+                    continue
+                text = mail.witness_trace(bounds, v, by.__getitem__)
+                assert max(len(x) for x in text.splitlines()) <= 72
+                # every step of the run has its line, numbered, with its result
+                steps = v.isolation.shown.witness if v.isolation else v.witness
+                for i in range(1, len(steps) + 1):
+                    assert f"\n{i:>3}  " in text
+                seen += 1
+    assert seen >= 4
+
+
+def test_the_seed_mount_is_in_vivek_v3_seen_isolation_trace(outcome):
+    r = next(r for r in outcome.results if r.spec.name == "vivek-v3-seen")
+    v = r.verdicts["isolation"][0]
+    text = mail.witness_trace(outcome.config.bounds, v, {"vivek-v3-seen": r.spec}.__getitem__)
+    # run A's outside mount marks the upper SEEN (docs/model.md §4, vivek-v3-seen)
+    assert "  5  mount ovl2 = 0\n       upper.s_wb_err: 0x5 -> 0x1005 (EIO, SEEN, ctr 0)\n" in text
+    assert report.witness_text(outcome.config.bounds, v).startswith("vivek-v3-seen: isolation")
