@@ -1,0 +1,231 @@
+"""Everything out/index.html shows, as one JSON document the page embeds: the run, the
+verdict matrix (each cell linked to its witness), the specs with their sources linked,
+the witnesses (explorer.render.html.witness) and the state browser's regions
+(explorer.render.html.browser).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from explorer import __version__
+from explorer.bridge.model import ErrseqModel
+from explorer.bridge.monitors import monitors as builtin_monitors
+from explorer.bridge.user_property import UserMonitor
+from explorer.domain.vfs import Spec
+from explorer.domain.world import Bounds
+from explorer.engine.contract import Monitor
+from explorer.engine.limits import paused_gc
+from explorer.render import mail
+from explorer.render.html import browser, region
+from explorer.render.html.witness import lanes_of, run_json, runs_of, views_of
+
+if TYPE_CHECKING:
+    from explorer.app.outcome import Outcome
+
+SCHEMA = "errseq-explorer/html/1"
+#: The properties a state browser follows along a path (isolation and agreement compare
+#: two runs: they have no status at one state).
+PATH_PROPERTIES = ("open-before-syncfs", "open-before-fsync", "no-loss")
+
+
+def source_link(source: str) -> dict[str, str]:
+    """A commit id as its git.kernel.org address, a Message-ID as its lore one."""
+    if "@" in source:
+        return {"text": source, "url": f"https://lore.kernel.org/r/{source}", "kind": "mail"}
+    return {"text": source, "url": f"https://git.kernel.org/torvalds/c/{source}", "kind": "commit"}
+
+
+def cell_status(text: str) -> str:
+    if text.startswith("FAILS"):
+        return "fails"
+    if text.startswith(("holds to", "undecided")):
+        return "undecided"
+    return "holds" if text.startswith("holds") else "none"
+
+
+def witness_id(spec: str, prop: str, who: str, n: int, files: list[str]) -> str:
+    """The witness's name in the page and its permalink: its files' path without the
+    suffix (`vivek-v3-seen/isolation`), so the page and out/ name it alike."""
+    if files:
+        return re.sub(r"\.[a-z]+$", "", files[0])
+    return f"{spec}/{prop if not who or n == 1 else f'{prop}-{who}'}"
+
+
+def inline_svg(path: Path) -> str:
+    """A Graphviz picture for inlining: the <svg> element without prolog or comments."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return ""
+    start = text.find("<svg")
+    return re.sub(r"<!--.*?-->", "", text[start:], flags=re.S) if start >= 0 else ""
+
+
+def witnesses(
+    outcome: Outcome,
+    files: Mapping[tuple[str, str, str], list[str]],
+    out_dir: Path | None,
+    specs: Callable[[str], Spec],
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str], dict[str, list]]:
+    """Every violated verdict's witness as the page shows it; the witness of each
+    matrix cell; the runs each spec's browser must hold."""
+    cfg = outcome.config
+    b = cfg.bounds
+    out: list[dict[str, Any]] = []
+    cells: dict[tuple[str, str], str] = {}
+    runs: dict[str, list] = {}
+    for r in outcome.results:
+        for prop, verdicts in r.verdicts.items():
+            for v in verdicts:
+                if v.holds and not v.witness:
+                    continue
+                who = report_viewer(b, v)
+                mine = files.get((r.spec.name, prop, who), [])
+                wid = witness_id(r.spec.name, prop, who, len(verdicts), mine)
+                cells.setdefault((r.spec.name, prop), wid)
+                pairs = []
+                for title, views, text in views_of(b, v, specs):
+                    lanes = lanes_of(b, views)
+                    pairs.append(
+                        {
+                            "title": title,
+                            "lanes": [timeline_lane(b, x) for x in lanes],
+                            "runs": [run_json(b, cfg.options, lanes, rv) for rv in views],
+                            "mail": text,
+                        }
+                    )
+                for name, steps in runs_of(v):
+                    runs.setdefault(name, []).append([s.action for s in steps])
+                svg = [p for p in mine if p.endswith(".svg")]
+                out.append(
+                    {
+                        "id": wid,
+                        "spec": r.spec.name,
+                        "property": prop,
+                        "container": who,
+                        "holds": v.holds,
+                        "reason": v.reason,
+                        "length": v.length,
+                        "pairs": pairs,
+                        "files": mine,
+                        "svg": inline_svg(out_dir / svg[0]) if svg and out_dir else "",
+                    }
+                )
+    return out, cells, runs
+
+
+def report_viewer(bounds: Bounds, v: Any) -> str:
+    return bounds.owner_name(v.isolation.viewer) if v.isolation is not None else ""
+
+
+def timeline_lane(bounds: Bounds, lane: int) -> str:
+    from explorer.render.timeline import lane_name
+
+    return lane_name(bounds, lane)
+
+
+def path_monitors(cfg: Any, model: ErrseqModel) -> dict[str, Monitor]:
+    """The run's properties that follow one path: the built-in monitors and users'."""
+    built = builtin_monitors(model)
+    out: dict[str, Monitor] = {p: built[p] for p in PATH_PROPERTIES if p in cfg.properties}
+    for name, prop in cfg.user_properties.items():
+        out[name] = UserMonitor(prop, cfg.bounds)
+    return out
+
+
+def browsers(
+    outcome: Outcome,
+    runs: dict[str, list],
+    specs: Callable[[str], Spec],
+    parts: Mapping[str, region.Part] | None = None,
+) -> tuple[dict[str, Any], list, list]:
+    """Each spec's state browser (explorer.render.html.browser), with the templates and
+    reasons they share.  `parts` are regions made where the explorations were; a spec
+    without one gets its region here, without shortest paths."""
+    cfg = outcome.config
+    templates, reasons = browser.Interned(), browser.Interned()
+    reasons("")
+    out: dict[str, Any] = {}
+    names = [r.spec.name for r in outcome.results]
+    # A run in one process keeps its explorations (SpecResult.ex): shortest paths.
+    explored = {
+        r.spec.name: r.ex for r in outcome.results if getattr(r, "ex", None) is not None
+    }
+    names += [n for n in runs if n not in names]
+    for name in names:
+        spec = specs(name)
+        model = ErrseqModel(spec, cfg.bounds, cfg.options)
+        part = (parts or {}).get(name)
+        if part is None:
+            ex = explored.get(name)
+            part = region.of_spec(model, runs.get(name, []), ex)
+        out[name] = browser.region_json(
+            cfg.bounds, spec, model, part, path_monitors(cfg, model), templates, reasons
+        )
+    return out, templates.items, reasons.items
+
+
+@paused_gc()
+def report_data(
+    outcome: Outcome,
+    files: Mapping[tuple[str, str, str], list[str]],
+    out_dir: Path | None = None,
+    parts: Mapping[str, region.Part] | None = None,
+) -> dict[str, Any]:
+    """The page's data (the module's docstring)."""
+    from explorer.render.terminal import SHORT, cell
+
+    cfg = outcome.config
+    by_name = {s.name: s for s in cfg.specs}
+    if cfg.against is not None:
+        by_name.setdefault(cfg.against.name, cfg.against)
+    specs = by_name.__getitem__
+    wits, cells, runs = witnesses(outcome, files, out_dir, specs)
+    regions, templates, reasons = browsers(outcome, runs, specs, parts)
+    against = cfg.against.name if cfg.against is not None else "-"
+    return {
+        "schema": SCHEMA,
+        "tool": f"errseq-explorer {__version__}",
+        "run": mail.run_line(outcome),
+        "exit": outcome.exit_code(),
+        "notes": outcome.notes,
+        "summary": mail.summary_text(outcome, files),
+        "properties": [
+            {"name": p, "head": browser_head(SHORT.get(p, p).format(against=against))}
+            for p in cfg.properties
+        ],
+        "path_properties": [p for p in cfg.properties if p in PATH_PROPERTIES]
+        + list(cfg.user_properties),
+        "specs": [
+            {
+                "name": r.spec.name,
+                "summary": r.spec.summary,
+                "flavour": r.spec.errseq.name,
+                "sources": [source_link(s) for s in r.spec.sources],
+                "states": r.states,
+                "transitions": r.transitions,
+                "cells": {
+                    p: {
+                        "text": (t := cell(r.verdicts.get(p, []))),
+                        "status": cell_status(t),
+                        "witness": cells.get((r.spec.name, p)),
+                    }
+                    for p in cfg.properties
+                },
+            }
+            for r in outcome.results
+        ],
+        "witnesses": wits,
+        "fields": browser.field_table(cfg.bounds),
+        "templates": templates,
+        "reasons": reasons,
+        "browser": regions,
+    }
+
+
+def browser_head(text: str) -> str:
+    return text.replace("-\n", "-").replace("\n", " ")

@@ -1,0 +1,181 @@
+"""The states a report's state browser holds for one spec, and a shortest path to each.
+
+A whole state graph is thousands of states per spec at the main job's bounds, too
+much for one page, so the page holds a *region*: every state along the report's
+witnesses with all its successors (the "next steps"), and, for each of those
+states, one shortest run that reaches it from the initial state.  A small spec's
+graph goes in whole (`whole`).  Beyond the region, `explore browse` asks the model.
+
+A region is built from parts (`Part`), each made where an exploration of the spec is
+at hand, which is where shortest paths come from: an exploration's parent pointers
+(`shortest_paths`).  A prefix of a shortest path is a shortest path to its own end,
+so parent pointers taken from any shortest paths, merged, still give shortest paths.
+States are real states (never a symmetry's representatives): the browser shows what a
+run of that spec holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.domain.world import State
+from explorer.engine.contract import Model
+from explorer.engine.search import Exploration, realize
+
+#: A shortest run (its actions) from the initial state to a state, None when unknown.
+Shortest = Callable[[State], "list[Any] | None"]
+#: A spec whose graph has at most this many states goes into the page whole.
+WHOLE_STATES = 1500
+
+
+@dataclass
+class Part:
+    """What one process adds to a spec's region: expanded states (every successor, in
+    the model's order, as (action, result, state)) and shortest-path parent pointers
+    (state -> (parent state, action, result))."""
+
+    expanded: dict[State, list[tuple[Any, Any, State]]] = field(default_factory=dict)
+    parent: dict[State, tuple[State, Any, Any]] = field(default_factory=dict)
+    whole: bool = False  # every state within the depth is here, expanded
+
+    def merge(self, other: Part) -> None:
+        for s, succ in other.expanded.items():
+            self.expanded.setdefault(s, succ)
+        for s, p in other.parent.items():
+            self.parent.setdefault(s, p)
+        self.whole = self.whole and other.whole
+
+
+def expand(part: Part, model: Model, state: State) -> list[tuple[Any, Any, State]]:
+    succ = part.expanded.get(state)
+    if succ is None:
+        succ = part.expanded[state] = [(a, o, t) for a, t, o in model.successors(state)]
+    return succ
+
+
+def along(part: Part, model: Model, run: Sequence[Any]) -> list[State]:
+    """Expand every state of a run (its actions from the initial state); the states
+    after each action."""
+    state = next(iter(model.initial_states()))
+    states = []
+    for action in run:
+        succ = expand(part, model, state)
+        state = next(t for a, _, t in succ if a == action)
+        states.append(state)
+    expand(part, model, state)
+    return states
+
+
+def add_path(part: Part, model: Model, target: State, actions: Sequence[Any]) -> None:
+    """Record a shortest run to `target` as parent pointers (replayed through the
+    model, which must reach `target`)."""
+    state = next(iter(model.initial_states()))
+    for action in actions:
+        nxt, obs = model.next_state(state, action)
+        part.parent.setdefault(nxt, (state, action, obs))
+        state = nxt
+    if state != target:
+        raise AssertionError("a shortest path did not lead to its state")
+
+
+def build(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None = None) -> Part:
+    """The region of some runs: their states expanded, and, given the spec's exploration
+    (searched from the same initial state), a shortest path to each state held."""
+    part = Part()
+    init = next(iter(model.initial_states()))
+    expand(part, model, init)
+    for run in runs:
+        along(part, model, run)
+    if ex is not None:
+        add_shortest(part, model, ex)
+    return part
+
+
+def add_shortest(part: Part, model: Model, ex: Exploration) -> None:
+    """A shortest path to every state of the region: the exploration's parent pointers
+    (renamed onto real states when it was explored up to symmetry).  A successor the
+    exploration lacks is one event beyond its depth, reached from a state at that depth,
+    so the path through that state is a shortest one."""
+    targets = [t for succ in part.expanded.values() for _, _, t in succ]
+    targets += list(part.expanded)
+    if ex.reduced:
+        shortest = shortest_paths(model, ex)
+        for t in targets:
+            path = shortest(t) if t not in part.parent else None
+            if path:
+                add_path(part, model, t, path)
+    else:
+        states, index, parent_edge = ex.states, ex.index, ex.parent_edge
+        for t in targets:
+            sid = index.get(t)
+            while sid is not None and states[sid] not in part.parent:
+                e = parent_edge[sid]
+                if e < 0:
+                    break
+                part.parent[states[sid]] = (states[ex.src[e]], ex.action[e], ex.obs[e])
+                sid = ex.src[e]
+    for s, succ in part.expanded.items():
+        sid = _index(model, ex, s)
+        if sid is None or ex.depth[sid] != ex.max_depth:
+            continue
+        for a, o, t in succ:
+            if _index(model, ex, t) is None:
+                part.parent.setdefault(t, (s, a, o))
+
+
+def _index(model: Model, ex: Exploration, s: State) -> int | None:
+    if ex.reduced:
+        assert model.symmetry is not None
+        s = model.symmetry.canonical(s)[0]
+    return ex.index.get(s)
+
+
+def shortest_paths(model: Model, ex: Exploration) -> Shortest:
+    """Shortest runs to real states from an exploration up to symmetry: the run to the
+    representative, realized, then renamed onto the state asked for."""
+    sym = model.symmetry
+    assert sym is not None and ex.reduced
+
+    def renamed(s: State) -> list[Any] | None:
+        c, ps = sym.canonical(s)
+        sid = ex.index.get(c)
+        if sid is None:
+            return None
+        steps = realize(model, ex, ex.path_to(sid))
+        r = next(iter(model.initial_states()))
+        for st in steps:
+            r = model.next_state(r, st.action)[0]
+        q = sym.compose(sym.canonical(r)[1], sym.inverse(ps))
+        return [sym.translate_action(st.action, q) for st in steps]
+
+    return renamed
+
+
+def whole(ex: Exploration) -> Part:
+    """A graph explored without symmetry, in full: every expanded state with its
+    successors, and the search's parent pointers (its shortest paths)."""
+    assert not ex.reduced, "a reduced graph holds representatives, not real states"
+    part = Part()
+    states, act, obs, dst = ex.states, ex.action, ex.obs, ex.dst
+    for sid, s in enumerate(states):
+        edges = ex.out_edges(sid)
+        if len(edges):
+            part.expanded[s] = [(act[e], obs[e], states[dst[e]]) for e in edges]
+        e = ex.parent_edge[sid]
+        if e >= 0:
+            part.parent[s] = (states[ex.src[e]], act[e], obs[e])
+    return part
+
+
+def of_spec(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None) -> Part:
+    """A spec's region: its whole graph when it is small and explored without symmetry,
+    else the runs' states and successors; shortest paths from `ex` when given."""
+    if ex is not None and not ex.reduced and ex.n_states <= WHOLE_STATES:
+        part = whole(ex)
+        part.whole = True
+        for run in runs:
+            along(part, model, run)
+        return part
+    return build(model, runs, ex)
