@@ -109,102 +109,109 @@ def bookkeeping_text(name: str, bounds: Bounds) -> Callable[[Any], str]:
     return lambda m: f"bookkeeping {m!r}"
 
 
-def monitor_tables(
-    model: Model,
-    monitor: Monitor,
-    ids: dict[State, int],
-    edges: Callable[[State], Iterable[tuple[int, Any, Any, State]]],
-    reasons: Interned,
-    describe: Callable[[Any], str],
-) -> dict[str, Any]:
-    """The monitor along every path of the region: for each edge and each bookkeeping
-    value that reaches its source, the next value and the violation's reason (the
-    step's, else what `after` says of the state reached, as the safety check does)."""
-    after = None if type(monitor).after is Monitor.after else monitor.after
-    values = Interned()
-    init = next(iter(model.initial_states()))
-    m0 = monitor.initial()
-    todo = [(init, m0)]
-    seen = {(init, m0)}
-    table: dict[str, dict[int, list[int]]] = {}
-    judged: dict[tuple[State, Any], str] = {}
-    while todo:
-        s, m = todo.pop()
-        mid = values(m)
-        for idx, a, o, t in edges(s):
-            m2, reason = monitor.step(m, s, a, o)
-            if not reason and after is not None:
-                key = (t, m2)
-                if key not in judged:
-                    judged[key] = after(m2, t)
-                reason = judged[key]
-            table.setdefault(f"{ids[s]}.{idx}", {})[mid] = [values(m2), reasons(reason)]
-            if (t, m2) not in seen:
-                seen.add((t, m2))
-                todo.append((t, m2))
-    return {"t": table, "d": [describe(m) for m in values.items], "init": values(m0)}
+class Writer:
+    """Regions of one spec as the browser's data (the module's docstring has the
+    layout).  It keeps state ids and the monitors' bookkeeping values, so that the
+    fragments a served browser asks for (explorer.render.html.serve) add to what the
+    page already holds."""
 
+    def __init__(
+        self,
+        bounds: Bounds,
+        spec: Spec,
+        model: Model,
+        monitors: dict[str, Monitor],
+        templates: Interned,
+        reasons: Interned,
+    ) -> None:
+        self.bounds, self.spec, self.model, self.monitors = bounds, spec, model, monitors
+        self.templates, self.reasons = templates, reasons
+        self.init = next(iter(model.initial_states()))
+        self.ids: dict[State, int] = {self.init: 0}
+        self.states: list[State] = [self.init]  # by id
+        self.values = {name: Interned() for name in monitors}
+        self.describe = {name: bookkeeping_text(name, bounds) for name in monitors}
 
-def region_json(
-    bounds: Bounds,
-    spec: Spec,
-    model: Model,
-    part: Part,
-    monitors: dict[str, Monitor],
-    templates: Interned,
-    reasons: Interned,
-) -> dict[str, Any]:
-    """The browser's data for one spec (the module's docstring has the layout)."""
-    init = next(iter(model.initial_states()))
-    ids: dict[State, int] = {init: 0}
-    for s, succ in part.expanded.items():
-        ids.setdefault(s, len(ids))
-        for _, _, t in succ:
-            ids.setdefault(t, len(ids))
-    for s, (p, _, _) in part.parent.items():
-        ids.setdefault(p, len(ids))
-        ids.setdefault(s, len(ids))
+    def _id(self, s: State) -> int:
+        i = self.ids.get(s)
+        if i is None:
+            i = self.ids[s] = len(self.ids)
+            self.states.append(s)
+        return i
 
-    def edge(a: Event, o: Any, t: State) -> list[Any]:
+    def _edge(self, a: Event, o: Any, t: State) -> list[Any]:
         res = result_name(o) if a.verb in SHOWN else None
-        return [
-            templates(template(bounds, a)),
-            a.arg if a.verb in FD_VERBS else -1,
-            res or "",
-            ids[t],
-        ]
+        slot = a.arg if a.verb in FD_VERBS else -1
+        return [self.templates(template(self.bounds, a)), slot, res or "", self._id(t)]
 
-    known: dict[State, dict[int, tuple[Any, Any, State]]] = {}
-    parent: dict[str, list[int]] = {}
-    for s, (p, a, o) in part.parent.items():
-        succ = part.expanded.get(p)
-        idx = (
-            next(i for i, (b, _, _) in enumerate(succ) if b == a)
-            if succ is not None
-            else list(model.actions(p)).index(a)
-        )
-        parent[str(ids[s])] = [ids[p], idx]
-        if succ is None:
-            known.setdefault(p, {})[idx] = (a, o, s)
+    def json(self, part: Part) -> dict[str, Any]:
+        """The data of `part`: its states' values, edges, parent pointers, and each
+        monitor tabulated along every path through it from the initial state."""
+        mine = [self.init]
+        for s, succ in part.expanded.items():
+            mine.append(s)
+            mine += [t for _, _, t in succ]
+        for s, (p, _, _) in part.parent.items():
+            mine += [p, s]
+        for s in mine:
+            self._id(s)
+        known: dict[State, dict[int, tuple[Any, Any, State]]] = {}
+        parent: dict[str, list[int]] = {}
+        for s, (p, a, o) in part.parent.items():
+            succ = part.expanded.get(p)
+            if succ is not None:
+                idx = next(i for i, (b, _, _) in enumerate(succ) if b == a)
+            else:
+                idx = list(self.model.actions(p)).index(a)
+                known.setdefault(p, {})[idx] = (a, o, s)
+            parent[str(self.ids[s])] = [self.ids[p], idx]
 
-    def edges_of(s: State) -> Iterable[tuple[int, Any, Any, State]]:
-        succ = part.expanded.get(s)
-        if succ is not None:
-            return ((i, a, o, t) for i, (a, o, t) in enumerate(succ))
-        return ((i, a, o, t) for i, (a, o, t) in known.get(s, {}).items())
+        def edges_of(s: State) -> Iterable[tuple[int, Any, Any, State]]:
+            succ = part.expanded.get(s)
+            if succ is not None:
+                return ((i, a, o, t) for i, (a, o, t) in enumerate(succ))
+            return ((i, a, o, t) for i, (a, o, t) in known.get(s, {}).items())
 
-    return {
-        "whole": part.whole,
-        "v": list(ids),
-        "e": {str(ids[s]): [edge(*x) for x in succ] for s, succ in part.expanded.items()},
-        "k": {
-            str(ids[s]): {str(i): edge(*x) for i, x in sorted(es.items())}
-            for s, es in known.items()
-        },
-        "p": parent,
-        "mon": {
-            name: monitor_tables(model, mon, ids, edges_of, reasons, bookkeeping_text(name, bounds))
-            for name, mon in monitors.items()
-        },
-        "text": value_texts(bounds, spec, ids),
-    }
+        ids = self.ids
+        return {
+            "whole": part.whole,
+            "v": {str(ids[s]): s for s in dict.fromkeys(mine)},
+            "e": {str(ids[s]): [self._edge(*x) for x in succ] for s, succ in part.expanded.items()},
+            "k": {
+                str(ids[s]): {str(i): self._edge(*x) for i, x in sorted(es.items())}
+                for s, es in known.items()
+            },
+            "p": parent,
+            "mon": {name: self._monitor(name, edges_of) for name in self.monitors},
+            "text": value_texts(self.bounds, self.spec, dict.fromkeys(mine)),
+        }
+
+    def _monitor(
+        self, name: str, edges: Callable[[State], Iterable[tuple[int, Any, Any, State]]]
+    ) -> dict[str, Any]:
+        """The monitor along every path of the region: for each edge and each bookkeeping
+        value that reaches its source, the next value and the violation's reason (the
+        step's, else what `after` says of the state reached, as the safety check does)."""
+        monitor, values, reasons = self.monitors[name], self.values[name], self.reasons
+        after = None if type(monitor).after is Monitor.after else monitor.after
+        m0 = monitor.initial()
+        todo = [(self.init, m0)]
+        seen = {(self.init, m0)}
+        table: dict[str, dict[int, list[int]]] = {}
+        judged: dict[tuple[State, Any], str] = {}
+        while todo:
+            s, m = todo.pop()
+            mid = values(m)
+            for idx, a, o, t in edges(s):
+                m2, reason = monitor.step(m, s, a, o)
+                if not reason and after is not None:
+                    key = (t, m2)
+                    if key not in judged:
+                        judged[key] = after(m2, t)
+                    reason = judged[key]
+                table.setdefault(f"{self.ids[s]}.{idx}", {})[mid] = [values(m2), reasons(reason)]
+                if (t, m2) not in seen:
+                    seen.add((t, m2))
+                    todo.append((t, m2))
+        texts = {str(i): self.describe[name](m) for i, m in enumerate(values.items)}
+        return {"t": table, "d": texts, "init": values(m0)}

@@ -152,9 +152,7 @@ def browsers(
     out: dict[str, Any] = {}
     names = [r.spec.name for r in outcome.results]
     # A run in one process keeps its explorations (SpecResult.ex): shortest paths.
-    explored = {
-        r.spec.name: r.ex for r in outcome.results if getattr(r, "ex", None) is not None
-    }
+    explored = {r.spec.name: r.ex for r in outcome.results if getattr(r, "ex", None) is not None}
     names += [n for n in runs if n not in names]
     for name in names:
         spec = specs(name)
@@ -163,9 +161,10 @@ def browsers(
         if part is None:
             ex = explored.get(name)
             part = region.of_spec(model, runs.get(name, []), ex)
-        out[name] = browser.region_json(
-            cfg.bounds, spec, model, part, path_monitors(cfg, model), templates, reasons
+        writer = browser.Writer(
+            cfg.bounds, spec, model, path_monitors(cfg, model), templates, reasons
         )
+        out[name] = writer.json(part)
     return out, templates.items, reasons.items
 
 

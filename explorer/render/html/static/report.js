@@ -35,13 +35,15 @@
     return k ? k[idx] : undefined;
   }
 
-  function slotLabel(slot) {
-    const f = D.fields.find((x) => x.s === slot);
+  function fieldsOf(R) { return R.fields || D.fields; }
+
+  function slotLabel(R, slot) {
+    const f = fieldsOf(R).find((x) => x.s === slot);
     return f ? f.g : "slot " + slot;
   }
 
-  function fill(text, names) {
-    return text.replace(/\{s(\d+)\}/g, (_, n) => names[n] || slotLabel(Number(n)));
+  function fill(R, text, names) {
+    return text.replace(/\{s(\d+)\}/g, (_, n) => names[n] || slotLabel(R, Number(n)));
   }
 
   // Walk `path` (successor indices) from the initial state: the states, the events as
@@ -60,7 +62,7 @@
       if (!e) return { steps, missing: i, complete: false };
       const tpl = D.templates[e[0]];
       if (tpl[1]) names[e[1]] = "fd" + (++counter);
-      const text = tpl[0].replace("{fd}", names[e[1]] || slotLabel(e[1])) + (e[2] ? " = " + e[2] : "");
+      const text = tpl[0].replace("{fd}", names[e[1]] || slotLabel(R, e[1])) + (e[2] ? " = " + e[2] : "");
       for (const p of props) {
         const row = R.mon[p].t[sid + "." + idx];
         const got = row && row[mon[p].m];
@@ -91,7 +93,7 @@
   // goes away only the field saying so).
   function fieldRows(R, vals, prev, names) {
     const rows = [];
-    for (const f of D.fields) {
+    for (const f of fieldsOf(R)) {
       const label = (f.s >= 0 && names[f.s] ? names[f.s] : f.g) + "." + f.n;
       const now = present(f, vals), was = prev ? present(f, prev) : now;
       const text = R.text[f.k][vals[f.i]];
@@ -154,12 +156,13 @@
     }
     box.append(lanesTable(w, pi, pair, ri, step));
     box.append(legend(pair));
-    const walked = walk(run.spec, run.path.slice(0, step));
-    const R = region(run.spec);
+    const key = run.region || run.spec;
+    const walked = walk(key, run.path.slice(0, step));
+    const R = region(key);
     const at = walked.steps[walked.steps.length - 1];
     const before = walked.steps.length > 1 ? walked.steps[walked.steps.length - 2].sid : null;
     box.append(el("h3", {}, `State after step ${step} of ${run.label} (${run.spec}) `,
-      el("a", { href: link({ b: run.spec, path: run.path.slice(0, step).join(".") }), class: "jump" }, "open in the state browser")));
+      el("a", { href: link({ b: key, path: run.path.slice(0, step).join(".") }), class: "jump" }, "open in the state browser")));
     box.append(stateTable(R, at.sid, before, at.names));
     box.append(el("div", { class: "nav" },
       el("a", { href: link(Object.assign({}, here, { s: Math.max(1, step - 1) })), class: "prev" }, "\u2190 step " + Math.max(1, step - 1)),
@@ -237,10 +240,17 @@
       names.map((n) => el("option", { value: n, selected: n === spec }, n)));
     box.append(el("p", { class: "browse-head" }, "Spec ", pick, " ",
       el("a", { href: link({ b: spec, path: path.join(".") }), class: "permalink", title: "permalink to this state" }, "#"),
-      R.whole ? " (its whole state graph is in this page)" : " (this page holds the states along the witnesses and their successors; explore browse serves them all)"));
+      D.server ? " (served by explore browse: the model answers for every state)"
+        : R.whole ? " (its whole state graph up to the depth is in this page)"
+          : ` (this page holds the states along the witnesses and their successors; ${D.browse || "explore browse"} serves every state)`));
     const walked = walk(spec, path);
+    const last = walked.steps[walked.steps.length - 1];
+    if (D.server && (!walked.complete || !R.e[last.sid])) {
+      box.append(el("p", { class: "asking" }, "asking the model\u2026"));
+      fetchPath(spec, path).then(render, (err) => { box.append(el("p", { class: "missing" }, String(err))); });
+      return;
+    }
     if (!walked.complete) {
-      if (D.server) { fetchPath(spec, path).then(render); box.append(el("p", {}, "asking the model\u2026")); return; }
       box.append(el("p", { class: "missing" }, `Step ${walked.missing + 1} of this path is beyond the states this page holds.`));
       path.length = walked.missing;
     }
@@ -284,7 +294,7 @@
       const d = R.mon[p].d;
       const what = st.broke ? `violated at step ${st.broke.step}: ${st.broke.reason}` : "holds along this path";
       ul.append(el("li", { class: st.broke ? "fails" : "holds", "data-prop": p }, el("b", {}, p), ": ", what,
-        st.m !== null && st.m !== undefined ? el("div", { class: "book" }, fill(d[st.m], at.names)) : ""));
+        st.m !== null && st.m !== undefined ? el("div", { class: "book" }, fill(R, d[st.m], at.names)) : ""));
     }
     ul.append(el("li", { class: "na" }, "isolation and agreement compare two runs: see the verdicts"));
     return ul;
@@ -300,7 +310,7 @@
       const tpl = D.templates[e[0]];
       const names = Object.assign({}, at.names);
       if (tpl[1]) names[e[1]] = "fd" + (at.counter + 1);
-      const text = tpl[0].replace("{fd}", names[e[1]] || slotLabel(e[1])) + (e[2] ? " = " + e[2] : "");
+      const text = tpl[0].replace("{fd}", names[e[1]] || slotLabel(R, e[1])) + (e[2] ? " = " + e[2] : "");
       const breaks = [];
       for (const p of Object.keys(at.mon)) {
         const row = R.mon[p].t[at.sid + "." + i];
@@ -333,22 +343,25 @@
     for (const [i, t] of Object.entries(frag.reasons)) D.reasons[i] = t;
   }
 
+  function answer(r) {
+    return r.json().then((body) => { if (!r.ok) throw new Error(body.error || r.statusText); return body; });
+  }
+
   function fetchPath(spec, path) {
     return fetch(`api/expand?spec=${encodeURIComponent(spec)}&path=${path.join(".")}`)
-      .then((r) => r.json()).then((frag) => merge(spec, frag));
+      .then(answer).then((frag) => merge(spec, frag));
   }
 
   function askShortest(spec, sid) {
-    fetch(`api/shortest?spec=${encodeURIComponent(spec)}&state=${sid}`).then((r) => r.json()).then((frag) => {
+    fetch(`api/shortest?spec=${encodeURIComponent(spec)}&state=${sid}`).then(answer).then((frag) => {
       merge(spec, frag);
       render();
-    });
+    }, (err) => { const b = $("#browse"); if (b) b.append(el("p", { class: "missing" }, String(err.message || err))); });
   }
 
-  // --- claims -----------------------------------------------------------------------------
-
   function showClaims(p) {
-    if (window.errseqClaims) window.errseqClaims(D, p, { el, link, walk, region, stateTable });
+    const target = p.has("c") && document.getElementById("claim-" + p.get("c"));
+    if (target) target.scrollIntoView();
   }
 
   // --- tabs, permalinks, copying --------------------------------------------------------
