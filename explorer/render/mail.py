@@ -37,13 +37,13 @@ if TYPE_CHECKING:
     from explorer.app.outcome import Outcome
 
 WIDTH = 72
-#: Where a step's changed fields start, under its event.
-FIELD_INDENT = " " * 7
+#: A field a step changed, as a comment under the step's scenario line.
+COMMENT = "    # "
 
 
 @dataclass
 class TraceStep:
-    """One line of a trace: the event as the scenario writes it (with its result), the
+    """One step of a trace: the event as the scenario writes it (with its result), the
     state after it (None: the event was skipped), the fd names then, and a note."""
 
     text: str
@@ -59,21 +59,39 @@ def wrap(text: str, first: str = "", rest: str = "") -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest) or [first]
 
 
-def trace_lines(
-    bounds: Bounds, spec: Spec, steps: Sequence[TraceStep], start: State | None = None
-) -> list[str]:
-    """A run, each event followed by the fields it changed (docs/model.md §3)."""
-    before = start if start is not None else bounds.initial()
+def comments(lines: Sequence[str], indent: str = "") -> list[str]:
+    """Field lines as comments under a scenario line (the scenario stays replayable)."""
     out: list[str] = []
-    for i, st in enumerate(steps, 1):
-        note = f"  ({st.note})" if st.note else ""
-        out += wrap(f"{i:>3}  {st.text}{note}", "", "       ")
+    for line in lines:
+        out += wrap(line, indent + COMMENT, indent + COMMENT + "  ")
+    return out
+
+
+def step_changes(bounds: Bounds, spec: Spec, steps: Sequence[TraceStep]) -> list[list[str]]:
+    """Per step, the fields it changed (explorer.domain.show), [] for a skipped one."""
+    before = bounds.initial()
+    out = []
+    for st in steps:
         if st.state is None:
+            out.append([])
             continue
-        names = dict(st.names)
-        for line in change_lines(bounds, spec.errseq, before, st.state, names):
-            out += wrap(line, FIELD_INDENT, FIELD_INDENT + "  ")
+        out.append(change_lines(bounds, spec.errseq, before, st.state, dict(st.names)))
         before = st.state
+    return out
+
+
+def trace_lines(
+    bounds: Bounds, spec: Spec, steps: Sequence[TraceStep], indent: str = ""
+) -> list[str]:
+    """A run as a scenario, each line followed by the fields it changed as comments
+    (docs/model.md §3); a skipped event is a comment that says why."""
+    out: list[str] = []
+    for st, changed in zip(steps, step_changes(bounds, spec, steps), strict=True):
+        if st.state is None:
+            out += wrap(f"# {st.text}: skipped ({st.note})", indent, indent + "#   ")
+            continue
+        out.append(indent + st.text)
+        out += comments(changed, indent)
     return out
 
 
@@ -118,29 +136,73 @@ def run_trace(
     ]
 
 
-def witness_trace(bounds: Bounds, v: Verdict, specs: Callable[[str], Spec]) -> str:
-    """The state after each step of a verdict's runs: for isolation both runs of the
-    pair shown (B with A's fd names), for agreement the run under both specs."""
+def witness_runs(
+    bounds: Bounds, v: Verdict, specs: Callable[[str], Spec]
+) -> list[tuple[Spec, list[TraceStep]]]:
+    """The runs a verdict's witness text holds as scenarios, as trace steps: both runs of
+    the isolation pair shown (B with A's fd names), or the one run (for agreement,
+    under the spec and then under its reference)."""
     spec = specs(v.model)
-    sections: list[tuple[str, Spec, Sequence[Step], Sequence[Line] | None]] = []
     shown = v.isolation.shown if v.isolation is not None else None
     if shown is not None:
         removed = None if isinstance(shown, ReorderedPair) else shown.removed
         a, b = pair_names(bounds, shown.witness, shown.other, removed)
-        sections += [("Run A", spec, shown.witness, a), ("Run B", spec, shown.other, b)]
-    elif v.agreement is not None and v.other:
-        sections += [
-            (f"Under {v.model}", spec, v.witness, None),
-            (f"Under {v.agreement.against}", specs(v.agreement.against), v.other, None),
+        return [
+            (spec, run_trace(bounds, spec, shown.witness, a)),
+            (spec, run_trace(bounds, spec, shown.other, b)),
         ]
-    elif v.witness:
-        sections.append(("", spec, v.witness, None))
-    out: list[str] = []
-    for title, s, steps, names in sections:
-        what = f"{title}, the state after each step" if title else "The state after each step"
-        out += ["", *wrap(f"{what} (the fields it changed, {s.name}):")]
-        out += trace_lines(bounds, s, run_trace(bounds, s, steps, names))
-    return "\n".join(out) + "\n" if out else ""
+    out = [(spec, run_trace(bounds, spec, v.witness))] if v.witness else []
+    if v.agreement is not None and v.other:
+        ref = specs(v.agreement.against)
+        out.append((ref, run_trace(bounds, ref, v.other)))
+    return out
+
+
+#: The line after which a witness text holds its runs as scenarios (explorer.render.report
+#: and pair write it; `explore replay FILE` reads what follows).
+SCENARIO_MARK = "as a scenario (explore replay FILE"
+
+
+def traced(text: str, bounds: Bounds, runs: Sequence[tuple[Spec, list[TraceStep]]]) -> str:
+    """A witness text in its trace form: under each line of its scenarios, the fields
+    that step changed, as comments, so the file still replays.  An agreement witness has
+    one scenario; the reference's changes follow the spec's where they differ."""
+    lines = text.splitlines()
+    mark = next((i for i, x in enumerate(lines) if SCENARIO_MARK.lower() in x.lower()), None)
+    if mark is None or not runs:
+        return text
+    changes = [step_changes(bounds, spec, steps) for spec, steps in runs]
+    agreement = len(runs) == 2 and runs[0][0] is not runs[1][0]
+    k, i = 0, 0  # which run, which step
+    out = lines[: mark + 1]
+    for line in lines[mark + 1 :]:
+        out.append(line)
+        body = line.strip()
+        if not body or body.startswith("#"):
+            continue
+        if body == "Run B:":
+            k, i = k + 1, 0
+            continue
+        steps = runs[k][1]
+        if i >= len(steps) or body != steps[i].text:
+            raise AssertionError(f"witness scenario line {body!r} is not step {i + 1} of its run")
+        indent = line[: len(line) - len(line.lstrip())]
+        out += comments(changes[k][i], indent)
+        if agreement and changes[1][i] != changes[0][i]:
+            ref = runs[1][0].name
+            ref_text = runs[1][1][i].text
+            if ref_text != body:
+                out += comments([f"under {ref}: {ref_text}"], indent)
+            out += comments([f"under {ref}: {c}" for c in changes[1][i]], indent)
+        i += 1
+    return "\n".join(out) + "\n"
+
+
+def traced_witness(bounds: Bounds, v: Verdict, specs: Callable[[str], Spec]) -> str:
+    """A violated verdict's witness file (explorer.render.report) in its trace form."""
+    from explorer.render.report import witness_text
+
+    return traced(witness_text(bounds, v), bounds, witness_runs(bounds, v, specs))
 
 
 # --- out/summary.txt ------------------------------------------------------------------

@@ -1,0 +1,31 @@
+"""The report as one HTML page (out/index.html), `explore browse`'s server and
+`explore claim --html`'s campaign: data.py gathers what a run found, witness.py
+shapes each witness, region.py and browser.py make the state browser's data,
+page.py renders the template, serve.py serves it, claims.py does claims."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from explorer.app.outcome import Outcome
+    from explorer.render.html.region import Part
+
+INDEX = "index.html"
+
+
+def index_html(
+    outcome: Outcome,
+    files: Mapping[tuple[str, str, str], list[str]],
+    out_dir: Path | None = None,
+    parts: Mapping[str, Part] | None = None,
+) -> str:
+    """The page of a run: its verdicts, witnesses and state browser (`files` are the
+    witness files by (spec, property, container), relative to `out_dir`, where the
+    pictures are read from; `parts` the browser's regions made with the explorations)."""
+    from explorer.render.html.data import report_data
+    from explorer.render.html.page import render
+
+    return render(report_data(outcome, files, out_dir, parts))

@@ -54,13 +54,12 @@ def observation_cell(o: Observation) -> dict[str, Any]:
 
 
 def run_mail(world: Bounds, spec: Spec, title: str, steps: list[Step], lines: list) -> str:
-    """A claim's run for mail: lanes, the scenario, the state after each step."""
+    """A claim's run for mail: lanes, then the scenario in its trace form."""
     out = [timeline.timeline(world, steps, title=title, named=lines).rstrip("\n"), ""]
     out.append(f"As a scenario (explore replay FILE --spec {spec.name}):")
-    out += ["", timeline.scenario_text(world, steps, named=lines).rstrip("\n"), ""]
-    out += mail.wrap("The state after each step (the fields it changed):")
-    out += mail.trace_lines(world, spec, mail.run_trace(world, spec, steps, lines))
-    return "\n".join(out) + "\n"
+    out += ["", timeline.scenario_text(world, steps, named=lines).rstrip("\n")]
+    runs = [(spec, mail.run_trace(world, spec, steps, lines))]
+    return mail.traced("\n".join(out) + "\n", world, runs)
 
 
 def claims_data(

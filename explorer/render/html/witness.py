@@ -20,7 +20,7 @@ from explorer.domain.scenario import format_run
 from explorer.domain.vfs import Spec
 from explorer.domain.world import ENVIRONMENT, Bounds, State
 from explorer.engine.verdict import ReorderedPair, Step, Verdict
-from explorer.render import mail, pair, report, timeline
+from explorer.render import mail, pair, timeline
 
 #: What a step's mark means, for the page's legend.
 GONE, ADDED, DIFFERS, VIOLATES = "gone", "added", "differs", "violates"
@@ -80,18 +80,16 @@ def pair_views(bounds: Bounds, spec: Spec, p: pair.Pair) -> list[RunView]:
 
 
 def pair_text(bounds: Bounds, spec: Spec, p: pair.Pair, container: str) -> str:
-    """A pair for mail: its sentence, both runs as lanes, as scenarios, and traces."""
+    """A pair for mail: its sentence, both runs as lanes, and as scenarios in their
+    trace form (the fields each step changed, as comments)."""
     views = pair_views(bounds, spec, p)
     out = mail.wrap(pair.sentence(bounds, p)) + ["", pair.pair_block(bounds, p, container)]
-    for v in views:
-        out.append(
-            f"{v.label.capitalize()} as a scenario (explore replay FILE --spec {spec.name}):"
-        )
-        out += ["    " + s for s in pair.scenario_lines(v.steps, v.names)]
-    for v in views:
-        trace = mail.trace_lines(bounds, spec, mail.run_trace(bounds, spec, v.steps, v.names))
-        out += ["", *mail.wrap(f"{v.label.capitalize()}, the state after each step:"), *trace]
-    return "\n".join(out) + "\n"
+    out.append(f"Run A as a scenario (explore replay FILE --spec {spec.name}):")
+    out += ["    " + s for s in pair.scenario_lines(views[0].steps, views[0].names)]
+    out.append("Run B:")
+    out += ["    " + s for s in pair.scenario_lines(views[1].steps, views[1].names)]
+    runs = [(spec, mail.run_trace(bounds, spec, v.steps, v.names)) for v in views]
+    return mail.traced("\n".join(out) + "\n", bounds, runs)
 
 
 def views_of(
@@ -100,7 +98,7 @@ def views_of(
     """The witness's pairs of runs (one entry for a property other than isolation):
     (title, runs, mail text).  The first is the verdict's own witness."""
     spec = specs(v.model)
-    text = report.witness_text(bounds, v) + mail.witness_trace(bounds, v, specs)
+    text = mail.traced_witness(bounds, v, specs)
     if v.isolation is not None:
         res = v.isolation
         container = bounds.owner_name(res.viewer)
