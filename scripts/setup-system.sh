@@ -14,6 +14,16 @@ if [ ${#need[@]} -gt 0 ]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
     fi
 fi
+# The report's browser tests (tests/browser) drive Debian's headless Chromium through
+# playwright; playwright's own browser download cannot reach its host here.
+if [ ! -x /usr/lib/chromium/chromium-headless-shell ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup-system: missing chromium-headless-shell; run as root or: sudo apt-get install --no-install-recommends chromium-headless-shell" >&2
+    else
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null
+    fi
+fi
 if [ -f explorer/conform/setup-host.sh ]; then
     bash explorer/conform/setup-host.sh
 fi

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from explorer import __version__
 from explorer.domain.scenario import Event as Line
-from explorer.domain.scenario import format_run, result_name
+from explorer.domain.scenario import Scenario, format_run, result_name
 from explorer.domain.show import SlotNames, change_lines, run_names
 from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, Bounds, State, World
@@ -34,7 +34,7 @@ from explorer.render.pair import run_names as pair_names
 from explorer.render.timeline import SHOWN
 
 if TYPE_CHECKING:
-    from explorer.app.outcome import Outcome
+    from explorer.app.outcome import Outcome, Run
 
 WIDTH = 72
 #: A field a step changed, as a comment under the step's scenario line.
@@ -156,6 +156,40 @@ def witness_runs(
         ref = specs(v.agreement.against)
         out.append((ref, run_trace(bounds, ref, v.other)))
     return out
+
+
+def scenario_steps(bounds: Bounds, events: Sequence[Line], run: Run) -> list[TraceStep]:
+    """A scenario replayed under one spec (`explore replay`'s Run) as trace steps: each
+    line with the result it got, the state after it, the scenario's own fd names."""
+    names: dict[int, str] = {}
+    before = bounds.initial()
+    out = []
+    for i, e in enumerate(events):
+        text = line_text(e, e.verb, None)
+        if i in run.skipped:
+            out.append(TraceStep(text, None, dict(names), run.skipped[i]))
+            continue
+        after = run.states[i]
+        if e.verb == "open" and e.fd:
+            opened = [s for s in range(bounds.slots) if not before[bounds.fd_base(s)]]
+            names.update({s: e.fd for s in opened if after[bounds.fd_base(s)]})
+        res = run.results[i]
+        shown = e.verb in SHOWN and res is not None
+        out.append(TraceStep(text + (f" = {res}" if shown else ""), after, dict(names)))
+        before = after
+    return out
+
+
+def replay_trace(scenario: Scenario, runs: Sequence[Run]) -> str:
+    """`explore replay --trace`: under each spec, the scenario with the results it got
+    and, as comments under each line, the fields it changed (it replays as it is)."""
+    out: list[str] = []
+    for r in runs:
+        out += ["" if out else None, *wrap(f"# {scenario.source} under {r.spec.name}:")]
+        out += trace_lines(
+            scenario.bounds, r.spec, scenario_steps(scenario.bounds, scenario.events, r)
+        )
+    return "\n".join(x for x in out if x is not None) + "\n"
 
 
 #: The line after which a witness text holds its runs as scenarios (explorer.render.report

@@ -145,6 +145,7 @@
     const run = pair.runs[ri];
     const step = Math.min(Number(p.get("s") || run.steps.length), run.steps.length);
     const here = { w: w.id, p: pi, r: ri, s: step };
+    box.dataset.at = `${w.id}/${pi}/${ri}/${step}`;
     box.append(el("h2", {}, `${w.spec}: ${w.property}${w.container ? " of " + w.container : ""} `,
       el("a", { href: link(here), class: "permalink", title: "permalink to this step" }, "#")));
     if (w.reason) box.append(el("p", { class: "reason" }, w.reason));
