@@ -246,3 +246,25 @@ def test_explore_browse_asks_the_model_beyond_the_page(page, served):
     ex = full_graph(ErrseqModel(spec, bounds), DEPTH)
     depth = ex.depth[ex.index[state]]
     page.wait_for_function(f"document.querySelectorAll('ol.trail li').length === {depth + 1}")
+
+
+ROWS = "rows => rows.map(r => r.cells[0].textContent + ': ' + r.cells[1].textContent)"
+
+
+def test_from_a_witness_step_into_the_browser_then_back_and_forward(page, report):
+    goto(page, report, "#w=" + quote("vivek-v3-seen/isolation"))
+    page.click('#witness a[data-run="0"][data-step="5"]')
+    page.wait_for_selector('#witness[data-at="vivek-v3-seen/isolation/0/0/5"]')
+    at_step = page.eval_on_selector_all("#witness table.state tr", ROWS)
+    page.click("#witness a.jump")
+    page.wait_for_selector("#v-browse", state="visible")
+    assert page.eval_on_selector_all("ol.trail li", "li => li.length") == 6
+    assert page.eval_on_selector_all("#browse table.state tr", ROWS) == at_step
+    assert page.inner_text("ol.trail li.current") == "mount ovl2 = 0"
+    page.click("a.back")
+    page.wait_for_function("document.querySelectorAll('ol.trail li').length === 5")
+    assert page.inner_text("ol.trail li.current") == "wberror ovl1"
+    page.click("a.forward")
+    page.wait_for_function("document.querySelectorAll('ol.trail li').length === 6")
+    assert page.eval_on_selector_all("#browse table.state tr", ROWS) == at_step
+    assert "disabled" in (page.get_attribute("a.forward", "class") or "")

@@ -29,7 +29,8 @@ from explorer.domain.world import MOUNT_OPTIONS, Bounds
 from explorer.engine.verdict import Step
 from explorer.render import mail, timeline
 from explorer.render.html import browser, region
-from explorer.render.html.witness import RunView, lanes_of, run_json, runs_of, views_of
+from explorer.render.html.region import runs_of
+from explorer.render.html.witness import RunView, lanes_of, run_json, views_of
 
 if TYPE_CHECKING:
     from explorer.app.claim_states import StateCount
@@ -187,8 +188,8 @@ def claims_data(
                     "svg": "",
                 }
             )
-            for name, steps in runs_of(v):
-                runs.setdefault(name, []).append([s.action for s in steps])
+            for name, actions in runs_of(v):
+                runs.setdefault(name, []).append(actions)
         for name, rs in runs.items():
             spec = spec_of(c, name)
             model = ErrseqModel(spec, world, options)

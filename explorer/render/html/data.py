@@ -21,7 +21,8 @@ from explorer.engine.contract import Monitor
 from explorer.engine.limits import paused_gc
 from explorer.render import mail
 from explorer.render.html import browser, region
-from explorer.render.html.witness import lanes_of, run_json, runs_of, views_of
+from explorer.render.html.region import runs_of
+from explorer.render.html.witness import lanes_of, run_json, views_of
 
 if TYPE_CHECKING:
     from explorer.app.outcome import Outcome
@@ -98,8 +99,8 @@ def witnesses(
                             "mail": text,
                         }
                     )
-                for name, steps in runs_of(v):
-                    runs.setdefault(name, []).append([s.action for s in steps])
+                for name, actions in runs_of(v):
+                    runs.setdefault(name, []).append(actions)
                 svg = [p for p in mine if p.endswith(".svg")]
                 out.append(
                     {

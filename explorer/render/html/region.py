@@ -22,7 +22,8 @@ from typing import Any
 
 from explorer.domain.world import State
 from explorer.engine.contract import Model
-from explorer.engine.search import Exploration, realize
+from explorer.engine.search import Exploration, Step, realize
+from explorer.engine.verdict import Verdict
 
 #: A shortest run (its actions) from the initial state to a state, None when unknown.
 Shortest = Callable[[State], "list[Any] | None"]
@@ -179,3 +180,39 @@ def of_spec(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None)
             along(part, model, run)
         return part
     return build(model, runs, ex)
+
+
+def parts_for(
+    runs: Iterable[tuple[str, Sequence[Any]]],
+    explored: Callable[[str], tuple[Model, Exploration] | None],
+) -> dict[str, Part]:
+    """The regions of some runs (spec name, actions), made where the specs' explorations
+    are (`explored(name)`: its model and exploration, None when it has none): each
+    spec's runs expanded, with shortest paths.  A worker process that checked a spec
+    sends these back with its verdicts; the page merges them (`Part.merge`)."""
+    by: dict[str, list[Sequence[Any]]] = {}
+    for name, actions in runs:
+        by.setdefault(name, []).append(actions)
+    out: dict[str, Part] = {}
+    for name, rs in by.items():
+        found = explored(name)
+        if found is not None:
+            model, ex = found
+            out[name] = of_spec(model, rs, ex)
+    return out
+
+
+def runs_of(v: Verdict) -> list[tuple[str, list[Any]]]:
+    """Every run a verdict holds, as its actions, with the spec it is a run of."""
+    runs: list[tuple[str, list[Step]]] = []
+    if v.isolation is not None:
+        res = v.isolation
+        for p in [*res.groups, res.general, res.shown]:
+            if p is not None:
+                runs += [(v.model, p.witness), (v.model, p.other)]
+    else:
+        if v.witness:
+            runs.append((v.model, v.witness))
+        if v.other and v.agreement is not None:
+            runs.append((v.agreement.against, v.other))
+    return [(name, [st.action for st in steps]) for name, steps in runs]

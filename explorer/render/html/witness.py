@@ -18,7 +18,7 @@ from explorer.domain import world
 from explorer.domain.scenario import Event as Line
 from explorer.domain.scenario import format_run
 from explorer.domain.vfs import Spec
-from explorer.domain.world import ENVIRONMENT, Bounds, State
+from explorer.domain.world import ENVIRONMENT, Bounds
 from explorer.engine.verdict import ReorderedPair, Step, Verdict
 from explorer.render import mail, pair, timeline
 
@@ -138,23 +138,3 @@ def views_of(
 
 def lanes_of(bounds: Bounds, runs: Sequence[RunView]) -> list[int]:
     return timeline.lanes_of(bounds, [r.steps for r in runs])
-
-
-def runs_of(v: Verdict) -> list[tuple[str, Sequence[Step]]]:
-    """Every run a verdict holds, with the spec it is a run of (for the browser)."""
-    out: list[tuple[str, Sequence[Step]]] = []
-    if v.isolation is not None:
-        res = v.isolation
-        for p in [*res.groups, res.general, res.shown]:
-            if p is not None:
-                out += [(v.model, p.witness), (v.model, p.other)]
-        return out
-    if v.witness:
-        out.append((v.model, v.witness))
-    if v.other and v.agreement is not None:
-        out.append((v.agreement.against, v.other))
-    return out
-
-
-def final_states(bounds: Bounds, spec: Spec, steps: Sequence[Step]) -> list[State]:
-    return mail.replay_states(bounds, spec, steps)
