@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from explorer.app.cli import app
 from explorer.app.outcome import PROPERTIES
 from explorer.domain import claim as claim_mod
 from explorer.domain.claim import (
@@ -40,7 +42,8 @@ from explorer.domain.claim_formula import (
     Returns,
     evaluate,
 )
-from explorer.domain.scenario import Event
+from explorer.domain.scenario import Event, ScenarioError, parse_line
+from explorer.domain.scenario import parse as scenario_parse
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = sorted((ROOT / "claims").rglob("*.claim"))
@@ -111,8 +114,15 @@ def test_any_line() -> None:
     assert required_bounds(c).depth == 8  # 4 + any 3 + 1
 
 
-def test_property_names_are_the_checkers() -> None:
-    assert claim_mod.PROPERTIES == PROPERTIES
+def test_property_names_are_the_callers() -> None:
+    """The parser holds no list of properties: `expect:` names one its caller has (or a
+    .py file); with no list, any name (a caller that checks no expect: line)."""
+    text = "claim p\nexpect: plain no-loss holds, amir mine holds\n"
+    with pytest.raises(ClaimError, match=r"t.claim:2: 'mine': unknown property \(one of: "):
+        parse_claim(text, "t.claim", PROPERTIES)
+    c = parse_claim(text, "t.claim", ("no-loss", "mine"))
+    assert [(e.spec, e.property) for e in c.expects] == [("plain", "no-loss"), ("amir", "mine")]
+    assert len(parse_claim(text, "t.claim").expects) == 2
 
 
 # --- docs/model.md §7's example -----------------------------------------------------------
@@ -601,7 +611,13 @@ BAD = [
     ),
     ("unknown-label", edit(16, "exists (L9 = EIO)"), 16, "L9", "neither a label"),
     ("label-then-words", edit(16, "exists (L1 fd1 = EIO)"), 16, "fd1", "after the label L1"),
-    ("wberror-result", edit(16, "exists (wberror ovl1 = EIO)"), 16, "=", "wberror returns nothing"),
+    (
+        "wberror-result",
+        edit(16, "exists (wberror ovl1 = EIO)"),
+        16,
+        "=",
+        "wberror is an environment event: it returns nothing",
+    ),
     ("write-result", edit(16, "exists (write fd1 = EIO)"), 16, "EIO", "write always returns 0"),
     ("result-word", edit(16, "exists (L1 = EINVAL)"), 16, "EINVAL", "a result is 0, EIO or ENOSPC"),
     (
@@ -748,7 +764,7 @@ def _bad_cases():
 @pytest.mark.parametrize("text, line, token, reason", list(_bad_cases()))
 def test_malformed_claim_is_located(text: str, line: int, token: str, reason: str) -> None:
     with pytest.raises(ClaimError) as info:
-        parse_claim(text, "bad.claim")
+        parse_claim(text, "bad.claim", PROPERTIES)
     err = info.value
     assert (err.source, err.line, err.token) == ("bad.claim", line, token), str(err)
     assert reason in err.reason, str(err)
@@ -883,3 +899,126 @@ def test_a_conclusion_given_twice_or_empty_is_refused() -> None:
         parse("claim c\n# Conclusion: a\n# Conclusion: b\nexpect: plain no-loss holds\n")
     with pytest.raises(ClaimError, match="a conclusion says something"):
         parse("claim c\n# Conclusion:\nexpect: plain no-loss holds\n")
+
+
+# --- spec and property files: checked where they are named ---------------------------
+
+FILE_CLAIM = """\
+claim f
+{header}
+ovl1:
+  mount ovl1
+exists (mount ovl1 = 0)
+"""
+
+
+@pytest.mark.parametrize(
+    "header, token, what",
+    [
+        ("specs: plain ./gone.py", "./gone.py", "spec"),
+        ("result: ./gone.py Never", "./gone.py", "spec"),
+        ("expect: ./gone.py no-loss holds", "./gone.py", "spec"),
+        ("expect: plain ./gone.py holds", "./gone.py", "property"),
+    ],
+)
+def test_a_missing_spec_or_property_file_is_located(
+    tmp_path: Path, header: str, token: str, what: str
+) -> None:
+    """A `result:` naming a spec file that does not exist is refused as `specs:` is (it
+    was never checked when no `specs:` line named the file): where it is written."""
+    path = tmp_path / "f.claim"
+    path.write_text(FILE_CLAIM.format(header=header))
+    with pytest.raises(ClaimError) as info:
+        load_claim(path, PROPERTIES)
+    err = info.value
+    assert (err.line, err.token) == (2, token)
+    assert err.reason == f"no such {what} file ({tmp_path / 'gone.py'})"
+    parse_claim(path.read_text(), str(path), PROPERTIES)  # the text alone names no file
+    r = CliRunner().invoke(app, ["claim", str(path)])
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == f"explore: error: {err}" and "Traceback" not in r.output
+
+
+def test_a_spec_file_beside_the_claim_is_found(tmp_path: Path) -> None:
+    (tmp_path / "iso.py").write_text((ROOT / "tests/isolated_spec.py").read_text())
+    path = tmp_path / "f.claim"
+    path.write_text(FILE_CLAIM.format(header="specs: ./iso.py\nresult: ./iso.py Sometimes"))
+    assert load_claim(path).results["./iso.py"].line == 3
+
+
+# --- a stated result: one rule in claims and scenarios ---------------------------------
+
+RULE_PROGRAMS = """\
+claim r
+bounds: errnos EIO+ENOSPC
+ovl1:
+  mount ovl1
+  open fd1 ovl1
+  write fd1
+  fsync fd1
+  syncfs fd1
+  close fd1
+  umount ovl1
+host:
+  sync
+env:
+  wberror ovl1
+  evict ovl1
+"""
+RULE_EVENTS = [
+    "mount ovl1",
+    "open fd1 ovl1",
+    "write fd1",
+    "fsync fd1",
+    "syncfs fd1",
+    "close fd1",
+    "umount ovl1",
+    "sync",
+    "wberror ovl1",
+    "evict ovl1",
+]
+
+
+@pytest.mark.parametrize("event", RULE_EVENTS)
+@pytest.mark.parametrize("result", ["0", "EIO", "ENOSPC", "EPERM"])
+def test_a_stated_result_is_one_rule_in_both_languages(event: str, result: str) -> None:
+    """`EVENT = RESULT` in a claim's condition and on a scenario line: both accept it or
+    both refuse it, for the same reason and token.  open may state an errno (a spec's
+    ovl_open may fail); write, close, umount and sync only 0; wberror and evict none."""
+    stated = f"{event} = {result}"
+    try:
+        parse_claim(f"{RULE_PROGRAMS}exists ({stated})\n", "r.claim")
+        in_claim = None
+    except ClaimError as e:
+        in_claim = (e.token, e.reason)
+    try:
+        parse_line("r.scn", 1, stated)  # a scenario's line; its fds are parse's business
+        in_scenario = None
+    except ScenarioError as e:
+        in_scenario = (e.token, e.reason)
+    assert in_claim == in_scenario
+    verb = event.split()[0]
+    allowed = verb in ("mount", "open", "fsync", "syncfs") or (
+        verb in ("write", "close", "umount", "sync") and result == "0"
+    )
+    assert (in_claim is None) == (allowed and result != "EPERM")
+
+
+def test_an_errno_stated_on_open_is_compared_with_the_models() -> None:
+    """Every built-in spec's open returns 0: `open fd1 ovl1 = EIO` never holds in a claim,
+    and replaying it as a scenario lists it under every spec as a mismatch (exit 1)."""
+    from explorer.app.claims import observe
+    from explorer.app.replay import mismatches, replay_all
+    from explorer.domain.catalog import builtin_names, load_spec, load_specs
+
+    c = parse_claim(
+        "claim o\novl1:\n  mount ovl1\n  open fd1 ovl1\n~exists (open fd1 ovl1 = EIO)\n"
+    )
+    for name in builtin_names():
+        o = observe(c, name, load_spec(name))
+        assert (o.verdict, o.satisfied, o.unsatisfied) == (ClaimVerdict.NEVER, 0, 1), name
+    sc = scenario_parse("mount ovl1\nopen fd1 ovl1 = EIO\n", "o.scn")
+    runs = replay_all(sc, load_specs(None))
+    assert [(m.line, m.stated, m.got) for m in mismatches(sc, runs)] == [(2, "EIO", "0")] * len(
+        runs
+    )

@@ -1,4 +1,5 @@
-"""The scenario language (docs/model.md §2): parsing, formatting, and located errors.
+"""The scenario language (docs/model.md §2): parsing, formatting, located errors, and the
+scenario part of the witness files the main job writes.
 
 Every file tests/scenarios/bad-*.scn starts with `# error: LINE TOKEN :: REASON`: the
 line number, the offending token and words the reason must contain.  Errors found
@@ -12,8 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from explorer.app.replay import SKIPPED, replay_all
+from explorer.app.cli import app
+from explorer.app.replay import SKIPPED, replay_all, scenarios_in
 from explorer.domain import world
 from explorer.domain.catalog import load_specs
 from explorer.domain.scenario import ScenarioError, format_run, parse
@@ -165,3 +168,61 @@ def test_format_run_names_fds_freshly() -> None:
         "sync",
         "mount ovl2 volatile",
     ]
+
+
+# --- witness files: `explore replay FILE.txt` -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def witnesses(tmp_path_factory) -> list[Path]:
+    """Every witness file the main job writes at --mounts 2 --depth 6."""
+    out = tmp_path_factory.mktemp("out")
+    args = ["--mounts", "2", "--depth", "6", "-q", "--out", str(out)]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 1, r.output  # properties fail: witnesses to write
+    return sorted(out.glob("*/*.txt"))
+
+
+def test_every_witness_file_replays_under_its_spec(witnesses: list[Path]) -> None:
+    """A witness's scenario part (both runs of an isolation pair) is what replay reads,
+    and every result it states is the one its spec gives (exit 0)."""
+    assert len(witnesses) >= 15
+    pairs = 0
+    for path in witnesses:
+        spec = path.parent.name
+        text = path.read_text()
+        scenarios = scenarios_in(text, str(path))
+        pairs += len(scenarios) == 2
+        lines = text.splitlines()
+        for sc in scenarios:  # each event is its line of the file, as written
+            assert sc.events, path
+            for e in sc.events:
+                written = f"{e} = {e.expect}" if e.expect else f"{e}"
+                assert lines[e.line - 1].strip() == written, (path, e.line)
+        r = CliRunner().invoke(app, ["replay", str(path), "--spec", spec])
+        assert r.exit_code == 0, (path, r.output)
+        assert "stated results:" in r.stdout and "all hold" in r.stdout, r.stdout
+    assert pairs >= 1  # an isolation witness: run A and run B
+
+
+def test_a_pairs_runs_are_named_and_a_bad_witness_is_located(
+    witnesses: list[Path], tmp_path: Path
+) -> None:
+    pair = next(p for p in witnesses if p.name == "isolation.txt")
+    a, b = scenarios_in(pair.read_text(), str(pair))
+    assert (a.source, b.source) == (f"{pair} (run A)", f"{pair} (run B)")
+    assert a.events[-1].line < b.events[0].line  # the file's own line numbers
+    lines = pair.read_text().splitlines()
+    broken = tmp_path / "broken.txt"
+    n = b.events[0].line
+    broken.write_text("\n".join(lines[: n - 1] + ["    frobnicate fd1"] + lines[n:]) + "\n")
+    r = CliRunner().invoke(app, ["replay", str(broken)])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == (
+        f"explore: error: {broken}:{n}: 'frobnicate': unknown verb "
+        "(expected one of: mount, umount, open, write, fsync, syncfs, close, wberror, evict, sync)"
+    )
+    cut = tmp_path / "cut.txt"
+    cut.write_text("\n".join(line for line in lines if line != "Run B:") + "\n")
+    with pytest.raises(ScenarioError, match=r"cut.txt:\d+: 'Run A': no 'Run B:' line"):
+        scenarios_in(cut.read_text(), str(cut))

@@ -64,7 +64,7 @@ def claim_files(paths_given: list[str]) -> list[Path]:
 def load_claims(paths_given: list[str]) -> list[Claim]:
     """Every claim the paths hold, parsed: the first bad one is a ClaimError (exit 2)
     before anything runs."""
-    return [load_claim(f) for f in claim_files(paths_given)]
+    return [load_claim(f, PROPERTIES) for f in claim_files(paths_given)]
 
 
 class Specs:

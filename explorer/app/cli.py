@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from explorer import __version__
 from explorer.app.options import ISOLATION_BUDGET, MAX_JOBS, OptionError, check_run_options
 from explorer.app.outcome import PROPERTIES
-from explorer.app.replay import replay_all
+from explorer.app.replay import replay_all, scenarios_in
 from explorer.bridge.model import KIND_ORDER
 from explorer.domain.catalog import (
     BUILTIN,
@@ -33,7 +33,7 @@ from explorer.domain.catalog import (
     load_specs,
     resolved_hooks,
 )
-from explorer.domain.scenario import ScenarioError, parse
+from explorer.domain.scenario import ScenarioError
 from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
 from explorer.engine.limits import SearchLimit
 from explorer.errors import InputError
@@ -198,10 +198,10 @@ HostFilesOpt = Annotated[
 ]
 
 
-def read_scenario(path: str):
-    """Parse a scenario file, or stdin for '-'."""
+def read_scenarios(path: str):
+    """Parse a scenario file (or a witness file's scenarios), or stdin for '-'."""
     if path == "-":
-        return parse(sys.stdin.read(), "<stdin>")
+        return scenarios_in(sys.stdin.read(), "<stdin>")
     p = Path(path)
     if not p.is_file():
         fail(f"{path}: no such scenario file")
@@ -209,7 +209,7 @@ def read_scenario(path: str):
         text = p.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"{path}: cannot read: {exc}")
-    return parse(text, path)
+    return scenarios_in(text, path)
 
 
 @app.callback(invoke_without_command=True)
@@ -446,7 +446,8 @@ def replay(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Scenario files, folders (every *.scn below, sorted), or - for stdin.",
+            help="Scenario files, witness .txt files, folders (every *.scn below, "
+            "sorted), or - for stdin.",
             metavar="PATH...",
             show_default=False,
         ),
@@ -489,7 +490,7 @@ def replay(
     bits = parse_counter_bits(counter_bits)
     try:
         specs = [s.with_counter_bits(bits) for s in load_specs(spec)]
-        scenarios = [read_scenario(path) for path in scenario_paths(paths)]
+        scenarios = [sc for path in scenario_paths(paths) for sc in read_scenarios(path)]
         done = []
         for sc in scenarios:
             runs = replay_all(sc, specs)

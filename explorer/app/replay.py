@@ -10,9 +10,14 @@ A line may state its result (`syncfs fd1 = EIO`): `mismatches` lists every spec 
 result is not the stated one, an event that spec skipped included.  Disagreement
 between specs is what a replay shows; a stated result is a claim about each spec
 replayed, so a file whose results hold for one kernel is replayed under that spec alone.
+
+A witness file the main job writes (out/SPEC/PROPERTY.txt) ends with its run as a
+scenario: `scenarios_in` reads that part, and both runs of an isolation pair.
 """
 
 from __future__ import annotations
+
+import re
 
 from explorer.app.outcome import SKIPPED, Mismatch, Run
 from explorer.domain import world
@@ -21,16 +26,53 @@ from explorer.domain.scenario import (
     Scenario,
     ScenarioError,
     owner_index,
+    parse,
     result_name,
     world_event,
 )
 from explorer.domain.vfs import Spec
 from explorer.domain.world import NORMAL, VOLATILE, World
 
-__all__ = ["SKIPPED", "Mismatch", "Run", "mismatches", "replay", "replay_all", "run", "stated"]
+__all__ = [
+    "SKIPPED",
+    "Mismatch",
+    "Run",
+    "mismatches",
+    "replay",
+    "replay_all",
+    "run",
+    "scenarios_in",
+    "stated",
+]
 
 BOTH = (NORMAL, VOLATILE)
 ENVIRONMENT = ("wberror", "evict")
+# The line a witness's scenario follows (explorer.render.report, explorer.render.pair).
+WITNESS_RE = re.compile(r"(Run A as a scenario|As a scenario) \(explore replay FILE\b.*\):$")
+
+
+def scenarios_in(text: str, source: str) -> list[Scenario]:
+    """The scenarios a file holds: a scenario file's one; a witness file's run, the lines
+    after its 'As a scenario' line; an isolation witness's two runs, 'SOURCE (run A)'
+    and 'SOURCE (run B)'.  Line numbers stay the file's, so errors and mismatches name
+    the witness file's lines."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if WITNESS_RE.match(line.strip())), None)
+    if start is None:
+        return [parse(text, source)]
+    parts = [range(start + 1, len(lines))]
+    if lines[start].startswith("Run A"):
+        b = next((i for i in parts[0] if lines[i].strip() == "Run B:"), None)
+        if b is None:
+            raise ScenarioError(source, start + 1, "Run A", "no 'Run B:' line after run A")
+        parts = [range(start + 1, b), range(b + 1, len(lines))]
+    out = []
+    for run, rows in zip("AB", parts, strict=False):
+        sc = parse("\n".join(line if i in rows else "" for i, line in enumerate(lines)), source)
+        if len(parts) == 2:
+            sc.source = f"{source} (run {run})"
+        out.append(sc)
+    return out
 
 
 def run(scenario: Scenario, spec: Spec) -> Run:

@@ -19,25 +19,22 @@ and nothing but comments may follow the condition; nesting deeper than
 
 from __future__ import annotations
 
-import errno
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
-from explorer.domain.scenario import ScenarioError
+from explorer.domain.scenario import RESULT_TOKENS, ScenarioError, stated_result_error
 from explorer.errors import InputError
 
 # A program line's stable id: (actor, index in that actor's program).
 LineId = tuple[str, int]
 
-RESULTS = {"0": 0, "EIO": -errno.EIO, "ENOSPC": -errno.ENOSPC}
+# The results an atom `EVENT = RESULT` may name, and which event may name which: the
+# scenario language's rule (explorer.domain.scenario.stated_result_error).
+RESULTS = RESULT_TOKENS
 RESULT_NAMES = {v: k for k, v in RESULTS.items()}
-# Calls that report an error; the others (open, write, close, umount, sync) always
-# return 0 in the model (docs/model.md §2) and wberror/evict return nothing.
-REPORTING = ("mount", "fsync", "syncfs")
-ALWAYS_ZERO = ("open", "write", "close", "umount", "sync")
 KEYWORDS = ("not", "and", "or", "exists", "~exists", "forall", "filter")
 MAX_NESTING = 100
 
@@ -254,9 +251,9 @@ def parse_condition(source: str, tokens: list[Token], resolve: Resolve) -> Condi
     if p.peek() == "filter":
         p.take()
         flt = p.parenthesised("filter")
-    q = p.peek()
+    q = p.peek() or ""
     if q not in tuple(Quantifier):
-        p.fail(q or "", "expected the condition: exists (F), ~exists (F) or forall (F)")
+        p.fail(q, "expected the condition: exists (F), ~exists (F) or forall (F)")
     p.take()
     formula = p.parenthesised(q)
     if p.peek() is not None:
@@ -284,9 +281,9 @@ class _Parser:
         if tok is None:
             self.fail("", "the condition ends too early")
         self.pos += 1
-        return tok  # type: ignore[return-value]
+        return tok
 
-    def fail(self, token: str, reason: str, back: int = 0) -> None:
+    def fail(self, token: str, reason: str, back: int = 0) -> NoReturn:
         self.pos -= back
         raise ClaimError(self.source, self.line(), token, reason)
 
@@ -365,10 +362,7 @@ class _Parser:
             self.fail(op or "", f"expected '=' or '<' after '{ref}'")
         self.take()
         res = self.take()
-        if res not in RESULTS:
-            self.fail(res, "a result is 0, EIO or ENOSPC", back=1)
-        if verb not in REPORTING and verb not in ALWAYS_ZERO:
-            self.fail("=", f"{verb} returns nothing: '{ref}' has no result", back=2)
-        if verb in ALWAYS_ZERO and res != "0":
-            self.fail(res, f"{verb} always returns 0 in the model", back=1)
+        if wrong := stated_result_error(verb, res):
+            token, reason = wrong
+            self.fail(token, reason, back=2 if token == "=" else 1)
         return Returns(ref, RESULTS[res], line)
