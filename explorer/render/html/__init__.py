@@ -25,7 +25,11 @@ def index_html(
     """The page of a run: its verdicts, witnesses and state browser (`files` are the
     witness files by (spec, property, container), relative to `out_dir`, where the
     pictures are read from; `parts` the browser's regions made with the explorations)."""
+    from explorer.engine.limits import paused_gc
     from explorer.render.html.data import report_data
     from explorer.render.html.page import render
 
-    return render(report_data(outcome, files, out_dir, parts))
+    # The page's data is tens of thousands of small objects and no cycles; a collection
+    # pass over a parent that still holds a run's results would cost more than the page.
+    with paused_gc():
+        return render(report_data(outcome, files, out_dir, parts))
