@@ -71,7 +71,8 @@ def test_the_library_meets_every_expectation(library) -> None:
 
 def test_the_library_settles_at_least_25_of_the_threads_30_claims(library) -> None:
     _, doc = library
-    thread = [c for c in doc["claims"] if "/thread/" in c["file"]]
+    # the 30 numbered claims; a lettered file (02b, 17b, ...) is a further reading of one
+    thread = [c for c in doc["claims"] if "/thread/" in c["file"] and c["name"][2] == "-"]
     assert len(thread) == 30
     settled = [c for c in thread if c["checked"]]
     assert len(settled) >= 25

@@ -12,6 +12,7 @@ containers, counts are the same with and without the reduction.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -94,6 +95,22 @@ def test_counts_equal_the_oracles(path: Path) -> None:
     for name in claim.specs or builtin_names():
         o = observe(claim, name, load_spec(name))
         assert (o.satisfied, o.unsatisfied, o.filtered) == oracle(claim, name), name
+
+
+RESULT_COUNTS = re.compile(r"result:\s*(\S+)\s+(?:Never|Sometimes|Always)\s*#\s*(\d+) of (\d+)")
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in LIBRARY if RESULT_COUNTS.search(p.read_text())], ids=lambda p: p.stem
+)
+def test_the_counts_derived_by_hand_are_the_checkers(path: Path) -> None:
+    """Each `result: SPEC VERDICT  # S of T` line states the runs derived by hand in
+    the file (S satisfying the condition, T passing the filter): the checker counts
+    the same."""
+    claim = load_claim(path)
+    for spec, sat, total in RESULT_COUNTS.findall(path.read_text()):
+        o = observe(claim, spec, load_spec(spec))
+        assert (o.satisfied, o.satisfied + o.unsatisfied) == (int(sat), int(total)), spec
 
 
 def test_the_oracle_sees_the_seed_as_the_language_doc_says() -> None:
@@ -249,6 +266,254 @@ def test_symmetry_keeps_a_wberrors_errno() -> None:
     swap = sym.intern((1, 0))
     move = Move(("env", 0), Event("wberror", 0, err=ENOSPC))
     assert sym.translate_action(move, swap) == Move(("env", 0), Event("wberror", 1, err=ENOSPC))
+
+
+# --- runs are distinct event sequences (docs/model.md §7) ---------------------------------
+
+AFTER_A_MOUNT = """
+    claim after-a-mount
+    ovl1:
+      mount ovl1
+      {anys}
+    exists (mount ovl1 = 0)
+"""
+
+
+def test_consecutive_any_lines_count_a_sequence_once_at_the_default_bounds() -> None:
+    """At the default bounds (mounts 2, fds 2, mount-options both), after `mount ovl1`
+    ovl1 has these sequences of at most 3 events, by hand:
+      0 events: 1
+      1: umount, open: 2
+      2: umount then a normal or a volatile mount (2); open then a second open, write,
+         fsync, syncfs or close (5): 7
+      3: umount, mount (either kind), then umount or open: 4; open, open, then one of
+         4 calls on either fd: 8; open, write|fsync|syncfs, then open or one of 4
+         calls: 3 * 5 = 15; open, close, then umount or open: 2: 29
+    39 runs for `any 3`, and the same 39 for `any 2` then `any 1`: a sequence of 1 or
+    2 events split between the two lines is still one run (counting each split gave
+    1 + 2*2 + 2*7 + 29 = 48)."""
+    for anys in (
+        "any 3",
+        "any 2\n      any 1",
+        "any 1\n      any 2",
+        "any 1\n      any 1\n      any 1",
+    ):
+        c = claim(AFTER_A_MOUNT.format(anys=anys))
+        assert counts(c, "plain") == (39, 0), anys
+        assert counts(c, "vivek-v3-seen") == (39, 0), anys
+
+
+def test_two_any_1_lines_are_any_2() -> None:
+    """One container, one fd, normal mounts: after the mount, ovl1's sequences of at
+    most 2 events are (), umount, open, umount mount, open write, open fsync, open
+    syncfs, open close: 8 runs, whether written `any 2` or `any 1` twice."""
+    text = """
+        claim two-any-1
+        bounds: mounts 1, fds 1, host-fds 0, mount-options normal
+        ovl1:
+          mount ovl1
+          {anys}
+        exists (mount ovl1 = 0)
+    """
+    for anys in ("any 2", "any 1\n          any 1"):
+        assert counts(claim(text.format(anys=anys)), "plain") == (8, 0), anys
+
+
+def test_an_explicit_line_between_any_lines_keeps_its_place() -> None:
+    """env's `any 1`, `wberror ovl1`, `any 1` against ovl1's two writes and an fsync
+    (one container, one fd, plain).  A wberror needs dirty data and leaves the page
+    clean (docs/model.md §2), so env's errors fall one in each window: between the
+    writes (g1) or between the second write and the fsync (g2); an evict never runs
+    (fd1 holds the inode from its open on, and nothing is cached before).  By hand:
+    the explicit error alone in g1 or g2 (2 runs); the first `any` in g1 then the
+    explicit one in g2 (1); the explicit one in g1 then the second `any` in g2 (1);
+    three errors do not fit: 4 runs.  The last two are the same events in the same
+    order, but different runs, since the condition tells which error is the claim's
+    line: `wberror ovl1 < L2` holds in the 2 runs with the explicit error in g1."""
+    c = claim(
+        """
+        claim explicit-between
+        bounds: mounts 1, fds 1, host-fds 0, mount-options normal
+        ovl1:
+          mount ovl1
+          open fd1 ovl1
+          L1: write fd1
+          L2: write fd1
+          fsync fd1
+        env:
+          any 1
+          wberror ovl1
+          any 1
+        exists (wberror ovl1 < L2)
+        """
+    )
+    assert counts(c, "plain") == (2, 2)
+    assert brute_force(c, "plain") == (2, 2, 0)
+
+
+def brute_force(c: Claim, spec_name: str) -> tuple[int, int, int]:
+    """(satisfied, unsatisfied, filtered out) over the distinct event sequences of the
+    claim, found by trying every move of every program at every step, each `any` line
+    of a block taking any event while it has room (every split), through the world's
+    own enabled events and uncached stepping.  A sequence is recorded as (actor,
+    explicit line or None, event) per step and counted once, however many splits
+    reach it; its condition is evaluated on positions and results."""
+    from explorer.bridge.model import ErrseqModel
+    from explorer.domain import world
+
+    cb = required_bounds(c)
+    b = cb.world()
+    spec = load_spec(spec_name).with_counter_bits(cb.counter_bits)
+    options = world.MOUNT_OPTIONS[cb.mount_options]
+    step = ErrseqModel(spec, b, options, cache=False).next_state
+    progs = list(c.programs.items())
+    runs: dict[tuple, tuple[bool, bool]] = {}
+
+    def who(name: str) -> int:
+        return b.host if name == "host" else int(name[3:]) - 1
+
+    def explicit(pl, s, fds) -> Event | None:
+        e = pl.event
+        if e.verb in ("mount", "umount"):
+            return Event(e.verb, who(e.target), e.volatile)
+        if e.verb == "wberror":
+            return Event("wberror", who(e.target), err={"EIO": EIO, "ENOSPC": ENOSPC}[e.errno])
+        if e.verb in ("evict", "sync"):
+            return Event(e.verb, who(e.target)) if e.verb == "evict" else Event("sync")
+        if e.verb == "open":
+            slot = world.free_slot(b, s, who(e.target))
+            ino = int(e.file[3:]) - 1 if e.file else -1
+            return None if slot is None else Event("open", slot, ino=ino)
+        return Event(e.verb, fds[e.fd])
+
+    def walk(s, pcs, used, fds, record, labels) -> None:
+        done = all(
+            all(isinstance(pl, AnyLine) for pl in p[pcs[i] :]) for i, (_, p) in enumerate(progs)
+        )
+        if done:
+            passes = c.filter is None or evaluate(c.filter, record)
+            value = (passes, passes and evaluate(c.formula, record))
+            assert runs.setdefault(tuple(labels), value) == value
+        enabled = world.enabled(b, s, options)
+        named = set(fds.values())
+        for i, (actor, prog) in enumerate(progs):
+            for j in range(pcs[i], len(prog)):
+                pl = prog[j]
+                if isinstance(pl, AnyLine):
+                    if used[pl.id] < pl.k:
+                        for ev in enabled:
+                            mine = b.actor(ev) == who(actor) if actor != "env" else b.actor(ev) < 0
+                            if mine and (
+                                ev.verb == "open"
+                                or ev.arg not in named
+                                or ev.verb not in world.FD_VERBS
+                            ):
+                                t, _ = step(s, ev)
+                                walk(
+                                    t,
+                                    pcs[:i] + (j,) + pcs[i + 1 :],
+                                    {**used, pl.id: used[pl.id] + 1},
+                                    fds,
+                                    record,
+                                    [*labels, (actor, None, ev)],
+                                )
+                    continue
+                ev = explicit(pl, s, fds)
+                if ev is not None and ev in enabled:
+                    t, res = step(s, ev)
+                    f = dict(fds)
+                    if ev.verb == "open":
+                        f[pl.event.fd] = ev.arg
+                    elif ev.verb == "close":
+                        del f[pl.event.fd]
+                    r = {**record, pl.id: Ran(len(labels), None if res is None else res)}
+                    walk(
+                        t,
+                        pcs[:i] + (j + 1,) + pcs[i + 1 :],
+                        used,
+                        f,
+                        r,
+                        [*labels, (actor, pl.id, ev)],
+                    )
+                break
+
+    used0 = {pl.id: 0 for pl in c.lines() if isinstance(pl, AnyLine)}
+    walk(b.initial(), (0,) * len(progs), used0, {}, {}, [])
+    kept = [v for v in runs.values() if v[0]]
+    return sum(v[1] for v in kept), sum(not v[1] for v in kept), len(runs) - len(kept)
+
+
+SMALL = {
+    "any-blocks": """
+        claim any-blocks
+        bounds: mounts 2, fds 1, host-fds 0, mount-options normal
+        ovl1:
+          mount ovl1
+          open fd1 ovl1
+          write fd1
+          L: syncfs fd1
+        ovl2:
+          any 1
+          any 2
+        env:
+          wberror ovl1
+        exists (L = EIO)
+    """,
+    "split-by-explicit": """
+        claim split-by-explicit
+        bounds: mounts 1, fds 2, host-fds 0, mount-options both
+        ovl1:
+          any 1
+          mount ovl1
+          any 1
+          any 1
+          open fd1 ovl1
+          any 1
+        exists (mount ovl1 = 0 and open fd1 ovl1 = 0)
+    """,
+    "env-and-host": """
+        claim env-and-host
+        bounds: mounts 1, fds 1, host-fds 1, mount-options normal
+        ovl1:
+          mount ovl1
+          open fd1 ovl1
+          write fd1
+          fsync fd1
+        host:
+          any 1
+          any 1
+        env:
+          any 1
+          wberror ovl1
+          any 1
+        filter (wberror ovl1 < fsync fd1)
+        exists (fsync fd1 = EIO)
+    """,
+    "whatever": (ROOT / "claims/examples/whatever-ovl2-does-fsync-fails.claim").read_text(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+@pytest.mark.parametrize("spec", ["plain", "v5.10", "vivek-v3-seen", "jeff-split"])
+def test_counts_equal_a_brute_force_over_distinct_sequences(name: str, spec: str) -> None:
+    c = claim(SMALL[name]) if name != "whatever" else parse_claim(SMALL[name], "w.claim")
+    o = observe(c, spec, load_spec(spec))
+    assert (o.satisfied, o.unsatisfied, o.filtered) == brute_force(c, spec)
+    assert o.satisfied + o.unsatisfied > 0
+
+
+def test_paths_refuse_a_model_that_offers_one_label_twice() -> None:
+    """A claim model offers each label once per node; the same exploration with every
+    `any` event labelled alike (as if the line did not matter to an explicit event)
+    would count some sequences twice, and count.paths says so instead."""
+    from explorer.app.claims import search
+    from explorer.engine.count import Ambiguous
+
+    c = claim(SMALL["env-and-host"])
+    model, ex = search(c, load_spec("plain"))
+    paths(ex, model.label)  # no error: one move per label
+    with pytest.raises(Ambiguous):
+        paths(ex, lambda move: move.event.verb)
 
 
 # --- the model's options ------------------------------------------------------------------

@@ -118,7 +118,7 @@ def observe(claim: Claim, name: str, spec: Spec, symmetric: bool = True) -> Obse
 
 def counted(claim: Claim, name: str, model: ClaimModel, ex: Exploration) -> Observation:
     """The observation of an explored claim: its runs counted, the run to show."""
-    per_state = paths(ex)
+    per_state = paths(ex, model.label)
     sat = unsat = filtered = 0
     first_sat = first_unsat = -1
     for sid, (n, node) in enumerate(zip(per_state, ex.states, strict=True)):

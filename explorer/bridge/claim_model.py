@@ -18,9 +18,13 @@ the spec's model (explorer.bridge.model, its stepper), as the explorer's search 
 so a spec's misbehaving hook is the same SpecHookError.  An `any K` line offers
 every event its actor can perform (anonymous fds only: the claim's named fds belong
 to its explicit lines), K at most, and the lines after it stay enabled, which ends
-it; so each choice of sequence is a path of its own.  Every move adds one event, and
-pcs and anys say how many: the graph is layered, and runs are counted as paths
-(explorer.engine.count).  A run is a path to a *complete* node, where every explicit
+it; so each choice of sequence is a path of its own.  A run is a distinct sequence of
+events (docs/model.md §7): of consecutive `any` lines, the first that has room takes
+the events (the next one starts once it is full), so each way of splitting a
+sequence between them is the same single path, and `any 2` then `any 1` has the
+runs of `any 3`.  Every move adds one event, and pcs and anys say how many: the
+graph is layered, and runs are counted as paths (explorer.engine.count, which
+checks that no node offers two moves with the same `label`).  A run is a path to a *complete* node, where every explicit
 line has run (what follows is `any` lines, which may stop at any time).
 
 Symmetry: containers whose whole program is `any` lines, the same K for each, and
@@ -198,10 +202,12 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
         allowed = set(enabled)
         named = {s for s in node.fds if s >= 0}
         for i, prog in enumerate(self.programs):
+            taking = False  # an `any` line of this block still takes events
             for j in range(node.pcs[i], len(prog.lines)):
                 pl = prog.lines[j]
                 if isinstance(pl, AnyLine):
-                    if node.anys[self.any_index[pl.id]] < pl.k:
+                    if not taking and node.anys[self.any_index[pl.id]] < pl.k:
+                        taking = True
                         for ev in enabled:
                             if self._actor_may(prog.who, ev, named):
                                 yield Move(pl.id, ev), i
@@ -210,6 +216,14 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
                 if ev is not None and ev in allowed:
                     yield Move(pl.id, ev), i
                 break
+
+    def label(self, move: Move) -> tuple[str, LineId | None, Event]:
+        """What a run records of a move: the actor, the explicit line (None for an
+        `any` line's event: which `any` line took it is not part of what happens) and
+        the world event.  Two runs are one when their labels are equal, and `_moves`
+        offers at most one move per label in a node (explorer.engine.count checks)."""
+        pl = self.claim.program_line(move.line)
+        return move.line[0], None if isinstance(pl, AnyLine) else move.line, move.event
 
     def _actor_may(self, who: int, ev: Event, named: set[int]) -> bool:
         """Whether an `any` line of actor `who` may perform `ev`: its own events, on its

@@ -29,11 +29,23 @@ are C(4, 2) = 6, and the paths of exactly 4 steps 2**4 = 16:
 16
 >>> count(ex, lambda s: True)  # every path, the empty one included: 1 + 2 + 4 + 8 + 16
 31
+
+Paths are what a model means by runs only when two paths never spell the same
+sequence of what happens.  Given `label` (what an action records), `paths` checks
+that the search has one initial state and that no state has two out-edges with the
+same label; then paths and label sequences correspond one to one, and the counts
+are counts of distinct sequences.  A model that reaches one sequence by two routes
+(the grid's steps both labelled "step") is refused rather than counted twice:
+
+>>> paths(ex, label=lambda a: "step")
+Traceback (most recent call last):
+...
+explorer.engine.count.Ambiguous: state 0 has two out-edges labelled 'step': a sequence would be counted once per route
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from explorer.engine.search import Exploration
@@ -44,16 +56,23 @@ class NotLayered(ValueError):
     level (the graph has a cycle, or a state reached by paths of several lengths)."""
 
 
-def paths(ex: Exploration) -> list[int]:
+class Ambiguous(ValueError):
+    """Two paths spell the same label sequence: counting paths would count it twice."""
+
+
+def paths(ex: Exploration, label: Callable[[Any], Hashable] | None = None) -> list[int]:
     """Per state id, the number of paths from an initial state to it (an initial state
     counts its empty path).  Raises NotLayered when some edge does not go from a
-    level to the next one."""
+    level to the next one; with `label`, Ambiguous when a path count would not be
+    the number of distinct label sequences (see the module's docstring)."""
     n = ex.n_states
     count = [0] * n
     depth, src, dst = ex.depth, ex.src, ex.dst
     for sid in range(n):
         if depth[sid] == 0:
             count[sid] = 1
+    if label is not None:
+        unambiguous(ex, label)
     # Expanded states are a prefix of the ids, in BFS order, and each state's
     # out-edges one slice: a state's count is final before its edges are followed.
     for e in range(ex.n_edges):
@@ -65,6 +84,23 @@ def paths(ex: Exploration) -> list[int]:
             )
         count[t] += count[s]
     return count
+
+
+def unambiguous(ex: Exploration, label: Callable[[Any], Hashable]) -> None:
+    """Raise Ambiguous unless the search has one initial state and each state's
+    out-edges carry distinct labels (a state's out-edges are one slice)."""
+    if sum(1 for d in ex.depth if d == 0) > 1:
+        raise Ambiguous("several initial states: one sequence may start from each")
+    for sid in range(ex.n_states):
+        seen: set[Hashable] = set()
+        for e in ex.out_edges(sid):
+            key = label(ex.action[e])
+            if key in seen:
+                raise Ambiguous(
+                    f"state {sid} has two out-edges labelled {key!r}: a sequence would "
+                    "be counted once per route"
+                )
+            seen.add(key)
 
 
 def count(ex: Exploration, marked: Callable[[Any], bool]) -> int:

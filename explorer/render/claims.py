@@ -285,6 +285,24 @@ def expect_cell(e: ExpectOutcome | None) -> str:
     return got_text(e) if e.ok else f"{got_text(e)} (expected {wanted_text(e)})"
 
 
+FIDELITY = "Fidelity:"
+
+
+def fidelity(question: tuple[str, ...]) -> str:
+    """The claim's `# Fidelity:` line in its question, with the comment lines right
+    after it that start with two spaces or more: how far its verdicts reach (faithful,
+    a bounded form of what was said, or one reading of two)."""
+    said: list[str] = []
+    for line in question:
+        if said and line.startswith("  ") and line.strip():
+            said.append(line.strip())
+        elif said:
+            break
+        elif line.startswith(FIDELITY):
+            said.append(line.removeprefix(FIDELITY).strip())
+    return " ".join(said)
+
+
 def markdown(outcomes: list[ClaimOutcome], link_root: str = "..") -> str:
     """docs/claims.md: per folder of claims, a table of claims against the built-in specs
     (and the specs the claims name by path), with each claim's conclusion."""
@@ -299,27 +317,31 @@ def markdown(outcomes: list[ClaimOutcome], link_root: str = "..") -> str:
         "The claim library (`claims/`) settled by `explore claim claims/`: per claim and",
         "spec the verdict, with the runs that satisfy the condition out of all runs (N",
         "Never, S Sometimes, A Always), or a property's verdict for an `expect:` line (holds,",
-        "or fails with the shortest witness's length). The last column is the claim's",
-        "conclusion (its `# Conclusion:` line). This page is generated: `explore claim",
-        "claims/ --markdown > docs/claims.md`; a test regenerates it and compares, and the",
-        "test suite runs the library, so a spec change that moves a verdict fails CI and",
-        "names the claims that moved. The language is docs/claims-language.md.",
+        "or fails with the shortest witness's length). The last two columns are the",
+        "claim's fidelity (its `# Fidelity:` line: how far the verdicts reach, faithful to",
+        "what was said, a bounded form of it, or one reading of two) and its conclusion",
+        "(its `# Conclusion:` line). The words each claim quotes are in `claims/sources/`,",
+        "one excerpt per message, under its Message-ID. This page is generated: `explore",
+        "claim claims/ --markdown > docs/claims.md`; a test regenerates it and compares,",
+        "and the test suite runs the library, so a spec change that moves a verdict fails",
+        "CI and names the claims that moved. The language is docs/claims-language.md.",
     ]
     folders: dict[str, list[ClaimOutcome]] = {}
     for c in outcomes:
         folders.setdefault(c.claim.source.rsplit("/", 1)[0], []).append(c)
     for folder, group in folders.items():
         lines += ["", f"## {folder}", ""]
-        lines.append("| claim | " + " | ".join(specs) + " | conclusion |")
-        lines.append("|---" * (len(specs) + 2) + "|")
+        lines.append("| claim | " + " | ".join(specs) + " | fidelity | conclusion |")
+        lines.append("|---" * (len(specs) + 3) + "|")
         for c in group:
             link = f"[{c.claim.name}]({link_root}/{c.claim.source})"
+            said = fidelity(c.claim.question).replace("|", "\\|")
             conclusion = (c.claim.conclusion or "").replace("|", "\\|")
             if c.not_checked:
                 lines.append(
                     f"| {link} | "
                     + " | ".join("-" for _ in specs)
-                    + f" | ({c.not_checked}) {conclusion} |"
+                    + f" | {said} | ({c.not_checked}) {conclusion} |"
                 )
                 continue
             if c.observations:
@@ -327,9 +349,9 @@ def markdown(outcomes: list[ClaimOutcome], link_root: str = "..") -> str:
                 lines.append(
                     f"| {link} | "
                     + " | ".join(cell(by.get(s)) for s in specs)
-                    + f" | {conclusion} |"
+                    + f" | {said} | {conclusion} |"
                 )
-                conclusion = ""
+                said = conclusion = ""
             props = list(dict.fromkeys(e.expect.property for e in c.expects))
             for prop in props:
                 by_e = {e.expect.spec: e for e in c.expects if e.expect.property == prop}
@@ -338,7 +360,7 @@ def markdown(outcomes: list[ClaimOutcome], link_root: str = "..") -> str:
                 lines.append(
                     f"| {label} | "
                     + " | ".join(expect_cell(by_e.get(s)) for s in specs)
-                    + f" | {conclusion} |"
+                    + f" | {said} | {conclusion} |"
                 )
-                conclusion = ""
+                said = conclusion = ""
     return "\n".join(lines) + "\n"
