@@ -27,20 +27,22 @@ def test_the_seed_claim_has_two_outcomes_under_vivek_v3_seen():
     and amir both syncfs calls return EIO in all 16."""
     (claim,) = load_claims([str(SEED)])
     o, names, found = outcomes(claim, "vivek-v3-seen")
-    assert names == ["mount ovl2", "syncfs fd2", "syncfs fd1"]
+    assert names == ["mount ovl2", "open fd2 ovl1", "syncfs fd2", "syncfs fd1"]
     assert [(s.results, s.runs, s.satisfying) for s in found] == [
-        (("0", "EIO", "EIO"), 15, 0),
-        (("0", "0", "EIO"), 1, 1),
+        (("0", "0", "EIO", "EIO"), 15, 0),
+        (("0", "0", "0", "EIO"), 1, 1),
     ]
     assert (o.satisfied, o.unsatisfied) == (1, 15)
     for spec in ("plain", "amir"):
         _, _, found = outcomes(claim, spec)
-        assert [(s.results, s.runs, s.satisfying) for s in found] == [(("0", "EIO", "EIO"), 16, 0)]
+        assert [(s.results, s.runs, s.satisfying) for s in found] == [
+            (("0", "0", "EIO", "EIO"), 16, 0)
+        ]
     _, names, found = outcomes(claim, "vivek-v3-seen")
     assert states_lines(claim.name, "vivek-v3-seen", names, found) == [
         "States seed-overlay-mount-hides-error vivek-v3-seen 2",
-        "  15  mount ovl2=0; syncfs fd2=EIO; syncfs fd1=EIO;",
-        "   1  mount ovl2=0; syncfs fd2=0; syncfs fd1=EIO;  (satisfies)",
+        "  15  mount ovl2=0; open fd2 ovl1=0; syncfs fd2=EIO; syncfs fd1=EIO;",
+        "   1  mount ovl2=0; open fd2 ovl1=0; syncfs fd2=0; syncfs fd1=EIO;  (satisfies)",
     ]
 
 

@@ -3,8 +3,9 @@ names, with how many runs end in it (docs/model.md §7).
 
 herd7 lists the final values of the locations a litmus test's condition reads; a
 claim's condition reads events, so an outcome is the result of each event the
-condition names that can report an error (mount, fsync, syncfs: the others always
-return 0 or nothing, docs/model.md §2), in the order the condition first names them.
+condition names that can report an error (mount, open, fsync, syncfs: the others
+always return 0 or nothing, docs/model.md §2), in the order the condition first names
+them.
 Runs are counted as the claim checker counts them, paths of the claim's layered graph
 (explorer.engine.count): a count of runs per (state, outcome) is carried along the
 edges in breadth-first order, so nothing is enumerated run by run, and the counts of a
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 
 from explorer.bridge.claim_model import ClaimModel
 from explorer.domain.claim import ProgramLine
-from explorer.domain.claim_formula import REPORTING, LineId
-from explorer.domain.scenario import result_name
+from explorer.domain.claim_formula import LineId
+from explorer.domain.scenario import ALWAYS_ZERO, ENVIRONMENT, result_name
 from explorer.engine.search import Exploration
 
 
@@ -45,7 +46,7 @@ def named_events(model: ClaimModel) -> list[tuple[LineId, str]]:
         refs = (atom.event,) if hasattr(atom, "event") else (atom.first, atom.then)
         for ref in refs:
             pl = model.claim.program_line(ref.id)
-            if isinstance(pl, ProgramLine) and pl.event.verb in REPORTING:
+            if isinstance(pl, ProgramLine) and pl.event.verb not in ALWAYS_ZERO + ENVIRONMENT:
                 out.setdefault(ref.id, str(ref))
     return list(out.items())
 
