@@ -16,7 +16,7 @@ from explorer.bridge.model import ErrseqModel
 from explorer.bridge.monitors import monitors as builtin_monitors
 from explorer.bridge.user_property import UserMonitor
 from explorer.domain.vfs import Spec
-from explorer.domain.world import Bounds
+from explorer.domain.world import EIO, ERRNO_NAMES, Bounds
 from explorer.engine.contract import Monitor
 from explorer.engine.limits import paused_gc
 from explorer.render import mail
@@ -193,6 +193,7 @@ def report_data(
         "run": mail.run_line(outcome),
         "exit": outcome.exit_code(),
         "notes": outcome.notes,
+        "browse": browse_command(cfg),
         "summary": mail.summary_text(outcome, files),
         "properties": [
             {"name": p, "head": browser_head(SHORT.get(p, p).format(against=against))}
@@ -225,6 +226,26 @@ def report_data(
         "reasons": reasons,
         "browser": regions,
     }
+
+
+def browse_command(cfg: Any) -> str:
+    """The `explore browse` command that serves this run's world, for the page to quote."""
+    b = cfg.bounds
+    words = ["explore browse", f"--mounts {b.mounts}", f"--depth {cfg.depth}"]
+    if b.fds != 2:
+        words.append(f"--fds {b.fds}")
+    if b.host_fds != 1:
+        words.append(f"--host-fds {b.host_fds}")
+    kinds = [n for n, o in (("normal", 1), ("volatile", 2)) if o in cfg.options]
+    if len(kinds) == 1:
+        words.append(f"--mount-options {kinds[0]}")
+    if b.errnos != (EIO,):
+        words.append("--errnos " + ",".join(ERRNO_NAMES[e] for e in b.errnos))
+    if cfg.counter_bits is not None:
+        words.append(f"--counter-bits {cfg.counter_bits}")
+    if b.host_any:
+        words.append("--host-files any")
+    return " ".join(words)
 
 
 def browser_head(text: str) -> str:
