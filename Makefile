@@ -28,6 +28,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/mypy explorer specs
 
 bench: setup
 	$(BIN)/python bench/bench_scale.py

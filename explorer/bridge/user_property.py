@@ -41,20 +41,20 @@ load, raises, returns something else) is a PropertyError naming the file and lin
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from explorer.domain.scenario import result_name
-from explorer.domain.vfs import (
+from explorer.domain.userfile import (
     PASS_THROUGH,
     error_line,
     exception_text,
-    new_user_module,
-    shown_path,
+    load_user_file,
+    location,
+    module_file,
     user_module_name,
 )
 from explorer.domain.world import (
@@ -209,20 +209,8 @@ class Property:
 def _where(prop: Property, exc: BaseException | None, method: str) -> str:
     """file:line of the deepest frame of the traceback in the property's file; without
     one, the method's definition."""
-    path = getattr(sys.modules.get(type(prop).__module__), "__file__", None) or ""
-    real = os.path.realpath(path)
-    found = ""
-    tb = exc.__traceback__ if exc is not None else None
-    while tb is not None:
-        if os.path.realpath(tb.tb_frame.f_code.co_filename) == real:
-            found = f"{shown_path(path)}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    if found:
-        return found
-    code = getattr(getattr(type(prop), method, None), "__code__", None)
-    if code is not None and os.path.realpath(code.co_filename) == real:
-        return f"{shown_path(path)}:{code.co_firstlineno}"
-    return shown_path(path)
+    path = module_file(type(prop))
+    return location(exc, [path] if path else [], getattr(type(prop), method, None))
 
 
 def _fail(prop: Property, method: str, what: str, problem: str, exc=None) -> PropertyError:
@@ -237,10 +225,10 @@ class UserMonitor(Monitor[State, Event, "int | None", Any]):
 
     prop: Property
     bounds: Bounds
+    name: str = field(init=False)
 
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self.prop.name
+    def __post_init__(self) -> None:
+        self.name = self.prop.name
 
     def _call(self, method: str, what: str, *args: Any) -> Any:
         try:
@@ -308,16 +296,7 @@ def load_property(path_given: str) -> Property:
     module_name = user_module_name(path, PREFIX)
     if module_name in sys.modules:
         return _instance(sys.modules[module_name], path)
-    module, loader = new_user_module(path, PREFIX, PropertyError)
-    try:
-        loader.exec_module(module)
-        return _instance(module, path)
-    except (*PASS_THROUGH, PropertyError):
-        sys.modules.pop(module_name, None)
-        raise
-    except BaseException as exc:  # whatever the file does at load is one clear line
-        sys.modules.pop(module_name, None)
-        raise PropertyError(f"{path}{error_line(exc, path)}: {exception_text(exc)}") from None
+    return load_user_file(path, PREFIX, PropertyError, lambda module: _instance(module, path))
 
 
 def _instance(module: object, path: Path) -> Property:

@@ -13,24 +13,15 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import importlib.util
 import inspect
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from explorer.domain.errseq import Classic, Split
-from explorer.domain.vfs import (
-    HOOKS,
-    PASS_THROUGH,
-    RENAMED,
-    Spec,
-    error_line,
-    exception_text,
-    new_user_module,
-    shown_path,
-)
+from explorer.domain.userfile import load_user_file, module_file, shown_path
+from explorer.domain.vfs import HOOKS, RENAMED, Spec
 from explorer.errors import InputError
 
 # name -> "module:Class", in the order tables show them (plain first: the reference).
@@ -58,7 +49,7 @@ def builtin_names() -> list[str]:
     return list(BUILTIN)
 
 
-def _from_module(module: object, where: str) -> type[Spec]:
+def _from_module(module: ModuleType, where: str) -> type[Spec]:
     chosen = getattr(module, "SPEC", None)
     if chosen is not None:
         if not (isinstance(chosen, type) and issubclass(chosen, Spec)):
@@ -146,19 +137,16 @@ def load_spec(name_or_path: str) -> Spec:
         )
     if not path.is_file():
         raise SpecError(f"{path}: no such spec file")
-    module, loader = new_user_module(path, PREFIX, SpecError)
-    try:
-        loader.exec_module(module)
+
+    def build(module: ModuleType) -> Spec:
         cls = _from_module(module, str(path))
         _check_class(cls, str(path))
         _check_hooks(cls)
         if cls.name in BUILTIN and BUILTIN[cls.name].split(":")[0] != cls.__module__:
             cls = type(cls.__name__, (cls,), {"name": f"{cls.name}@{path.stem}"})
         return cls()
-    except (*PASS_THROUGH, SpecError):
-        raise
-    except BaseException as exc:  # anything user code does at load becomes one clear line
-        raise SpecError(f"{path}{error_line(exc, path)}: {exception_text(exc)}") from None
+
+    return load_user_file(path, PREFIX, SpecError, build)
 
 
 def load_specs(names: list[str] | None) -> list[Spec]:
@@ -192,8 +180,7 @@ class ResolvedHook:
 def source_path(cls: type) -> str:
     """A class's file: a built-in's by its place in the package (specs/amir.py,
     explorer/domain/vfs.py), a user's by its path from the working folder."""
-    module = sys.modules.get(cls.__module__)
-    path = getattr(module, "__file__", None) or ""
+    path = module_file(cls) or ""
     if cls.__module__.split(".")[0] in ("specs", "explorer"):
         return cls.__module__.replace(".", "/") + ".py"
     return shown_path(path)

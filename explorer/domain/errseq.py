@@ -38,7 +38,6 @@ By value (ints), they return the new values as the pure functions do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -189,7 +188,7 @@ class Ref:
     def __eq__(self, other: object) -> bool:
         return self.value == (other.value if isinstance(other, Ref) else other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # Python's way to say "mutable: no hash"
 
     def __repr__(self) -> str:
         return f"errseq_t({self.value:#x})"
@@ -242,11 +241,27 @@ class Flavour:
 
     name: ClassVar[str]
     SEEN: ClassVar[int]  # the flag a cursor carries once it has reported
-    _set: ClassVar[Callable[[int, int, int], int]]
-    _sample: ClassVar[Callable[[int], tuple[int, int]]]
-    _check: ClassVar[Callable[[int, int], int]]
-    _check_and_advance: ClassVar[Callable[[int, int], tuple[int, int, int]]]
-    _peek: ClassVar[Callable[[int], tuple[int, int]]]
+
+    # The layout's pure functions (above), by value: each flavour names its own.
+    @staticmethod
+    def _set(eseq: int, err: int, mask: int, /) -> int:
+        raise NotImplementedError
+
+    @staticmethod
+    def _sample(eseq: int, /) -> tuple[int, int]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _check(eseq: int, since: int, /) -> int:
+        raise NotImplementedError
+
+    @staticmethod
+    def _check_and_advance(eseq: int, since: int, /) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _peek(eseq: int, /) -> tuple[int, int]:
+        raise NotImplementedError
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mask", mask_for(self.counter_bits))

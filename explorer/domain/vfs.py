@@ -26,41 +26,36 @@ passed by reference (explorer.domain.errseq):
             f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
             f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
 
-Hooks return 0 or a negative errno; `apply` turns an event into hook calls.  A spec
-given by path is a user's code: whatever one of its hooks raises (SystemExit and
-RecursionError included) or returns that is not a result becomes a SpecHookError
-naming the spec, the line of its file, the hook and the event.  `apply` is the one
-place every search and replay goes through; `hook_errors` and `check_result` do the
-same for code that calls a hook directly.
+Hooks return 0 or a negative errno; `apply` turns an event into hook calls, and a
+hook that raises or returns something that is not a result is a SpecHookError naming
+the spec, the line of its file, the hook and the event (explorer.domain.hookerror).
 """
 
 from __future__ import annotations
 
 import copy
-import importlib.util
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from importlib.abc import Loader
-from pathlib import Path
-from types import ModuleType
 from typing import ClassVar
 
-from explorer.domain.errseq import MAX_ERRNO, Classic, Flavour, Ref, errseq_t
+from explorer.domain.errseq import MAX_ERRNO, Classic, Flavour, errseq_t
+from explorer.domain.hookerror import (
+    SpecHookError,
+    check_result,
+    event_text,
+    hook_error,
+    hook_errors,
+)
+from explorer.domain.userfile import PASS_THROUGH
 from explorer.domain.world import (
     EIO,
     ENOSPC,
     NORMAL,
     UNMOUNTED,
     VOLATILE,
-    Bounds,
     Event,
     File,
     OvlFs,
     World,
 )
-from explorer.errors import InputError
 
 #: Every hook a spec may override, in the order `explore specs --show` lists them: the
 #: VFS rules, the overlay's hooks (one per event or kernel function), and the functions
@@ -85,175 +80,6 @@ HOOKS = (
 #: Hooks by an old name: a spec that defines one is refused with the new name.
 RENAMED = {"ovl_syncfs": "sys_syncfs"}
 
-#: Raised through a hook untouched: Ctrl-C, and a generator being closed.
-PASS_THROUGH = (KeyboardInterrupt, GeneratorExit)
-
-
-class SpecHookError(InputError):
-    """A spec's hook raised, exited, or returned something that is not a result: bad input
-    (exit 2) in one line.  Rebuilt from its fields when pickled, so that a worker process
-    sends it to the parent whole (its cause, the hook's own exception, stays behind)."""
-
-    def __init__(self, spec: str, where: str, hook: str, event: str, problem: str) -> None:
-        self.spec, self.where, self.hook, self.event = spec, where, hook, event
-        self.problem = problem
-        place = f" ({where})" if where else ""
-        super().__init__(f"spec {spec}{place}, hook {hook}, {event}: {problem}")
-
-    def __reduce__(self):
-        return SpecHookError, (self.spec, self.where, self.hook, self.event, self.problem)
-
-
-def event_text(b: Bounds, ev: Event) -> str:
-    """An event as a hook error names it: "event 'fsync' by ovl1 (fd slot 2)"."""
-    verb = ev.verb
-    if verb in ("mount", "umount"):
-        return f"event '{verb}{' volatile' if ev.volatile else ''}' by {b.owner_name(ev.arg)}"
-    if verb in ("wberror", "evict"):
-        return f"event '{verb}' of {b.owner_name(ev.arg)}'s file"
-    if verb == "open" and ev.ino >= 0:
-        who = b.owner_name(b.owner(ev.arg))
-        return f"event 'open' of {b.owner_name(ev.ino)}'s file by {who} (fd slot {ev.arg + 1})"
-    if verb == "sync":
-        return "event 'sync' by host"
-    return f"event '{verb}' by {b.owner_name(b.owner(ev.arg))} (fd slot {ev.arg + 1})"
-
-
-def shown_path(path: str) -> str:
-    """A file as the user would name it: relative to the working directory when inside it."""
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
-
-
-def _spec_files(spec: object) -> dict[str, str]:
-    """realpath -> path of the files defining the spec's class and the spec classes it
-    derives from; not this module's, whose base rules are reached from a spec's line."""
-    files = {}
-    for cls in type(spec).__mro__:
-        if cls is Spec or cls is object:
-            continue
-        path = getattr(sys.modules.get(cls.__module__), "__file__", None)
-        if path:
-            files[os.path.realpath(path)] = path
-    return files
-
-
-def _where(spec: object, hook: str, exc: BaseException | None) -> str:
-    """file:line where the spec went wrong: the deepest frame of the traceback in one of
-    its files; without one, the hook's definition if a spec file has it, else the file."""
-    files = _spec_files(spec)
-    found = ""
-    tb = exc.__traceback__ if exc is not None else None
-    while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        if os.path.realpath(name) in files:
-            found = f"{shown_path(name)}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    if found:
-        return found
-    code = getattr(getattr(type(spec), hook, None), "__code__", None)
-    if code is not None and os.path.realpath(code.co_filename) in files:
-        return f"{shown_path(code.co_filename)}:{code.co_firstlineno}"
-    return shown_path(next(iter(files.values()))) if files else ""
-
-
-def _spec_name(spec: object) -> str:
-    name = getattr(spec, "name", None)
-    return name if isinstance(name, str) else type(spec).__name__
-
-
-def exception_text(exc: BaseException) -> str:
-    """What a user's code raised, for a one-line message: its type and its message."""
-    try:
-        text = str(exc)
-    except Exception:  # a user's exception whose __str__ fails
-        text = "(a message that cannot be printed)"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def user_module_name(path: Path, prefix: str) -> str:
-    """The module name a user's .py file is loaded under: one per file, whatever the
-    path it was given by."""
-    return f"{prefix}_{abs(hash(str(path.resolve())))}"
-
-
-def new_user_module(path: Path, prefix: str, error: type[InputError]) -> tuple[ModuleType, Loader]:
-    """A user's .py file as a registered module not yet run, and the loader that runs it
-    (`error` when Python cannot load the file at all)."""
-    name = user_module_name(path, prefix)
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise error(f"{path}: cannot be loaded as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    return module, spec.loader
-
-
-def error_line(exc: BaseException, path: Path) -> str:
-    """ ", line N" of the deepest frame of `exc`'s traceback in the user's file `path`."""
-    line = ""
-    tb = exc.__traceback__
-    real = os.path.realpath(path)
-    while tb is not None:
-        if os.path.realpath(tb.tb_frame.f_code.co_filename) == real:
-            line = f", line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return line
-
-
-def hook_error(spec: object, hook: str, event: str, exc: BaseException) -> SpecHookError:
-    """The SpecHookError for `exc`, raised by `hook` of `spec` while running `event`."""
-    problem = exception_text(exc)
-    if isinstance(exc, SystemExit):
-        problem += " (a hook returns its result; it must not exit)"
-    elif isinstance(exc, TypeError) and "unpack non-iterable int" in str(exc):
-        problem += (
-            " (the errseq functions take fields by reference and return the kernel's "
-            "result: f.f_sb_err = es.sample(w.sb.s_wb_err))"
-        )
-    return SpecHookError(_spec_name(spec), _where(spec, hook, exc), hook, event, problem)
-
-
-@contextmanager
-def hook_errors(spec: object, hook: str, event: str) -> Iterator[None]:
-    """For code that calls a spec's hook directly rather than through `Spec.apply`:
-    whatever the hook raises becomes a SpecHookError (Ctrl-C stays itself).
-
-        what = "event 'syncfs' by ovl1 (a fresh open)"
-        with hook_errors(spec, "sys_syncfs", what):
-            ret = check_result(spec, "sys_syncfs", what, spec.sys_syncfs(w, ofs, f))
-    """
-    try:
-        yield
-    except (*PASS_THROUGH, SpecHookError):
-        raise
-    except BaseException as exc:
-        raise hook_error(spec, hook, event, exc) from exc
-
-
-def check_result(spec: object, hook: str, event: str, ret: object) -> int:
-    """A call's result from a hook (mount, fsync, syncfs): 0 or a negative errno in
-    [-4095, -1]; anything else (a str, a float, True, None, 5) is a SpecHookError.  A
-    field returned by reference counts as its value."""
-    if isinstance(ret, Ref):
-        ret = ret.value
-    if isinstance(ret, int) and not isinstance(ret, bool) and -MAX_ERRNO <= ret <= 0:
-        return int(ret)
-    try:
-        shown = repr(ret)
-    except Exception:  # a user's object whose __repr__ fails
-        shown = "an object"
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    raise SpecHookError(
-        _spec_name(spec),
-        _where(spec, hook, None),
-        hook,
-        event,
-        f"returned {shown} ({type(ret).__name__}); a call returns 0 or a negative errno "
-        f"in [-{MAX_ERRNO}, -1]",
-    )
-
 
 class Spec:
     """plain: containers are directories; mount and umount change nothing."""
@@ -261,8 +87,9 @@ class Spec:
     name: ClassVar[str] = "plain"
     #: one line for tables and --help
     summary: ClassVar[str] = "no overlay: containers are directories of the upper fs"
-    #: the errseq_t flavour used for every errseq in the world
-    errseq: ClassVar[Flavour] = Classic
+    #: the errseq_t flavour used for every errseq in the world (`with_counter_bits`
+    #: narrows it on one instance)
+    errseq: Flavour = Classic
     #: False only for plain, whose mounts are no-ops
     overlay: ClassVar[bool] = False
     #: what the hooks follow: kernel commit ids and mailing-list Message-IDs
@@ -353,7 +180,7 @@ class Spec:
         if counter_bits is None or counter_bits == self.errseq.counter_bits:
             return self
         twin = copy.copy(self)
-        twin.errseq = type(self).errseq.narrowed(counter_bits)  # type: ignore[misc]
+        twin.errseq = type(self).errseq.narrowed(counter_bits)
         return twin
 
     # --- the event dispatcher ---------------------------------------------------------
@@ -383,9 +210,14 @@ class Spec:
         if verb == "sync":
             w.writeback_all()
             return 0
+        return self._fd_event(w, ev)
+
+    def _fd_event(self, w: World, ev: Event) -> int | None:
+        """`apply` for the events on fd slot `ev.arg`: open, write, close, fsync, syncfs."""
+        verb = ev.verb
+        b = w.bounds
         f = w.file(ev.arg)
-        host = f.owner == b.host
-        ofs = None if host else w.ofs(f.owner)
+        ofs = None if f.owner == b.host else w.ofs(f.owner)
         if verb == "open":
             if ev.ino >= 0:
                 f.ino = ev.ino

@@ -24,6 +24,11 @@ S = TypeVar("S", bound=Hashable)  # a state
 A = TypeVar("A", bound=Hashable)  # an action
 O = TypeVar("O")  # noqa: E741  an observation: what an action returned
 M = TypeVar("M", bound=Hashable)  # a monitor's bookkeeping
+# The same, for the protocols that only take them (Observers, Monitor): a monitor of
+# any action also monitors runs of a narrower kind of action.
+S_in = TypeVar("S_in", bound=Hashable, contravariant=True)
+A_in = TypeVar("A_in", bound=Hashable, contravariant=True)
+O_in = TypeVar("O_in", contravariant=True)
 
 
 class Symmetry(Protocol[S, A]):
@@ -66,7 +71,8 @@ class Symmetry(Protocol[S, A]):
 
     def local(self, value: Hashable) -> int:
         """The id of the permutation `portable` gave `value` for, in this process."""
-        return value  # type: ignore[return-value]
+        assert isinstance(value, int), "the default `portable` gives the id itself"
+        return value
 
 
 class Model(Protocol[S, A, O]):
@@ -116,7 +122,7 @@ class Role(Enum):
     OUTSIDE = "outside"  # another actor's: the viewer sees neither
 
 
-class Observers(Protocol[A]):
+class Observers(Protocol[A_in]):
     """Who sees what, for the isolation check: the viewers, and each action's role.
 
     `kind(a)` groups the actions that explain a difference ("what kind of outside action
@@ -154,8 +160,8 @@ class Observers(Protocol[A]):
     """
 
     def viewers(self) -> Iterable[int]: ...
-    def role(self, action: A, viewer: int) -> Role: ...
-    def kind(self, action: A) -> str: ...
+    def role(self, action: A_in, viewer: int) -> Role: ...
+    def kind(self, action: A_in) -> str: ...
     def kind_rank(self, kind: str) -> int: ...
 
     def viewer_class(self, viewer: int) -> Hashable:
@@ -163,7 +169,7 @@ class Observers(Protocol[A]):
         return None
 
 
-class Monitor(Protocol[S, A, O, M]):
+class Monitor(Protocol[S_in, A_in, O_in, M]):
     """A safety property as a small bookkeeping value `m` carried along every run.
 
     `step(m, s, a, o)` returns the next value and a reason, non-empty when this step
@@ -197,9 +203,9 @@ class Monitor(Protocol[S, A, O, M]):
     name: str
 
     def initial(self) -> M: ...
-    def step(self, m: M, state: S, action: A, obs: O) -> tuple[M, str]: ...
+    def step(self, m: M, state: S_in, action: A_in, obs: O_in) -> tuple[M, str]: ...
 
-    def after(self, m: M, state: S) -> str:
+    def after(self, m: M, state: S_in) -> str:
         """Why reaching `state` with bookkeeping `m` violates the property ("" if not)."""
         return ""
 

@@ -1,7 +1,7 @@
 """The transition graph as a networkx DiGraph, built from the search's edge list.
 
-Built after the search (building it during the search costs several times the search
-itself).  Nodes are state ids with their depth and a short label from the model;
+Built after the search, from its flat lists: the search's loop stays free of networkx
+objects.  Nodes are state ids with their depth and a short label from the model;
 parallel events between the same two states share one edge whose `labels` lists them.
 """
 
@@ -21,7 +21,7 @@ def build(
     label: Callable[[Any, Any], str] = lambda a, o: f"{a} = {o}",
 ) -> nx.DiGraph:
     """Every recorded state and transition; `label(action, obs)` names an edge."""
-    g = nx.DiGraph()
+    g: nx.DiGraph = nx.DiGraph()
     for sid, s in enumerate(ex.states):
         g.add_node(sid, depth=ex.depth[sid], label=describe(s))
     for e, (a, o) in enumerate(zip(ex.action, ex.obs, strict=True)):

@@ -43,9 +43,8 @@ class SearchLimit(RuntimeError):
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Searches and checks build millions of small tuples and no reference cycles; the
-    cyclic collector only slows them down, the more so the more graphs are alive (up to
-    25% measured on `bfs` with an earlier exploration still held, 1.4x on isolation at
-    3 containers), so pause it.  Also a decorator (`@paused_gc()`)."""
+    cyclic collector only slows them down, the more so the more graphs are alive
+    (docs/performance.md), so pause it.  Also a decorator (`@paused_gc()`)."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -94,8 +93,8 @@ def guard(
 
 
 #: The resident memory of a search and the checks that follow it, as a multiple of the
-#: search's own: isolation's split, exact check and removal search hold up to 2.4x the
-#: graph at 3 containers, depth 12 (bench/bench_isolation.py --phases 3:12).
+#: search's own: the most isolation's split, exact check and removal search were
+#: measured to hold, with a margin (bench/bench_isolation.py --phases; docs/performance.md).
 CHECKS_FACTOR = 2.5
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from explorer.engine.contract import Model
+from explorer.engine.contract import Model, Symmetry
 from explorer.engine.limits import guard
 from explorer.engine.partition import Transport, partitioned_bfs
 from explorer.engine.search import Exploration, Step, realize, realize_steps
@@ -38,13 +38,8 @@ def check(
     if reduced:
         assert sym is not None, "a reduced exploration comes from a model with a symmetry"
     ident = sym.identity if sym is not None and reduced else 0
-    start = [
-        (i, j, ident)
-        for i, da in enumerate(a.depth)
-        if da == 0
-        for j, db in enumerate(b.depth)
-        if db == 0
-    ]
+    in_a = _in_a(sym, model_b.symmetry)
+    start = [(i, j, ident) for i in _initial(a) for j in _initial(b)]
     seen = {p: k for k, p in enumerate(start)}
     nodes = list(start)
     parent: list[tuple[int, int, int]] = [(-1, -1, -1)] * len(start)
@@ -63,18 +58,14 @@ def check(
             if adj_b is None:
                 adj_b = adjacency[j] = {b.action[e]: e for e in b.out_edges(j)}
             # Actions of a rewritten into b's coordinates, remembered per permutation
-            # (rewriting was a third of the check's time); the identity needs none.
-            tr = None
-            if reduced and r != ident:
-                tr = translated.get(r)
-                if tr is None:
-                    tr = translated[r] = {}
+            # (rewriting costs more than looking it up); the identity needs none.
+            tr = translated.setdefault(r, {}) if reduced and r != ident else None
             for ea in a.out_edges(i):
                 x = a.action[ea]
-                if tr is not None:
+                if tr is not None and sym is not None:
                     y = tr.get(x)
                     if y is None:
-                        y = tr[x] = sym.translate_action(x, r)  # type: ignore[union-attr]
+                        y = tr[x] = sym.translate_action(x, r)
                     eb = adj_b.get(y)
                 else:
                     eb = adj_b.get(x)
@@ -87,32 +78,43 @@ def check(
                     if classify is not None:
                         firsts.setdefault(classify(x, a.obs[ea], b.obs[eb]), (n, ea, eb))
                 r2 = 0
-                if reduced:
+                if reduced and sym is not None:
                     k = (a.perm[ea], r, b.perm[eb])
-                    r2 = step_r.get(k)
-                    if r2 is None:
-                        inv = sym.inverse(a.perm[ea])  # type: ignore[union-attr]
-                        r2 = step_r[k] = sym.compose(sym.compose(inv, r), b.perm[eb])  # type: ignore[union-attr]
+                    got = step_r.get(k)
+                    if got is None:
+                        inv = sym.inverse(a.perm[ea])
+                        got = step_r[k] = sym.compose(sym.compose(inv, r), in_a(b.perm[eb]))
+                    r2 = got
                 key = (a.dst[ea], b.dst[eb], r2)
                 if key not in seen:
                     seen[key] = len(nodes)
                     if max_bytes is not None and not len(nodes) & 0xFFF:
-                        at = (
-                            f"at {len(nodes):,} state pairs of the agreement product while "
-                            f"expanding depth {level + 1}"
-                        )
-                        guard(len(nodes), level + 1, None, max_bytes, at)
+                        _guard(len(nodes), level + 1, max_bytes)
                     nodes.append(key)
                     parent.append((n, ea, eb))
                     nxt.append(seen[key])
         frontier = nxt
+    return _verdict(a, model_a, model_b, parent, first, firsts, count, len(nodes))
+
+
+def _verdict(
+    a: Exploration,
+    model_a: Model,
+    model_b: Model,
+    parent: list[tuple[int, int, int]],
+    first: tuple[int, int, int] | None,
+    firsts: dict[Hashable, tuple[int, int, int]],
+    count: int,
+    explored: int,
+) -> Verdict:
+    """The verdict of `check`, its witnesses replayed on real states."""
     name_b = model_b.name
     v = Verdict(
         f"agreement-{name_b}",
         model_a.name,
         holds=first is None,
         violations=count,
-        explored=len(nodes),
+        explored=explored,
     )
     if first is not None:
         v.witness, v.other = _runs(a, model_a, model_b, parent, first)
@@ -120,6 +122,23 @@ def check(
         classes = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
         v.agreement = AgreementResult(name_b, classes)
     return v
+
+
+def _initial(ex: Exploration) -> list[int]:
+    return [sid for sid, d in enumerate(ex.depth) if d == 0]
+
+
+def _in_a(sym: Symmetry | None, sym_b: Symmetry | None) -> Callable[[int], int]:
+    """b's permutation ids as ids of a's symmetry: two models number the permutations
+    they meet each in its own order, so an id of b's goes by its portable form."""
+    if sym is None or sym_b is None or sym_b is sym:
+        return lambda p: p
+    return lambda p: sym.local(sym_b.portable(p))
+
+
+def _guard(pairs: int, depth: int, max_bytes: int) -> None:
+    at = f"at {pairs:,} state pairs of the agreement product while expanding depth {depth}"
+    guard(pairs, depth, None, max_bytes, at)
 
 
 def _runs(a: Exploration, model_a: Model, model_b: Model, parent: list, last: tuple[int, int, int]):
@@ -160,7 +179,7 @@ class Pair(Model):
     def _canonical(self, s: Any) -> tuple[Any, int]:
         return self.sym.canonical(s) if self.sym is not None else (s, 0)
 
-    def initial_states(self) -> list[tuple[Any, Any, int]]:
+    def initial_states(self) -> list[tuple[Any, Any, Hashable]]:
         def firsts(model: Model) -> list[Any]:
             out: list[Any] = []
             for s in model.initial_states():

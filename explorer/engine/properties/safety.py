@@ -50,8 +50,8 @@ def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None
                 t = dst[e]
                 m2, reason = monitor.step(m, s, act[e], obs[e])
                 if translate is not None and m2:
-                    # Bookkeeping is a few bits: remember each translation (it was a
-                    # third of the check's time).
+                    # Bookkeeping is a few bits: remember each translation rather than
+                    # redo it on every edge.
                     tk = (m2, perm[e])
                     m3 = moved.get(tk)
                     if m3 is None:

@@ -95,8 +95,8 @@ _FAR = 1 << 30
 
 def _pack(length: dict[int, int]) -> bytes:
     """A set of (state, length) as sorted 8-byte words: the subset construction interns
-    hundreds of thousands of these, and as frozensets of tuples they would be a third of
-    its memory (1.4 GB at mounts 3, depth 12)."""
+    hundreds of thousands of these, and as frozensets of tuples they would be a large
+    part of its memory (docs/performance.md)."""
     return array("Q", sorted([s << 16 | n for s, n in length.items()])).tobytes()
 
 
@@ -195,7 +195,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
 
     def add(seeds: dict[int, int], creator: tuple[int, int, Any] | None) -> int:
         """Close `seeds` under outside events (shortest lengths first) and intern it.
-        Most seeds recur (4 in 5 at 3 containers): those skip the closure."""
+        Most seeds recur (docs/performance.md): those skip the closure."""
         seeds_key = _pack(seeds)
         known = closed.get(seeds_key)
         if known is not None:
@@ -230,18 +230,8 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
         nid = queue.popleft()
         length = members(nodes[nid])
         visits += len(length)
-        moves: dict[int, list[_Move]] = {}  # aid -> [(s, n, (obs, t, e))]
-        for s, n in length.items():
-            c = cm[s]
-            if c and n < depth:
-                for aid, m in c.items():
-                    lst = moves.get(aid)
-                    if lst is None:
-                        moves[aid] = [(s, n, m)]
-                    else:
-                        lst.append((s, n, m))
         kn = kids[nid]
-        for aid, lst in moves.items():
+        for aid, lst in _moves(length, cm, depth).items():
             o0 = lst[0][2][0]
             by_obs: dict[Any, list[_Move]] | None = None
             if varies[aid]:  # else one result everywhere: the common case
@@ -268,6 +258,23 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
 
 #: A member's move in the subset construction: (state, its length, (result, dst, edge)).
 _Move = tuple[int, int, tuple[Any, int, int]]
+
+
+def _moves(
+    length: dict[int, int], cm: list[dict[int, tuple[Any, int, int]] | None], depth: int
+) -> dict[int, list[_Move]]:
+    """A node's members' moves by action: aid -> [(s, n, (obs, t, e))], members in order."""
+    moves: dict[int, list[_Move]] = {}
+    for s, n in length.items():
+        c = cm[s]
+        if c and n < depth:
+            for aid, m in c.items():
+                lst = moves.get(aid)
+                if lst is None:
+                    moves[aid] = [(s, n, m)]
+                else:
+                    lst.append((s, n, m))
+    return moves
 
 
 def _conflict(

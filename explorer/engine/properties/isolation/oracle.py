@@ -5,7 +5,7 @@ outside ones; with a depth bound per run, a node is (state, state, length, lengt
 pruned by Pareto dominance of the two lengths.  It decides what the subset
 construction decides (the tests compare them on every spec), and enumerates every
 pair of runs' states and lengths where the subset construction keeps a few hundred
-c-view classes: 13x to 30x slower (docs/architecture.md has the figures).
+c-view classes: far slower (docs/architecture.md has the figures).
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ conflict than the depth leaves (`CView.to_conflict`): it could find no flip.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from explorer.engine.limits import guard
 from explorer.engine.properties.isolation.exact import CView, Flip
@@ -51,7 +52,7 @@ def removal_search(
 ) -> RemovalResult:
     """Self-composition A >= B, by A's length; per key the fewest removed actions.
 
-    It grows far faster than the exact check (10x for each viewer the bounds add), and
+    It grows far faster than the exact check with each viewer the bounds add, and
     only presents violations the exact check has already proved, so `budget` caps its
     nodes: the search stops at the level that would pass it and keeps what it found in
     full.
@@ -65,27 +66,107 @@ def removal_search(
     # faster than tuples.
     w = len(sp.kinds)
     low = (1 << w) - 1
-    keys: list[int] = []
-    removed: list[int] = []
-    parent: list[tuple[int, int, int]] = []  # (node, edge in A, edge in B or -1)
-    index: dict[int, int] = {}
     # Per node, its c-view node, and how far a c-view node may be from a conflict.
     kids = cview.kids if cview else None
     far = cview.to_conflict if cview else None
-    where: list[int] = []
-    frontier: list[int] = []
-    for sid, d in enumerate(ex.depth):
-        if d == 0:
-            index[(sid << 32 | sid) << w] = len(keys)
-            frontier.append(len(keys))
-            keys.append((sid << 32 | sid) << w)
-            removed.append(0)
-            parent.append((-1, -1, -1))
-            where.append(cview.start if cview else 0)
-    found: dict[tuple[int, Flip], tuple[int, int, int, int, int]] = {}
-    masks: dict[int, list[tuple[int, int]]] = {}  # i << 32 | j -> [(mask, removed)]
-    level_start = [0]  # id of the first node of the level being built
-    nxt: list[int] = []
+    nodes = _Nodes(ex, w, cview.start if cview else 0)
+    keys, removed, where, nxt = nodes.keys, nodes.removed, nodes.where, nodes.nxt
+    push = _pusher(nodes)
+    frontier = list(nxt)
+    found: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, int, int, int]] = {}
+    complete = depth
+    for level in range(depth):
+        nxt.clear()
+        nodes.level_start[0] = len(keys)
+        room = depth - level - 2  # a node of the next level must still take a flip
+        last = level == depth - 1  # only flips: a node of the next level is never expanded
+        for n in frontier:
+            if budget is not None and len(keys) > budget:
+                complete = level  # witnesses of `level` events are all in; longer ones not
+                break
+            if max_bytes is not None and not n & 0xFFF:
+                _guard(ex, len(keys), level + 1, max_bytes)
+            key = keys[n]
+            i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
+            r, x = removed[n], where[n]
+            kx = kids[x] if kids is not None else None
+            cj = cm[j] or {}
+            for aid, (oi, ti, ei) in (cm[i] or {}).items():
+                m = cj.get(aid)
+                if m is None:
+                    continue
+                oj, tj, ej = m
+                if oi == oj:
+                    if last:
+                        continue
+                    nx = kx[(aid, oi)] if kx is not None else 0
+                    if far is None or far[nx] <= room:  # else no conflict within reach
+                        push(ti, tj, mask, r, n, ei, ej, nx)
+                elif inside[aid]:
+                    fk = (mask, (aid, oi, oj))
+                    rec = (level + 1, r, n, ei, ej)
+                    old = found.get(fk)
+                    if old is None or rec[:2] < old[:2]:
+                        found[fk] = rec
+            if last or (far is not None and far[x] > room):
+                continue  # outside events stay in node x: none of them can lead to a flip
+            oj_moves = om[j] or {}
+            for aid, (ti, ei) in (om[i] or {}).items():
+                push(ti, j, mask | kind_bit[aid], r + 1, n, ei, -1, x)
+                m2 = oj_moves.get(aid)
+                if m2 is not None:
+                    push(ti, m2[0], mask, r, n, ei, m2[1], x)
+        if complete < depth:
+            break
+        frontier = list(nxt)
+    return RemovalResult(len(keys), _witnesses(found, nodes.parent, complete), complete)
+
+
+def _guard(ex: Exploration, pairs: int, events: int, max_bytes: int) -> None:
+    at = (
+        f"in isolation's removal witness search over {ex.n_states:,} distinct "
+        f"states, at {pairs:,} pairs of runs of up to {events} events"
+    )
+    guard(pairs, events, None, max_bytes, at)
+
+
+class _Nodes:
+    """The nodes of the removal search, by id: key, events removed, parent (node, edge
+    in A, edge in B or -1), c-view node; the ids of each key; per pair of states the
+    masks reached (with their removals); the level being built (`nxt`, from id
+    `level_start[0]` on), seeded with the initial pairs (i, i, no kinds removed)."""
+
+    def __init__(self, ex: Exploration, w: int, start: int) -> None:
+        self.w = w
+        self.keys: list[int] = []
+        self.removed: list[int] = []
+        self.parent: list[tuple[int, int, int]] = []
+        self.where: list[int] = []
+        self.index: dict[int, int] = {}
+        self.masks: dict[int, list[tuple[int, int]]] = {}  # i << 32 | j -> [(mask, removed)]
+        self.level_start = [0]
+        self.nxt: list[int] = []
+        for sid, d in enumerate(ex.depth):
+            if d == 0:
+                key = (sid << 32 | sid) << w
+                self.index[key] = len(self.keys)
+                self.nxt.append(len(self.keys))
+                self.keys.append(key)
+                self.removed.append(0)
+                self.parent.append((-1, -1, -1))
+                self.where.append(start)
+
+
+def _pusher(nodes: _Nodes) -> Callable[[int, int, int, int, int, int, int, int], None]:
+    """`push` over `nodes`, its lists bound once: it runs for every move of the search."""
+    keys, removed, parent, where = nodes.keys, nodes.removed, nodes.parent, nodes.where
+    index, masks, level_start, nxt, w = (
+        nodes.index,
+        nodes.masks,
+        nodes.level_start,
+        nodes.nxt,
+        nodes.w,
+    )
 
     def push(i: int, j: int, mask: int, r: int, n: int, ea: int, eb: int, x: int) -> None:
         """Add the node (i, j, mask) of the next level (in c-view node `x`), reached from
@@ -121,61 +202,21 @@ def removal_search(
             removed[k] = r
             parent[k] = (n, ea, eb)
 
-    complete = depth
-    for level in range(depth):
-        nxt.clear()
-        level_start[0] = len(keys)
-        room = depth - level - 2  # a node of the next level must still take a flip
-        last = level == depth - 1  # only flips: a node of the next level is never expanded
-        for n in frontier:
-            if budget is not None and len(keys) > budget:
-                complete = level  # witnesses of `level` events are all in; longer ones not
-                break
-            if max_bytes is not None and not n & 0xFFF:
-                at = (
-                    f"in isolation's removal witness search over {ex.n_states:,} distinct "
-                    f"states, at {len(keys):,} pairs of runs of up to {level + 1} events"
-                )
-                guard(len(keys), level + 1, None, max_bytes, at)
-            key = keys[n]
-            i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
-            r, x = removed[n], where[n]
-            kx = kids[x] if kids is not None else None
-            cj = cm[j] or {}
-            for aid, (oi, ti, ei) in (cm[i] or {}).items():
-                m = cj.get(aid)
-                if m is None:
-                    continue
-                oj, tj, ej = m
-                if oi == oj:
-                    if last:
-                        continue
-                    nx = kx[(aid, oi)] if kx is not None else 0
-                    if far is None or far[nx] <= room:  # else no conflict within reach
-                        push(ti, tj, mask, r, n, ei, ej, nx)
-                elif inside[aid]:
-                    fk = (mask, (aid, oi, oj))
-                    rec = (level + 1, r, n, ei, ej)
-                    old = found.get(fk)
-                    if old is None:
-                        found[(mask, Flip(aid, oi, oj))] = rec
-                    elif rec[:2] < old[:2]:
-                        found[fk] = rec
-            if last or (far is not None and far[x] > room):
-                continue  # outside events stay in node x: none of them can lead to a flip
-            oj_moves = om[j] or {}
-            for aid, (ti, ei) in (om[i] or {}).items():
-                push(ti, j, mask | kind_bit[aid], r + 1, n, ei, -1, x)
-                m2 = oj_moves.get(aid)
-                if m2 is not None:
-                    push(ti, m2[0], mask, r, n, ei, m2[1], x)
-        if complete < depth:
-            break
-        frontier = list(nxt)
+    return push
+
+
+def _witnesses(
+    found: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, int, int, int]],
+    parent: list[tuple[int, int, int]],
+    complete: int,
+) -> dict[tuple[int, Flip], Witness]:
+    """The best removal pair of each (kinds mask, flip) found, its runs read back along
+    the parents; none longer than `complete` (found before the budget ran out, but
+    maybe not the best of its key)."""
     best: dict[tuple[int, Flip], Witness] = {}
-    for fk, (la, r, n, ei, ej) in found.items():
+    for (mask, flip), (la, r, n, ei, ej) in found.items():
         if la > complete:
-            continue  # found before the budget ran out, but maybe not the best of its key
+            continue
         a_edges, b_edges, gone = [ei], [ej], []
         while parent[n][0] >= 0:
             pn, ea, eb = parent[n]
@@ -187,5 +228,6 @@ def removal_search(
             n = pn
         a_edges.reverse()
         b_edges.reverse()
-        best[fk] = Witness(la, r, a_edges, b_edges, sorted(len(a_edges) - 1 - g for g in gone))
-    return RemovalResult(len(keys), best, complete)
+        removed = sorted(len(a_edges) - 1 - g for g in gone)
+        best[(mask, Flip(*flip))] = Witness(la, r, a_edges, b_edges, removed)
+    return best

@@ -1,0 +1,124 @@
+"""A spec's hook that misbehaves, as one line naming spec, file:line, hook and event.
+
+A spec given by path is a user's code: whatever one of its hooks raises (SystemExit
+and RecursionError included) or returns that is not a result becomes a SpecHookError
+(bad input, exit 2).  `Spec.apply` (explorer.domain.vfs) is the one place every
+search and replay calls hooks through; `hook_errors` and `check_result` do the same
+for code that calls a hook directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from explorer.domain.errseq import MAX_ERRNO, Ref
+from explorer.domain.userfile import PASS_THROUGH, exception_text, location, module_file
+from explorer.domain.world import Bounds, Event
+from explorer.errors import InputError
+
+
+class SpecHookError(InputError):
+    """A spec's hook raised, exited, or returned something that is not a result: bad input
+    (exit 2) in one line.  Rebuilt from its fields when pickled, so that a worker process
+    sends it to the parent whole (its cause, the hook's own exception, stays behind)."""
+
+    def __init__(self, spec: str, where: str, hook: str, event: str, problem: str) -> None:
+        self.spec, self.where, self.hook, self.event = spec, where, hook, event
+        self.problem = problem
+        place = f" ({where})" if where else ""
+        super().__init__(f"spec {spec}{place}, hook {hook}, {event}: {problem}")
+
+    def __reduce__(self) -> tuple[type[SpecHookError], tuple[str, str, str, str, str]]:
+        return SpecHookError, (self.spec, self.where, self.hook, self.event, self.problem)
+
+
+def event_text(b: Bounds, ev: Event) -> str:
+    """An event as a hook error names it: "event 'fsync' by ovl1 (fd slot 2)"."""
+    verb = ev.verb
+    if verb in ("mount", "umount"):
+        return f"event '{verb}{' volatile' if ev.volatile else ''}' by {b.owner_name(ev.arg)}"
+    if verb in ("wberror", "evict"):
+        return f"event '{verb}' of {b.owner_name(ev.arg)}'s file"
+    if verb == "open" and ev.ino >= 0:
+        who = b.owner_name(b.owner(ev.arg))
+        return f"event 'open' of {b.owner_name(ev.ino)}'s file by {who} (fd slot {ev.arg + 1})"
+    if verb == "sync":
+        return "event 'sync' by host"
+    return f"event '{verb}' by {b.owner_name(b.owner(ev.arg))} (fd slot {ev.arg + 1})"
+
+
+def _spec_files(spec: object) -> list[str]:
+    """The files defining the spec's class and the spec classes it derives from; not the
+    tool's own (the base rules, reached from a spec's line)."""
+    files = []
+    for cls in type(spec).__mro__:
+        path = module_file(cls)
+        if path and cls.__module__.split(".")[0] != "explorer":
+            files.append(path)
+    return files
+
+
+def _where(spec: object, hook: str, exc: BaseException | None) -> str:
+    """file:line where the spec went wrong: the deepest frame of the traceback in one of
+    its files; without one, the hook's definition if a spec file has it, else the file."""
+    return location(exc, _spec_files(spec), getattr(type(spec), hook, None))
+
+
+def _spec_name(spec: object) -> str:
+    name = getattr(spec, "name", None)
+    return name if isinstance(name, str) else type(spec).__name__
+
+
+def hook_error(spec: object, hook: str, event: str, exc: BaseException) -> SpecHookError:
+    """The SpecHookError for `exc`, raised by `hook` of `spec` while running `event`."""
+    problem = exception_text(exc)
+    if isinstance(exc, SystemExit):
+        problem += " (a hook returns its result; it must not exit)"
+    elif isinstance(exc, TypeError) and "unpack non-iterable int" in str(exc):
+        problem += (
+            " (the errseq functions take fields by reference and return the kernel's "
+            "result: f.f_sb_err = es.sample(w.sb.s_wb_err))"
+        )
+    return SpecHookError(_spec_name(spec), _where(spec, hook, exc), hook, event, problem)
+
+
+@contextmanager
+def hook_errors(spec: object, hook: str, event: str) -> Iterator[None]:
+    """For code that calls a spec's hook directly rather than through `Spec.apply`:
+    whatever the hook raises becomes a SpecHookError (Ctrl-C stays itself).
+
+        what = "event 'syncfs' by ovl1 (a fresh open)"
+        with hook_errors(spec, "sys_syncfs", what):
+            ret = check_result(spec, "sys_syncfs", what, spec.sys_syncfs(w, ofs, f))
+    """
+    try:
+        yield
+    except (*PASS_THROUGH, SpecHookError):
+        raise
+    except BaseException as exc:
+        raise hook_error(spec, hook, event, exc) from exc
+
+
+def check_result(spec: object, hook: str, event: str, ret: object) -> int:
+    """A call's result from a hook (mount, fsync, syncfs): 0 or a negative errno in
+    [-4095, -1]; anything else (a str, a float, True, None, 5) is a SpecHookError.  A
+    field returned by reference counts as its value."""
+    if isinstance(ret, Ref):
+        ret = ret.value
+    if isinstance(ret, int) and not isinstance(ret, bool) and -MAX_ERRNO <= ret <= 0:
+        return int(ret)
+    try:
+        shown = repr(ret)
+    except Exception:  # a user's object whose __repr__ fails
+        shown = "an object"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    raise SpecHookError(
+        _spec_name(spec),
+        _where(spec, hook, None),
+        hook,
+        event,
+        f"returned {shown} ({type(ret).__name__}); a call returns 0 or a negative errno "
+        f"in [-{MAX_ERRNO}, -1]",
+    )
