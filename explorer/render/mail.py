@@ -70,7 +70,7 @@ def comments(lines: Sequence[str], indent: str = "") -> list[str]:
 def step_changes(bounds: Bounds, spec: Spec, steps: Sequence[TraceStep]) -> list[list[str]]:
     """Per step, the fields it changed (explorer.domain.show), [] for a skipped one."""
     before = bounds.initial()
-    out = []
+    out: list[list[str]] = []
     for st in steps:
         if st.state is None:
             out.append([])
@@ -116,7 +116,7 @@ def _replayed(bounds: Bounds, spec: Spec, run: tuple) -> tuple[State, ...]:
     return tuple(out)
 
 
-def line_text(line: Line, verb: str, obs: object) -> str:
+def line_text(line: Line, verb: str, obs: int | None) -> str:
     """A run's event as a scenario line, with its result where one can fail."""
     res = result_name(obs)
     return f"{line}" + (f" = {res}" if verb in SHOWN and res is not None else "")
@@ -185,11 +185,12 @@ def replay_trace(scenario: Scenario, runs: Sequence[Run]) -> str:
     and, as comments under each line, the fields it changed (it replays as it is)."""
     out: list[str] = []
     for r in runs:
-        out += ["" if out else None, *wrap(f"# {scenario.source} under {r.spec.name}:")]
-        out += trace_lines(
-            scenario.bounds, r.spec, scenario_steps(scenario.bounds, scenario.events, r)
-        )
-    return "\n".join(x for x in out if x is not None) + "\n"
+        if out:
+            out.append("")
+        out += wrap(f"# {scenario.source} under {r.spec.name}:")
+        steps = scenario_steps(scenario.bounds, scenario.events, r)
+        out += trace_lines(scenario.bounds, r.spec, steps)
+    return "\n".join(out) + "\n"
 
 
 #: The line after which a witness text holds its runs as scenarios (explorer.render.report

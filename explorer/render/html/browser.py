@@ -158,9 +158,9 @@ class Writer:
         known: dict[State, dict[int, tuple[Any, Any, State]]] = {}
         parent: dict[str, list[int]] = {}
         for s, (p, a, o) in part.parent.items():
-            succ = part.expanded.get(p)
-            if succ is not None:
-                idx = next(i for i, (b, _, _) in enumerate(succ) if b == a)
+            here = part.expanded.get(p)
+            if here is not None:
+                idx = next(i for i, (b, _, _) in enumerate(here) if b == a)
             else:
                 idx = list(self.model.actions(p)).index(a)
                 known.setdefault(p, {})[idx] = (a, o, s)

@@ -71,8 +71,9 @@ def pair_views(bounds: Bounds, spec: Spec, p: pair.Pair) -> list[RunView]:
     general = isinstance(p, ReorderedPair)
     a, b = pair.run_names(bounds, p.witness, p.other, None if general else p.removed)
     ia, ib = p.differs_at
+    added = p.added if isinstance(p, ReorderedPair) else []
     marks_a = {i: GONE for i in p.removed} | {ia: DIFFERS}
-    marks_b = {i: ADDED for i in (p.added if general else [])} | {ib: DIFFERS}
+    marks_b = {i: ADDED for i in added} | {ib: DIFFERS}
     return [
         RunView(f"run A ({pair.events(len(p.witness))})", spec, p.witness, a, marks_a),
         RunView(f"run B ({pair.events(len(p.other))})", spec, p.other, b, marks_b),
