@@ -26,7 +26,7 @@ import time
 sys.path.insert(0, os.getcwd())
 
 from explorer.bridge.model import ErrseqModel  # noqa: E402
-from explorer.bridge.monitors import monitors  # noqa: E402
+from explorer.checker.properties import monitors  # noqa: E402
 from explorer.domain.catalog import load_spec  # noqa: E402
 from explorer.domain.world import (
     MOUNT_OPTIONS,  # noqa: E402

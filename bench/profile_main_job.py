@@ -27,26 +27,27 @@ import explorer.app.cli as cli  # noqa: E402
 
 T_IMPORT = time.perf_counter() - T0
 
-from explorer.app import explore, runner  # noqa: E402
-from explorer.engine.properties import agreement, safety  # noqa: E402
+from explorer.app import job  # noqa: E402
+from explorer.checker import sites  # noqa: E402
+from explorer.engine.properties import agreement, isolation, safety  # noqa: E402
 from explorer.engine.properties.isolation import assemble  # noqa: E402
 from explorer.render import dot, report, terminal  # noqa: E402
 
 # (label, module holding the name the caller looks up, attribute, depth of nesting)
 PHASES = [
-    ("run (explore and check)", explore, "run", 0),
-    ("search (reduced or full)", runner, "bfs", 1),
-    ("search (full, for isolation)", runner.isolation, "full_graph", 1),
-    ("coverage", runner, "coverage", 1),
+    ("run (explore and check)", job, "run", 0),
+    ("search (reduced or full)", sites, "bfs", 1),
+    ("search (full, for isolation)", isolation, "full_graph", 1),
+    ("coverage", sites, "coverage", 1),
     ("open-before-syncfs", safety, "check", 1),
     ("open-before-fsync", safety, "check", 1),
     ("no-loss", safety, "check", 1),
     ("agreement", agreement, "check", 1),
-    ("isolation (all of it)", runner.isolation, "check", 1),
+    ("isolation (all of it)", isolation, "check", 1),
     ("isolation: split", assemble, "split_graph", 2),
     ("isolation: exact check", assemble.METHODS, "subset", 2),
     ("isolation: removal search", assemble, "removal_search", 2),
-    ("write out/", explore.rep, "write_outputs", 0),
+    ("write out/", job.rep, "write_outputs", 0),
     ("witness texts", report, "witness_text", 1),
     ("witness pictures (DOT built)", report, "witness_picture", 1),
     ("dot: one process for all SVGs", dot, "render_svgs", 1),

@@ -370,7 +370,7 @@ def test_an_expect_the_memory_guard_leaves_undecided_exits_3(tmp_path: Path, mon
     """Below the process's own size (10 MB) the guard stops isolation before it decides
     anything: the expectation is neither met nor refuted, so it is not a mismatch (exit
     1) and not met (exit 0), but undecided (exit 3, as for `explore`)."""
-    monkeypatch.setattr("explorer.app.claims.default_memory_limit", lambda: 10 * 2**20)
+    monkeypatch.setattr("explorer.checker.config.default_memory_limit", lambda: 10 * 2**20)
     p = write(
         tmp_path,
         """

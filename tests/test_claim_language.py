@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from explorer.app.cli import app
-from explorer.app.outcome import PROPERTIES
+from explorer.checker.properties import PROPERTIES
 from explorer.domain import claim as claim_mod
 from explorer.domain.claim import (
     AnyLine,
@@ -1007,8 +1007,8 @@ def test_a_stated_result_is_one_rule_in_both_languages(event: str, result: str) 
 def test_an_errno_stated_on_open_is_compared_with_the_models() -> None:
     """Every built-in spec's open returns 0: `open fd1 ovl1 = EIO` never holds in a claim,
     and replaying it as a scenario lists it under every spec as a mismatch (exit 1)."""
-    from explorer.app.claims import observe
-    from explorer.app.replay import mismatches, replay_all
+    from explorer.checker.claims import observe
+    from explorer.checker.replay import mismatches, replay_all
     from explorer.domain.catalog import builtin_names, load_spec, load_specs
 
     c = parse_claim(

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer.app.claims import Specs, check, observe
-from explorer.app.replay import run as replay_run
 from explorer.bridge.claim_model import ClaimModel, Move
+from explorer.checker.claims import Specs, check, observe
+from explorer.checker.replay import run as replay_run
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.claim import (
     AnyLine,
@@ -506,7 +506,7 @@ def test_paths_refuse_a_model_that_offers_one_label_twice() -> None:
     """A claim model offers each label once per node; the same exploration with every
     `any` event labelled alike (as if the line did not matter to an explicit event)
     would count some sequences twice, and count.paths says so instead."""
-    from explorer.app.claims import search
+    from explorer.checker.claims import search
     from explorer.engine.count import Ambiguous
 
     c = claim(SMALL["env-and-host"])

@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from explorer.app.cli import MAX_JOBS, app
-from explorer.app.outcome import PROPERTIES
+from explorer.app.cli import app
 from explorer.bridge.model import KIND_ORDER
+from explorer.checker.options import MAX_JOBS
+from explorer.checker.properties import PROPERTIES
 from explorer.domain.catalog import BUILTIN
 from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
 

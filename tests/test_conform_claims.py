@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from explorer.app.claims import kernel_verdict
 from explorer.app.cli import app
-from explorer.app.replay import replay
+from explorer.checker.claim_runs import kernel_verdict
+from explorer.checker.replay import replay
 from explorer.conform import claims as cc
 from explorer.conform import core
 from explorer.domain.catalog import load_spec

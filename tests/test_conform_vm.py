@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from explorer.app.replay import replay
+from explorer.checker.replay import replay
 from explorer.conform import core
 from explorer.conform.build import BuildError, build
 from explorer.conform.cli import judge

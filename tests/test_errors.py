@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from explorer import __version__
 from explorer.app.cli import app
-from explorer.app.options import OptionError, parse_options
-from explorer.app.outcome import PROPERTIES
 from explorer.bridge.model import KIND_ORDER, ErrseqModel
+from explorer.checker.options import OptionError, RunOptions, parse_model
+from explorer.checker.properties import PROPERTIES
 from explorer.domain.catalog import BUILTIN, SpecError, load_spec, load_specs
 from explorer.domain.scenario import ScenarioError, parse
 from explorer.domain.vfs import Spec, SpecHookError, check_result, hook_errors
@@ -390,21 +390,21 @@ def test_a_bad_option_is_one_line_naming_it(args, needle):
 
 def test_huge_bounds_are_refused_before_anything_is_built(monkeypatch):
     """--mounts 99999999999999999999 built a state layout until MemoryError (26 s)."""
-    import explorer.app.options
+    import explorer.checker.options
 
     def never(*a, **k):
         raise AssertionError("Bounds built for out-of-range options")
 
-    monkeypatch.setattr(explorer.app.options, "Bounds", never)
+    monkeypatch.setattr(explorer.checker.options, "Bounds", never)
     assert_bad_input(explore("--mounts", "99999999999999999999"), "--mounts 99999999999999999999")
     assert_bad_input(explore("--depth", "1" + "0" * 30), "--depth 1000")
 
 
 def test_the_limits_themselves_are_accepted():
-    bounds, *_ = parse_options(MAX_MOUNTS, MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, "both", *[None] * 3)
-    assert bounds == Bounds(MAX_MOUNTS, MAX_FDS, MAX_HOST_FDS)
+    largest = RunOptions(mounts=MAX_MOUNTS, depth=MAX_DEPTH, fds=MAX_FDS, host_fds=MAX_HOST_FDS)
+    assert parse_model(largest).bounds == Bounds(MAX_MOUNTS, MAX_FDS, MAX_HOST_FDS)
     with pytest.raises(OptionError):
-        parse_options(MAX_MOUNTS + 1, 1, 1, 0, "both", None, None, None)
+        parse_model(RunOptions(mounts=MAX_MOUNTS + 1, depth=1, fds=1, host_fds=0))
 
 
 def test_scenario_container_numbers_stop_at_the_mounts_limit(tmp_path):
@@ -442,12 +442,12 @@ def test_options_after_the_command_are_fine():
 
 
 def test_a_bug_of_the_tool_exits_70_with_the_traceback_in_a_file(monkeypatch):
-    import explorer.app.explore
+    import explorer.app.job
 
-    def buggy(**kw):
+    def buggy(*a, **kw):
         return {}["missing"]
 
-    monkeypatch.setattr(explorer.app.explore, "main_job", buggy)
+    monkeypatch.setattr(explorer.app.job, "main_job", buggy)
     monkeypatch.delenv("EXPLORE_DEBUG", raising=False)
     r = explore("--depth", "2")
     assert r.exit_code == 70 and "Traceback" not in r.output
@@ -585,12 +585,12 @@ def test_a_hook_that_stores_a_float_is_bad_input_not_truncated(tmp_path):
 def test_ctrl_c_outside_the_search_is_one_line_and_130(monkeypatch):
     """The main job handles Ctrl-C around its search (tests/test_interrupt.py); anywhere
     else (replaying, writing out/) the command line ends it the same way."""
-    import explorer.app.cli as cli
+    import explorer.app.replay as replay
 
     def interrupted(*_a, **_k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "replay_all", interrupted)
+    monkeypatch.setattr(replay, "replay_all", interrupted)
     r = explore("replay", str(ROOT / "scenarios" / "plain" / "seed.scn"), "-s", "plain")
     assert r.exit_code == 130, r.output
     assert r.stderr.splitlines() == ["explore: interrupted"] and "Traceback" not in r.output

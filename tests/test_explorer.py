@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from explorer.app.cli import app
-from explorer.app.outcome import Config
-from explorer.app.replay import run as replay_run
-from explorer.app.runner import run
 from explorer.bridge.model import ErrseqModel
 from explorer.bridge.monitors import NoLoss, OpenBefore
+from explorer.checker.config import Config
+from explorer.checker.replay import run as replay_run
+from explorer.checker.run import run
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.scenario import parse, world_event
 from explorer.domain.world import NORMAL, VOLATILE, Bounds

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from explorer.app.replay import run as replay_run
 from explorer.bridge.model import ErrseqModel
 from explorer.bridge.monitors import NoLoss, OpenBefore
+from explorer.checker.replay import run as replay_run
 from explorer.domain.catalog import load_spec
 from explorer.domain.scenario import parse, world_event
 from explorer.domain.world import Bounds, Event

@@ -36,20 +36,30 @@ ALLOWED = {
         "explorer.domain",
         "explorer.errors",
     ),
-    "explorer.render": (
-        "explorer.render",
+    "explorer.checker": (
+        "explorer.checker",
         "explorer.engine",
         "explorer.bridge",
         "explorer.domain",
-        "explorer.app.outcome",
+        "explorer.errors",
+    ),
+    # the renderers read the checker's result types, configuration and property names,
+    # never the code that runs anything
+    "explorer.render": (
+        "explorer.render",
+        "explorer.checker.results",
+        "explorer.checker.config",
+        "explorer.checker.properties",
+        "explorer.engine",
+        "explorer.bridge",
+        "explorer.domain",
         "explorer.errors",
         "explorer.__version__",
     ),
-    "explorer.app": ("explorer",),
     # explore --ray: the run's work on Ray; ray itself is imported only there
     "explorer.scale": (
         "explorer.scale",
-        "explorer.app",
+        "explorer.checker",
         "explorer.engine",
         "explorer.bridge",
         "explorer.domain",
@@ -57,14 +67,30 @@ ALLOWED = {
     ),
     "explorer.conform": (
         "explorer.conform",
+        "explorer.checker",
         "explorer.domain",
-        "explorer.app.replay",
-        "explorer.app.claims",
-        "explorer.render",
+        "explorer.errors",
     ),
+    "explorer.app": ("explorer",),
     "explorer.errors": (),
     "explorer": (),  # the package itself: its version
     "specs": ("explorer.domain", "specs"),
+}
+
+#: The layers from the bottom up (docs/architecture.md): a layer imports only from
+#: lower ranks, never from its own rank's other layers, never upwards.
+RANK = {
+    "explorer.errors": 0,
+    "explorer": 0,
+    "explorer.engine": 1,
+    "explorer.domain": 1,
+    "specs": 2,
+    "explorer.bridge": 2,
+    "explorer.checker": 3,
+    "explorer.render": 4,
+    "explorer.scale": 4,
+    "explorer.conform": 4,
+    "explorer.app": 5,
 }
 
 #: Words of the errseq domain the engine must not contain (docs/model.md's vocabulary).
@@ -121,12 +147,28 @@ def test_imports_run_in_the_allowed_directions(path: Path) -> None:
 def test_the_layers_are_those_of_the_architecture() -> None:
     found = {layer(module_name(p)) for p in modules()}
     assert found == set(ALLOWED), found ^ set(ALLOWED)
+    assert set(RANK) == set(ALLOWED)
     # the renderers read result types, never the code that made them
-    assert not allowed("explorer.render.report", "explorer.app.runner")
+    assert not allowed("explorer.render.report", "explorer.checker.run")
     assert not allowed("explorer.engine.search", "explorer.domain.world")
     assert not allowed("explorer.domain.scenario", "explorer.bridge.model")
     assert allowed("explorer.bridge.model", "explorer.engine.contract.Model")
     assert not allowed("explorer.bridge.model", "explorer.engine.search")
+    for below in ("explorer.render", "explorer.scale", "explorer.conform", "explorer.checker"):
+        assert not allowed(f"{below}.x", "explorer.app.cli"), below
+    assert not allowed("explorer.checker.run", "explorer.render.report")
+    assert not allowed("explorer.checker.run", "explorer.scale.execute")
+    assert not allowed("explorer.bridge.model", "explorer.checker.config")
+
+
+def test_no_layer_may_import_upwards() -> None:
+    """The allow-list itself: every layer a layer may import is ranked below it (or is
+    itself), so no arrow goes back up: engine <- bridge <- checker <- {render, scale,
+    conform} <- app, the domain below the bridge."""
+    for importer, prefixes in ALLOWED.items():
+        for prefix in prefixes:
+            target = layer(prefix)
+            assert target == importer or RANK[target] < RANK[importer], (importer, prefix)
 
 
 def test_names_say_the_job() -> None:
@@ -208,5 +250,5 @@ def test_only_explore_ray_imports_ray() -> None:
             [sys.executable, "-c", code, out], capture_output=True, text=True, check=True
         )
     loaded = r.stdout.splitlines()[-1]
-    assert "explorer.app.explore" in loaded  # the main job did run
+    assert "explorer.app.job" in loaded  # the main job did run
     assert "'ray" not in loaded and "explorer.scale" not in loaded

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from explorer.app import runner
 from explorer.app.cli import app
-from explorer.app.outcome import Config
 from explorer.bridge.model import ErrseqModel
+from explorer.checker.config import Config
+from explorer.checker.run import run
 from explorer.domain.catalog import load_spec
 from explorer.domain.world import MOUNT_OPTIONS, Bounds
 from explorer.engine.limits import Projection, SearchLimit
+from explorer.engine.properties import isolation
 from explorer.engine.properties.isolation import assemble
 from explorer.engine.search import bfs
 
@@ -44,8 +45,7 @@ def test_cli_reports_the_limit_as_bad_input_without_traceback():
 
 
 def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
-    from explorer.app.outcome import Config
-    from explorer.app.runner import biggest_first, run
+    from explorer.checker.executor import biggest_first
     from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("mainline", "vivek-v3-seen", "v5.10")]
@@ -66,17 +66,16 @@ def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
 def test_isolation_is_a_task_apart_on_reduced_runs_and_merges_back_in_order():
     """With symmetry the isolation check has a full graph of its own, so a parallel run
     hands it out as a task of its own; the merged results equal one process's."""
-    from explorer.app.outcome import Config
-    from explorer.app.runner import ALL, ISOLATION, REST, run, tasks
+    from explorer.checker.executor import ALL, APART, REST, tasks
     from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("vivek-v3-seen", "mainline", "amir")]
     props = ("isolation", "no-loss", "agreement")
     cfg = Config(Bounds(3, 2, 0), 7, MOUNT_OPTIONS["both"], specs, props, load_spec("plain"))
     assert tasks(cfg) == [
-        (0, ISOLATION),
-        (1, ISOLATION),
-        (2, ISOLATION),
+        (0, APART),
+        (1, APART),
+        (2, APART),
         (0, REST),
         (1, REST),
         (2, REST),
@@ -144,8 +143,7 @@ def test_a_limit_hit_in_a_worker_is_the_same_clear_error():
 
 
 def test_the_memory_guard_is_shared_by_the_workers(tmp_path):
-    from explorer.app.outcome import Config
-    from explorer.app.runner import worker_config
+    from explorer.checker.executor import worker_config
     from explorer.domain.world import MOUNT_OPTIONS
 
     cfg = Config(
@@ -196,7 +194,7 @@ def _guard_above(depth: int, monkeypatch) -> list[int]:
             )
         return real(ex, *a, **k)
 
-    monkeypatch.setattr(runner.isolation, "check", check)
+    monkeypatch.setattr(isolation, "check", check)
     return tried
 
 
@@ -207,7 +205,7 @@ def test_isolation_is_decided_at_the_deepest_depth_that_fits(monkeypatch):
     b = Bounds(2, 2, 1)
     specs = [load_spec("mainline"), load_spec("v5.10")]
     cfg = Config(b, 8, MOUNT_OPTIONS["both"], specs, ("isolation",), max_bytes=1 << 40)
-    out = runner.run(cfg)
+    out = run(cfg)
     assert tried == [8, 6, 8, 6]  # each spec: the run's depth, then two events less
     for r in out.results:
         (v,) = r.verdicts["isolation"]
@@ -266,7 +264,7 @@ def test_a_limit_in_isolation_says_the_other_properties_need_less(tmp_path):
 
 def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch):
     """One search's states over the whole run's time is no rate: show the time spent."""
-    from explorer.app import explore as main_job
+    from explorer.app import progress
 
     shown: list[str] = []
 
@@ -287,8 +285,8 @@ def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch)
         def isatty(self) -> bool:
             return True
 
-    monkeypatch.setattr(main_job.terminal, "console", lambda stderr: Console())
-    p = main_job.Progress(quiet=False, stream=Terminal())
+    monkeypatch.setattr(progress.terminal, "console", lambda stderr: Console())
+    p = progress.Progress(quiet=False, stream=Terminal())
     p("plain", 4, 100, 300)  # within the first second: nothing
     p.t0 -= 5
     p("3/9 specs checked", 10, 3375, 23153)
@@ -296,8 +294,6 @@ def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch)
 
 
 def test_a_parallel_run_says_how_many_tasks_are_done():
-    from explorer.app.outcome import Config
-    from explorer.app.runner import run
     from explorer.domain.world import MOUNT_OPTIONS
 
     specs = [load_spec(n) for n in ("mainline", "plain")]
@@ -351,7 +347,7 @@ def test_the_memory_guard_covers_every_phase_of_isolation(method):
 def test_the_products_count_their_own_states_when_they_stop():
     """The monitor and agreement products store (state, monitor) and (state, state)
     pairs: a limit there counts those, and says so."""
-    from explorer.bridge.monitors import monitors
+    from explorer.checker.properties import monitors
     from explorer.engine.properties import agreement, safety
 
     model = ErrseqModel(load_spec("plain"), Bounds(2, 2, 0))

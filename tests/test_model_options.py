@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from explorer.app.cli import app
-from explorer.app.replay import replay
 from explorer.bridge.model import ErrseqModel
 from explorer.bridge.monitors import NoLoss, OpenBefore
+from explorer.checker.replay import replay
 from explorer.domain import world
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.scenario import ScenarioError, format_run, parse, result_name

@@ -18,8 +18,8 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from explorer.app import runner as check
 from explorer.app.cli import app
+from explorer.checker import pool as check
 from explorer.render.dot import have_dot
 from explorer.render.outdir import MANIFEST, slug, spec_folders
 

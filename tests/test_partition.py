@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from explorer.bridge.model import ErrseqModel
-from explorer.bridge.monitors import monitors
+from explorer.checker.properties import monitors
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import Bounds
 from explorer.engine.contract import Model

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.app import explore as main_job
+from explorer.app import progress
 
 EXPLORE = Path(sys.executable).parent / "explore"
 LINE = re.compile(r"explore: .+: depth \d+(, [\d,]+ states, [\d,]+ transitions)?, [\d,]+ s so far")
@@ -20,7 +20,7 @@ LINE = re.compile(r"explore: .+: depth \d+(, [\d,]+ states, [\d,]+ transitions)?
 def test_a_log_gets_a_plain_line_every_interval(monkeypatch) -> None:
     monkeypatch.setenv("EXPLORE_PROGRESS_SECONDS", "0.05")
     log = io.StringIO()  # not a terminal
-    p = main_job.Progress(quiet=False, stream=log, specs=["plain", "amir"])
+    p = progress.Progress(quiet=False, stream=log, specs=["plain", "amir"])
     p("amir", 4, 1000, 3000)
     time.sleep(0.3)
     p.stop()
@@ -38,7 +38,7 @@ def test_a_log_gets_a_plain_line_every_interval(monkeypatch) -> None:
 def test_quiet_prints_nothing(monkeypatch) -> None:
     monkeypatch.setenv("EXPLORE_PROGRESS_SECONDS", "0.05")
     log = io.StringIO()
-    p = main_job.Progress(quiet=True, stream=log)
+    p = progress.Progress(quiet=True, stream=log)
     p("plain", 4, 1000, 3000)
     time.sleep(0.2)
     p.stop()

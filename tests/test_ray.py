@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from explorer.app.cli import app
 from explorer.bridge.model import ErrseqModel
-from explorer.bridge.monitors import monitors
+from explorer.checker.properties import monitors
 from explorer.domain.catalog import load_spec
 from explorer.domain.world import Bounds
 from explorer.engine.partition import gather, partitioned_bfs

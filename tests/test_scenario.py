@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from explorer.app.cli import app
-from explorer.app.replay import SKIPPED, replay_all, scenarios_in
+from explorer.checker.replay import SKIPPED, replay_all, scenarios_in
 from explorer.domain import world
 from explorer.domain.catalog import load_specs
 from explorer.domain.scenario import ScenarioError, format_run, parse

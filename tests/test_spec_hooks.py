@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from explorer.app.cli import app
-from explorer.app.replay import run as replay_run
 from explorer.bridge.model import ErrseqModel
+from explorer.checker.replay import run as replay_run
 from explorer.domain.catalog import SpecError, builtin_names, load_spec, resolved_hooks
 from explorer.domain.errseq import (
     ERRSEQ_OBSERVED,

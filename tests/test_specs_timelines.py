@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from explorer.app.replay import SKIPPED, replay
-from explorer.app.replay import run as replay_run
+from explorer.checker.replay import SKIPPED, replay
+from explorer.checker.replay import run as replay_run
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.scenario import parse
 
@@ -840,7 +840,7 @@ wberror ovl1
 
 @pytest.mark.parametrize("spec", [s for s in ALL if s != "plain"])
 def test_normal_umount_writes_back_the_upper_fs(spec: str) -> None:
-    from explorer.app.replay import run as replay_run
+    from explorer.checker.replay import run as replay_run
     from explorer.domain.catalog import load_spec
     from explorer.domain.scenario import parse
 
@@ -851,7 +851,7 @@ def test_normal_umount_writes_back_the_upper_fs(spec: str) -> None:
 
 
 def test_plain_umount_is_a_no_op() -> None:
-    from explorer.app.replay import run as replay_run
+    from explorer.checker.replay import run as replay_run
     from explorer.domain.catalog import load_spec
     from explorer.domain.scenario import parse
 

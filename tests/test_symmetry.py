@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from explorer.bridge.model import ErrseqModel
-from explorer.bridge.monitors import monitors
 from explorer.bridge.symmetry import Symmetry
+from explorer.checker.properties import monitors
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import EIO, ENOSPC, Bounds
 from explorer.engine.properties import agreement, safety

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from explorer.app.cli import app
-from explorer.app.replay import replay
 from explorer.bridge.user_property import PropertyError, View, happened, load_property
+from explorer.checker.replay import replay
 from explorer.domain.catalog import load_spec
 from explorer.domain.scenario import parse
 from explorer.domain.world import Bounds, Event

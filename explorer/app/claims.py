@@ -1,348 +1,74 @@
-"""`explore claim`: settle claim files per spec, as herd7 settles litmus tests.
-
-For each claim and spec: search the product of the world and the claim's programs
-(explorer.bridge.claim_model), count the runs that pass the filter and satisfy the
-condition or not, by counting paths (explorer.engine.count: never one run at a
-time), and hold the verdict (Never, Sometimes, Always) to the claim's `result:` line
-or its quantifier.  `expect:` lines are checked by the explorer's own runner at the
-claim's bounds, so a property's verdict and witness length are the matrix's.  The
-outcome types are explorer.app.outcome's; explorer.render.claims prints them.
-"""
+"""`explore claim`: claim files settled per spec (explorer.checker.claims), printed as
+Observation lines, JSON or the table of docs/claims.md (explorer.render.claims)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+import json
+from typing import Annotated
 
-from explorer.app.options import ISOLATION_BUDGET
-from explorer.app.outcome import (
-    PROPERTIES,
-    QUANTIFIER_ACCEPTS,
-    UNSETTLED,
-    ClaimOutcome,
-    ClaimRun,
-    Config,
-    ExpectOutcome,
-    Observation,
-)
-from explorer.app.runner import run
-from explorer.bridge.claim_model import ClaimModel
-from explorer.bridge.user_property import load_property
-from explorer.domain.catalog import builtin_names, load_spec
-from explorer.domain.claim import Claim, ClaimVerdict, ProgramLine, load_claim, required_bounds
-from explorer.domain.claim_formula import RESULTS, LineId, Ran, evaluate
-from explorer.domain.vfs import Spec
-from explorer.domain.world import MOUNT_OPTIONS
-from explorer.engine.count import paths
-from explorer.engine.limits import default_memory_limit
-from explorer.engine.search import Exploration, Step, bfs, realize
-from explorer.errors import InputError
+import typer
+
+from explorer.app.options import SpecOpt
+from explorer.checker.options import OptionError
+from explorer.domain.catalog import load_specs
 
 
-class ClaimPathError(InputError):
-    """A path given to `explore claim` that holds no claim file."""
+def claim_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Claim files, or folders (every *.claim below, sorted).",
+            metavar="PATH...",
+            show_default=False,
+        ),
+    ],
+    spec: SpecOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    markdown: Annotated[
+        bool,
+        typer.Option("--markdown", help="Print the table of docs/claims.md instead of text."),
+    ] = False,
+) -> None:
+    """Settle claim files: per claim and spec, the verdict over every run of its programs.
 
+    A claim file (docs/claims-language.md) gives one program per actor and a condition
+    over the results and the order of their events; its runs are every interleaving of
+    the programs in which each event is enabled.  Per spec (every built-in, the claim's
+    specs:, or --spec) one line says Never, Sometimes or Always, with the runs that
+    satisfy the condition and those that do not, and whether that is what the claim
+    expects (its result: line, or its quantifier); expect: lines hold a property's
+    verdict at the claim's bounds.  A run that satisfies the condition, or one that
+    refutes a failed expectation, follows as a timeline and a scenario.
 
-def claim_files(paths_given: list[str]) -> list[Path]:
-    """Each file as given, and every *.claim below a folder (sorted)."""
-    files: list[Path] = []
-    for given in paths_given:
-        p = Path(given)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*.claim") if f.is_file())
-            if not found:
-                raise ClaimPathError(f"{given}: no *.claim files below this folder")
-            files += found
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise ClaimPathError(f"{given}: no such claim file or folder")
-    return files
+    Exit code: 0 every expectation met, 1 one is not (all are listed at the end), 2 bad
+    input (a claim file, a spec or property file, a spec under which the claim has no
+    run: one line naming the file and line), 3 none refuted but the memory guard left an
+    expect: line undecided.
 
+    Examples:
 
-def load_claims(paths_given: list[str]) -> list[Claim]:
-    """Every claim the paths hold, parsed: the first bad one is a ClaimError (exit 2)
-    before anything runs."""
-    return [load_claim(f, PROPERTIES) for f in claim_files(paths_given)]
+    \b
+        explore claim claims/examples/seed-overlay-mount-hides-error.claim
+        explore claim claims/ --spec mainline
+        explore claim claims/ --markdown > docs/claims.md
+    """
+    # Imported when the command runs: the main job's start-up does not pay for them.
+    from explorer.checker.claims import check_all, exit_code, load_claims
+    from explorer.render import claims as render
 
-
-class Specs:
-    """Specs by the name a claim or the command line gives them: a built-in's name, or
-    a .py path (a claim's relative to the claim's folder), each loaded once."""
-
-    def __init__(self) -> None:
-        self._loaded: dict[str, Spec] = {}
-
-    def get(self, name: str, claim: Claim | None = None) -> Spec:
-        key = self.path(name, claim)
-        if key not in self._loaded:
-            self._loaded[key] = load_spec(key)
-        return self._loaded[key]
-
-    @staticmethod
-    def path(name: str, claim: Claim | None) -> str:
-        if not name.endswith(".py") or claim is None or Path(name).is_absolute():
-            return name
-        return str(Path(claim.source).parent / name)
-
-
-def specs_of(claim: Claim, chosen: list[str] | None) -> list[str]:
-    """The specs a claim is checked under: --spec's (those among the claim's `specs:`
-    when it has them), else the claim's `specs:`, else every built-in."""
-    if chosen:
-        return [s for s in chosen if claim.specs is None or s in claim.specs]
-    return list(claim.specs) if claim.specs is not None else builtin_names()
-
-
-def expected(claim: Claim, spec: str) -> tuple[tuple[ClaimVerdict, ...], int]:
-    """The verdicts that meet the claim's expectation under `spec`, and the line of its
-    `result:` (0 when the quantifier's default applies)."""
-    result = claim.results.get(spec)
-    if result is not None:
-        return (result.verdict,), result.line
-    assert claim.quantifier is not None
-    return QUANTIFIER_ACCEPTS[claim.quantifier], 0
-
-
-def search(claim: Claim, spec: Spec, symmetric: bool = True) -> tuple[ClaimModel, Exploration]:
-    """The product of the world and the claim's programs under `spec`, explored."""
-    model = ClaimModel(claim, spec, symmetric)
-    return model, bfs(model, model.depth, max_bytes=default_memory_limit())
-
-
-def observe(claim: Claim, name: str, spec: Spec, symmetric: bool = True) -> Observation:
-    """The claim's runs under one spec, counted, with the run to show."""
-    return counted(claim, name, *search(claim, spec, symmetric))
-
-
-def counted(claim: Claim, name: str, model: ClaimModel, ex: Exploration) -> Observation:
-    """The observation of an explored claim: its runs counted, the run to show."""
-    per_state = paths(ex, model.label)
-    sat = unsat = filtered = 0
-    first_sat = first_unsat = -1
-    for sid, (n, node) in enumerate(zip(per_state, ex.states, strict=True)):
-        if not n or not model.complete(node):
-            continue
-        if not model.holds(node, "filter"):
-            filtered += n
-        elif model.holds(node, "formula"):
-            sat += n
-            first_sat = sid if first_sat < 0 else first_sat
-        else:
-            unsat += n
-            first_unsat = sid if first_unsat < 0 else first_unsat
-    accepts, line = expected(claim, name)
-    o = Observation(name, None, sat, unsat, filtered, accepts, line, states=ex.n_states)
-    if sat + unsat == 0:
-        o.error, o.error_line = no_run(model, ex, filtered)
-        return o
-    o.verdict = (
-        ClaimVerdict.NEVER
-        if not sat
-        else ClaimVerdict.ALWAYS
-        if not unsat
-        else ClaimVerdict.SOMETIMES
-    )
-    # Show a run that satisfies the condition; when the expectation fails for want of
-    # one that does (Always expected) or every run fails it, a run that does not.
-    refute_always = not o.ok and o.verdict != ClaimVerdict.ALWAYS
-    shown = first_unsat if refute_always else first_sat
-    if shown >= 0:
-        moves = realize(model, ex, ex.path_to(shown))
-        o.run = ClaimRun(
-            not refute_always,
-            [Step(st.action.event, st.obs) for st in moves],
-            model.line_names([st.action for st in moves]),
-        )
-    return o
-
-
-def no_run(model: ClaimModel, ex: Exploration, filtered: int) -> tuple[str, int]:
-    """Why a claim has no run under a spec: the filter that no run passes; or the first
-    line (in the file) that no interleaving reaches; or, when each line runs in some
-    interleaving but none runs them all, the lines where the interleavings stop."""
-    if filtered:
-        assert model.claim.filter is not None
-        line = min(a.line for a in model.claim.filter.atoms())
-        runs = f"{filtered} run{'s' if filtered != 1 else ''}"
-        return f"no run passes the filter (it leaves out all {runs})", line
-    stops: dict[ProgramLine, str] = {}
-    for sid, node in enumerate(ex.states):
-        if not ex.out_edges(sid) and not model.complete(node):
-            for pl, why in model.blocked(node):
-                stops.setdefault(pl, why)
-    ran = {a.line for a in ex.action}
-    never = [pl for pl in stops if pl.id not in ran]
-    if never:
-        pl = min(never, key=lambda p: p.line)
-        return f"'{pl.text}' can never run ({stops[pl]})", pl.line
-    shown = sorted(stops, key=lambda p: p.line)
-    said = "; ".join(f"line {pl.line} '{pl.text}' ({stops[pl]})" for pl in shown)
-    return f"every interleaving stops before its end, at {said}", shown[0].line if shown else 0
-
-
-def check_expects(claim: Claim, name: str, spec: Spec) -> list[ExpectOutcome]:
-    """The claim's `expect:` lines for one spec, checked by the explorer's runner at the
-    claim's bounds (one run for all of them)."""
-    mine = [e for e in claim.expects if e.spec == name]
-    if not mine:
-        return []
-    cb = required_bounds(claim)
-    spec = spec.with_counter_bits(cb.counter_bits)
-    users = {
-        e.property: load_property(Specs.path(e.property, claim))
-        for e in mine
-        if e.property.endswith(".py")
-    }
-    props = tuple(p for p in PROPERTIES if any(e.property == p for e in mine))
-    props += tuple(p.name for p in users.values())
-    from explorer.app.explore import worth_symmetry
-
-    wb = cb.world()
-    plain = load_spec("plain").with_counter_bits(cb.counter_bits)
-    cfg = Config(
-        wb,
-        cb.depth,
-        MOUNT_OPTIONS[cb.mount_options],
-        [spec],
-        props,
-        against=plain if "agreement" in props else None,
-        symmetry=worth_symmetry(wb, cb.depth) and not users,
-        max_bytes=default_memory_limit(),
-        isolation_budget=ISOLATION_BUDGET,
-        counter_bits=cb.counter_bits,
-        user_properties={p.name: p for p in users.values()},
-    )
-    result = run(cfg).results[0]
-    out = []
-    for e in mine:
-        prop = users[e.property].name if e.property in users else e.property
-        verdicts = result.verdicts.get(prop, [])
-        bad = [v for v in verdicts if not v.holds]
-        length = min(v.length for v in bad) if bad else None
-        out.append(ExpectOutcome(e, not bad, length, verdicts))
-    return out
-
-
-def check(claim: Claim, chosen: list[str] | None, specs: Specs) -> ClaimOutcome:
-    """One claim under its specs: observations, then expectations."""
-    out = ClaimOutcome(claim)
-    if claim.unsettled is not None:
-        out.not_checked, out.reason = UNSETTLED, claim.unsettled
-        return out
-    out.bounds = required_bounds(claim)
-    out.world_bounds = out.bounds.world()
-    names = specs_of(claim, chosen)
-    if not names:
-        out.notes.append(
-            f"none of --spec is among the claim's specs: {' '.join(claim.specs or ())}"
-        )
-    for name in names:
-        spec = specs.get(name, None if chosen else claim)  # --spec's paths: from here
-        if claim.programs:
-            out.observations.append(observe(claim, name, spec))
-        out.expects += check_expects(claim, name, spec)
-    return out
-
-
-def check_all(claims: list[Claim], chosen: list[str] | None) -> list[ClaimOutcome]:
-    specs = Specs()
-    return [check(c, chosen, specs) for c in claims]
-
-
-def exit_code(outcomes: list[ClaimOutcome]) -> int:
-    """2 when some spec has no run (bad input), 1 when an expectation is not met, 3 when
-    the memory guard left an `expect:` undecided, else 0."""
-    if any(o.errors() for o in outcomes):
-        return 2
-    if any(o.mismatches() for o in outcomes):
-        return 1
-    return 3 if any(o.undecided() for o in outcomes) else 0
-
-
-# --- the runs a real kernel replays (explore conform FILE.claim) --------------------------
-
-#: Every run of a claim is replayed on a kernel when it has at most this many.
-REPLAY_ALL = 48
-
-
-@dataclass
-class ClaimReplay:
-    """One run of a claim, to replay on a real kernel: as a scenario (the claim's fd
-    names, no stated results), the claim line of each event (None for an `any` line's),
-    and whether it satisfies the condition in the model."""
-
-    text: str
-    lines: list[LineId | None]
-    satisfies: bool
-
-
-@dataclass
-class ReplayPlan:
-    """The runs of a claim under one spec a kernel replays: every run (`complete`), or
-    a satisfying and a refuting one when there are more than REPLAY_ALL."""
-
-    spec: str
-    observation: Observation
-    runs: list[ClaimReplay]
-    complete: bool
-
-
-def replay_plan(claim: Claim, name: str, spec: Spec, limit: int = REPLAY_ALL) -> ReplayPlan:
-    """Which runs of `claim` under `spec` to replay (see ReplayPlan)."""
-    model, ex = search(claim, spec)
-    o = counted(claim, name, model, ex)
-    total = o.satisfied + o.unsatisfied
-    if total <= limit:
-        found = list(_run_paths(model, ex))
+    if as_json and markdown:
+        raise OptionError("--json and --markdown: choose one")
+    if spec:
+        load_specs(spec)  # an unknown spec is bad input before anything runs
+    outcomes = check_all(load_claims(paths), spec)
+    code = exit_code(outcomes)
+    for line in render.mismatch_lines([o for o in outcomes if o.errors()]):
+        if "no run under" in line:
+            typer.echo(f"explore: error: {line}", err=True)
+    if as_json:
+        typer.echo(json.dumps(render.as_json(outcomes, code), indent=2))
+    elif markdown:
+        typer.echo(render.markdown(outcomes), nl=False)
     else:
-        witnesses = [_shortest(model, ex, satisfying) for satisfying in (True, False)]
-        found = [p for p in witnesses if p is not None]
-    return ReplayPlan(name, o, [_replay(model, ex, edges) for edges in found], total <= limit)
-
-
-def _run_paths(model: ClaimModel, ex: Exploration) -> Iterator[list[int]]:
-    """Every path to a complete node that passes the filter (depth first, in order)."""
-    stack: list[tuple[int, list[int]]] = [(sid, []) for sid, d in enumerate(ex.depth) if d == 0]
-    while stack:
-        sid, edges = stack.pop()
-        node = ex.states[sid]
-        if model.complete(node) and model.holds(node, "filter"):
-            yield edges
-        for e in reversed(ex.out_edges(sid)):
-            stack.append((ex.dst[e], [*edges, e]))
-
-
-def _shortest(model: ClaimModel, ex: Exploration, satisfying: bool) -> list[int] | None:
-    """A shortest run that satisfies the condition (or that does not), if any."""
-    for sid, node in enumerate(ex.states):
-        if (
-            model.complete(node)
-            and model.holds(node, "filter")
-            and model.holds(node, "formula") == satisfying
-        ):
-            return ex.path_to(sid)
-    return None
-
-
-def _replay(model: ClaimModel, ex: Exploration, edges: list[int]) -> ClaimReplay:
-    moves = [st.action for st in realize(model, ex, edges)]
-    names = model.line_names(moves)
-    lines = [
-        m.line if isinstance(model.claim.program_line(m.line), ProgramLine) else None for m in moves
-    ]
-    node = ex.states[ex.dst[edges[-1]]] if edges else ex.states[0]
-    return ClaimReplay("".join(f"{n}\n" for n in names), lines, model.holds(node, "formula"))
-
-
-def kernel_verdict(claim: Claim, run: ClaimReplay, results: list[str | None]) -> tuple[bool, bool]:
-    """(passes the filter, satisfies the condition) of a run with a kernel's results."""
-    record = {
-        line: Ran(i, RESULTS.get(res or "", None) if res is not None else None)
-        for i, (line, res) in enumerate(zip(run.lines, results, strict=True))
-        if line is not None
-    }
-    passes = claim.filter is None or evaluate(claim.filter, record)
-    assert claim.formula is not None
-    return passes, evaluate(claim.formula, record)
+        typer.echo(render.text(outcomes), nl=False)
+    raise typer.Exit(code)

@@ -1,28 +1,118 @@
-"""`explore diff A B`: where two specs part ways, shortest first, one run per kind of difference.
-
-A kind of difference is the call that differs and the two results (say `syncfs:
-EIO vs 0`), so a reader sees every way the specs disagree, not only the first.
-"""
+"""`explore diff A B`: the shortest runs on which two specs give different results, one
+per kind of difference (explorer.checker.diff finds them), as timelines or JSON."""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Annotated, Any
 
-from explorer.app.options import errnos_text, parse_counter_bits, parse_options
-from explorer.bridge.model import ErrseqModel
-from explorer.domain.catalog import load_spec
+import typer
+
+from explorer.app.options import (
+    CounterBitsOpt,
+    DepthOpt,
+    ErrnosOpt,
+    FdsOpt,
+    HostFdsOpt,
+    HostFilesOpt,
+    MountOptionsOpt,
+    MountsOpt,
+)
+from explorer.checker.options import RunOptions, errnos_text
 from explorer.domain.scenario import result_name
-from explorer.engine.properties import agreement
-from explorer.engine.search import bfs
-from explorer.render.report import steps_json
-from explorer.render.timeline import compare, scenario_text
+from explorer.domain.world import Bounds
+
+if TYPE_CHECKING:
+    from explorer.checker.diff import Differences
+
+
+def diff(
+    a: Annotated[str, typer.Argument(help="First spec (name or .py path).")],
+    b: Annotated[str, typer.Argument(help="Second spec (name or .py path).")],
+    mounts: MountsOpt = 2,
+    depth: DepthOpt = 8,
+    fds: FdsOpt = 2,
+    host_fds: HostFdsOpt = 1,
+    mount_options: MountOptionsOpt = "both",
+    errnos: ErrnosOpt = "EIO",
+    counter_bits: CounterBitsOpt = None,
+    host_files: HostFilesOpt = "own",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of timelines.")
+    ] = False,
+) -> None:
+    """The shortest runs on which two specs give different results, one per kind of difference.
+
+    Exit code 0 when they agree on every run within the bounds, 1 when they differ.
+
+    Examples:
+
+        explore diff mainline amir --depth 6
+
+        explore diff mainline v5.11 --host-files any --errnos EIO,ENOSPC --depth 6
+    """
+    # Imported when the command runs: the main job's start-up does not pay for them.
+    from explorer.checker.diff import differences
+    from explorer.render.timeline import compare
+
+    opts = RunOptions(
+        mounts=mounts,
+        depth=depth,
+        fds=fds,
+        host_fds=host_fds,
+        mount_options=mount_options,
+        errnos=errnos,
+        host_files=host_files,
+        counter_bits=counter_bits,
+    )
+    d = differences(opts, a, b)
+    if as_json:
+        print(json.dumps(as_dict(d), indent=2))
+    elif d.agree:
+        print(
+            f"{d.a.name} and {d.b.name} agree on every run of at most {depth} events "
+            f"({plural(mounts, 'container')}, {plural(fds, 'fd')} each, "
+            f"{plural(host_fds, 'host fd')}, {mount_options} mounts{extra(d.bounds, d.counter_bits)})."
+        )
+    else:
+        print(
+            f"{d.a.name} and {d.b.name} differ in {len(d.classes)} way(s) within {depth} events; "
+            "the shortest run of each:\n"
+        )
+        for k, (wa, wb) in d.classes:
+            print(compare(d.bounds, wa, wb, (d.a.name, d.b.name), f"{k}  ({len(wa)} events)"))
+    raise typer.Exit(0 if d.agree else 1)
+
+
+def as_dict(d: Differences) -> dict[str, Any]:
+    """--json: the specs, the bounds' options, and each kind's shortest run."""
+    from explorer.render.report import steps_json
+    from explorer.render.timeline import scenario_text
+
+    return {
+        "a": d.a.name,
+        "b": d.b.name,
+        "depth": d.depth,
+        **options_json(d.bounds, d.counter_bits),
+        "agree": d.agree,
+        "differences": [
+            {
+                "kind": k,
+                "length": len(wa),
+                "run": steps_json(d.bounds, wa),
+                "results_b": [result_name(s.obs) for s in wb],
+                "scenario": scenario_text(d.bounds, wa),
+            }
+            for k, (wa, wb) in d.classes
+        ],
+    }
 
 
 def plural(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
 
-def extra(bounds, bits: int | None) -> str:
+def extra(bounds: Bounds, bits: int | None) -> str:
     """The model's options a diff ran with, when not the defaults."""
     said = ""
     if bounds.errnos != (-5,):
@@ -34,9 +124,9 @@ def extra(bounds, bits: int | None) -> str:
     return said
 
 
-def options_json(bounds, bits: int | None) -> dict:
+def options_json(bounds: Bounds, bits: int | None) -> dict[str, Any]:
     """The model's options for --json, each only when not its default."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     if bounds.errnos != (-5,):
         out["errnos"] = errnos_text(bounds.errnos).split(",")
     if bits is not None:
@@ -44,70 +134,3 @@ def options_json(bounds, bits: int | None) -> dict:
     if bounds.host_any:
         out["host_files"] = bounds.host_files
     return out
-
-
-def diff_specs(
-    a: str,
-    b: str,
-    mounts: int,
-    depth: int,
-    fds: int,
-    host_fds: int,
-    mount_options: str,
-    as_json: bool,
-    errnos: str = "EIO",
-    host_files: str = "own",
-    counter_bits: int | None = None,
-) -> int:
-    bounds, options, *_ = parse_options(
-        mounts, depth, fds, host_fds, mount_options, None, None, None, errnos, host_files
-    )
-    bits = parse_counter_bits(counter_bits)
-    spec_a, spec_b = load_spec(a).with_counter_bits(bits), load_spec(b).with_counter_bits(bits)
-    model_a, model_b = ErrseqModel(spec_a, bounds, options), ErrseqModel(spec_b, bounds, options)
-    ex_a, ex_b = bfs(model_a, depth), bfs(model_b, depth)
-
-    def kind(action, oa, ob) -> str:
-        return f"{action.verb}: {result_name(oa)} vs {result_name(ob)}"
-
-    v = agreement.check(ex_a, ex_b, model_a, model_b, kind)
-    found = v.agreement.classes if v.agreement is not None else {}
-    classes = sorted(found.items(), key=lambda kv: (len(kv[1][0]), kv[0]))
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "a": spec_a.name,
-                    "b": spec_b.name,
-                    "depth": depth,
-                    **options_json(bounds, bits),
-                    "agree": v.holds,
-                    "differences": [
-                        {
-                            "kind": k,
-                            "length": len(wa),
-                            "run": steps_json(bounds, wa),
-                            "results_b": [result_name(s.obs) for s in wb],
-                            "scenario": scenario_text(bounds, wa),
-                        }
-                        for k, (wa, wb) in classes
-                    ],
-                },
-                indent=2,
-            )
-        )
-        return 0 if v.holds else 1
-    if v.holds:
-        print(
-            f"{spec_a.name} and {spec_b.name} agree on every run of at most {depth} events "
-            f"({plural(mounts, 'container')}, {plural(fds, 'fd')} each, "
-            f"{plural(host_fds, 'host fd')}, {mount_options} mounts{extra(bounds, bits)})."
-        )
-        return 0
-    print(
-        f"{spec_a.name} and {spec_b.name} differ in {len(classes)} way(s) within {depth} events; "
-        "the shortest run of each:\n"
-    )
-    for k, (wa, wb) in classes:
-        print(compare(bounds, wa, wb, (spec_a.name, spec_b.name), f"{k}  ({len(wa)} events)"))
-    return 1

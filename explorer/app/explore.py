@@ -1,281 +1,233 @@
-"""The main job (`explore --mounts 2 --depth 8`): validate options, run, print, write out/."""
+"""The main job's command (`explore --mounts 2 --depth 8`): its options, checked into the
+run's configuration, then the run itself (explorer.app.job, imported when the main job
+runs: the other commands do not load its machinery)."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated
 
+import typer
+
+from explorer import __version__
+from explorer.app.exits import fail
 from explorer.app.options import (
-    OptionError,
-    errnos_text,
-    parse_counter_bits,
-    parse_options,
-    user_properties,
+    CounterBitsOpt,
+    DepthOpt,
+    ErrnosOpt,
+    FdsOpt,
+    HostFdsOpt,
+    HostFilesOpt,
+    MountOptionsOpt,
+    MountsOpt,
+    SpecOpt,
 )
-from explorer.app.outcome import Config
-from explorer.app.runner import Execute, run, worth_parallel
-from explorer.domain.catalog import load_spec, load_specs
-from explorer.domain.world import Bounds
-from explorer.engine.limits import SearchLimit, default_memory_limit
-from explorer.render import report as rep
-from explorer.render import terminal
-from explorer.render.outdir import OutDir
-
-#: Seconds between progress lines when stderr is not a terminal (a CI log); the
-#: environment variable EXPLORE_PROGRESS_SECONDS (not an option: tests) shortens it.
-PROGRESS_SECONDS = 5.0
-
-#: Exit code of a run ended by Ctrl-C (128 + SIGINT, what a shell reports).
-INTERRUPTED = 130
+from explorer.bridge.model import KIND_ORDER
+from explorer.checker.config import configure
+from explorer.checker.options import ISOLATION_BUDGET, MAX_JOBS, RunOptions, check_limits
+from explorer.checker.properties import PROPERTIES
 
 
-@contextmanager
-def ctrl_c_deferred() -> Iterator[None]:
-    """Ctrl-C waits until the block is done, then is raised as usual.  rich's status line
-    interrupted halfway through its start hides the cursor and then cannot be stopped
-    (an IndexError from its render hooks, shown as a traceback)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"errseq-explorer {__version__}")
+        raise typer.Exit(0)
+
+
+def explore(
+    ctx: typer.Context,
+    mounts: MountsOpt = 2,
+    depth: DepthOpt = 8,
+    fds: FdsOpt = 2,
+    host_fds: HostFdsOpt = 1,
+    mount_options: MountOptionsOpt = "both",
+    errnos: ErrnosOpt = "EIO",
+    counter_bits: CounterBitsOpt = None,
+    host_files: HostFilesOpt = "own",
+    spec: SpecOpt = None,
+    prop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--property",
+            "-p",
+            help=f"Property to check: {', '.join(PROPERTIES)}; or a user property's .py "
+            "file (docs/claims-language.md); repeatable. Default: every built-in.",
+        ),
+    ] = None,
+    against: Annotated[str, typer.Option(help="Reference spec for agreement.")] = "plain",
+    container: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Container whose isolation is checked (ovlN); repeatable. Default: a representative."
+        ),
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Audit mode: isolation violations caused only by these event kinds are "
+            f"accepted: {', '.join(KIND_ORDER)}; repeatable."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Folder for timelines, pictures and report.json.")
+    ] = Path("out"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON on stdout.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    full_graph: Annotated[
+        bool, typer.Option("--full-graph", help="Also write each spec's whole state graph as DOT.")
+    ] = False,
+    show: Annotated[int, typer.Option(help="How many witnesses to print as timelines.")] = 3,
+    max_states: Annotated[
+        int | None,
+        typer.Option("--max-states", help="Stop a search beyond this many states (1 or more)."),
+    ] = None,
+    max_memory: Annotated[
+        float | None,
+        typer.Option(
+            "--max-memory",
+            help="Stop a search or check (cleanly) beyond this many GiB resident, a number "
+            "above 0: it is undecided (exit 3), the others still decide, and isolation is "
+            "decided as deep as fits. Default: 3/4 of RAM.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help=f"Processes for independent specs, 0 to {MAX_JOBS}; 0 = 2 when the run is "
+            "large enough.",
+        ),
+    ] = 0,
+    isolation_budget: Annotated[
+        int,
+        typer.Option(
+            "--isolation-budget",
+            min=0,
+            help="Pair states the isolation witness search may store; beyond it, witnesses "
+            "are sorted by kind only up to the length reached (verdicts stay exact). 0 = no cap.",
+        ),
+    ] = ISOLATION_BUDGET,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="[ADDRESS]",
+            help="Run on Ray: alone, a local runtime started for the run; auto or "
+            "HOST:PORT, the cluster there (ray start --head). Needs the ray extra "
+            "(docs/scale-out.md).",
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            "--partitions",
+            help="With --ray: Ray actors each spec's states are shared among, 1 or more; "
+            "1 = each spec whole in one task. Default: the cluster's CPUs.",
+            show_default=False,
+        ),
+    ] = None,
+    symmetry: Annotated[
+        bool | None,
+        typer.Option(
+            "--symmetry/--no-symmetry",
+            help="Store one state per class of interchangeable containers and fds. "
+            "Default: on for runs with 3+ containers or depth 10+, where it pays.",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=show_version,
+            expose_value=False,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Explore every bounded event sequence of an upper fs shared by N overlay mounts.
+
+    Checks each kernel variant (spec) against the guarantees argued in the 2020
+    thread, prints a verdict matrix and the shortest witnesses as timelines, and
+    writes out/ (timelines, DOT/SVG pictures, report.json).  The options before a
+    command (replay, diff, specs, conform) are the main job's: give a command's
+    options after its name.
+
+    Examples:
+
+        explore --mounts 2 --depth 8
+
+        explore --spec vivek-v3-seen --spec amir --property isolation
+
+        explore --allow syncfs --json > audit.json
+
+        explore --errnos EIO,ENOSPC --host-files any --depth 7
+
+        explore --counter-bits 2 --mounts 1 --depth 16 -p no-loss
+
+        explore --mounts 4 --depth 16 --ray auto
+
+    \b
+    Exit codes:
+      0    every checked property holds (every result as expected, the specs agree)
+      1    a property is violated (a result not as expected, the specs differ)
+      2    bad input: an option, a file, a scenario, a spec that misbehaves
+      3    undecided: the memory guard stopped a check before it decided
+      70   internal error: a bug in errseq-explorer (its traceback goes to a file)
+      130  interrupted (Ctrl-C)
+    """
+    if ctx.invoked_subcommand is not None:
+        misplaced_options(ctx)
         return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            signal.raise_signal(signal.SIGINT)
-
-
-def progress_seconds() -> float:
-    try:
-        return max(0.05, float(os.environ.get("EXPLORE_PROGRESS_SECONDS", PROGRESS_SECONDS)))
-    except ValueError:
-        return PROGRESS_SECONDS
-
-
-class Progress:
-    """How far the run is, on stderr: the search under way (or, in a parallel run, the
-    tasks done so far) and the time spent.  (A rate would mislead: the states are one
-    search's, the time the run's.)
-
-    On a terminal it is rich's status line, once the run has taken a second.  Elsewhere
-    (a CI log) it is a plain line every few seconds, each standing alone, printed by a
-    timer thread: the checks after a search report nothing, and a log that stays silent
-    for minutes looks like a hung job."""
-
-    def __init__(
-        self, quiet: bool, stream: TextIO | None = None, specs: list[str] | None = None
-    ) -> None:
-        self.quiet = quiet
-        self.specs = specs or []  # the run's specs, in the order a one-process run checks them
-        self.stream = stream if stream is not None else sys.stderr
-        self.t0 = time.perf_counter()
-        self.status = None
-        self.last = ("", 0, 0, 0)
-        self.plain = not self.stream.isatty()
-        self._stopped = threading.Event()
-        self._ticker: threading.Thread | None = None
-
-    def text(self) -> str:
-        elapsed = f"{time.perf_counter() - self.t0:,.0f} s so far"
-        what, depth, states, edges = self.last
-        if what in self.specs:
-            what += f", spec {self.specs.index(what) + 1} of {len(self.specs)}"
-        counts = f"{states:,} states, {edges:,} transitions, " if states else ""
-        return f"{what}: depth {depth}, {counts}{elapsed}"
-
-    def __call__(self, spec: str, depth: int, states: int, edges: int) -> None:
-        if self.quiet:
-            return
-        self.last = (spec, depth, states, edges)
-        if self.plain:
-            # Started on the first report, not before: a parallel run forks its workers
-            # first, and a thread alive at a fork may hold a lock the child then needs.
-            if self._ticker is None and not self._stopped.is_set():
-                self._ticker = threading.Thread(
-                    target=self._tick, args=(progress_seconds(),), name="progress", daemon=True
-                )
-                self._ticker.start()
-            return
-        if time.perf_counter() - self.t0 < 1.0:
-            return
-        with ctrl_c_deferred():
-            if self.status is None:
-                self.status = terminal.console(stderr=True).status(self.text())
-                self.status.start()
-            else:
-                self.status.update(self.text())
-
-    def _tick(self, seconds: float) -> None:
-        while not self._stopped.wait(seconds):
-            try:
-                print(f"explore: {self.text()}", file=self.stream, flush=True)
-            except (OSError, ValueError):  # stderr closed: nobody to tell
-                return
-
-    def stop(self) -> None:
-        """End the progress display; safe to call twice.  Stopping the status line shows
-        the terminal's cursor again, however the run ended (Ctrl-C included)."""
-        self._stopped.set()
-        if self._ticker is not None:
-            self._ticker.join(timeout=1.0)
-        if self.status is not None:
-            status, self.status = self.status, None
-            with ctrl_c_deferred():
-                status.stop()
-
-
-def model_options(cfg: Config) -> str:
-    """The model's options a run departs from the defaults with, for its header line."""
-    b = cfg.bounds
-    said = []
-    if b.errnos != (-5,):
-        said.append(f"errnos {errnos_text(b.errnos)}")
-    if cfg.counter_bits is not None:
-        said.append(f"{cfg.counter_bits}-bit errseq counter")
-    if b.host_any:
-        said.append("host fds on any upper file")
-    return "".join(f"{s}, " for s in said)
-
-
-def worth_symmetry(bounds: Bounds, depth: int) -> bool:
-    """Symmetry pays once graphs are big; below that one exploration per spec is cheaper
-    (isolation needs the full graph anyway, so a reduced one would be a second search)."""
-    return bounds.mounts >= 3 or depth >= 10 or bounds.fds >= 3 or bounds.host_fds >= 2
-
-
-def on_ray(address: str | None, partitions: int | None, full_graph: bool) -> Execute | None:
-    """The executor of `--ray` (None without it); ray is imported only here."""
-    if address is None:
-        if partitions is not None:
-            raise OptionError("--partitions needs --ray (the partitions are Ray actors)")
-        return None
-    if partitions is not None and partitions < 1:
-        raise OptionError(f"--partitions {partitions}: give 1 or more")
-    if full_graph:
-        raise OptionError("--full-graph needs every spec's whole graph in this process: drop --ray")
-    from explorer.scale.cluster import connect, cpus
-    from explorer.scale.execute import executor
-
-    ray = connect(address)
-    return executor(ray, partitions or cpus(ray))
-
-
-def main_job(
-    *,
-    mounts: int,
-    depth: int,
-    fds: int,
-    host_fds: int,
-    mount_options: str,
-    specs: list[str] | None,
-    props: list[str] | None,
-    against: str,
-    containers: list[str] | None,
-    allow: list[str] | None,
-    out: Path,
-    as_json: bool,
-    quiet: bool,
-    full_graph: bool,
-    show: int,
-    max_states: int | None,
-    symmetry: bool | None = None,
-    max_memory: float | None = None,
-    jobs: int = 0,
-    isolation_budget: int | None = None,
-    errnos: str = "EIO",
-    host_files: str = "own",
-    counter_bits: int | None = None,
-    ray: str | None = None,
-    partitions: int | None = None,
-) -> int:
-    bounds, options, props_t, viewers, allowed = parse_options(
-        mounts, depth, fds, host_fds, mount_options, props, containers, allow, errnos, host_files
-    )
-    bits = parse_counter_bits(counter_bits)
-    users = user_properties(props)
-    props_t += tuple(users)
-    cfg = Config(
-        bounds,
-        depth,
-        options,
-        [s.with_counter_bits(bits) for s in load_specs(specs)],
-        props_t,
-        against=load_spec(against).with_counter_bits(bits) if "agreement" in props_t else None,
-        viewers=viewers,
-        allow=allowed,
+    opts = RunOptions(
+        mounts=mounts,
+        depth=depth,
+        fds=fds,
+        host_fds=host_fds,
+        mount_options=mount_options,
+        errnos=errnos,
+        host_files=host_files,
+        counter_bits=counter_bits,
+        specs=spec,
+        properties=prop,
+        against=against,
+        containers=container,
+        allow=allow,
         max_states=max_states,
-        symmetry=worth_symmetry(bounds, depth) if symmetry is None else symmetry,
-        max_bytes=int(max_memory * 2**30) if max_memory else default_memory_limit(),
-        isolation_budget=isolation_budget or None,
-        counter_bits=bits,
-        user_properties=users,
+        max_memory=max_memory,
+        symmetry=symmetry,
+        isolation_budget=isolation_budget,
     )
-    execute = on_ray(ray, partitions, full_graph)
-    target = OutDir.claim(out)  # before the search: a folder it cannot use is bad input
-    cfg.costs = target.last_seconds()
-    progress = Progress(quiet or as_json, specs=[s.name for s in cfg.specs])
-    try:
-        if jobs == 0:
-            jobs = min(2, os.cpu_count() or 1) if worth_parallel(cfg) else 1
-        outcome = run(cfg, progress, 1 if full_graph else jobs, execute)
-    except SearchLimit as exc:
-        raise ValueError(str(exc)) from None
-    except KeyboardInterrupt:
-        progress.stop()
-        print("explore: interrupted", file=sys.stderr, flush=True)
-        return INTERRUPTED
-    finally:
-        progress.stop()
-    code = outcome.exit_code()
-    files, data = rep.write_outputs(outcome, target, full_graph, code, max_memory or None)
-    if as_json:
-        print(json.dumps(data, indent=2))
-        return code
-    con = terminal.console()
-    opts = "+".join(
-        n for n in ("normal", "volatile") if n == mount_options or mount_options == "both"
-    )
-    con.print(
-        f"errseq-explorer: {mounts} container{'s' if mounts > 1 else ''}, {fds} fd{'s' if fds > 1 else ''} each, "
-        f"{host_fds} host fd{'s' if host_fds != 1 else ''}, depth {depth}, {opts} mounts, "
-        f"{model_options(cfg)}"
-        f"{len(cfg.specs)} spec{'s' if len(cfg.specs) > 1 else ''} in {outcome.seconds:.2f}s"
-    )
-    con.print(terminal.matrix(outcome))
-    table = terminal.interference(outcome)
-    if table is not None:
-        con.print(table)
-        if allowed:
-            con.print(
-                f"* allowed by --allow {' --allow '.join(sorted(allowed))}: not counted as violations"
-            )
-    for note in outcome.notes:
-        con.print(f"note: {note}")
-    con.print(terminal.coverage_table(outcome))
-    for v in terminal.most_important(outcome, show):
-        con.print()
-        con.print(rep.witness_text(bounds, v), end="", markup=False)
-    n_files = sum(len(f) for f in files.values())
-    con.print()
-    con.print(f"wrote {out}/report.json and {n_files} witness files under {out}/", end="")
-    if not any(p.endswith(".svg") for f in files.values() for p in f) and files:
-        con.print(
-            f" (no `dot` binary: render with  dot -Tsvg {out}/SPEC/PROP.dot -o PROP.svg)", end=""
-        )
-    con.print()
-    if full_graph:
-        con.print(
-            f"state graphs as DOT in {out}/SPEC/graph.dot, not drawn: dot takes many minutes "
-            "on thousands of states; dot -Tsvg -O FILE draws one"
-        )
-    return code
+    from explorer.app import job as main  # the run's machinery, for the main job alone
+
+    job = main.Job(out, as_json, quiet, full_graph, show, jobs, ray, partitions)
+    check_limits(opts)
+    job.check()
+    raise typer.Exit(main.main_job(configure(opts), job))
+
+
+def misplaced_options(ctx: typer.Context) -> None:
+    """Options of the main job given before a command would be silently unused: refuse
+    them and say where they go (`explore --spec amir replay x.scn`)."""
+    sub = ctx.invoked_subcommand or ""
+    given = [
+        p
+        for p in ctx.command.params
+        if p.name and getattr(ctx.get_parameter_source(p.name), "name", "") == "COMMANDLINE"
+    ]
+    if not given:
+        return
+    cmd = ctx.command.get_command(ctx, sub)  # type: ignore[attr-defined]
+    takes = {o for p in (cmd.params if cmd else []) for o in (*p.opts, *p.secondary_opts)}
+    said = []
+    for p in given:
+        flag = max(p.opts, key=len)
+        if takes & {*p.opts, *p.secondary_opts}:
+            said.append(f"put {flag} after the command (explore {sub} {flag} ...)")
+        else:
+            said.append(f"{sub} has no {flag}")
+    fail(f"options before '{sub}' are the main job's, which {sub} does not run: {'; '.join(said)}")

@@ -1,181 +1,125 @@
-"""Run a scenario under a spec: the model's result for every event, line by line.
-
-Results are "0" or "EIO" for syscalls and None for environment events (wberror,
-evict).  An event that cannot happen under one spec (say, `open` in a container
-whose volatile mount that spec refused) is skipped in that spec's run with the
-reason; `replay_all` turns an event that no spec can run into a ScenarioError (unless its
-container's mount did not give the result the file states, see there).
-
-A line may state its result (`syncfs fd1 = EIO`): `mismatches` lists every spec whose
-result is not the stated one, an event that spec skipped included.  Disagreement
-between specs is what a replay shows; a stated result is a claim about each spec
-replayed, so a file whose results hold for one kernel is replayed under that spec alone.
-
-A witness file the main job writes (out/SPEC/PROPERTY.txt) ends with its run as a
-scenario: `scenarios_in` reads that part, and both runs of an isolation pair.
-"""
+"""`explore replay`: scenario files run under each spec, their results side by side and
+the results they state checked (explorer.checker.replay runs them)."""
 
 from __future__ import annotations
 
-import re
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
 
-from explorer.app.outcome import SKIPPED, Mismatch, Run
-from explorer.domain import world
-from explorer.domain.scenario import (
-    Event,
-    Scenario,
-    ScenarioError,
-    owner_index,
-    parse,
-    result_name,
-    world_event,
-)
-from explorer.domain.vfs import Spec
-from explorer.domain.world import NORMAL, VOLATILE, World
+import typer
 
-__all__ = [
-    "SKIPPED",
-    "Mismatch",
-    "Run",
-    "mismatches",
-    "replay",
-    "replay_all",
-    "run",
-    "scenarios_in",
-    "stated",
-]
-
-BOTH = (NORMAL, VOLATILE)
-ENVIRONMENT = ("wberror", "evict")
-# The line a witness's scenario follows (explorer.render.report, explorer.render.pair).
-WITNESS_RE = re.compile(r"(Run A as a scenario|As a scenario) \(explore replay FILE\b.*\):$")
+from explorer.app.exits import fail
+from explorer.app.options import CounterBitsOpt, SpecOpt
+from explorer.checker.options import parse_counter_bits
+from explorer.checker.replay import mismatches, replay_all, scenarios_in, stated
+from explorer.domain.catalog import SpecError, load_specs
+from explorer.domain.scenario import Scenario, ScenarioError
 
 
-def scenarios_in(text: str, source: str) -> list[Scenario]:
-    """The scenarios a file holds: a scenario file's one; a witness file's run, the lines
-    after its 'As a scenario' line; an isolation witness's two runs, 'SOURCE (run A)'
-    and 'SOURCE (run B)'.  Line numbers stay the file's, so errors and mismatches name
-    the witness file's lines."""
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if WITNESS_RE.match(line.strip())), None)
-    if start is None:
-        return [parse(text, source)]
-    parts = [range(start + 1, len(lines))]
-    if lines[start].startswith("Run A"):
-        b = next((i for i in parts[0] if lines[i].strip() == "Run B:"), None)
-        if b is None:
-            raise ScenarioError(source, start + 1, "Run A", "no 'Run B:' line after run A")
-        parts = [range(start + 1, b), range(b + 1, len(lines))]
-    out = []
-    for run, rows in zip("AB", parts, strict=False):
-        sc = parse("\n".join(line if i in rows else "" for i, line in enumerate(lines)), source)
-        if len(parts) == 2:
-            sc.source = f"{source} (run {run})"
-        out.append(sc)
-    return out
+def replay(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Scenario files, witness .txt files, folders (every *.scn below, "
+            "sorted), or - for stdin.",
+            metavar="PATH...",
+            show_default=False,
+        ),
+    ],
+    spec: SpecOpt = None,
+    counter_bits: CounterBitsOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of the tables.")
+    ] = False,
+) -> None:
+    """Run scenarios under each spec, print the results side by side, and check the
+    results the scenarios state.
+
+    The model's options come with the scenario: `wberror ovl1 ENOSPC` records ENOSPC
+    (results print `= ENOSPC`), `open fd3 host ovl1` is a host fd on ovl1's upper
+    file; --counter-bits K replays with a K-bit errseq counter.
+
+    A line may state its result (`syncfs fd1 = EIO`, as the tool prints it).  A stated
+    result is checked under every spec replayed, so a file whose results hold for one
+    kernel is replayed with --spec NAME; every one a spec does not give (or an event it
+    skipped) is listed as FILE:LINE: EVENT: stated R, got R under SPEC.  Specs that
+    disagree with each other are what replay shows (rows marked *), not a failure.
+
+    Exit code: 0 every stated result holds (or none is stated), 1 a stated result is
+    not met, 2 bad input (a bad scenario line, an unknown spec: one line naming it).
+
+    Examples:
+
+    \b
+        explore replay scenarios/plain/seed.scn --spec plain
+        explore replay scenarios/plain/seed.scn -s plain -s vivek-v3-seen -s amir
+        explore replay scenarios/mainline --spec mainline
+        explore replay - --spec amir < run.scn
+        explore replay wrap.scn --spec plain --counter-bits 2
+    """
+    from explorer.render.table import replay_json, replay_table, summary  # this command's
+
+    bits = parse_counter_bits(counter_bits)
+    try:
+        specs = [s.with_counter_bits(bits) for s in load_specs(spec)]
+        scenarios = [sc for path in scenario_paths(paths) for sc in read_scenarios(path)]
+        done = []
+        for sc in scenarios:
+            runs = replay_all(sc, specs)
+            done.append((sc, runs, mismatches(sc, runs)))
+    except (ScenarioError, SpecError) as exc:
+        fail(str(exc))
+    missed = [m for _, _, ms in done for m in ms]
+    checked = sum(stated(sc, runs) for sc, runs, _ in done)
+    if as_json:
+        doc = {
+            "scenarios": [replay_json(sc, runs, ms) for sc, runs, ms in done],
+            "checked": checked,
+            "mismatches": [m.as_json() for m in missed],
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        tables = [
+            (f"{sc.source}\n" if len(done) > 1 else "") + replay_table(sc, runs, ms)
+            for sc, runs, ms in done
+        ]
+        text = "\n".join(tables)
+        if checked:
+            text += "\n" + summary(checked, missed)
+        typer.echo(text, nl=False)
+    raise typer.Exit(1 if missed else 0)
 
 
-def run(scenario: Scenario, spec: Spec) -> Run:
-    """Replay `scenario` under `spec`, skipping (with a reason) what cannot happen here."""
-    b = scenario.bounds
-    state = b.initial()
-    slots: dict[str, int] = {}
-    out = Run(spec)
-    for i, e in enumerate(scenario.events):
-        ev = world_event(scenario, e, slots, state)
-        if ev.arg == -1 and e.verb == "open":
-            # No free slot: ask about the owner's first slot, for the real reason
-            # (not mounted, or every fd the scenario needs is open).
-            first = world.Event("open", b.owner_slots(owner_index(e.target or "", b.mounts))[0])
-            reason = world.why_disabled(b, state, first, BOTH) or "no free fd slot"
-        elif ev.arg == -1 and e.fd:
-            reason = f"{e.fd} is not open"
+def scenario_paths(paths: list[str]) -> list[str]:
+    """The files `explore replay` runs: each file as given, every *.scn below a folder
+    (sorted), and - (stdin) at most once."""
+    files: list[str] = []
+    for path in paths:
+        if path == "-":
+            if "-" in files:
+                fail("- given twice: stdin is read once")
+            files.append(path)
+        elif Path(path).is_dir():
+            found = sorted(str(f) for f in Path(path).rglob("*.scn") if f.is_file())
+            if not found:
+                fail(f"{path}: no *.scn files below this folder")
+            files += found
         else:
-            reason = world.why_disabled(b, state, ev, BOTH)
-        if reason is not None:
-            out.results.append(SKIPPED)
-            out.skipped[i] = reason
-            out.states.append(state)
-            continue
-        w = World(b, state)
-        ret = spec.apply(w, ev)
-        state = w.freeze()
-        if e.verb == "open":
-            slots[e.fd or ""] = ev.arg
-        elif e.verb == "close":
-            slots.pop(e.fd or "", None)
-        out.results.append(result_name(ret))
-        out.states.append(state)
-    return out
+            files.append(path)
+    return files
 
 
-def replay(scenario: Scenario, spec: Spec) -> list[str | None]:
-    """The model's result per event ("0", "EIO", None, or "skipped")."""
-    return run(scenario, spec).results
-
-
-def container_of(scenario: Scenario, e: Event) -> str | None:
-    """The container an event concerns (its own, or its fd's), None for the host's."""
-    who = scenario.owners.get(e.fd or "") if e.fd else e.target
-    return who if who and who != "host" else None
-
-
-def mounts_missed(scenario: Scenario, r: Run) -> dict[str, int]:
-    """Per container, the first of its mounts whose stated result `r` did not give: from
-    there on, whether that container is mounted is not what the file says."""
-    missed: dict[str, int] = {}
-    for i, e in enumerate(scenario.events):
-        if e.verb == "mount" and e.expect is not None and r.results[i] != e.expect:
-            missed.setdefault(e.target or "", i)
-    return missed
-
-
-def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
-    """Run every spec.  A result stated on an environment event (wberror, evict: nobody's
-    syscall, no result) is bad input, and so is an event that no spec can run, unless
-    under every spec an earlier mount of its container did not give the result the file
-    states: a mount's result decides whether the container is mounted, so the runs left
-    the path the file describes, and that mount is the finding (a volatile mount stated
-    0 but refused, so the container's next open cannot happen)."""
-    for e in scenario.events:
-        if e.expect is not None and e.verb in ENVIRONMENT:
-            raise ScenarioError(
-                scenario.source,
-                e.line,
-                f"= {e.expect}",
-                f"{e.verb} is an environment event and has no result: remove '= {e.expect}'",
-            )
-    runs = [run(scenario, s) for s in specs]
-    missed = [mounts_missed(scenario, r) for r in runs]
-    for i, e in enumerate(scenario.events):
-        c = container_of(scenario, e)
-        if all(i in r.skipped for r in runs) and not all(m.get(c or "", i) < i for m in missed):
-            reason = runs[0].skipped[i]
-            if len(runs) > 1:
-                reason += " (under every spec)"
-            raise ScenarioError(scenario.source, e.line, str(e), f"event cannot happen: {reason}")
-    return runs
-
-
-def stated(scenario: Scenario, runs: list[Run]) -> int:
-    """How many stated results the runs check (each stated line once per spec)."""
-    return sum(e.expect is not None for e in scenario.events) * len(runs)
-
-
-def mismatches(scenario: Scenario, runs: list[Run]) -> list[Mismatch]:
-    """Every (line, spec) whose result is not the one the line states, in line order."""
-    return [
-        Mismatch(
-            scenario.source,
-            e.line,
-            str(e),
-            r.spec.name,
-            e.expect,
-            r.results[i],
-            r.skipped.get(i, ""),
-        )
-        for i, e in enumerate(scenario.events)
-        if e.expect is not None
-        for r in runs
-        if r.results[i] != e.expect
-    ]
+def read_scenarios(path: str) -> list[Scenario]:
+    """Parse a scenario file (or a witness file's scenarios), or stdin for '-'."""
+    if path == "-":
+        return scenarios_in(sys.stdin.read(), "<stdin>")
+    p = Path(path)
+    if not p.is_file():
+        fail(f"{path}: no such scenario file")
+    try:
+        text = p.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read: {exc}")
+    return scenarios_in(text, path)

@@ -129,7 +129,7 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
             self.effects.setdefault(line, []).append(a)
         self.depth = sum(pl.k if isinstance(pl, AnyLine) else 1 for pl in claim.lines())
         classes = self._interchangeable() if self.symmetric else []
-        self.symmetry = ClaimSymmetry(self, classes) if classes else None  # type: ignore[assignment]
+        self.symmetry = ClaimSymmetry(self, classes) if classes else None
 
     def _who(self, actor: str) -> int:
         if actor == "env":
@@ -212,9 +212,9 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
                             if self._actor_may(prog.who, ev, named):
                                 yield Move(pl.id, ev), i
                     continue
-                ev = self.world_event(pl, node)
-                if ev is not None and ev in allowed:
-                    yield Move(pl.id, ev), i
+                named_ev = self.world_event(pl, node)
+                if named_ev is not None and named_ev in allowed:
+                    yield Move(pl.id, named_ev), i
                 break
 
     def label(self, move: Move) -> tuple[str, LineId | None, Event]:

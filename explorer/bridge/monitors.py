@@ -24,7 +24,7 @@ transition graph and the monitor without knowing what the bits mean.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from explorer.bridge.model import ErrseqModel
 from explorer.domain.vfs import check_result, hook_errors
@@ -38,10 +38,10 @@ class OpenBefore(Monitor[State, Event, "int | None", int]):
 
     model: ErrseqModel
     call: str  # "syncfs" or "fsync"
+    name: str = field(init=False)
 
-    @property
-    def name(self) -> str:
-        return f"open-before-{self.call}"
+    def __post_init__(self) -> None:
+        self.name = f"open-before-{self.call}"
 
     def initial(self) -> int:
         return 0
@@ -180,12 +180,3 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
             with hook_errors(spec, hook, what):
                 ret = spec.sys_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
         return check_result(spec, hook, what, ret)
-
-
-def monitors(model: ErrseqModel) -> dict[str, Monitor]:
-    """Every monitor-checked property of this module, by name."""
-    return {
-        "open-before-syncfs": OpenBefore(model, "syncfs"),
-        "open-before-fsync": OpenBefore(model, "fsync"),
-        "no-loss": NoLoss(model),
-    }

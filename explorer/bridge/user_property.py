@@ -42,7 +42,7 @@ load, raises, returns something else) is a PropertyError naming the file and lin
 from __future__ import annotations
 
 import sys
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -72,9 +72,6 @@ from explorer.domain.world import (
 )
 from explorer.engine.contract import Monitor
 from explorer.errors import InputError
-
-#: Names a user property may not take: the built-in properties'.
-BUILTIN_PROPERTIES = ("isolation", "open-before-syncfs", "open-before-fsync", "no-loss")
 
 
 class PropertyError(InputError):
@@ -285,9 +282,12 @@ def _shown(value: object) -> str:
 PREFIX = "errseq_user_property"
 
 
-def load_property(path_given: str) -> Property:
+def load_property(
+    path_given: str, reserved: Callable[[str], bool] = lambda name: False
+) -> Property:
     """The property a .py file defines (one subclass of Property, or the one its module
-    names in `PROPERTY`); anything wrong is a PropertyError naming the file."""
+    names in `PROPERTY`); anything wrong is a PropertyError naming the file.  `reserved`
+    says which names are taken (the checker's registry: its built-in properties')."""
     path = Path(path_given)
     if path.suffix != ".py":
         raise PropertyError(f"{path_given}: a property file is a .py file")
@@ -295,11 +295,13 @@ def load_property(path_given: str) -> Property:
         raise PropertyError(f"{path_given}: no such property file")
     module_name = user_module_name(path, PREFIX)
     if module_name in sys.modules:
-        return _instance(sys.modules[module_name], path)
-    return load_user_file(path, PREFIX, PropertyError, lambda module: _instance(module, path))
+        return _instance(sys.modules[module_name], path, reserved)
+    return load_user_file(
+        path, PREFIX, PropertyError, lambda module: _instance(module, path, reserved)
+    )
 
 
-def _instance(module: object, path: Path) -> Property:
+def _instance(module: object, path: Path, reserved: Callable[[str], bool]) -> Property:
     chosen = getattr(module, "PROPERTY", None)
     if chosen is not None:
         if not (isinstance(chosen, type) and issubclass(chosen, Property)):
@@ -328,7 +330,7 @@ def _instance(module: object, path: Path) -> Property:
             f"{path}: {cls.__name__}.name {name!r}: a property name has no '/', spaces or "
             "control characters"
         )
-    if name in BUILTIN_PROPERTIES or name == "agreement" or name.startswith("agreement-"):
+    if reserved(name):
         raise PropertyError(f"{path}: {cls.__name__}.name {name!r} is a built-in property's")
     if cls.step is Property.step:
         raise PropertyError(f"{path}: {cls.__name__} has no step(self, m, event, world)")

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from explorer.app.claims import REPLAY_ALL, ReplayPlan, expected, kernel_verdict, replay_plan
+from explorer.checker.claim_runs import REPLAY_ALL, ReplayPlan, kernel_verdict, replay_plan
+from explorer.checker.claims import expected
+from explorer.checker.properties import PROPERTIES
 from explorer.conform import core
 from explorer.domain.catalog import load_spec
 from explorer.domain.claim import Claim, ClaimVerdict, load_claim, required_bounds
@@ -41,7 +43,7 @@ def plan_claims(paths: list[Path], kernels: list[str]) -> list[ClaimCheck]:
     """The runs each claim file replays on each kernel (model side only: no VM)."""
     checks = []
     for path in paths:
-        claim = load_claim(path)
+        claim = load_claim(path, PROPERTIES)
         for k in kernels:
             checks.append(plan_one(claim, k))
     return checks

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from explorer.app.replay import replay
+from explorer.checker.replay import replay
 from explorer.conform import core
 from explorer.domain.catalog import SpecError, load_spec
 from explorer.domain.claim_formula import ClaimError

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from explorer.app import replay as model_replay
+from explorer.checker import replay as model_replay
 from explorer.domain.catalog import load_spec
 from explorer.domain.errseq import COUNTER_BITS
 from explorer.domain.scenario import Scenario, ScenarioError, owner_index, parse
@@ -105,7 +105,7 @@ def witnesses(report: Path) -> list[Item]:
     if not isinstance(data, dict) or not isinstance(data.get("witnesses"), list):
         raise ScenarioError(str(report), 0, "witnesses", "no top-level 'witnesses' list")
     spec_kernel = {v: k for k, v in KERNEL_SPEC.items()}
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    config = data["config"] if isinstance(data.get("config"), dict) else {}
     bits = config.get("counter_bits")
     narrow = (
         f"the report's run used --counter-bits {bits}: a real kernel's errseq counter has "
@@ -160,8 +160,10 @@ def _scenario_texts(w: dict) -> list[tuple[str, str]]:
                     out.append((f"run{i + 1}", s))
                 elif isinstance(s, dict) and isinstance(s.get("scenario"), str):
                     out.append((str(s.get("name", f"run{i + 1}")), s["scenario"]))
-    seen: set[str] = set()
-    return [(lbl, t) for lbl, t in out if not (t in seen or seen.add(t))]
+    unique: dict[str, str] = {}  # each scenario once, under its first label
+    for lbl, t in out:
+        unique.setdefault(t, lbl)
+    return [(lbl, t) for t, lbl in unique.items()]
 
 
 # ---------------------------------------------------------------------------

@@ -89,8 +89,9 @@ def parse_output(kernel: str, text: str) -> KernelRun:
         elif tag == "W":
             m = re.match(r"(\d+) ino=(\d+) sectors=(\S+)(?: errno=(\w+))?", rest)
             if m:
-                spans = [tuple(int(x) for x in s.split("-")) for s in m.group(3).split(",")]
-                run.wberror[int(m.group(1))] = (int(m.group(2)), spans)  # type: ignore[misc]
+                pairs = (s.split("-", 1) for s in m.group(3).split(","))
+                spans = [(int(lo), int(hi)) for lo, hi in pairs]
+                run.wberror[int(m.group(1))] = (int(m.group(2)), spans)
                 run.wberror_errno[int(m.group(1))] = m.group(4) or "EIO"
         elif tag == "BAD":
             run.bad = rest

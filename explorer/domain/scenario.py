@@ -17,7 +17,7 @@ replayed in a world that offers them (`Bounds.errnos`, `Bounds.host_files`).
 Everything that is wrong whatever the spec (unknown verb or fd, an fd opened twice,
 umount or evict with fds open) is a ScenarioError that names the file, the line, the
 token and the reason.  Whether an event can happen at all may depend on the spec (a
-refused volatile mount, a volatile syncfs that wrote nothing back): `explorer.app.replay`
+refused volatile mount, a volatile syncfs that wrote nothing back): `explorer.checker.replay`
 skips such an event in that spec's column, and reports an error only when no spec
 can run it.
 """

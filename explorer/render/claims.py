@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.app.outcome import (
+from explorer.checker.results import (
     UNSETTLED,
     ClaimOutcome,
     ExpectOutcome,

@@ -191,7 +191,7 @@ def _unpack(bounds: Bounds, pair: Pair) -> tuple:
     w, o = pair.witness, pair.other
     removed = list(pair.removed)
     general = isinstance(pair, ReorderedPair)
-    added = list(pair.added) if general else []
+    added = list(pair.added) if isinstance(pair, ReorderedPair) else []
     a, b = run_names(bounds, w, o, None if general else removed)
     ia, ib = pair.differs_at
     return w, o, removed, added, a, b, lanes_of(bounds, [w, o]), ia, ib

@@ -15,14 +15,18 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from explorer import __version__
-from explorer.app.outcome import Outcome, SpecResult
+from explorer.bridge.model import ErrseqModel
+from explorer.checker.config import Config
+from explorer.checker.results import Outcome, SpecResult
 from explorer.domain.scenario import format_run, result_name
 from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, NORMAL, VOLATILE, Bounds
+from explorer.engine.search import Exploration
 from explorer.engine.verdict import IsolationResult, Step, Verdict
 from explorer.render import dot, pair, timeline
 from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
@@ -83,22 +87,23 @@ def witness_picture(bounds: Bounds, v: Verdict):
     return dot.witness_dot(bounds, v.witness, marks, title(v))
 
 
+#: Each spec's searched model and graph, by spec name (--full-graph draws them).
+Graphs = Mapping[str, tuple[ErrseqModel, Exploration]]
+
+
 def write_outputs(
-    outcome: Outcome,
-    target: OutDir,
-    full_graph: bool = False,
-    exit_code: int = 0,
-    max_memory: float | None = None,
+    outcome: Outcome, target: OutDir, exit_code: int = 0, graphs: Graphs | None = None
 ) -> tuple[dict[tuple[str, str, str], list[str]], dict[str, Any]]:
-    """Write the run's files into `target`: every violated verdict's, report.json and
-    timings.json; return the files by (spec, property, container) and the report.
+    """Write the run's files into `target`: every violated verdict's, each spec's whole
+    state graph when `graphs` are given, report.json and timings.json; return the
+    files by (spec, property, container) and the report.
 
     Everything is written to a staging folder first, so that `target` is left as it
     was when a path the run needs is taken (OutDir.commit)."""
     staged = target.staging()
     try:
-        files = write_witnesses(outcome, staged, full_graph)
-        data = report(outcome, files, exit_code, max_memory)
+        files = write_witnesses(outcome, staged, graphs)
+        data = report(outcome, files, exit_code)
         write_report(data, staged / REPORT)
         write_report(timings(outcome), staged / TIMINGS)
         target.commit(staged)
@@ -108,10 +113,10 @@ def write_outputs(
 
 
 def write_witnesses(
-    outcome: Outcome, out_dir: Path, full_graph: bool = False
+    outcome: Outcome, out_dir: Path, graphs: Graphs | None = None
 ) -> dict[tuple[str, str, str], list[str]]:
-    """Write every violated verdict's files under `out_dir`; return their paths relative
-    to it, by (spec, property, container)."""
+    """Write every violated verdict's files under `out_dir` (and each spec's graph, for
+    --full-graph); return their paths relative to it, by (spec, property, container)."""
     bounds = outcome.config.bounds
     files: dict[tuple[str, str, str], list[str]] = {}
     svgs: list[Path] = []  # pictures to render once everything is written
@@ -131,13 +136,14 @@ def write_witnesses(
                 files[(r.spec.name, prop, who)] = [
                     p.relative_to(out_dir).as_posix() for p in written
                 ]
-        if full_graph and r.ex is not None and r.model is not None:
+        if graphs is not None and r.spec.name in graphs:
             from explorer.engine import graph
 
+            model, ex = graphs[r.spec.name]
             d.mkdir(parents=True, exist_ok=True)
-            g = graph.build(r.ex, r.model.describe, lambda a, o: _edge_label(bounds, a, o))
+            g = graph.build(ex, model.describe, lambda a, o: _edge_label(bounds, a, o))
             # DOT only, as --full-graph says: dot needs many minutes to lay out a graph
-            # of thousands of states (over 11 minutes for plain at mounts 2, depth 8).
+            # of thousands of states.
             (d / "graph.dot").write_text(dot.state_graph_dot(g).source)
     dot.render_svgs(svgs)
     return files
@@ -251,9 +257,7 @@ def property_source(prop: object) -> dict[str, str]:
     return {name: hashlib.sha256(Path(path).read_bytes()).hexdigest()}
 
 
-def report(
-    outcome: Outcome, files: dict, exit_code: int, max_memory: float | None = None
-) -> dict[str, Any]:
+def report(outcome: Outcome, files: dict, exit_code: int) -> dict[str, Any]:
     """The report: the same for the same command, whatever the machine's speed or -j."""
     cfg = outcome.config
     b = cfg.bounds
@@ -287,7 +291,7 @@ def report(
             "isolation_budget": cfg.isolation_budget,
             "max_states": cfg.max_states,
             "symmetry": cfg.symmetry,
-            "max_memory": max_memory,
+            "max_memory": cfg.max_memory,
             **model_options_json(cfg),
         },
         "spec_sources": {s.name: spec_sources(s) for s in cfg.specs},
@@ -300,7 +304,7 @@ def report(
     }
 
 
-def model_options_json(cfg) -> dict[str, Any]:
+def model_options_json(cfg: Config) -> dict[str, Any]:
     """The model's options (--errnos, --counter-bits, --host-files), each only when the
     run departs from its default: a default run's report stays what it always was."""
     b = cfg.bounds

@@ -10,7 +10,7 @@ results.
 
 from __future__ import annotations
 
-from explorer.app.outcome import SKIPPED, Mismatch, Run
+from explorer.checker.results import SKIPPED, Mismatch, Run
 from explorer.domain.scenario import Event, Scenario
 from explorer.render.timeline import SHOWN
 

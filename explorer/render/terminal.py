@@ -6,19 +6,13 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from explorer.app.outcome import PROPERTIES, Outcome
 from explorer.bridge.model import kind_rank
+from explorer.checker.properties import PROPERTIES, get, owner
+from explorer.checker.results import Outcome
 from explorer.domain.world import ERRNO_NAMES
 from explorer.engine.verdict import Verdict
 from explorer.render.pair import CAPPED
 
-SHORT = {
-    "isolation": "isolation",
-    "open-before-syncfs": "open-\nbefore\nsyncfs",
-    "open-before-fsync": "open-\nbefore\nfsync",
-    "no-loss": "no-loss",
-    "agreement": "agrees\nwith\n{against}",
-}
 COVERED = (
     "mount",
     "umount",
@@ -85,7 +79,10 @@ def interference(outcome: Outcome) -> Table | None:
         who = ", ".join(b.owner_name(v.isolation.viewer) for v in verdicts if v.isolation)
         text = ", ".join(f"{k}{'*' if best[k][1] else ''} ({best[k][0]})" for k in kinds)
         if not text:
-            low = min((v.decided for v in verdicts if v.undecided), default=None)
+            low = min(
+                (v.decided for v in verdicts if v.undecided and v.decided is not None),
+                default=None,
+            )
             text = (
                 "none: isolated within the bounds"
                 if low is None
@@ -110,12 +107,19 @@ def _kind_rank(k: str) -> tuple[int, int, str]:
     return (k.count("+"), kind_rank(k.split("+")[0]), k)
 
 
+def heading(prop: str, against: str) -> str:
+    """A property's column heading (a user property's: its name)."""
+    builtin = get(prop)
+    return builtin.column.format(against=against) if builtin is not None else prop
+
+
 def matrix(outcome: Outcome) -> Table:
     cfg = outcome.config
-    props = list(cfg.properties)  # the built-ins in PROPERTIES order, then user properties
+    props = list(cfg.properties)  # the built-ins in the registry's order, then the user's
     t = _table()
+    against = cfg.against.name if cfg.against else "-"
     for p in props:
-        t.add_column(SHORT.get(p, p).format(against=cfg.against.name if cfg.against else "-"))
+        t.add_column(heading(p, against))
     t.add_column("states", justify="right")
     for r in outcome.results:
         cells = []
@@ -157,7 +161,7 @@ def coverage_table(outcome: Outcome) -> Table:
 
 def base_prop(v: Verdict) -> str:
     """agreement-plain -> agreement: the property a verdict belongs to."""
-    return "agreement" if v.prop.startswith("agreement") else v.prop
+    return owner(v.prop)
 
 
 def _severity(v: Verdict) -> tuple:

@@ -28,7 +28,7 @@ WIDTH = 72
 SHOWN = ("mount", "fsync", "syncfs")
 
 
-def lane_text(line: str, verb: str, obs: object, owner_shown: bool) -> str:
+def lane_text(line: str, verb: str, obs: int | None, owner_shown: bool) -> str:
     """An event as written in its lane: the container is the lane, so it is dropped."""
     words = line.split()
     if not owner_shown and verb in ("mount", "umount", "open"):

@@ -10,8 +10,8 @@ import sys
 import types
 from typing import Any
 
-from explorer.app.options import OptionError
 from explorer.bridge import user_property
+from explorer.checker.options import OptionError
 from explorer.domain import catalog
 
 #: `--ray` without a value: a runtime on this machine, started by the run.

@@ -1,8 +1,12 @@
-"""The types renderers read: a run's configuration and outcome, and a replay's runs.
+"""What a run found, as the renderers read it: a run's outcome, a replay's runs, a
+claim's observations.
 
-`explorer.app.runner` fills an `Outcome`, `explorer.app.replay` `Run`s and
-`Mismatch`es; the renderers (explorer.render) read them and never import the code that
-made them.
+The checker fills them (explorer.checker.run an `Outcome`, explorer.checker.replay
+`Run`s and `Mismatch`es, explorer.checker.claims `ClaimOutcome`s); the renderers
+(explorer.render) read them and never import the code that made them.  They hold
+verdicts and figures, never a model or an exploration: they travel back from worker
+processes by pickle, and --full-graph gets the graphs by a way of its own
+(`explorer.checker.sites.Graphs.kept`).
 """
 
 from __future__ import annotations
@@ -13,50 +17,18 @@ from typing import TYPE_CHECKING
 
 from explorer.domain import world
 from explorer.domain.claim import Claim, ClaimBounds, ClaimVerdict, Expect
-from explorer.domain.claim_formula import Quantifier
 from explorer.domain.scenario import Event
 from explorer.domain.vfs import Spec
 from explorer.domain.world import Bounds
 from explorer.engine.verdict import Step, Verdict
 
 if TYPE_CHECKING:
-    from explorer.bridge.model import ErrseqModel
-    from explorer.bridge.user_property import Property
-    from explorer.engine.search import Exploration
-
-# In the order the matrix shows them: isolation is the seed's question.
-PROPERTIES = ("isolation", "open-before-syncfs", "open-before-fsync", "no-loss", "agreement")
-
-
-@dataclass
-class Config:
-    bounds: Bounds
-    depth: int
-    options: tuple[int, ...]
-    specs: list[Spec]
-    properties: tuple[str, ...] = PROPERTIES
-    against: Spec | None = None  # agreement reference (plain by default)
-    viewers: list[int] | None = None  # isolation: containers to check (None: a representative)
-    allow: frozenset[str] = frozenset()
-    max_states: int | None = None
-    symmetry: bool = True  # search up to container/fd symmetry (isolation searches in full)
-    max_bytes: int | None = None  # memory guard (resident bytes)
-    # isolation: pair states the removal witness search may store (None: no cap)
-    isolation_budget: int | None = None
-    # the errseq counter's width (--counter-bits; None: the kernel's), already applied
-    # to `specs` and `against`
-    counter_bits: int | None = None
-    # user properties (explorer.bridge.user_property), by name; their names are in
-    # `properties` too, after the built-ins
-    user_properties: dict[str, Property] = field(default_factory=dict)
-    # each spec's seconds in an earlier run, by name: only the order work is handed out
-    costs: dict[str, float] = field(default_factory=dict)
+    from explorer.checker.config import Config
 
 
 @dataclass
 class SpecResult:
-    """One spec's verdicts and figures.  `ex` and `model` are dropped when the work ran in
-    another process (only --full-graph needs them, and it runs in this one)."""
+    """One spec's verdicts (by property, in the run's order) and figures."""
 
     spec: Spec
     states: int
@@ -65,8 +37,6 @@ class SpecResult:
     verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
     coverage: Counter = field(default_factory=Counter)
     seconds: float = 0.0
-    model: ErrseqModel | None = None
-    ex: Exploration | None = None
 
 
 @dataclass
@@ -135,13 +105,6 @@ class Mismatch:
 
 
 # --- explore claim ------------------------------------------------------------------
-
-#: The verdicts each quantifier accepts when a spec has no `result:` line (docs/model.md §7).
-QUANTIFIER_ACCEPTS = {
-    Quantifier.EXISTS: (ClaimVerdict.SOMETIMES, ClaimVerdict.ALWAYS),
-    Quantifier.NOT_EXISTS: (ClaimVerdict.NEVER,),
-    Quantifier.FORALL: (ClaimVerdict.ALWAYS,),
-}
 
 #: Why a claim is not checked: it says it cannot be settled.
 UNSETTLED = "unsettled"

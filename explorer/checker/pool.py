@@ -1,0 +1,80 @@
+"""The specs of a run in worker processes (`--jobs`): specs are independent.
+
+The workers fork, so they inherit the run's configuration instead of unpickling it;
+they return verdicts and figures (explorer.checker.results), never graphs.  Ctrl-C is
+the parent's alone: the workers ignore it, and the parent terminates them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from explorer.checker.config import Config
+from explorer.checker.executor import TaskResult, check_task, collect, worker_config
+from explorer.checker.guard import stopped_by_guard
+from explorer.checker.results import SpecResult
+from explorer.checker.sites import Cache, Progress
+from explorer.engine.limits import SearchLimit
+
+
+@dataclass
+class _Run:
+    """In a worker process: the run's configuration and viewers (inherited through
+    fork) and the worker's own explorations."""
+
+    cfg: Config | None = None
+    viewers: list[int] = field(default_factory=list)
+    cache: Cache = field(default_factory=dict)
+
+
+_WORKER = _Run()
+
+
+def _worker_check(i: int, part: str) -> TaskResult:
+    assert _WORKER.cfg is not None  # set before the workers fork
+    return check_task(_WORKER.cfg, _WORKER.viewers, _WORKER.cache, i, part)
+
+
+def _worker_init() -> None:
+    """Ctrl-C is the parent's: it terminates the workers and says `interrupted` once.  A
+    worker that took the terminal's SIGINT itself would die printing a traceback from
+    the pool's internals.  (SIGINT arrives blocked, see `collect`.)"""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+class Pool:
+    """`jobs` forked worker processes; the memory guard is split between them."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.split = f" (the guard is split between the {jobs} processes of this run)"
+
+    def execute(
+        self, cfg: Config, viewers: list[int], progress: Progress | None
+    ) -> list[SpecResult]:
+        _WORKER.cfg, _WORKER.viewers = worker_config(cfg, self.jobs), viewers
+        ctx = multiprocessing.get_context("fork")
+        try:
+            with ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=ctx, initializer=_worker_init
+            ) as pool:
+                try:
+                    return collect(
+                        cfg, lambda i, part: pool.submit(_worker_check, i, part), progress
+                    )
+                except BaseException as exc:
+                    # A limit hit in one worker, or Ctrl-C, ends the run: stop the others
+                    # now rather than let them finish their tasks (minutes, on a big run).
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    for child in multiprocessing.active_children():
+                        child.terminate()
+                    if isinstance(exc, SearchLimit) and stopped_by_guard(exc):
+                        split = f" (split between the {self.jobs} processes of this run)"
+                        raise exc.amended(hint=split) from None
+                    raise
+        finally:
+            _WORKER.cfg, _WORKER.viewers = None, []

@@ -1,0 +1,53 @@
+"""agreement: a spec gives the reference spec's results (plain by default, --against)
+on every run (explorer.engine.properties.agreement: the synchronous product)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from explorer.checker.properties.base import Property
+
+if TYPE_CHECKING:
+    from explorer.checker.config import Config
+    from explorer.checker.sites import Graphs, Partitions
+    from explorer.domain.vfs import Spec
+    from explorer.engine.verdict import Verdict
+
+
+def reference(cfg: Config, spec: Spec) -> Spec | None:
+    """The agreement reference of `spec` (None: it is the reference, or there is none)."""
+    ref = cfg.against
+    return None if ref is None or ref.name == spec.name else ref
+
+
+class Agreement(Property):
+    name = "agreement"
+    column = "agrees\nwith\n{against}"
+
+    def owns(self, verdict: str) -> bool:
+        """Its verdicts are named after the reference: agreement-plain."""
+        return verdict == self.name or verdict.startswith(f"{self.name}-")
+
+    def applies(self, cfg: Config, spec: Spec) -> bool:
+        return reference(cfg, spec) is not None
+
+    def check(self, spec: Spec, graphs: Graphs) -> list[Verdict]:
+        from explorer.engine.properties import agreement  # see the registry: loaded to check
+
+        cfg = graphs.cfg
+        ref = reference(cfg, spec)
+        assert ref is not None  # applies() said so
+        model, ex = graphs.of(spec, self)
+        ref_model, ref_ex = graphs.explore(ref, cfg.symmetry)
+        return [agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)]
+
+    def check_partitioned(self, spec: Spec, parts: Partitions) -> list[Verdict]:
+        from explorer.engine.properties import agreement
+
+        cfg = parts.cfg
+        ref = reference(cfg, spec)
+        assert ref is not None  # applies() said so
+        model, ref_model = parts.of(spec, self), parts.model(ref, cfg.symmetry)
+        return [
+            agreement.check_partitioned(model, ref_model, cfg.depth, parts.transport, cfg.max_bytes)
+        ]
