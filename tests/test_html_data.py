@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from explorer.app.outcome import Config
-from explorer.app.runner import run
 from explorer.bridge.model import ErrseqModel
+from explorer.checker.config import Config
+from explorer.checker.run import run
 from explorer.domain.catalog import load_spec
 from explorer.domain.scenario import format_run, result_name
 from explorer.domain.world import Bounds
@@ -141,7 +141,7 @@ def test_the_properties_along_a_witness_are_its_verdict(outcome, data):
     step with the verdict's reason; nothing before."""
     seen = 0
     for w in data["witnesses"]:
-        if w["property"] not in hd.PATH_PROPERTIES:
+        if w["property"] not in data["path_properties"]:
             continue
         rj = w["pairs"][0]["runs"][0]
         _, _, mon = walk(data, rj["spec"], rj["path"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.app.outcome import Config
-from explorer.app.runner import run
+from explorer.checker.config import Config
+from explorer.checker.run import run
 from explorer.domain.catalog import load_spec
 from explorer.domain.world import Bounds
 from explorer.render import mail, report
@@ -78,7 +78,7 @@ def test_the_seed_mount_is_in_vivek_v3_seen_isolation_trace(outcome):
 def test_a_witness_file_in_trace_form_still_replays(outcome):
     """explore replay FILE reads a witness file from its 'As a scenario' line on: the
     trace's comments leave every stated result in place."""
-    from explorer.app.replay import mismatches, replay_all, scenarios_in, stated
+    from explorer.checker.replay import mismatches, replay_all, scenarios_in, stated
 
     bounds = outcome.config.bounds
     by = {s.name: s for s in outcome.config.specs}
@@ -97,7 +97,7 @@ def test_a_witness_file_in_trace_form_still_replays(outcome):
 
 
 def test_replay_trace_is_the_scenario_with_comments():
-    from explorer.app.replay import replay_all
+    from explorer.checker.replay import replay_all
     from explorer.domain.scenario import parse
 
     text = "mount ovl1\nopen fd1 ovl1\nwrite fd1\nwberror ovl1\nmount ovl2\nopen fd2 ovl1\nsyncfs fd2\n"

@@ -1,5 +1,5 @@
-"""herd7's `States` for claims (explorer.app.claim_states), checked by hand on the seed's
-claim (docs/model.md §7) and against the claim checker's own run counts."""
+"""herd7's `States` for claims (explorer.checker.claim_states), checked by hand on the
+seed's claim (docs/model.md §7) and against the claim checker's own run counts."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from explorer.app.claim_states import states, states_lines
-from explorer.app.claims import counted, load_claims, search
+from explorer.checker.claims import load_claims, observe
 from explorer.domain.catalog import load_spec
+from explorer.render.claims import states_lines
 
-SEED = Path(__file__).parent.parent / "claims" / "examples" / "seed-overlay-mount-hides-error.claim"
+CLAIMS = Path(__file__).parent.parent / "claims"
+SEED = CLAIMS / "examples" / "seed-overlay-mount-hides-error.claim"
 
 
-def outcomes(claim, spec: str):
-    model, ex = search(claim, load_spec(spec))
-    return counted(claim, spec, model, ex), *states(model, ex)
+def outcomes(claim, spec: str) -> list[tuple[tuple[str, ...], int, int]]:
+    o = observe(claim, spec, load_spec(spec))
+    assert o.outcomes is not None
+    return [(s.results, s.runs, s.satisfying) for s in o.outcomes.counts]
 
 
 def test_the_seed_claim_has_two_outcomes_under_vivek_v3_seen():
@@ -26,20 +28,17 @@ def test_the_seed_claim_has_two_outcomes_under_vivek_v3_seen():
     before the error (cursor 0), so its syncfs returns EIO in every run.  Under plain
     and amir both syncfs calls return EIO in all 16."""
     (claim,) = load_claims([str(SEED)])
-    o, names, found = outcomes(claim, "vivek-v3-seen")
-    assert names == ["mount ovl2", "open fd2 ovl1", "syncfs fd2", "syncfs fd1"]
-    assert [(s.results, s.runs, s.satisfying) for s in found] == [
+    o = observe(claim, "vivek-v3-seen", load_spec("vivek-v3-seen"))
+    assert o.outcomes is not None
+    assert o.outcomes.events == ["mount ovl2", "open fd2 ovl1", "syncfs fd2", "syncfs fd1"]
+    assert outcomes(claim, "vivek-v3-seen") == [
         (("0", "0", "EIO", "EIO"), 15, 0),
         (("0", "0", "0", "EIO"), 1, 1),
     ]
     assert (o.satisfied, o.unsatisfied) == (1, 15)
     for spec in ("plain", "amir"):
-        _, _, found = outcomes(claim, spec)
-        assert [(s.results, s.runs, s.satisfying) for s in found] == [
-            (("0", "0", "EIO", "EIO"), 16, 0)
-        ]
-    _, names, found = outcomes(claim, "vivek-v3-seen")
-    assert states_lines(claim.name, "vivek-v3-seen", names, found) == [
+        assert outcomes(claim, spec) == [(("0", "0", "EIO", "EIO"), 16, 0)]
+    assert states_lines(claim.name, o) == [
         "States seed-overlay-mount-hides-error vivek-v3-seen 2",
         "  15  mount ovl2=0; open fd2 ovl1=0; syncfs fd2=EIO; syncfs fd1=EIO;",
         "   1  mount ovl2=0; open fd2 ovl1=0; syncfs fd2=0; syncfs fd1=EIO;  (satisfies)",
@@ -48,14 +47,31 @@ def test_the_seed_claim_has_two_outcomes_under_vivek_v3_seen():
 
 @pytest.mark.parametrize("spec", ["plain", "mainline", "vivek-v3-seen", "amir", "jeff-split"])
 def test_outcomes_add_up_to_the_claim_checkers_runs(spec):
-    folder = Path(__file__).parent.parent / "claims" / "thread"
-    for claim in load_claims([str(folder)]):
+    for claim in load_claims([str(CLAIMS / "thread")]):
         if claim.unsettled is not None or not claim.programs:
             continue
-        o, names, found = outcomes(claim, spec)
+        o = observe(claim, spec, load_spec(spec))
         if o.error:
+            assert o.outcomes is None
             continue
-        assert sum(s.runs for s in found) == o.satisfied + o.unsatisfied, claim.name
-        assert sum(s.satisfying for s in found) == o.satisfied, claim.name
-        assert len({s.results for s in found}) == len(found)
-        assert all(len(s.results) == len(names) for s in found)
+        assert o.outcomes is not None
+        counts = o.outcomes.counts
+        assert sum(s.runs for s in counts) == o.satisfied + o.unsatisfied, claim.name
+        assert sum(s.satisfying for s in counts) == o.satisfied, claim.name
+        assert len({s.results for s in counts}) == len(counts)
+        assert all(len(s.results) == len(o.outcomes.events) for s in counts)
+
+
+def test_the_claim_text_and_json_list_the_states():
+    from explorer.checker.claims import check_all, exit_code
+    from explorer.render import claims
+
+    outs = check_all(load_claims([str(SEED)]), ["vivek-v3-seen"])
+    text = claims.text(outs)
+    assert "States seed-overlay-mount-hides-error vivek-v3-seen 2\n" in text
+    obs = claims.as_json(outs, exit_code(outs))["claims"][0]["observations"][0]
+    assert obs["states"]["outcomes"][1] == {
+        "results": ["0", "0", "0", "EIO"],
+        "runs": 1,
+        "satisfying": 1,
+    }

@@ -37,6 +37,7 @@ class Job:
     jobs: int
     ray: str | None
     partitions: int | None
+    trace: bool = False  # the witness files in their trace form
 
     def check(self) -> None:
         if self.show < 0:
@@ -81,7 +82,7 @@ def main_job(cfg: Config, job: Job) -> int:
     finally:
         progress.stop()
     code = outcome.exit_code()
-    files, data = rep.write_outputs(outcome, target, code, kept)
+    files, data = rep.write_outputs(outcome, target, code, kept, job.trace)
     if job.as_json:
         print(json.dumps(data, indent=2))
     else:
@@ -137,7 +138,11 @@ def print_outcome(outcome: Outcome, job: Job, files: dict[tuple[str, str, str], 
         con.print(rep.witness_text(cfg.bounds, v), end="", markup=False)
     n_files = sum(len(f) for f in files.values())
     con.print()
-    con.print(f"wrote {out}/report.json and {n_files} witness files under {out}/", end="")
+    con.print(
+        f"wrote {out}/index.html (the report in one page), {out}/summary.txt, "
+        f"{out}/report.json and {n_files} witness files under {out}/",
+        end="",
+    )
     if not any(p.endswith(".svg") for f in files.values() for p in f) and files:
         con.print(
             f" (no `dot` binary: render with  dot -Tsvg {out}/SPEC/PROP.dot -o PROP.svg)", end=""

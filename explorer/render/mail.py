@@ -34,7 +34,8 @@ from explorer.render.pair import run_names as pair_names
 from explorer.render.timeline import SHOWN
 
 if TYPE_CHECKING:
-    from explorer.app.outcome import Outcome, Run
+    from explorer.checker.config import Config
+    from explorer.checker.results import Outcome, Run
 
 WIDTH = 72
 #: A field a step changed, as a comment under the step's scenario line.
@@ -233,6 +234,14 @@ def traced(text: str, bounds: Bounds, runs: Sequence[tuple[Spec, list[TraceStep]
     return "\n".join(out) + "\n"
 
 
+def specs_of(cfg: Config) -> Callable[[str], Spec]:
+    """A run's specs by name, its agreement reference among them."""
+    by = {s.name: s for s in cfg.specs}
+    if cfg.against is not None:
+        by.setdefault(cfg.against.name, cfg.against)
+    return by.__getitem__
+
+
 def traced_witness(bounds: Bounds, v: Verdict, specs: Callable[[str], Spec]) -> str:
     """A violated verdict's witness file (explorer.render.report) in its trace form."""
     from explorer.render.report import witness_text
@@ -282,11 +291,11 @@ def fitted_tables(
 
 def matrix_lines(outcome: Outcome) -> list[str]:
     """The verdict matrix as the terminal prints it, in ASCII within WIDTH columns."""
-    from explorer.render.terminal import SHORT, cell
+    from explorer.render.terminal import cell, heading
 
     cfg = outcome.config
     against = cfg.against.name if cfg.against is not None else "-"
-    columns = [SHORT.get(p, p).format(against=against) for p in cfg.properties] + ["states"]
+    columns = [heading(p, against) for p in cfg.properties] + ["states"]
     rows = [
         (r.spec.name, [cell(r.verdicts.get(p, [])) for p in cfg.properties] + [str(r.states)])
         for r in outcome.results

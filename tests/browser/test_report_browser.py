@@ -12,11 +12,11 @@ from urllib.parse import quote
 
 import pytest
 
-from explorer.app.outcome import Config
-from explorer.app.replay import replay_all
-from explorer.app.runner import run
 from explorer.bridge.model import ErrseqModel
-from explorer.bridge.monitors import monitors
+from explorer.checker.config import Config
+from explorer.checker.properties import monitors
+from explorer.checker.replay import replay_all
+from explorer.checker.run import run
 from explorer.domain.catalog import load_spec
 from explorer.domain.scenario import format_run, parse, result_name
 from explorer.domain.world import Bounds

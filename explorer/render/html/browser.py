@@ -1,4 +1,4 @@
-"""A spec's region (explorer.render.html.region) as the data the page's state browser
+"""A spec's region (explorer.checker.results.Region) as the data the page's state browser
 reads: states, edges, shortest-path pointers, and the monitors' bookkeeping along them.
 
 The page does no decoding and no model arithmetic of its own.  Each state is its
@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
+from explorer.checker.results import Region
 from explorer.domain import show
 from explorer.domain.scenario import format_run, result_name
 from explorer.domain.vfs import Spec
 from explorer.domain.world import FD_VERBS, Bounds, Event, State
 from explorer.engine.contract import Model, Monitor
-from explorer.render.html.region import Part
 from explorer.render.timeline import SHOWN
 
 
@@ -144,7 +144,7 @@ class Writer:
         slot = a.arg if a.verb in FD_VERBS else -1
         return [self.templates(template(self.bounds, a)), slot, res or "", self._id(t)]
 
-    def json(self, part: Part) -> dict[str, Any]:
+    def json(self, part: Region) -> dict[str, Any]:
         """The data of `part`: its states' values, edges, parent pointers, and each
         monitor tabulated along every path through it from the initial state."""
         mine = [self.init]

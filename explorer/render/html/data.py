@@ -13,24 +13,21 @@ from typing import TYPE_CHECKING, Any
 
 from explorer import __version__
 from explorer.bridge.model import ErrseqModel
-from explorer.bridge.monitors import monitors as builtin_monitors
-from explorer.bridge.user_property import UserMonitor
+from explorer.checker.properties import checks
+from explorer.checker.properties.monitors import MonitorProperty
 from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, Bounds
 from explorer.engine.contract import Monitor
 from explorer.engine.limits import paused_gc
 from explorer.render import mail
-from explorer.render.html import browser, region
-from explorer.render.html.region import runs_of
+from explorer.render.html import browser
 from explorer.render.html.witness import lanes_of, run_json, views_of
 
 if TYPE_CHECKING:
-    from explorer.app.outcome import Outcome
+    from explorer.checker.config import Config
+    from explorer.checker.results import Outcome, SpecResult
 
 SCHEMA = "errseq-explorer/html/1"
-#: The properties a state browser follows along a path (isolation and agreement compare
-#: two runs: they have no status at one state).
-PATH_PROPERTIES = ("open-before-syncfs", "open-before-fsync", "no-loss")
 
 
 def source_link(source: str) -> dict[str, str]:
@@ -71,14 +68,13 @@ def witnesses(
     files: Mapping[tuple[str, str, str], list[str]],
     out_dir: Path | None,
     specs: Callable[[str], Spec],
-) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str], dict[str, list]]:
-    """Every violated verdict's witness as the page shows it; the witness of each
-    matrix cell; the runs each spec's browser must hold."""
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str]]:
+    """Every violated verdict's witness as the page shows it, and the witness of each
+    matrix cell."""
     cfg = outcome.config
     b = cfg.bounds
     out: list[dict[str, Any]] = []
     cells: dict[tuple[str, str], str] = {}
-    runs: dict[str, list] = {}
     for r in outcome.results:
         for prop, verdicts in r.verdicts.items():
             for v in verdicts:
@@ -99,8 +95,6 @@ def witnesses(
                             "mail": text,
                         }
                     )
-                for name, actions in runs_of(v):
-                    runs.setdefault(name, []).append(actions)
                 svg = [p for p in mine if p.endswith(".svg")]
                 out.append(
                     {
@@ -116,7 +110,7 @@ def witnesses(
                         "svg": inline_svg(out_dir / svg[0]) if svg and out_dir else "",
                     }
                 )
-    return out, cells, runs
+    return out, cells
 
 
 def report_viewer(bounds: Bounds, v: Any) -> str:
@@ -129,43 +123,26 @@ def timeline_lane(bounds: Bounds, lane: int) -> str:
     return lane_name(bounds, lane)
 
 
-def path_monitors(cfg: Any, model: ErrseqModel) -> dict[str, Monitor]:
-    """The run's properties that follow one path: the built-in monitors and users'."""
-    built = builtin_monitors(model)
-    out: dict[str, Monitor] = {p: built[p] for p in PATH_PROPERTIES if p in cfg.properties}
-    for name, prop in cfg.user_properties.items():
-        out[name] = UserMonitor(prop, cfg.bounds)
-    return out
+def path_monitors(cfg: Config, model: ErrseqModel) -> dict[str, Monitor]:
+    """The run's properties that follow one run (every monitor-checked one: built-in or
+    a user's), over `model`, by name."""
+    return {p.name: p.monitor(model) for p in checks(cfg) if isinstance(p, MonitorProperty)}
 
 
-def browsers(
-    outcome: Outcome,
-    runs: dict[str, list],
-    specs: Callable[[str], Spec],
-    parts: Mapping[str, region.Part] | None = None,
-) -> tuple[dict[str, Any], list, list]:
-    """Each spec's state browser (explorer.render.html.browser), with the templates and
-    reasons they share.  `parts` are regions made where the explorations were; a spec
-    without one gets its region here, without shortest paths."""
+def browsers(outcome: Outcome, specs: Callable[[str], Spec]) -> tuple[dict[str, Any], list, list]:
+    """Each spec's state browser (explorer.render.html.browser) from the run's regions,
+    with the templates and reasons they share."""
     cfg = outcome.config
     templates, reasons = browser.Interned(), browser.Interned()
     reasons("")
     out: dict[str, Any] = {}
-    names = [r.spec.name for r in outcome.results]
-    # A run in one process keeps its explorations (SpecResult.ex): shortest paths.
-    explored = {r.spec.name: r.ex for r in outcome.results if getattr(r, "ex", None) is not None}
-    names += [n for n in runs if n not in names]
-    for name in names:
+    for name, region in outcome.regions.items():
         spec = specs(name)
         model = ErrseqModel(spec, cfg.bounds, cfg.options)
-        part = (parts or {}).get(name)
-        if part is None:
-            ex = explored.get(name)
-            part = region.of_spec(model, runs.get(name, []), ex)
         writer = browser.Writer(
             cfg.bounds, spec, model, path_monitors(cfg, model), templates, reasons
         )
-        out[name] = writer.json(part)
+        out[name] = writer.json(region)
     return out, templates.items, reasons.items
 
 
@@ -174,18 +151,14 @@ def report_data(
     outcome: Outcome,
     files: Mapping[tuple[str, str, str], list[str]],
     out_dir: Path | None = None,
-    parts: Mapping[str, region.Part] | None = None,
 ) -> dict[str, Any]:
     """The page's data (the module's docstring)."""
-    from explorer.render.terminal import SHORT, cell
+    from explorer.render.terminal import heading
 
     cfg = outcome.config
-    by_name = {s.name: s for s in cfg.specs}
-    if cfg.against is not None:
-        by_name.setdefault(cfg.against.name, cfg.against)
-    specs = by_name.__getitem__
-    wits, cells, runs = witnesses(outcome, files, out_dir, specs)
-    regions, templates, reasons = browsers(outcome, runs, specs, parts)
+    specs = mail.specs_of(cfg)
+    wits, cells = witnesses(outcome, files, out_dir, specs)
+    regions, templates, reasons = browsers(outcome, specs)
     against = cfg.against.name if cfg.against is not None else "-"
     return {
         "schema": SCHEMA,
@@ -196,35 +169,34 @@ def report_data(
         "browse": browse_command(cfg),
         "summary": mail.summary_text(outcome, files),
         "properties": [
-            {"name": p, "head": browser_head(SHORT.get(p, p).format(against=against))}
-            for p in cfg.properties
+            {"name": p, "head": browser_head(heading(p, against))} for p in cfg.properties
         ],
-        "path_properties": [p for p in cfg.properties if p in PATH_PROPERTIES]
-        + list(cfg.user_properties),
-        "specs": [
-            {
-                "name": r.spec.name,
-                "summary": r.spec.summary,
-                "flavour": r.spec.errseq.name,
-                "sources": [source_link(s) for s in r.spec.sources],
-                "states": r.states,
-                "transitions": r.transitions,
-                "cells": {
-                    p: {
-                        "text": (t := cell(r.verdicts.get(p, []))),
-                        "status": cell_status(t),
-                        "witness": cells.get((r.spec.name, p)),
-                    }
-                    for p in cfg.properties
-                },
-            }
-            for r in outcome.results
-        ],
+        "path_properties": [p.name for p in checks(cfg) if isinstance(p, MonitorProperty)],
+        "specs": [spec_json(r, cfg.properties, cells) for r in outcome.results],
         "witnesses": wits,
         "fields": browser.field_table(cfg.bounds),
         "templates": templates,
         "reasons": reasons,
         "browser": regions,
+    }
+
+
+def spec_json(r: SpecResult, props: tuple[str, ...], cells: dict[tuple[str, str], str]) -> dict:
+    """A row of the matrix: the spec, its sources, and each property's cell and witness."""
+    from explorer.render.terminal import cell
+
+    row: dict[str, Any] = {}
+    for p in props:
+        text = cell(r.verdicts.get(p, []))
+        row[p] = {"text": text, "status": cell_status(text), "witness": cells.get((r.spec.name, p))}
+    return {
+        "name": r.spec.name,
+        "summary": r.spec.summary,
+        "flavour": r.spec.errseq.name,
+        "sources": [source_link(s) for s in r.spec.sources],
+        "states": r.states,
+        "transitions": r.transitions,
+        "cells": row,
     }
 
 

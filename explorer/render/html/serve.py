@@ -24,11 +24,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from explorer.bridge.model import ErrseqModel
+from explorer.checker.results import Region
 from explorer.domain.vfs import Spec
 from explorer.domain.world import Bounds, State
-from explorer.engine.contract import Monitor
+from explorer.engine.contract import Model, Monitor
 from explorer.render.html import browser, page
-from explorer.render.html.region import Part, expand
 
 
 class BrowseError(ValueError):
@@ -70,6 +70,14 @@ class Levels:
         return steps[::-1]
 
 
+def expand(part: Region, model: Model, state: State) -> list[tuple[Any, Any, State]]:
+    """`state`'s successors in the model's order, kept in `part`."""
+    succ = part.expanded.get(state)
+    if succ is None:
+        succ = part.expanded[state] = [(a, o, t) for a, t, o in model.successors(state)]
+    return succ
+
+
 class Browser:
     """The state of `explore browse`: per spec its model, the page's writer (state ids
     and interned values shared by every answer) and its shortest-path search."""
@@ -104,7 +112,7 @@ class Browser:
             raise BrowseError(f"no spec {spec!r} in this browser: {', '.join(self.writers)}")
         return w
 
-    def _fragment(self, w: browser.Writer, part: Part) -> dict[str, Any]:
+    def _fragment(self, w: browser.Writer, part: Region) -> dict[str, Any]:
         out = w.json(part)
         out["templates"] = dict(enumerate(self.templates.items))
         out["reasons"] = dict(enumerate(self.reasons.items))
@@ -114,7 +122,7 @@ class Browser:
         """Every state along `path` (successor indices from the initial state) with its
         successors."""
         w = self._writer(spec)
-        part = Part()
+        part = Region()
         state = w.init
         for n, idx in enumerate(path, 1):
             succ = expand(part, w.model, state)
@@ -131,7 +139,7 @@ class Browser:
         if state is None:
             raise BrowseError(f"no state {sid} was sent for {spec}")
         steps = self.levels[spec].find(state, self.depth)
-        part = Part()
+        part = Region()
         if steps is None:
             raise BrowseError(f"state {sid} is not within {self.depth} events (--depth)")
         for s, a, o, t in steps:

@@ -16,23 +16,13 @@ listed (herd7 drops them too).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
 from explorer.bridge.claim_model import ClaimModel
+from explorer.checker.results import ClaimStates, StateCount
 from explorer.domain.claim import ProgramLine
 from explorer.domain.claim_formula import LineId
 from explorer.domain.scenario import ALWAYS_ZERO, ENVIRONMENT, result_name
 from explorer.engine.search import Exploration
-
-
-@dataclass(frozen=True)
-class StateCount:
-    """One outcome: each named event's result ("0", "EIO", ...; "-" if it did not run),
-    the runs that end with it, and how many of those satisfy the condition."""
-
-    results: tuple[str, ...]
-    runs: int
-    satisfying: int
 
 
 def named_events(model: ClaimModel) -> list[tuple[LineId, str]]:
@@ -51,7 +41,7 @@ def named_events(model: ClaimModel) -> list[tuple[LineId, str]]:
     return list(out.items())
 
 
-def states(model: ClaimModel, ex: Exploration) -> tuple[list[str], list[StateCount]]:
+def states(model: ClaimModel, ex: Exploration) -> ClaimStates:
     """The named events, and every outcome of them with its runs (most runs first)."""
     named = named_events(model)
     slot = {line: k for k, (line, _) in enumerate(named)}
@@ -87,22 +77,4 @@ def states(model: ClaimModel, ex: Exploration) -> tuple[list[str], list[StateCou
             sat.update(counts)
     found = [StateCount(o, n, sat[o]) for o, n in runs.items()]
     found.sort(key=lambda s: (-s.runs, s.results))
-    return [name for _, name in named], found
-
-
-def states_lines(claim: str, spec: str, names: list[str], found: list[StateCount]) -> list[str]:
-    """herd7's block: `States CLAIM SPEC N`, then one outcome per line with its runs."""
-    out = [f"States {claim} {spec} {len(found)}"]
-    width = max((len(str(s.runs)) for s in found), default=1)
-    for s in found:
-        what = "; ".join(f"{n}={r}" for n, r in zip(names, s.results, strict=True))
-        what = f"{what};" if what else "(the condition names no call that can fail)"
-        tag = (
-            "satisfies"
-            if s.satisfying == s.runs
-            else f"{s.satisfying} satisfy"
-            if s.satisfying
-            else ""
-        )
-        out.append(f"  {s.runs:>{width}}  {what}" + (f"  ({tag})" if tag else ""))
-    return out
+    return ClaimStates([name for _, name in named], found)

@@ -1,4 +1,5 @@
-"""The states a report's state browser holds for one spec, and a shortest path to each.
+"""The states a report's state browser holds for one spec, and a shortest path to each
+(the `Region`s of explorer.checker.results).
 
 A whole state graph is thousands of states per spec at the main job's bounds, too
 much for one page, so the page holds a *region*: every state along the report's
@@ -6,10 +7,11 @@ witnesses with all its successors (the "next steps"), and, for each of those
 states, one shortest run that reaches it from the initial state.  A small spec's
 graph goes in whole (`whole`).  Beyond the region, `explore browse` asks the model.
 
-A region is built from parts (`Part`), each made where an exploration of the spec is
-at hand, which is where shortest paths come from: an exploration's parent pointers
-(`shortest_paths`).  A prefix of a shortest path is a shortest path to its own end,
-so parent pointers taken from any shortest paths, merged, still give shortest paths.
+A region is made where an exploration of the spec is at hand, a worker process among
+them (`of_task`), which is where shortest paths come from: an exploration's parent
+pointers.  A prefix of a shortest path is a shortest path to its own end, so parent
+pointers taken from any shortest paths, merged (`Region.merge`), still give shortest
+paths; a spec whose regions no process made gets one here, without them (`gathered`).
 States are real states (never a symmetry's representatives): the browser shows what a
 run of that spec holds.
 """
@@ -17,10 +19,14 @@ run of that spec holds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.domain.world import State
+from explorer.bridge.model import ErrseqModel
+from explorer.checker.config import Config
+from explorer.checker.results import ClaimOutcome, Region, SpecResult
+from explorer.checker.sites import Cache, model_of
+from explorer.domain.vfs import Spec
+from explorer.domain.world import MOUNT_OPTIONS, State
 from explorer.engine.contract import Model
 from explorer.engine.search import Exploration, Step, realize
 from explorer.engine.verdict import Verdict
@@ -31,32 +37,14 @@ Shortest = Callable[[State], "list[Any] | None"]
 WHOLE_STATES = 1500
 
 
-@dataclass
-class Part:
-    """What one process adds to a spec's region: expanded states (every successor, in
-    the model's order, as (action, result, state)) and shortest-path parent pointers
-    (state -> (parent state, action, result))."""
-
-    expanded: dict[State, list[tuple[Any, Any, State]]] = field(default_factory=dict)
-    parent: dict[State, tuple[State, Any, Any]] = field(default_factory=dict)
-    whole: bool = False  # every state within the depth is here, expanded
-
-    def merge(self, other: Part) -> None:
-        for s, succ in other.expanded.items():
-            self.expanded.setdefault(s, succ)
-        for s, p in other.parent.items():
-            self.parent.setdefault(s, p)
-        self.whole = self.whole and other.whole
-
-
-def expand(part: Part, model: Model, state: State) -> list[tuple[Any, Any, State]]:
+def expand(part: Region, model: Model, state: State) -> list[tuple[Any, Any, State]]:
     succ = part.expanded.get(state)
     if succ is None:
         succ = part.expanded[state] = [(a, o, t) for a, t, o in model.successors(state)]
     return succ
 
 
-def along(part: Part, model: Model, run: Sequence[Any]) -> list[State]:
+def along(part: Region, model: Model, run: Sequence[Any]) -> list[State]:
     """Expand every state of a run (its actions from the initial state); the states
     after each action."""
     state = next(iter(model.initial_states()))
@@ -69,7 +57,7 @@ def along(part: Part, model: Model, run: Sequence[Any]) -> list[State]:
     return states
 
 
-def add_path(part: Part, model: Model, target: State, actions: Sequence[Any]) -> None:
+def add_path(part: Region, model: Model, target: State, actions: Sequence[Any]) -> None:
     """Record a shortest run to `target` as parent pointers (replayed through the
     model, which must reach `target`)."""
     state = next(iter(model.initial_states()))
@@ -81,10 +69,10 @@ def add_path(part: Part, model: Model, target: State, actions: Sequence[Any]) ->
         raise AssertionError("a shortest path did not lead to its state")
 
 
-def build(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None = None) -> Part:
+def build(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None = None) -> Region:
     """The region of some runs: their states expanded, and, given the spec's exploration
     (searched from the same initial state), a shortest path to each state held."""
-    part = Part()
+    part = Region()
     init = next(iter(model.initial_states()))
     expand(part, model, init)
     for run in runs:
@@ -94,7 +82,7 @@ def build(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None = 
     return part
 
 
-def add_shortest(part: Part, model: Model, ex: Exploration) -> None:
+def add_shortest(part: Region, model: Model, ex: Exploration) -> None:
     """A shortest path to every state of the region: the exploration's parent pointers
     (renamed onto real states when it was explored up to symmetry).  A successor the
     exploration lacks is one event beyond its depth, reached from a state at that depth,
@@ -154,11 +142,11 @@ def shortest_paths(model: Model, ex: Exploration) -> Shortest:
     return renamed
 
 
-def whole(ex: Exploration) -> Part:
+def whole(ex: Exploration) -> Region:
     """A graph explored without symmetry, in full: every expanded state with its
     successors, and the search's parent pointers (its shortest paths)."""
     assert not ex.reduced, "a reduced graph holds representatives, not real states"
-    part = Part()
+    part = Region()
     states, act, obs, dst = ex.states, ex.action, ex.obs, ex.dst
     for sid, s in enumerate(states):
         edges = ex.out_edges(sid)
@@ -170,7 +158,7 @@ def whole(ex: Exploration) -> Part:
     return part
 
 
-def of_spec(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None) -> Part:
+def of_spec(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None) -> Region:
     """A spec's region: its whole graph when it is small and explored without symmetry,
     else the runs' states and successors; shortest paths from `ex` when given."""
     if ex is not None and not ex.reduced and ex.n_states <= WHOLE_STATES:
@@ -185,15 +173,15 @@ def of_spec(model: Model, runs: Iterable[Sequence[Any]], ex: Exploration | None)
 def parts_for(
     runs: Iterable[tuple[str, Sequence[Any]]],
     explored: Callable[[str], tuple[Model, Exploration] | None],
-) -> dict[str, Part]:
+) -> dict[str, Region]:
     """The regions of some runs (spec name, actions), made where the specs' explorations
     are (`explored(name)`: its model and exploration, None when it has none): each
     spec's runs expanded, with shortest paths.  A worker process that checked a spec
-    sends these back with its verdicts; the page merges them (`Part.merge`)."""
+    sends these back with its verdicts; the page merges them (`Region.merge`)."""
     by: dict[str, list[Sequence[Any]]] = {}
     for name, actions in runs:
         by.setdefault(name, []).append(actions)
-    out: dict[str, Part] = {}
+    out: dict[str, Region] = {}
     for name, rs in by.items():
         found = explored(name)
         if found is not None:
@@ -216,3 +204,73 @@ def runs_of(v: Verdict) -> list[tuple[str, list[Any]]]:
         if v.other and v.agreement is not None:
             runs.append((v.agreement.against, v.other))
     return [(name, [st.action for st in steps]) for name, steps in runs]
+
+
+def of_task(
+    cfg: Config, cache: Cache, spec: Spec, verdicts: dict[str, list[Verdict]]
+) -> dict[str, Region]:
+    """The regions a process that checked `spec` makes before it drops its explorations:
+    the spec's own (its whole graph when small, else its initial state), and the runs
+    of its verdicts, each in its own spec's region (an agreement witness's other run is
+    the reference's), with shortest paths from the explorations in `cache`."""
+
+    def explored(name: str) -> tuple[Model, Exploration] | None:
+        for symmetric in (False, True):  # real states first: no renaming needed
+            hit = cache.get((name, symmetric))
+            if hit is not None:
+                return hit
+        return None
+
+    runs: list[tuple[str, Sequence[Any]]] = [(spec.name, [])]
+    runs += [run for vs in verdicts.values() for v in vs for run in runs_of(v)]
+    return parts_for(runs, explored)
+
+
+def gathered(cfg: Config, results: Iterable[SpecResult]) -> dict[str, Region]:
+    """Every spec's region, merged from what the processes sent; a spec they sent none
+    of (a run on Ray) gets its witnesses' states here, without shortest paths."""
+    out: dict[str, Region] = {}
+    runs: dict[str, list[Sequence[Any]]] = {}
+    for r in results:
+        for name, region in r.regions.items():
+            if name in out:
+                out[name].merge(region)
+            else:
+                out[name] = region
+        for vs in r.verdicts.values():
+            for v in vs:
+                for name, actions in runs_of(v):
+                    runs.setdefault(name, []).append(actions)
+    specs = [*cfg.specs, *([cfg.against] if cfg.against is not None else [])]
+    for spec in specs:
+        if spec.name not in out:
+            out[spec.name] = build(model_of(cfg, spec), runs.get(spec.name, []))
+    return out
+
+
+def for_claims(
+    outcomes: Iterable[ClaimOutcome], spec_of: Callable[[ClaimOutcome, str], Spec]
+) -> dict[str, Region]:
+    """The browser's regions of a campaign, by `CLAIM:SPEC`: each run shown (one per
+    observation, and the witnesses of failed `expect:` lines) in its claim's world,
+    without shortest paths (the claim's search is over its programs, not every run of
+    the world)."""
+    out: dict[str, Region] = {}
+    for c in outcomes:
+        if c.bounds is None or c.world_bounds is None:
+            continue
+        runs: dict[str, list[Sequence[Any]]] = {}
+        for o in c.observations:
+            if o.run is not None:
+                runs.setdefault(o.spec, []).append([st.action for st in o.run.steps])
+        for e in c.expects:
+            for v in e.verdicts:
+                if not v.holds:
+                    for name, actions in runs_of(v):
+                        runs.setdefault(name, []).append(actions)
+                    break
+        options = MOUNT_OPTIONS[c.bounds.mount_options]
+        for name, rs in runs.items():
+            model = ErrseqModel(spec_of(c, name), c.world_bounds, options)
+            out[f"{c.claim.name}:{name}"] = build(model, rs)
+    return out
