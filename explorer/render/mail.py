@@ -188,7 +188,7 @@ def replay_trace(scenario: Scenario, runs: Sequence[Run]) -> str:
     for r in runs:
         if out:
             out.append("")
-        out += wrap(f"# {scenario.source} under {r.spec.name}:")
+        out += wrap(f"# {scenario.source} under {r.spec.name}:", "", "#   ")
         steps = scenario_steps(scenario.bounds, scenario.events, r)
         out += trace_lines(scenario.bounds, r.spec, steps)
     return "\n".join(out) + "\n"

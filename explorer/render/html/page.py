@@ -15,6 +15,8 @@ from typing import Any
 
 HERE = Path(__file__).parent
 TITLE = "errseq-explorer report"
+#: The page says who wrote it: `--html FILE` replaces only a file that says so.
+GENERATOR = '<meta name="generator" content="errseq-explorer">'
 
 
 @cache
@@ -48,6 +50,7 @@ def render(data: dict[str, Any], title: str = TITLE, extra_js: str = "") -> str:
         title=title,
         data=data,
         data_json=Markup(script_json(data)),
+        generator=Markup(GENERATOR),
         css=Markup(static("report.css")),
         js=Markup(static("report.js") + extra_js),
     )
