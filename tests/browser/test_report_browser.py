@@ -1,11 +1,14 @@
-"""out/index.html in a real browser (tests/browser/conftest.py): opened from file://,
-no console error in any view, a FAILS cell leads to its witness, each step's state is
-what `explore replay --trace` prints for the same run, the state browser's next steps
-are the model's successors, a permalink restores its view; and `explore browse`'s
-server answers for states the page does not hold."""
+"""out/index.html in a real browser (tests/browser/conftest.py): written by an `explore`
+run (its worker processes make the browser's regions), opened from file://, no console
+error in any view, a FAILS cell leads to its witness, each step's state is what
+`explore replay --trace` prints for the same run, the state browser's next steps are
+the model's successors, a permalink restores its view; and `explore browse`'s server
+answers for states the page does not hold."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from http.server import HTTPServer
 from urllib.parse import quote
@@ -15,14 +18,11 @@ import pytest
 from explorer.bridge.model import ErrseqModel
 from explorer.checker.config import Config
 from explorer.checker.properties import monitors
-from explorer.checker.replay import replay_all
 from explorer.checker.run import run
 from explorer.domain.catalog import load_spec
-from explorer.domain.scenario import format_run, parse, result_name
+from explorer.domain.scenario import format_run, result_name
 from explorer.domain.world import Bounds
 from explorer.engine.properties.isolation import full_graph
-from explorer.render import mail
-from explorer.render.html import index_html
 from explorer.render.html.serve import Browser, handler
 from explorer.render.timeline import SHOWN
 
@@ -39,11 +39,18 @@ def outcome():
     return run(cfg)
 
 
+#: The command line, as a process of its own.
+EXPLORE = [sys.executable, "-c", "from explorer.app.cli import main; main()"]
+
+
 @pytest.fixture(scope="module")
-def report(outcome, tmp_path_factory):
-    path = tmp_path_factory.mktemp("out") / "index.html"
-    path.write_text(index_html(outcome, {}))
-    return path.as_uri()
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    specs = [w for name in SPECS for w in ("--spec", name)]
+    args = ["--mounts", "2", "--depth", str(DEPTH), *specs, "-q", "--out", str(out)]
+    done = subprocess.run([*EXPLORE, *args], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # violations found
+    return (out / "index.html").as_uri()
 
 
 def goto(page, url: str, fragment: str = "") -> None:
@@ -58,19 +65,29 @@ def changed_rows(page) -> list[str]:
 
 
 def trace_by_step(text: str) -> list[list[str]]:
-    """`explore replay --trace`'s output for one spec: per scenario line, its comments."""
+    """One spec's block of `explore replay --trace` (after its `# ... under SPEC:`
+    line, up to the blank line that ends it): per scenario line, its comments."""
     steps: list[list[str]] = []
     for line in text.splitlines()[1:]:
+        if not line.strip():
+            break
         if line.startswith("    # "):
             steps[-1].append(line[len("    # ") :])
-        elif line.strip():
+        else:
             steps.append([])
     return steps
 
 
 def replay_trace(scenario: str, spec: str) -> list[list[str]]:
-    sc = parse(scenario, "witness.scn")
-    return trace_by_step(mail.replay_trace(sc, replay_all(sc, [load_spec(spec)])))
+    """`explore replay - --spec SPEC --trace` of a scenario: its trace, per line."""
+    done = subprocess.run(
+        [*EXPLORE, "replay", "-", "--spec", spec, "--trace"],
+        input=scenario,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return trace_by_step(done.stdout.split("\n# <stdin> under ", 1)[1])
 
 
 def test_every_view_opens_from_file_without_errors(page, report, outcome):
