@@ -166,11 +166,17 @@ class Writer:
                 known.setdefault(p, {})[idx] = (a, o, s)
             parent[str(self.ids[s])] = [self.ids[p], idx]
 
-        def edges_of(s: State) -> Iterable[tuple[int, Any, Any, State]]:
-            succ = part.expanded.get(s)
-            if succ is not None:
-                return ((i, a, o, t) for i, (a, o, t) in enumerate(succ))
-            return ((i, a, o, t) for i, (a, o, t) in known.get(s, {}).items())
+        listed: dict[State, list[tuple[str, Any, Any, State]]] = {}
+
+        def edges_of(s: State) -> list[tuple[str, Any, Any, State]]:
+            """`s`'s edges the region holds, each with its key in the monitors' tables."""
+            got = listed.get(s)
+            if got is None:
+                succ = part.expanded.get(s)
+                pairs = enumerate(succ) if succ is not None else known.get(s, {}).items()
+                sid = self.ids[s]
+                got = listed[s] = [(f"{sid}.{i}", a, o, t) for i, (a, o, t) in pairs]
+            return got
 
         ids = self.ids
         return {
@@ -187,13 +193,14 @@ class Writer:
         }
 
     def _monitor(
-        self, name: str, edges: Callable[[State], Iterable[tuple[int, Any, Any, State]]]
+        self, name: str, edges: Callable[[State], list[tuple[str, Any, Any, State]]]
     ) -> dict[str, Any]:
         """The monitor along every path of the region: for each edge and each bookkeeping
         value that reaches its source, the next value and the violation's reason (the
         step's, else what `after` says of the state reached, as the safety check does)."""
         monitor, values, reasons = self.monitors[name], self.values[name], self.reasons
         after = None if type(monitor).after is Monitor.after else monitor.after
+        step = monitor.step
         m0 = monitor.initial()
         todo = [(self.init, m0)]
         seen = {(self.init, m0)}
@@ -202,16 +209,19 @@ class Writer:
         while todo:
             s, m = todo.pop()
             mid = values(m)
-            for idx, a, o, t in edges(s):
-                m2, reason = monitor.step(m, s, a, o)
+            for key, a, o, t in edges(s):
+                m2, reason = step(m, s, a, o)
+                node = (t, m2)
                 if not reason and after is not None:
-                    key = (t, m2)
-                    if key not in judged:
-                        judged[key] = after(m2, t)
-                    reason = judged[key]
-                table.setdefault(f"{self.ids[s]}.{idx}", {})[mid] = [values(m2), reasons(reason)]
-                if (t, m2) not in seen:
-                    seen.add((t, m2))
-                    todo.append((t, m2))
+                    reason = judged.get(node)  # type: ignore[assignment]
+                    if reason is None:
+                        reason = judged[node] = after(m2, t)
+                row = table.get(key)
+                if row is None:
+                    row = table[key] = {}
+                row[mid] = [values(m2), reasons(reason)]
+                if node not in seen:
+                    seen.add(node)
+                    todo.append(node)
         texts = {str(i): self.describe[name](m) for i, m in enumerate(values.items)}
         return {"t": table, "d": texts, "init": values(m0)}
