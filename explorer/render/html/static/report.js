@@ -160,11 +160,15 @@
     const key = run.region || run.spec;
     const walked = walk(key, run.path.slice(0, step));
     const R = region(key);
-    const at = walked.steps[walked.steps.length - 1];
-    const before = walked.steps.length > 1 ? walked.steps[walked.steps.length - 2].sid : null;
-    box.append(el("h3", {}, `State after step ${step} of ${run.label} (${run.spec}) `,
-      el("a", { href: link({ b: key, path: run.path.slice(0, step).join(".") }), class: "jump" }, "open in the state browser")));
-    box.append(stateTable(R, at.sid, before, at.names));
+    if (walked.complete) {
+      const at = walked.steps[walked.steps.length - 1];
+      const before = walked.steps.length > 1 ? walked.steps[walked.steps.length - 2].sid : null;
+      box.append(el("h3", {}, `State after step ${step} of ${run.label} (${run.spec}) `,
+        el("a", { href: link({ b: key, path: run.path.slice(0, step).join(".") }), class: "jump" }, "open in the state browser")));
+      box.append(stateTable(R, at.sid, before, at.names));
+    } else {
+      box.append(el("p", { class: "missing" }, `The states of this run are not in this page (step ${walked.missing + 1}).`));
+    }
     box.append(el("div", { class: "nav" },
       el("a", { href: link(Object.assign({}, here, { s: Math.max(1, step - 1) })), class: "prev" }, "\u2190 step " + Math.max(1, step - 1)),
       " ", el("a", { href: link(Object.assign({}, here, { s: Math.min(run.steps.length, step + 1) })), class: "next" }, "step " + Math.min(run.steps.length, step + 1) + " \u2192")));
