@@ -20,7 +20,9 @@ from explorer.app.options import (
     HostFilesOpt,
     MountOptionsOpt,
     MountsOpt,
+    RacesOpt,
     SpecOpt,
+    ThreadsOpt,
 )
 from explorer.bridge.model import KIND_ORDER
 from explorer.checker.config import configure
@@ -45,6 +47,8 @@ def explore(
     counter_bits: CounterBitsOpt = None,
     host_files: HostFilesOpt = "own",
     spec: SpecOpt = None,
+    races: RacesOpt = False,
+    threads: ThreadsOpt = 1,
     prop: Annotated[
         list[str] | None,
         typer.Option(
@@ -184,6 +188,8 @@ def explore(
 
         explore --mounts 4 --depth 16 --ray auto
 
+        explore --races --threads 2 --mounts 1 --spec mainline --spec mainline-flock
+
     \b
     Exit codes:
       0    every checked property holds (every result as expected, the specs agree)
@@ -214,10 +220,12 @@ def explore(
         max_memory=max_memory,
         symmetry=symmetry,
         isolation_budget=isolation_budget,
+        races=races,
+        threads=threads,
     )
     from explorer.app import job as main  # the run's machinery, for the main job alone
 
-    job = main.Job(out, as_json, quiet, full_graph, show, jobs, ray, partitions, trace)
+    job = main.Job(out, as_json, quiet, full_graph, show, jobs, ray, partitions, races, trace)
     check_limits(opts)
     job.check()
     raise typer.Exit(main.main_job(configure(opts), job))

@@ -212,7 +212,10 @@ def of_task(
     """The regions a process that checked `spec` makes before it drops its explorations:
     the spec's own (its whole graph when small, else its initial state), and the runs
     of its verdicts, each in its own spec's region (an agreement witness's other run is
-    the reference's), with shortest paths from the explorations in `cache`."""
+    the reference's), with shortest paths from the explorations in `cache`.  A run with
+    races has none: its states hold calls in flight, which the page does not show."""
+    if cfg.races:
+        return {}
 
     def explored(name: str) -> tuple[Model, Exploration] | None:
         for symmetric in (False, True):  # real states first: no renaming needed
@@ -228,7 +231,10 @@ def of_task(
 
 def gathered(cfg: Config, results: Iterable[SpecResult]) -> dict[str, Region]:
     """Every spec's region, merged from what the processes sent; a spec they sent none
-    of (a run on Ray) gets its witnesses' states here, without shortest paths."""
+    of (a run on Ray) gets its witnesses' states here, without shortest paths.  A run
+    with races has none (see `of_task`)."""
+    if cfg.races:
+        return {}
     out: dict[str, Region] = {}
     runs: dict[str, list[Sequence[Any]]] = {}
     for r in results:

@@ -19,15 +19,18 @@ from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, Bounds
 from explorer.engine.contract import Monitor
 from explorer.engine.limits import paused_gc
-from explorer.render import mail
+from explorer.render import mail, race_report
 from explorer.render.html import browser
 from explorer.render.html.witness import lanes_of, run_json, views_of
+from explorer.render.report import witness_text
 
 if TYPE_CHECKING:
     from explorer.checker.config import Config
     from explorer.checker.results import Outcome, SpecResult
 
 SCHEMA = "errseq-explorer/html/1"
+#: What the page says of a run with races, which it shows as text only.
+RACES = "a run with races (docs/model.md §8): its calls' steps, as text"
 
 
 def source_link(source: str) -> dict[str, str]:
@@ -85,7 +88,11 @@ def witnesses(
                 wid = witness_id(r.spec.name, prop, who, len(verdicts), mine)
                 cells.setdefault((r.spec.name, prop), wid)
                 pairs = []
-                for title, views, text in views_of(b, v, specs):
+                if race_report.is_race(v.witness):
+                    # calls in steps: their lanes are threads, their text the notation
+                    text = witness_text(b, v, cfg)
+                    pairs.append({"title": RACES, "lanes": [], "runs": [], "mail": text})
+                for title, views, text in [] if pairs else views_of(b, v, specs):
                     lanes = lanes_of(b, views)
                     pairs.append(
                         {
@@ -136,7 +143,7 @@ def browsers(outcome: Outcome, specs: Callable[[str], Spec]) -> tuple[dict[str, 
     templates, reasons = browser.Interned(), browser.Interned()
     reasons("")
     out: dict[str, Any] = {}
-    for name, region in outcome.regions.items():
+    for name, region in outcome.regions.items():  # none with races (checker.region)
         spec = specs(name)
         model = ErrseqModel(spec, cfg.bounds, cfg.options)
         writer = browser.Writer(

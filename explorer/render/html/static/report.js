@@ -141,6 +141,14 @@
     if (!w) { box.append(el("p", {}, "No such witness in this report.")); return; }
     const pi = Math.min(Number(p.get("p") || 0), w.pairs.length - 1);
     const pair = w.pairs[pi];
+    if (!pair.runs.length) {  // a run with races: its text only
+      box.dataset.at = `${w.id}/${pi}`;
+      box.append(el("h2", {}, `${w.spec}: ${w.property} `, el("a", { href: link({ w: w.id }), class: "permalink" }, "#")));
+      box.append(el("p", { class: "reason" }, w.reason || ""), el("p", {}, pair.title));
+      box.append(el("h3", {}, "Text for mail ", el("button", { type: "button", class: "copy", "data-copy": "mail-text" }, "Copy")));
+      box.append(el("pre", { id: "mail-text", class: "mail" }, pair.mail));
+      return;
+    }
     const ri = Math.min(Number(p.get("r") || 0), pair.runs.length - 1);
     const run = pair.runs[ri];
     const step = Math.min(Number(p.get("s") || run.steps.length), run.steps.length);
