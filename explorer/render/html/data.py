@@ -87,7 +87,7 @@ def witnesses(
                 mine = files.get((r.spec.name, prop, who), [])
                 wid = witness_id(r.spec.name, prop, who, len(verdicts), mine)
                 cells.setdefault((r.spec.name, prop), wid)
-                pairs = []
+                pairs: list[dict[str, Any]] = []
                 if race_report.is_race(v.witness):
                     # calls in steps: their lanes are threads, their text the notation
                     text = witness_text(b, v, cfg)
