@@ -11,16 +11,16 @@ BIN := $(VENV)/bin
 MAIN := $(VENV)/.main
 DEV := $(VENV)/.extra-dev
 RAY := $(VENV)/.extra-ray
-# make test-fast: every test that boots no kernel, starts no Ray runtime and is no long
-# run, on every core (pytest-xdist): on a machine shared with other jobs one core alone
-# is too slow.  A test file stays on one worker, so its module fixtures run once, as
+# make test-fast: every test that boots no kernel, starts no Ray runtime or browser
+# and is no long run, on every core (pytest-xdist): on a machine shared with other jobs
+# one core alone is too slow.  A test file stays on one worker, so its module fixtures run once, as
 # they do in `make test`.
-FAST := -m 'not vm and not ray and not slow' -n logical --dist loadfile
+FAST := -m 'not vm and not ray and not browser and not slow' -n logical --dist loadfile
 
 # pip must not run twice at once in one venv
 .NOTPARALLEL:
 
-.PHONY: setup system conform-host explore ray test test-fast lint bench conform clean
+.PHONY: setup system conform-host browser-host explore ray test test-fast lint bench conform clean
 
 $(MAIN): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,12 @@ system:
 conform-host:
 	bash explorer/conform/setup-host.sh
 
+# Debian's chromium-headless-shell: the report's browser tests
+browser-host:
+	bash scripts/setup-browser.sh
+
 # Everything: what `make test` (and so CI) needs
-setup: system conform-host $(DEV) $(RAY)
+setup: system conform-host browser-host $(DEV) $(RAY)
 
 # The main job.  Exit code 1 means "a property is violated", which is an answer, not a failure.
 explore: system $(MAIN)
