@@ -1,7 +1,9 @@
 """report.json and every witness file say what the runs are, never how they were searched
 (docs/model.md §5, "Which witness is shown"): the same bytes with and without symmetry,
 with one worker or two, and over Ray partitions, on a grid of specs and bounds.  Only
-timings.json (times, what the searches stored) and the manifest's line for it differ."""
+timings.json (times, what the searches stored), index.html and summary.txt (their state
+counts, and the page's state browser, are the graph that was searched) and the
+manifest's lines for them differ."""
 
 from __future__ import annotations
 
@@ -34,14 +36,18 @@ HOW = {
 }
 
 
+#: The files that show the search itself.
+SEARCHED = ("timings.json", "index.html", "summary.txt")
+
+
 def outputs(out: Path) -> dict[str, bytes]:
-    """Every file the run wrote but timings.json, and the manifest without its line."""
+    """Every file the run wrote but those of SEARCHED, and the manifest without theirs."""
     files = {}
     for p in sorted(out.rglob("*")):
-        if p.is_file() and p.name != "timings.json":
+        if p.is_file() and p.name not in SEARCHED:
             data = p.read_bytes()
             if p.name == ".explore-manifest.json":
-                data = re.sub(rb'"timings.json": "[0-9a-f]+",?', b"", data)
+                data = re.sub(rb'"(timings.json|index.html|summary.txt)": "[0-9a-f]+",?', b"", data)
             files[str(p.relative_to(out))] = data
     return files
 

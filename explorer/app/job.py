@@ -37,6 +37,8 @@ class Job:
     jobs: int
     ray: str | None
     partitions: int | None
+    races: bool = False
+    trace: bool = False  # the witness files in their trace form
 
     def check(self) -> None:
         if self.show < 0:
@@ -51,6 +53,8 @@ def on_ray(job: Job) -> Executor | None:
         if job.partitions is not None:
             raise OptionError("--partitions needs --ray (the partitions are Ray actors)")
         return None
+    if job.races:
+        raise OptionError("--races: not with --ray (a search by cost is not partitioned)")
     if job.partitions is not None and job.partitions < 1:
         raise OptionError(f"--partitions {job.partitions}: give 1 or more")
     if job.full_graph:
@@ -81,7 +85,7 @@ def main_job(cfg: Config, job: Job) -> int:
     finally:
         progress.stop()
     code = outcome.exit_code()
-    files, data = rep.write_outputs(outcome, target, code, kept)
+    files, data = rep.write_outputs(outcome, target, code, kept, job.trace)
     if job.as_json:
         print(json.dumps(data, indent=2))
     else:
@@ -112,6 +116,8 @@ def model_options(cfg: Config) -> str:
         said.append(f"{cfg.counter_bits}-bit errseq counter")
     if b.host_any:
         said.append("host fds on any upper file")
+    if cfg.races:
+        said.append(f"races, {cfg.threads} thread{'s' if cfg.threads > 1 else ''} per actor")
     return "".join(f"{s}, " for s in said)
 
 
@@ -134,11 +140,16 @@ def print_outcome(outcome: Outcome, job: Job, files: dict[tuple[str, str, str], 
     con.print(terminal.coverage_table(outcome))
     for v in terminal.most_important(outcome, job.show):
         con.print()
-        con.print(rep.witness_text(cfg.bounds, v), end="", markup=False)
+        con.print(rep.witness_text(cfg.bounds, v, cfg), end="", markup=False)
     n_files = sum(len(f) for f in files.values())
     con.print()
-    con.print(f"wrote {out}/report.json and {n_files} witness files under {out}/", end="")
-    if not any(p.endswith(".svg") for f in files.values() for p in f) and files:
+    con.print(
+        f"wrote {out}/index.html (the report in one page), {out}/summary.txt, "
+        f"{out}/report.json and {n_files} witness files under {out}/",
+        end="",
+    )
+    dots = [p for f in files.values() for p in f if p.endswith((".dot", ".svg"))]
+    if dots and not any(p.endswith(".svg") for p in dots):
         con.print(
             f" (no `dot` binary: render with  dot -Tsvg {out}/SPEC/PROP.dot -o PROP.svg)", end=""
         )

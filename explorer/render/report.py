@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, NORMAL, VOLATILE, Bounds
 from explorer.engine.search import Exploration
 from explorer.engine.verdict import IsolationResult, Step, Verdict
-from explorer.render import dot, pair, timeline
-from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
+from explorer.render import dot, mail, pair, race_report, timeline
+from explorer.render.html import INDEX, index_html
+from explorer.render.outdir import REPORT, SUMMARY, TIMINGS, OutDir, spec_folders
 
 SCHEMA = "errseq-explorer/report/2"
 TIMINGS_SCHEMA = "errseq-explorer/timings/2"
@@ -61,8 +62,11 @@ def title(v: Verdict) -> str:
     return f"{v.model}: {v.prop} violated"
 
 
-def witness_text(bounds: Bounds, v: Verdict) -> str:
-    """The timeline of a violated verdict, and the same run in the scenario language."""
+def witness_text(bounds: Bounds, v: Verdict, cfg: Config | None = None) -> str:
+    """The timeline of a violated verdict, and the same run in the scenario language
+    (with races, `cfg`'s: a lane per thread and the step notation)."""
+    if cfg is not None and race_report.is_race(v.witness):
+        return race_report.witness_text(cfg, v)
     if v.prop == "isolation":
         return pair.pair_text(bounds, v)
     if v.prop.startswith("agreement"):
@@ -95,20 +99,28 @@ Graphs = Mapping[str, tuple[ErrseqModel, Exploration]]
 
 
 def write_outputs(
-    outcome: Outcome, target: OutDir, exit_code: int = 0, graphs: Graphs | None = None
+    outcome: Outcome,
+    target: OutDir,
+    exit_code: int = 0,
+    graphs: Graphs | None = None,
+    trace: bool = False,
 ) -> tuple[dict[tuple[str, str, str], list[str]], dict[str, Any]]:
-    """Write the run's files into `target`: every violated verdict's, each spec's whole
-    state graph when `graphs` are given, report.json and timings.json; return the
-    files by (spec, property, container) and the report.
+    """Write the run's files into `target`: every violated verdict's (in their trace
+    form with `trace`), each spec's whole state graph when `graphs` are given,
+    report.json, timings.json, summary.txt and index.html (explorer.render.mail,
+    explorer.render.html); return the files by (spec, property, container) and the
+    report.
 
     Everything is written to a staging folder first, so that `target` is left as it
     was when a path the run needs is taken (OutDir.commit)."""
     staged = target.staging()
     try:
-        files = write_witnesses(outcome, staged, graphs)
+        files = write_witnesses(outcome, staged, graphs, trace)
         data = report(outcome, files, exit_code)
         write_report(data, staged / REPORT)
         write_report(timings(outcome), staged / TIMINGS)
+        (staged / SUMMARY).write_text(mail.summary_text(outcome, files))
+        (staged / INDEX).write_text(index_html(outcome, files, staged))
         target.commit(staged)
     finally:
         target.discard(staged)
@@ -116,11 +128,12 @@ def write_outputs(
 
 
 def write_witnesses(
-    outcome: Outcome, out_dir: Path, graphs: Graphs | None = None
+    outcome: Outcome, out_dir: Path, graphs: Graphs | None = None, trace: bool = False
 ) -> dict[tuple[str, str, str], list[str]]:
     """Write every violated verdict's files under `out_dir` (and each spec's graph, for
     --full-graph); return their paths relative to it, by (spec, property, container)."""
     bounds = outcome.config.bounds
+    specs = mail.specs_of(outcome.config)
     files: dict[tuple[str, str, str], list[str]] = {}
     svgs: list[Path] = []  # pictures to render once everything is written
     folders = spec_folders(r.spec.name for r in outcome.results)
@@ -134,8 +147,13 @@ def write_witnesses(
                 who = viewer(bounds, v)
                 stem = prop if not who or len(verdicts) == 1 else f"{prop}-{who}"
                 txt = d / f"{stem}.txt"
-                txt.write_text(witness_text(bounds, v))
-                written = [txt] + dot.save(witness_picture(bounds, v), d / f"{stem}.dot", svgs)
+                text = witness_text(bounds, v, outcome.config)
+                if trace and not race_report.is_race(v.witness):
+                    text = mail.traced(text, bounds, mail.witness_runs(bounds, v, specs))
+                txt.write_text(text)
+                written = [txt]
+                if not race_report.is_race(v.witness):  # a picture has no lane per thread
+                    written += dot.save(witness_picture(bounds, v), d / f"{stem}.dot", svgs)
                 files[(r.spec.name, prop, who)] = [
                     p.relative_to(out_dir).as_posix() for p in written
                 ]
@@ -163,7 +181,9 @@ def _edge_label(bounds: Bounds, action, obs) -> str:
     return text + (f" = {res}" if res is not None and action.verb in timeline.SHOWN else "")
 
 
-def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]:
+def verdict_json(
+    bounds: Bounds, v: Verdict, files: list[str], cfg: Config | None = None
+) -> dict[str, Any]:
     d: dict[str, Any] = {
         "spec": v.model,
         "property": v.prop,
@@ -176,6 +196,8 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
         # The memory guard kept the check below the run's depth (0: not decided at all).
         d["decided_depth"] = v.decided
         d["limit"] = v.limit
+    if cfg is not None and race_report.is_race(v.witness):
+        return race_report.verdict_json(cfg, bounds, v, d, isolation_json)
     if v.witness:
         d["witness"] = steps_json(bounds, v.witness)
         d["scenario"] = timeline.scenario_text(bounds, v.witness)
@@ -190,8 +212,16 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
     return d
 
 
-def isolation_json(bounds: Bounds, result: IsolationResult) -> dict[str, Any]:
-    """An isolation verdict's groups, general form and figures."""
+def isolation_json(
+    bounds: Bounds,
+    result: IsolationResult,
+    steps: Callable[[list[Step]], list[dict[str, Any]]] | None = None,
+    scenario: Callable[[list[Step]], str] | None = None,
+) -> dict[str, Any]:
+    """An isolation verdict's groups, general form and figures (its runs written by
+    `steps` and `scenario`: by default as events and scenarios without races)."""
+    steps = steps or (lambda run: steps_json(bounds, run))
+    scenario = scenario or (lambda run: timeline.scenario_text(bounds, run))
     general = result.general
     return {
         "container": bounds.owner_name(result.viewer),
@@ -201,18 +231,18 @@ def isolation_json(bounds: Bounds, result: IsolationResult) -> dict[str, Any]:
                 "allowed": g.allowed,
                 "removed": g.removed,
                 "differs_at": g.differs_at,
-                "witness": steps_json(bounds, g.witness),
-                "other": steps_json(bounds, g.other),
-                "scenario": timeline.scenario_text(bounds, g.witness),
-                "other_scenario": timeline.scenario_text(bounds, g.other),
+                "witness": steps(g.witness),
+                "other": steps(g.other),
+                "scenario": scenario(g.witness),
+                "other_scenario": scenario(g.other),
             }
             for g in result.groups
         ],
         "general": None
         if general is None
         else {
-            "witness": steps_json(bounds, general.witness),
-            "other": steps_json(bounds, general.other),
+            "witness": steps(general.witness),
+            "other": steps(general.other),
             "capped": general.capped,
         },
         "shortest": list(result.shortest) if result.shortest else None,
@@ -262,7 +292,7 @@ def report(outcome: Outcome, files: dict, exit_code: int) -> dict[str, Any]:
     cfg = outcome.config
     b = cfg.bounds
     verdicts = [
-        verdict_json(b, v, files.get((r.spec.name, prop, viewer(b, v)), []))
+        verdict_json(b, v, files.get((r.spec.name, prop, viewer(b, v)), []), cfg)
         for r in outcome.results
         for prop in cfg.properties
         for v in r.verdicts.get(prop, [])
@@ -313,6 +343,9 @@ def model_options_json(cfg: Config) -> dict[str, Any]:
         out["counter_bits"] = cfg.counter_bits
     if b.host_any:
         out["host_files"] = b.host_files
+    if cfg.races:
+        out["races"] = True
+        out["threads"] = cfg.threads
     return out
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from explorer.engine.contract import Model, Observers, Role
+from explorer.engine.properties.isolation.costed import removal_costed
 from explorer.engine.properties.isolation.exact import ExactResult, subset_construction
 from explorer.engine.properties.isolation.least import Moves, least_conflict, least_removal
 from explorer.engine.properties.isolation.oracle import self_composition
@@ -69,6 +70,16 @@ class _Unreduced(Model):
         return self.model.successors(state)
 
 
+class _UnreducedCosted(_Unreduced):
+    """`_Unreduced` of a model whose actions have costs."""
+
+    def cost(self, action):
+        return self.model.cost(action)
+
+    def free_successors(self, state):
+        return self.model.free_successors(state)
+
+
 def full_graph(
     model: Model,
     depth: int,
@@ -80,8 +91,9 @@ def full_graph(
     """The exploration isolation is checked on.  It fixes one viewer, which breaks the
     symmetry between viewers: an exploration up to their permutations cannot answer
     it, so this one stores every state (the graphs are small).  `levels`: see `bfs`."""
-    plain = model if model.symmetry is None else _Unreduced(model)
-    return bfs(plain, depth, max_states, progress, max_bytes, levels)
+    if model.symmetry is not None:
+        model = _UnreducedCosted(model) if type(model).cost is not Model.cost else _Unreduced(model)
+    return bfs(model, depth, max_states, progress, max_bytes, levels)
 
 
 def check(
@@ -105,11 +117,12 @@ def check(
     sp = split_graph(ex, model, viewer, max_bytes)
     found = METHODS[method](ex, sp, max_bytes)
     # every removal pair is a violation of the exact check: none there, none here
-    rem = (
-        removal_search(ex, sp, budget, found.cview, max_bytes)
-        if found.flips
-        else RemovalResult(0, {}, ex.max_depth)
-    )
+    if not found.flips:
+        rem = RemovalResult(0, {}, ex.max_depth)
+    elif ex.costed:
+        rem = removal_costed(ex, sp, budget, max_bytes)
+    else:
+        rem = removal_search(ex, sp, budget, found.cview, max_bytes)
     moves = Moves(sp)
     keyed = _groups(ex, model, sp, found, rem, allow, moves, max_bytes)
     general = _general(ex, model, viewer, sp, found, rem, allow, moves)
@@ -144,7 +157,7 @@ def check(
 
 
 def _steps(ex: Exploration, edges: Sequence[int]) -> list[Step]:
-    return [Step(ex.action[e], ex.obs[e]) for e in edges]
+    return [Step(ex.action[e], ex.obs[e], ex.edge_cost(e)) for e in edges]
 
 
 def order(run_a: list[int], run_b: list[int]) -> tuple:
@@ -179,8 +192,12 @@ def _groups(
     for mask, flips in by_mask.items():
         length = min(rem.best[(mask, f)][0] for f in flips)
         flips = {f for f in flips if rem.best[(mask, f)][0] == length}
-        store, removals = group_search(ex, sp, found.cview, mask, flips, length, max_bytes)
-        rec = least_removal(ex, sp, store, mask, flips, length, removals, moves)
+        if rem.pairs is not None:  # by cost: the pairs the search met first
+            pairs = [rem.pairs[(mask, f)] for f in flips]
+            rec = min(pairs, key=lambda p: (p.removals, p.run_a, p.run_b))
+        else:
+            store, removals = group_search(ex, sp, found.cview, mask, flips, length, max_bytes)
+            rec = least_removal(ex, sp, store, mask, flips, length, removals, moves)
         kinds = sp.kinds_of(mask, rank)
         w, o = _steps(ex, rec.run_a), _steps(ex, rec.run_b)
         allowed = set(kinds) <= allow
@@ -207,9 +224,14 @@ def _general(
     if not uncovered:
         return None
     shortest = min(lengths for lengths, _ in uncovered)
-    runs = [
-        least_conflict(ex, sp, found, f, moves) for lengths, f in uncovered if lengths == shortest
-    ]
+    least = [f for lengths, f in uncovered if lengths == shortest]
+    if ex.costed:  # by cost: the pairs the exact check met first, the longer run first
+        met = [found.flips[f] for f in least]
+        runs = [
+            (c.run_a, c.run_b) if len(c.run_a) >= len(c.run_b) else (c.run_b, c.run_a) for c in met
+        ]
+    else:
+        runs = [least_conflict(ex, sp, found, f, moves) for f in least]
     e1, e2 = min(runs, key=lambda r: order(*r))
     w, o = _steps(ex, e1), _steps(ex, e2)
     out_w = [i for i, s in enumerate(w) if model.role(s.action, viewer) is Role.OUTSIDE]

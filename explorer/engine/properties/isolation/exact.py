@@ -9,7 +9,9 @@ that give different results for one inside action are a conflict: a violation.
 Keeping only the shortest length per state loses nothing (a continuation of a longer
 run is one of the shorter run too), so the check is exact within the bounds.  A run as
 long as the depth takes no further action, so no member is that long: most states of
-a node would be, and none of them can flip anything.
+a node would be, and none of them can flip anything.  On a graph searched by cost
+(explorer.engine.search) a length is a cost: a free action adds nothing, members may
+be as long as the depth, and they still take free actions.
 
 It also returns the c-view graph it built (`CView`), which prunes the removal search.
 """
@@ -138,29 +140,31 @@ def _close(
     return length
 
 
-def _close_parents(
+def _close_costed(
     seeds: dict[int, int],
     omoves: list[dict[int, tuple[int, int]] | None],
     depth: int,
+    cost: list[int],
     par: dict[int, tuple[int, int, int]] | None = None,
     nid: int = -1,
 ) -> dict[int, int]:
     """`seeds` closed under outside moves, shortest lengths first, never beyond `depth`:
-    state -> length of its shortest run.  With `par`, also each member's parent
-    (node `nid`, the member it came from, the edge) for the states the closure adds."""
+    state -> length of its shortest run (a free move, `cost` 0, stays in its bucket,
+    which the loop is still reading).  With `par`, also each member's parent (node
+    `nid`, the member it came from, the edge) for the states the closure adds."""
     length = dict(seeds)
     buckets: list[list[int]] = [[] for _ in range(depth + 1)]
     for s, n in seeds.items():
         buckets[n].append(s)
-    for n in range(depth):
-        n1 = n + 1
+    for n in range(depth + 1):
         for s in buckets[n]:
             if length[s] != n:
                 continue
             o = omoves[s]
             if o:
-                for t, e in o.values():
-                    if length.get(t, _FAR) > n1:
+                for aid, (t, e) in o.items():
+                    n1 = n + cost[aid]
+                    if n1 <= depth and length.get(t, _FAR) > n1:
                         length[t] = n1
                         buckets[n1].append(t)
                         if par is not None:
@@ -191,7 +195,7 @@ class _Parents:
         par = self.cache.get(nid)
         if par is not None:
             return par
-        depth, cm = self.ex.max_depth, self.sp.cmoves
+        depth, cm, cost = self.ex.max_depth, self.sp.cmoves, self.sp.cost
         creator = self.creators[nid]
         seeds: dict[int, int] = {}
         par = {}
@@ -200,12 +204,13 @@ class _Parents:
                 seeds[s], par[s] = 0, (-1, -1, -1)
         else:
             pnid, aid, o = creator
+            w = cost[aid]
             for s, n in members(self.nodes[pnid]).items():
                 c = cm[s]
-                m = c.get(aid) if c and n < depth else None
-                if m is not None and m[0] == o and seeds.get(m[1], _FAR) > n + 1:
-                    seeds[m[1]], par[m[1]] = n + 1, (pnid, s, m[2])
-        _close_parents(seeds, self.sp.omoves, depth, par, nid)
+                m = c.get(aid) if c and n + w <= depth else None
+                if m is not None and m[0] == o and seeds.get(m[1], _FAR) > n + w:
+                    seeds[m[1]], par[m[1]] = n + w, (pnid, s, m[2])
+        _close_costed(seeds, self.sp.omoves, depth, cost, par, nid)
         self.cache[nid] = par
         return par
 
@@ -213,11 +218,12 @@ class _Parents:
 def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None) -> ExactResult:
     """Every conflict of the split graph, and the shortest pair of runs of each flip."""
     depth = ex.max_depth
-    cm, om, inside, varies = sp.cmoves, sp.omoves, sp.inside, sp.varies
-    # Per state, its seen moves as ((aid, result), dst) and its outside moves' dsts: flat
-    # tuples, walked for every member of every node (the dicts serve lookups by aid).
-    seen = [tuple(((a, r), t) for a, (r, t, _e) in c.items()) if c else () for c in cm]
+    cm, om, inside, varies, cost = sp.cmoves, sp.omoves, sp.inside, sp.varies, sp.cost
+    # Per state, its seen moves as ((aid, result), dst, cost) and its outside moves' dsts:
+    # flat tuples, walked for every member of every node (the dicts serve lookups by aid).
+    seen = [tuple(((a, r), t, cost[a]) for a, (r, t, _e) in c.items()) if c else () for c in cm]
     odst = [tuple(t for t, _e in o.values()) if o else () for o in om]
+    costed = ex.costed
     # Each node: its members (sid, length) as the packed key that interns it (a dict again
     # when it is expanded, once), and its creator (parent node, action, result).
     nodes: list[bytes] = []
@@ -243,7 +249,10 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
                 f"{depth}, at {nid:,} c-view classes"
             )
             guard(nid, depth, None, max_bytes, at)
-        key = _pack(_close(seeds, odst, depth))
+        if costed:
+            key = _pack(_close_costed(seeds, om, depth, cost))
+        else:
+            key = _pack(_close(seeds, odst, depth))
         got = index.get(key)
         if got is not None:
             closed[seeds_key] = got
@@ -262,7 +271,10 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
     flips: dict[Flip, Conflict] = {}
     best_of: dict[tuple[int, Any, Any], tuple[int, int]] = {}
     visits = 0
-    last = depth - 1  # a member this long takes one more action: a flip, or nothing
+    # A member as long as `last` takes one more action: a flip, or nothing.  By cost, a
+    # member takes every action that keeps its run within the depth (`top`).
+    last, top = (depth + 1, depth) if costed else (depth - 1, depth - 1)
+    settles = sp.settles
     watched = [v and i for v, i in zip(varies, inside, strict=True)]  # results may differ
     while queue:
         nid = queue.popleft()
@@ -274,31 +286,36 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
         ends: set[tuple[int, Any]] = set()  # the watched moves of the longest members
         for s, n in length.items():
             if n < last:
-                n1 = n + 1
-                for key, t in seen[s]:
+                for key, t, w in seen[s]:
+                    n1 = n + w
+                    if n1 > top:
+                        continue
                     sd = by_key.get(key)
                     if sd is None:
                         by_key[key] = {t: n1}
                     elif sd.get(t, _FAR) > n1:
                         sd[t] = n1
             else:
-                for key, _t in seen[s]:
+                for key, _t, _w in seen[s]:
                     if watched[key[0]]:
                         ends.add(key)
         results: dict[int, set[Any]] = {}  # inside actions whose result varies: results met
         for aid, o in ends.union(by_key):
-            if watched[aid]:
+            if watched[aid] and settles(o):
                 results.setdefault(aid, set()).add(o)
         for aid, obs in results.items():
             if len(obs) > 1:
                 hot.add(nid)
-                by_obs = _moves_of(length, cm, depth, aid)
-                _conflict(nid, aid, by_obs, parents, states, flips, best_of)
+                by_obs = _moves_of(length, cm, depth, cost, aid)
+                by_obs = {o: m for o, m in by_obs.items() if o in obs}
+                _conflict(nid, aid, by_obs, parents, states, flips, best_of, cost)
                 for o1, o2 in _pairs(by_obs):
                     hot_by.setdefault(Flip(aid, o1, o2), set()).add(nid)
         for (aid, o), seeds in by_key.items():
             kn[(aid, o)] = add(seeds, (nid, aid, o))
-    cview = CView(root, kids, _to_conflict(kids, hot, depth), hot_by)
+    # With free moves a node's distance in c-view moves says nothing of the cost left.
+    far = [0] * len(kids) if costed else _to_conflict(kids, hot, depth)
+    cview = CView(root, kids, far, hot_by)
     return ExactResult(len(nodes), states, flips, cview, visits, nodes)
 
 
@@ -307,13 +324,18 @@ _Move = tuple[int, int, tuple[Any, int, int]]
 
 
 def _moves_of(
-    length: dict[int, int], cm: list[dict[int, tuple[Any, int, int]] | None], depth: int, aid: int
+    length: dict[int, int],
+    cm: list[dict[int, tuple[Any, int, int]] | None],
+    depth: int,
+    cost: list[int],
+    aid: int,
 ) -> dict[Any, list[_Move]]:
     """A node's members' moves by one action, by result: obs -> [(s, n, (obs, t, e))]."""
     by_obs: dict[Any, list[_Move]] = {}
+    w = cost[aid]
     for s, n in length.items():
         c = cm[s]
-        m = c.get(aid) if c and n < depth else None
+        m = c.get(aid) if c and n + w <= depth else None
         if m is not None:
             by_obs.setdefault(m[0], []).append((s, n, m))
     return by_obs
@@ -327,6 +349,7 @@ def _conflict(
     states: set[int],
     flips: dict[Flip, Conflict],
     best_of: dict,
+    cost: list[int],
 ) -> None:
     """Record the conflicting states and the shortest flips of one node for one inside
     action (every member with a result is in conflict with those of the others)."""
@@ -338,7 +361,7 @@ def _conflict(
     for x, o1 in enumerate(obs_list):
         for o2 in obs_list[x + 1 :]:
             m1, m2 = shortest[o1], shortest[o2]
-            l1, l2 = m1[1] + 1, m2[1] + 1
+            l1, l2 = m1[1] + cost[aid], m2[1] + cost[aid]
             key = (max(l1, l2), l1 + l2)
             flip = Flip(aid, o1, o2)
             if flip in best_of and best_of[flip] <= key:

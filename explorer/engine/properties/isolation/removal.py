@@ -81,6 +81,9 @@ class RemovalResult:
     explored: int  # pair states reached (those of the last level are not stored)
     best: Best
     complete: int  # every removal pair with A of at most this many actions is in `best`
+    # Per (mask, flip) the pair the search met first, where no walk reads the least back
+    # (a graph searched by cost: explorer.engine.properties.isolation.costed).
+    pairs: dict[tuple[int, tuple[int, Any, Any]], Witness] | None = None
 
 
 def unoriented(flip: tuple[int, Any, Any]) -> Flip:
@@ -149,7 +152,7 @@ def _search(
     """One breadth-first search of the pairs to A's length `depth`, removing only the
     kinds of `allowed`: per (kinds, flip) the first level and the best score there;
     the levels it completed; the pairs of the last level that it did not store."""
-    cm, om, inside, kind_bit = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit
+    cm, om, inside, kind_bit, settles = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit, sp.settles
     w, sign = store.w, store.sign
     low = (1 << w) - 1
     kids = cview.kids if cview else None
@@ -212,7 +215,7 @@ def _search(
                     nx = kx[(aid, oi)] if kx is not None else 0
                     if far is None or far[nx] <= room:  # else no conflict within reach
                         push(ti, tj, mask, r, nx, level)
-                elif inside[aid]:
+                elif inside[aid] and settles(oi) and settles(oj):
                     fk = (mask, (aid, oi, oj))
                     old = found.get(fk)
                     if old is None or (old[0] == level + 1 and r < old[1]):
@@ -242,7 +245,7 @@ def _flips(tail: dict[int, int], sp: Split, w: int, level: int, found: Best) -> 
         cj = cm[j] or {}
         for aid, (oi, _ti, _ei) in (cm[i] or {}).items():
             m = cj.get(aid)
-            if m is not None and m[0] != oi and inside[aid]:
+            if m is not None and m[0] != oi and inside[aid] and sp.settles(oi) and sp.settles(m[0]):
                 fk = (mask, (aid, oi, m[0]))
                 old = found.get(fk)
                 if old is None or (old[0] == level + 1 and r < old[1]):
