@@ -89,8 +89,8 @@ def least_partitioned(
             if move is not None:  # (a pair of models moves by the actions both enable)
                 real.append((x, r2, o, move))
         depths = run.levels([node2 for _, _, _, (node2, _, _) in real])
-        for (x, r2, o, (node2, obs, p)), d in zip(real, depths, strict=True):
-            nxt = (r2, sym.compose(q, p), node2) if d == k + 1 else None
+        for (x, r2, o, (node2, obs, _p)), d in zip(real, depths, strict=True):
+            nxt = (r2, sym.canonical(r2)[1], node2) if d == k + 1 else None
             yield (Step(x, o), obs), nxt, flagged(obs)
 
     return least_path(roots, moves, length, lambda item: item[2])

@@ -115,8 +115,8 @@ class _RealRuns:
     """The real runs of a model whose graph was searched up to symmetry, in the model's
     order of actions, each beside the product node `check` filed it under.  An item is
     (real state, the permutation from its coordinates to its stored state's, product
-    node); the permutation is carried along the run, as the check carried the monitor's
-    bookkeeping."""
+    node); each item's permutation is its own state's canonical one, asked afresh (one
+    composed along the edges misses the containers a host fd's value names)."""
 
     def __init__(self, ex, monitor, model, nodes, seen, bad, starts, moved) -> None:
         self.ex, self.monitor, self.model, self.nodes = ex, monitor, model, nodes
@@ -160,7 +160,7 @@ class _RealRuns:
             deeper = n2 is not None and bisect_right(self.starts, n2) == k + 2
             yield (
                 (Step(x, o), reason),
-                (r2, sym.compose(q, ex.perm[e]), n2) if deeper else None,
+                (r2, sym.canonical(r2)[1], n2) if deeper else None,
                 reason,
             )
 
