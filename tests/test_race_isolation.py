@@ -47,3 +47,22 @@ def test_a_flip_without_races_is_one_with_races(spec: str) -> None:
     if not plain.holds:
         assert not raced.holds
         assert raced.isolation.shortest <= plain.isolation.shortest
+
+
+@pytest.mark.parametrize("spec", ["mainline", "amir", "vivek-v3-seen"])
+def test_pruning_by_cost_to_a_conflict_keeps_every_removal_pair(spec: str) -> None:
+    """A pair is dropped only when its c-view node costs more than the depth leaves to
+    reach a conflict: per (kinds, flip) the same shortest A and fewest removals as the
+    unpruned search, from fewer pairs."""
+    from explorer.engine.properties.isolation.costed import removal_costed
+
+    model = RaceModel(load_spec(spec), Bounds(2, 2, 1))
+    ex = bfs(model, 6)
+    sp = isolation.split_graph(ex, model, 0)
+    found = isolation.subset_construction(ex, sp)
+    pruned = removal_costed(ex, sp, None, None, found.cview)
+    full = removal_costed(ex, sp, None, None)
+    assert pruned.best == full.best
+    assert bool(full.best) == bool(found.flips)
+    if found.flips:
+        assert pruned.explored < full.explored

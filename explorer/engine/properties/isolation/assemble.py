@@ -120,7 +120,7 @@ def check(
     if not found.flips:
         rem = RemovalResult(0, {}, ex.max_depth)
     elif ex.costed:
-        rem = removal_costed(ex, sp, budget, max_bytes)
+        rem = removal_costed(ex, sp, budget, max_bytes, found.cview)
     else:
         rem = removal_search(ex, sp, budget, found.cview, max_bytes)
     moves = Moves(sp)

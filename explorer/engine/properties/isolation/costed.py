@@ -4,33 +4,46 @@ A run's length there is its cost: a free move stays in the level being expanded.
 least pairs of explorer.engine.properties.isolation.least walk levels of moves, which
 free moves do not have, so this search keeps, per node, the parent of its first best
 run, and a group shows the pair its search met first: the shortest A by cost, then the
-fewest removals (docs/model.md §5, "Which witness is shown").  Nothing is pruned by the
-c-view graph: its distances count moves, not cost.
+fewest removals (docs/model.md §5, "Which witness is shown").  As without costs, a pair
+is dropped when its c-view node is too far from every conflict for the cost left; here
+the distance is a cost too (`cost_to_conflict`).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from explorer.engine.limits import guard
+from explorer.engine.properties.isolation.exact import CView
 from explorer.engine.properties.isolation.removal import RemovalResult, Witness
 from explorer.engine.properties.isolation.split import Split
 from explorer.engine.search import Exploration
 
 
 def removal_costed(
-    ex: Exploration, sp: Split, budget: int | None, max_bytes: int | None
+    ex: Exploration,
+    sp: Split,
+    budget: int | None,
+    max_bytes: int | None,
+    cview: CView | None = None,
 ) -> RemovalResult:
     """`removal_search` on a graph searched by cost: A's length is the cost of its run,
-    a free move stays in the level being expanded (appended to it), and nothing is
-    pruned by the c-view graph (its distances count moves, not cost)."""
+    a free move stays in the level being expanded (appended to it); with the exact
+    check's `cview`, a pair that cannot reach a conflict within the cost left is not
+    stored."""
     depth = ex.max_depth
     cm, om, inside, kind_bit, cost = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit, sp.cost
     w = len(sp.kinds)
     low = (1 << w) - 1
-    nodes = _Nodes(ex, w, 0)
-    keys, removed, nxt = nodes.keys, nodes.removed, nodes.nxt
+    kids = cview.kids if cview is not None else None
+    far = None
+    if cview is not None:
+        hot = set().union(*cview.hot.values())
+        far = cost_to_conflict(cview.kids, hot, depth, cost)
+    nodes = _Nodes(ex, w, cview.start if cview is not None else 0)
+    keys, removed, nxt, where = nodes.keys, nodes.removed, nodes.nxt, nodes.where
     push = _pusher(nodes)
     found: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, int, int, int]] = {}
     complete = depth
@@ -51,7 +64,7 @@ def removal_costed(
                 _guard(ex, len(keys), level + 1, max_bytes)
             key = keys[n]
             i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
-            r = removed[n]
+            r, x = removed[n], where[n]
             targets = (frontier, nxt if level < depth else None)  # by cost: 0, 1
             cj = cm[j] or {}
             for aid, (oi, ti, ei) in (cm[i] or {}).items():
@@ -61,7 +74,9 @@ def removal_costed(
                     continue
                 oj, tj, ej = m
                 if oi == oj:
-                    push(ti, tj, mask, r, n, ei, ej, 0, into)
+                    nx = kids[x][(aid, oi)] if kids is not None else 0
+                    if far is None or level + cost[aid] + far[nx] <= depth:
+                        push(ti, tj, mask, r, n, ei, ej, nx, into)
                 elif inside[aid] and sp.settles(oi) and sp.settles(oj):
                     fk = (mask, (aid, oi, oj))
                     rec = (level + cost[aid], r, n, ei, ej)
@@ -71,18 +86,44 @@ def removal_costed(
             oj_moves = om[j] or {}
             for aid, (ti, ei) in (om[i] or {}).items():
                 into = targets[cost[aid]]
-                if into is None:
-                    continue
-                push(ti, j, mask | kind_bit[aid], r + 1, n, ei, -1, 0, into)
+                if into is None or (far is not None and level + cost[aid] + far[x] > depth):
+                    continue  # an outside move stays in node x: no conflict within reach
+                push(ti, j, mask | kind_bit[aid], r + 1, n, ei, -1, x, into)
                 m2 = oj_moves.get(aid)
                 if m2 is not None:
-                    push(ti, m2[0], mask, r, n, ei, m2[1], 0, into)
+                    push(ti, m2[0], mask, r, n, ei, m2[1], x, into)
         if complete < depth:
             break
         frontier = list(nxt)
     pairs = _witnesses(found, nodes.parent, complete)
     best = {k: (p.length, p.removals) for k, p in pairs.items()}
     return RemovalResult(len(keys), best, complete, pairs)
+
+
+def cost_to_conflict(
+    kids: list[dict[tuple[int, Any], int]], hot: set[int], depth: int, cost: list[int]
+) -> list[int]:
+    """Per c-view node, the least cost of the c-view moves to a node in `hot` (depth + 1:
+    none), a free move adding nothing: breadth first, free moves to the front."""
+    back: list[list[tuple[int, int]]] = [[] for _ in kids]
+    for n, ks in enumerate(kids):
+        for (aid, _o), k in ks.items():
+            back[k].append((n, cost[aid]))
+    dist = [depth + 1] * len(kids)
+    queue = deque(sorted(hot))
+    for n in queue:
+        dist[n] = 0
+    while queue:
+        n = queue.popleft()
+        for p, w in back[n]:
+            d = dist[n] + w
+            if d < dist[p]:
+                dist[p] = d
+                if w:
+                    queue.append(p)
+                else:
+                    queue.appendleft(p)
+    return dist
 
 
 def _guard(ex: Exploration, pairs: int, events: int, max_bytes: int) -> None:

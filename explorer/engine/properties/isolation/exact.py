@@ -313,7 +313,8 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
                     hot_by.setdefault(Flip(aid, o1, o2), set()).add(nid)
         for (aid, o), seeds in by_key.items():
             kn[(aid, o)] = add(seeds, (nid, aid, o))
-    # With free moves a node's distance in c-view moves says nothing of the cost left.
+    # With free moves a node's distance in c-view moves says nothing of the cost left
+    # (explorer.engine.properties.isolation.costed measures it by cost).
     far = [0] * len(kids) if costed else _to_conflict(kids, hot, depth)
     cview = CView(root, kids, far, hot_by)
     return ExactResult(len(nodes), states, flips, cview, visits, nodes)
