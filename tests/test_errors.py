@@ -546,6 +546,22 @@ def test_an_out_folder_that_cannot_be_written_is_bad_input(tmp_path):
     assert blocker.read_text() == "mine\n"
 
 
+def test_an_empty_out_is_refused_not_taken_for_the_current_folder(tmp_path, monkeypatch):
+    # Path("") is ".": `--out "$UNSET"` wrote report.json and spec folders into the
+    # working directory.  `--out .` stays the way to ask for that.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine\n")
+    r = explore("-s", "plain", "-p", "no-loss", *TINY, "--out", "")
+    assert_bad_input(r, "--out '': an empty folder name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    r = explore("-s", "plain", "-p", "no-loss", *TINY, "--out", ".")
+    assert r.exit_code == 0, r.output
+    assert (empty / "report.json").is_file()
+
+
 def test_a_hook_that_fails_only_in_no_loss_fresh_open_is_named_too(tmp_path):
     """no-loss calls hooks itself, on a scratch fd beyond the bounds (index -1), for a
     fresh open in each mounted container: mount ovl1, open, write, close, wberror ovl1

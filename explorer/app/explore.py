@@ -4,7 +4,6 @@ runs: the other commands do not load its machinery)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,6 +25,7 @@ from explorer.bridge.model import KIND_ORDER
 from explorer.checker.config import configure
 from explorer.checker.options import ISOLATION_BUDGET, MAX_JOBS, RunOptions, check_limits
 from explorer.checker.properties import PROPERTIES
+from explorer.render.outdir import out_folder
 
 
 def show_version(value: bool) -> None:
@@ -69,8 +69,9 @@ def explore(
         ),
     ] = None,
     out: Annotated[
-        Path, typer.Option(help="Folder for timelines, pictures and report.json.")
-    ] = Path("out"),
+        str,
+        typer.Option(metavar="<path>", help="Folder for timelines, pictures and report.json."),
+    ] = "out",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
     ] = False,
@@ -204,7 +205,7 @@ def explore(
     )
     from explorer.app import job as main  # the run's machinery, for the main job alone
 
-    job = main.Job(out, as_json, quiet, full_graph, show, jobs, ray, partitions)
+    job = main.Job(out_folder(out), as_json, quiet, full_graph, show, jobs, ray, partitions)
     check_limits(opts)
     job.check()
     raise typer.Exit(main.main_job(configure(opts), job))
