@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from explorer import __version__
 from explorer.app import claims, diff, explore, listing, replay
 from explorer.app.exits import fail, one_line
+from explorer.checker.signals import stopped, terminate_like_interrupt
 from explorer.engine.limits import SearchLimit
 from explorer.errors import InputError
 
@@ -93,11 +94,13 @@ class ExploreGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # the base names click's Context, which typer vendors privately; typer hands its own
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            # Ctrl-C outside the search (the main job handles it there): while writing
-            # out/, replaying or diffing.  One line, no traceback, the shell's 130.
-            typer.echo("explore: interrupted", err=True)
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            # Ctrl-C or SIGTERM outside the search (the main job handles them there):
+            # while writing out/, replaying or diffing.  One line, no traceback, the
+            # shell's 130 or 143.
+            said, code = stopped(exc)
+            typer.echo(f"explore: {said}", err=True)
+            raise typer.Exit(code) from None
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
             raise  # click and typer end these themselves (a closed pipe)
         except ClickException as exc:
@@ -144,6 +147,7 @@ def ray_address(args: list[str]) -> list[str]:
 
 
 def main() -> None:
+    terminate_like_interrupt()
     app(args=ray_address(sys.argv[1:]))
 
 

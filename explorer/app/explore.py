@@ -180,6 +180,7 @@ def explore(
       3    undecided: the memory guard stopped a check before it decided
       70   internal error: a bug in errseq-explorer (its traceback goes to a file)
       130  interrupted (Ctrl-C)
+      143  terminated (SIGTERM)
     """
     if ctx.invoked_subcommand is not None:
         misplaced_options(ctx)
