@@ -22,6 +22,7 @@ from explorer import __version__
 from explorer.app import claims, diff, explore, listing, replay
 from explorer.app.exits import fail, one_line
 from explorer.checker.signals import stopped, terminate_like_interrupt
+from explorer.checker.timelimit import limit_from_environment, time_limit
 from explorer.engine.limits import SearchLimit
 from explorer.errors import InputError
 
@@ -93,7 +94,9 @@ class ExploreGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # the base names click's Context, which typer vendors privately; typer hands its own
         try:
-            return super().invoke(ctx)
+            # A user's spec or property that loops is stopped, whatever the command.
+            with time_limit(limit_from_environment()):
+                return super().invoke(ctx)
         except KeyboardInterrupt as exc:
             # Ctrl-C or SIGTERM outside the search (the main job handles them there):
             # while writing out/, replaying or diffing.  One line, no traceback, the

@@ -21,6 +21,7 @@ from explorer.checker.guard import stopped_by_guard
 from explorer.checker.results import SpecResult
 from explorer.checker.signals import die_with_parent
 from explorer.checker.sites import Cache, Progress
+from explorer.checker.timelimit import arm, armed
 from explorer.engine.limits import SearchLimit
 
 
@@ -42,15 +43,17 @@ def _worker_check(i: int, part: str) -> TaskResult:
     return check_task(_WORKER.cfg, _WORKER.viewers, _WORKER.cache, i, part)
 
 
-def _worker_init(parent: int) -> None:
+def _worker_init(parent: int, limit: float | None) -> None:
     """Ctrl-C and SIGTERM are the parent's: it terminates the workers and says
     `interrupted` (or `terminated`) once.  A worker that took the terminal's SIGINT
     itself would die printing a traceback from the pool's internals; the parent's
     SIGTERM handler (raise in the main thread) is no worker's, whom the parent ends with
-    SIGTERM.  Both arrive blocked (see `collect`), and the worker ends with `parent`."""
+    SIGTERM.  Both arrive blocked (see `collect`), and the worker ends with `parent`.
+    A user's code runs under the parent's time `limit` (a fork keeps no timer)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(parent)
+    arm(limit)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
@@ -71,7 +74,7 @@ class Pool:
                 max_workers=self.jobs,
                 mp_context=ctx,
                 initializer=_worker_init,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), armed()),
             ) as pool:
                 try:
                     return collect(

@@ -19,6 +19,12 @@ from explorer.domain.world import Bounds, Event
 from explorer.errors import InputError
 
 
+class TimeLimitExceeded(BaseException):
+    """Raised into a user's hook or property method that ran past its time limit (by the
+    checker's watchdog, explorer.checker.timelimit).  Not an Exception: a hook's own
+    `except Exception` must not swallow it; the code that called the hook reports it."""
+
+
 class SpecHookError(InputError):
     """A spec's hook raised, exited, or returned something that is not a result: bad input
     (exit 2) in one line.  Rebuilt from its fields when pickled, so that a worker process
