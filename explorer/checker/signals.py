@@ -11,8 +11,6 @@ where there is no such call, watches its parent from a thread.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import signal
 import sys
@@ -68,6 +66,9 @@ def _pdeathsig(sig: int) -> bool:
     """Ask Linux for `sig` when the parent dies; False where that cannot be asked."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # here: only a worker asks, and every command imports this module
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
