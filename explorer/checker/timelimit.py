@@ -137,6 +137,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if previous is not None:  # None: a handler Python did not install, left alone
+            signal.signal(signal.SIGALRM, previous)
         signal.setitimer(signal.ITIMER_REAL, *timer)
         _armed = outer
