@@ -7,9 +7,9 @@ w.r.t upper in ->syncfs()"), and the inline patch of 20201214230121.GB3453@redha
 - mount: ovl_sb->s_wb_err = errseq_sample(&upper->s_wb_err).
 - open: the VFS default, f_sb_err = errseq_sample(&ovl_sb->s_wb_err).
 - syncfs (new f_op->syncfs): sync upper (not volatile); if
-  errseq_check(&upper->s_wb_err, ovl_sb->s_wb_err) then
-  errseq_check_and_advance(&upper->s_wb_err, &ovl_sb->s_wb_err), which marks upper
-  SEEN and copies its value into the overlay sb; finally
+  errseq_check(&upper->s_wb_err, ovl_sb->s_wb_err) then, under a new
+  ofs->errseq_lock, errseq_check_and_advance(&upper->s_wb_err, &ovl_sb->s_wb_err),
+  which marks upper SEEN and copies its value into the overlay sb; finally
   errseq_check_and_advance(&ovl_sb->s_wb_err, &f->f_sb_err).
 Written against v5.10: volatile fsync returns 0 without syncing, volatile mounts are
 never refused (docs/model.md §4).
@@ -35,5 +35,7 @@ class VivekV2(V5_10):
         es = self.errseq
         self.ovl_sync_upper(w, ofs)
         if es.check(w.sb.s_wb_err, ofs.s_wb_err):
+            w.spin_lock(ofs)  # ofs->errseq_lock
             es.check_and_advance(w.sb.s_wb_err, ofs.s_wb_err)
+            w.spin_unlock(ofs)
         return es.check_and_advance(ofs.s_wb_err, f.f_sb_err)

@@ -8,7 +8,9 @@ errors on upper" is the seed's thread.
 - open (regular file): f_sb_err = errseq_sample(&upper->s_wb_err), overriding the
   VFS sample of the overlay sb.
 - syncfs: sync_filesystem(ovl sb) syncs upper (not volatile); then, through the new
-  s_op->errseq_check_advance: errseq_check_and_advance(&upper->s_wb_err, &f->f_sb_err).
+  s_op->errseq_check_advance: a lockless errseq_check(&upper->s_wb_err, f->f_sb_err)
+  and on a change errseq_check_and_advance(&upper->s_wb_err, &f->f_sb_err) under
+  f->f_lock.
 Written against v5.10: volatile fsync returns 0, volatile mounts never refused.
 """
 
@@ -26,5 +28,12 @@ class VivekV3(V5_10):
         f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
 
     def sys_syncfs(self, w: World, ofs: OvlFs, f: File) -> int:
+        es = self.errseq
         self.ovl_sync_upper(w, ofs)
-        return self.errseq.check_and_advance(w.sb.s_wb_err, f.f_sb_err)
+        # ovl_errseq_check_advance(): lockless errseq_check, then f_lock.
+        if not es.check(w.sb.s_wb_err, f.f_sb_err):
+            return 0
+        w.spin_lock(f)
+        ret = es.check_and_advance(w.sb.s_wb_err, f.f_sb_err)
+        w.spin_unlock(f)
+        return ret

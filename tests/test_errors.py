@@ -21,7 +21,7 @@ from explorer.app.cli import app
 from explorer.bridge.model import KIND_ORDER, ErrseqModel
 from explorer.checker.options import OptionError, RunOptions, parse_model
 from explorer.checker.properties import PROPERTIES
-from explorer.domain.catalog import BUILTIN, SpecError, load_spec, load_specs
+from explorer.domain.catalog import BUILTIN, SpecError, builtin_names, load_spec, load_specs
 from explorer.domain.scenario import ScenarioError, parse
 from explorer.domain.vfs import Spec, SpecHookError, check_result, hook_errors
 from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS, Bounds, Event, World
@@ -485,11 +485,11 @@ def test_specs_lists_every_built_in_with_its_summary_and_sources():
         in r.stdout
     )
     rows = json.loads(explore("specs", "--json").stdout)
-    assert [row["name"] for row in rows] == list(BUILTIN)
+    assert [row["name"] for row in rows] == builtin_names(races=True)  # mainline-flock last
     assert rows[1]["sources"] == list(load_spec("mainline").sources)
 
 
-@pytest.mark.parametrize("name", list(BUILTIN))
+@pytest.mark.parametrize("name", builtin_names(races=True))
 def test_a_specs_sources_are_those_its_docstring_cites(name):
     """The `sources` data and the docstring name the same commits and Message-IDs."""
     spec = load_spec(name)

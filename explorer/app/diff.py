@@ -17,8 +17,10 @@ from explorer.app.options import (
     HostFilesOpt,
     MountOptionsOpt,
     MountsOpt,
+    RacesOpt,
+    ThreadsOpt,
 )
-from explorer.checker.options import RunOptions, errnos_text
+from explorer.checker.options import RunOptions, check_races, errnos_text
 from explorer.domain.scenario import result_name
 from explorer.domain.world import Bounds
 
@@ -37,6 +39,8 @@ def diff(
     errnos: ErrnosOpt = "EIO",
     counter_bits: CounterBitsOpt = None,
     host_files: HostFilesOpt = "own",
+    races: RacesOpt = False,
+    threads: ThreadsOpt = 1,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of timelines.")
     ] = False,
@@ -50,6 +54,12 @@ def diff(
         explore diff mainline amir --depth 6
 
         explore diff mainline v5.11 --host-files any --errnos EIO,ENOSPC --depth 6
+
+        explore diff mainline mainline-flock --races --threads 2 --mounts 1 --depth 5
+
+    With --races, calls in steps: two specs differ where one gives a history (calls
+    begun and ended in an order, with their results) the other never gives; the
+    shortest such run of each spec is shown.
     """
     # Imported when the command runs: the main job's start-up does not pay for them.
     from explorer.checker.diff import differences
@@ -64,7 +74,12 @@ def diff(
         errnos=errnos,
         host_files=host_files,
         counter_bits=counter_bits,
+        races=races,
+        threads=threads,
     )
+    check_races(opts)
+    if races:
+        raise typer.Exit(race_diff(opts, a, b, as_json))
     d = differences(opts, a, b)
     if as_json:
         print(json.dumps(as_dict(d), indent=2))
@@ -134,3 +149,32 @@ def options_json(bounds: Bounds, bits: int | None) -> dict[str, Any]:
     if bounds.host_any:
         out["host_files"] = bounds.host_files
     return out
+
+
+def race_diff(opts: RunOptions, a: str, b: str, as_json: bool) -> int:
+    """`explore diff --races`: each spec's shortest run the other never gives."""
+    from explorer.checker.race_diff import race_differences
+    from explorer.domain.race_scenario import format_race
+    from explorer.domain.race_world import RaceLayout
+    from explorer.render.race_timeline import race_timeline
+
+    d = race_differences(opts, a, b)
+    layout = RaceLayout(d.bounds, d.threads)
+    if as_json:
+        runs = [
+            {
+                "run_of": mine.name,
+                "never_under": other.name,
+                "scenario": "\n".join(format_race(layout, [(s.action, s.obs) for s in run])),
+            }
+            for mine, other, run in d.runs
+        ]
+        print(json.dumps({"a": d.a.name, "b": d.b.name, "agree": d.agree, "runs": runs}, indent=2))
+    elif d.agree:
+        print(f"{d.a.name} and {d.b.name} give the same histories within {d.depth} calls.")
+    for mine, other, run in [] if as_json else d.runs:
+        steps = [(s.action, s.obs) for s in run]
+        title = f"{mine.name} gives these results, {other.name} never with these overlaps"
+        print(race_timeline(layout, steps, {len(steps) - 1: "the call that differs"}, title))
+        print("\n".join(format_race(layout, steps)) + "\n")
+    return 0 if d.agree else 1

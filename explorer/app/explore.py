@@ -19,7 +19,9 @@ from explorer.app.options import (
     HostFilesOpt,
     MountOptionsOpt,
     MountsOpt,
+    RacesOpt,
     SpecOpt,
+    ThreadsOpt,
 )
 from explorer.bridge.model import KIND_ORDER
 from explorer.checker.config import configure
@@ -45,6 +47,8 @@ def explore(
     counter_bits: CounterBitsOpt = None,
     host_files: HostFilesOpt = "own",
     spec: SpecOpt = None,
+    races: RacesOpt = False,
+    threads: ThreadsOpt = 1,
     prop: Annotated[
         list[str] | None,
         typer.Option(
@@ -172,6 +176,8 @@ def explore(
 
         explore --mounts 4 --depth 16 --ray auto
 
+        explore --races --threads 2 --mounts 1 --spec mainline --spec mainline-flock
+
     \b
     Exit codes:
       0    every checked property holds (every result as expected, the specs agree)
@@ -203,10 +209,12 @@ def explore(
         max_memory=max_memory,
         symmetry=symmetry,
         isolation_budget=isolation_budget,
+        races=races,
+        threads=threads,
     )
     from explorer.app import job as main  # the run's machinery, for the main job alone
 
-    job = main.Job(out_folder(out), as_json, quiet, full_graph, show, jobs, ray, partitions)
+    job = main.Job(out_folder(out), as_json, quiet, full_graph, show, jobs, ray, partitions, races)
     check_limits(opts)
     job.check()
     raise typer.Exit(main.main_job(configure(opts), job))

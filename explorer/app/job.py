@@ -35,6 +35,7 @@ class Job:
     jobs: int
     ray: str | None
     partitions: int | None
+    races: bool = False
 
     def check(self) -> None:
         if self.show < 0:
@@ -49,6 +50,8 @@ def on_ray(job: Job) -> Executor | None:
         if job.partitions is not None:
             raise OptionError("--partitions needs --ray (the partitions are Ray actors)")
         return None
+    if job.races:
+        raise OptionError("--races: not with --ray (a search by cost is not partitioned)")
     if job.partitions is not None and job.partitions < 1:
         raise OptionError(f"--partitions {job.partitions}: give 1 or more")
     if job.full_graph:
@@ -111,6 +114,8 @@ def model_options(cfg: Config) -> str:
         said.append(f"{cfg.counter_bits}-bit errseq counter")
     if b.host_any:
         said.append("host fds on any upper file")
+    if cfg.races:
+        said.append(f"races, {cfg.threads} thread{'s' if cfg.threads > 1 else ''} per actor")
     return "".join(f"{s}, " for s in said)
 
 
@@ -133,11 +138,12 @@ def print_outcome(outcome: Outcome, job: Job, files: dict[tuple[str, str, str], 
     con.print(terminal.coverage_table(outcome))
     for v in terminal.most_important(outcome, job.show):
         con.print()
-        con.print(rep.witness_text(cfg.bounds, v), end="", markup=False)
+        con.print(rep.witness_text(cfg.bounds, v, cfg), end="", markup=False)
     n_files = sum(len(f) for f in files.values())
     con.print()
     con.print(f"wrote {out}/report.json and {n_files} witness files under {out}/", end="")
-    if not any(p.endswith(".svg") for f in files.values() for p in f) and files:
+    dots = [p for f in files.values() for p in f if p.endswith((".dot", ".svg"))]
+    if dots and not any(p.endswith(".svg") for p in dots):
         con.print(
             f" (no `dot` binary: render with  dot -Tsvg {out}/SPEC/PROP.dot -o PROP.svg)", end=""
         )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from explorer.checker.options import OptionError
-from explorer.domain.catalog import BUILTIN, load_spec, resolved_hooks
+from explorer.domain.catalog import builtin_names, load_spec, resolved_hooks
 
 
 def specs_command(
@@ -51,7 +51,7 @@ def specs_command(
         return
     if source:
         raise OptionError("--source: it goes with --show NAME")
-    specs = [load_spec(name) for name in BUILTIN]
+    specs = [load_spec(name) for name in builtin_names(races=True)]  # mainline-flock too
     if as_json:
         rows = [{"name": s.name, "summary": s.summary, "sources": list(s.sources)} for s in specs]
         typer.echo(json.dumps(rows, indent=2))

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from explorer.domain.catalog import builtin_names
+from explorer.domain.race_world import MAX_THREADS
 from explorer.domain.world import MAX_DEPTH, MAX_FDS, MAX_HOST_FDS, MAX_MOUNTS
 
 SpecOpt = Annotated[
@@ -54,5 +55,23 @@ HostFilesOpt = Annotated[
         "--host-files",
         help="Files a host fd may open: own (the host's file) or any (also a "
         "container's upper file, as upperdir/file: open fdN host ovlK).",
+    ),
+]
+RacesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--races",
+        help="Calls in steps: every errseq_t access, lock and page transition of a call is "
+        "a step, and steps of different threads interleave (docs/model.md §8); --depth "
+        "still counts calls. Adds mainline-flock and the linearizable property.",
+    ),
+]
+ThreadsOpt = Annotated[
+    int,
+    typer.Option(
+        "--threads",
+        metavar="T",
+        help=f"With --races: threads per actor (each container, the host), sharing its "
+        f"fds, 1 to {MAX_THREADS}.",
     ),
 ]

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from explorer.app.exits import fail
-from explorer.app.options import CounterBitsOpt, SpecOpt
-from explorer.checker.options import parse_counter_bits
+from explorer.app.options import CounterBitsOpt, RacesOpt, SpecOpt, ThreadsOpt
+from explorer.checker.options import RunOptions, check_races, parse_counter_bits
 from explorer.checker.replay import mismatches, replay_all, scenarios_in, stated
 from explorer.domain.catalog import SpecError, load_specs
 from explorer.domain.scenario import Scenario, ScenarioError
@@ -30,6 +30,8 @@ def replay(
     ],
     spec: SpecOpt = None,
     counter_bits: CounterBitsOpt = None,
+    races: RacesOpt = False,
+    threads: ThreadsOpt = 1,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of the tables.")
     ] = False,
@@ -58,10 +60,19 @@ def replay(
         explore replay scenarios/mainline --spec mainline
         explore replay - --spec amir < run.scn
         explore replay wrap.scn --spec plain --counter-bits 2
+        explore replay --races out/plain/linearizable.txt --spec plain
+
+    With --races each file is a run in the step notation (docs/model.md §8: a thread
+    per line, a whole call or one step of it), a witness file of a run with races
+    included; each spec takes its steps as written, and a spec under which a step
+    cannot be taken (its call waits, ends sooner or goes on longer) stops there.
     """
     from explorer.render.table import replay_json, replay_table, summary  # this command's
 
     bits = parse_counter_bits(counter_bits)
+    if races or threads > 1:
+        check_races(RunOptions(races=races, threads=threads))
+        raise typer.Exit(replay_races_command(paths, spec, bits, threads, as_json))
     try:
         specs = [s.with_counter_bits(bits) for s in load_specs(spec)]
         scenarios = [sc for path in scenario_paths(paths) for sc in read_scenarios(path)]
@@ -123,3 +134,52 @@ def read_scenarios(path: str) -> list[Scenario]:
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"{path}: cannot read: {exc}")
     return scenarios_in(text, path)
+
+
+def replay_races_command(
+    paths: list[str], spec: list[str] | None, bits: int | None, threads: int, as_json: bool
+) -> int:
+    """`explore replay --races`: the step notation under each spec; the exit code."""
+    from explorer.checker.race_replay import race_mismatches, race_scenarios_in, replay_races
+    from explorer.render.race_report import replay_text
+    from explorer.render.table import summary
+
+    try:
+        specs = [s.with_counter_bits(bits) for s in load_specs(spec, races=True)]
+        done = []
+        for path in scenario_paths(paths):
+            text = sys.stdin.read() if path == "-" else _text(path)
+            for rs in race_scenarios_in(text, "<stdin>" if path == "-" else path):
+                runs = replay_races(rs, specs, threads)
+                done.append((rs, runs, race_mismatches(rs, runs)))
+    except (ScenarioError, SpecError) as exc:
+        fail(str(exc))
+    missed = [m for _, _, ms in done for m in ms]
+    checked = sum(1 for rs, runs, _ in done for ln in rs.lines if ln.expect for _ in runs)
+    if as_json:
+        doc = {
+            "scenarios": [
+                {"file": rs.source, "results": {r.spec.name: r.results for r in runs}}
+                for rs, runs, _ in done
+            ],
+            "checked": checked,
+            "mismatches": [m.as_json() for m in missed],
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        text = "\n".join(
+            (f"{rs.source}\n" if len(done) > 1 else "") + replay_text(rs, runs)
+            for rs, runs, _ in done
+        )
+        typer.echo(text + ("\n" + summary(checked, missed) if checked else ""), nl=False)
+    return 1 if missed else 0
+
+
+def _text(path: str) -> str:
+    p = Path(path)
+    if not p.is_file():
+        fail(f"{path}: no such scenario file")
+    try:
+        return p.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read: {exc}")

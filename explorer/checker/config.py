@@ -15,6 +15,7 @@ from explorer.checker.options import (
     RunOptions,
     check_bounds,
     check_limits,
+    check_races,
     parse_choices,
     parse_model,
     user_properties,
@@ -50,6 +51,8 @@ class Config:
     # each spec's seconds in an earlier run, by name: only the order work is handed out
     costs: dict[str, float] = field(default_factory=dict)
     max_memory: float | None = None  # --max-memory as given (GiB), for report.json
+    races: bool = False  # calls in steps (docs/model.md §8); the depth counts calls
+    threads: int = 1  # threads per actor, with races
 
 
 def worth_symmetry(bounds: Bounds, depth: int) -> bool:
@@ -69,12 +72,19 @@ def configure(opts: RunOptions, specs: list[Spec] | None = None) -> Config:
     except SpecError as exc:
         raise OptionError(f"--against: {exc}") from None
     check_bounds(opts)
+    check_races(opts)
     props, viewers, allowed = parse_choices(opts)
     model = parse_model(opts)
     bits = model.counter_bits
     users = user_properties(opts.properties)
+    if users and opts.races:
+        raise OptionError(
+            f"--property {next(iter(users))}: a user property follows calls, each in one "
+            "step; not with --races"
+        )
     props += tuple(users)
-    loaded = load_specs(list(opts.specs) if opts.specs else None) if specs is None else specs
+    named = list(opts.specs) if opts.specs else None
+    loaded = load_specs(named, races=opts.races) if specs is None else specs
     symmetry = opts.symmetry
     return Config(
         model.bounds,
@@ -92,4 +102,6 @@ def configure(opts: RunOptions, specs: list[Spec] | None = None) -> Config:
         counter_bits=bits,
         user_properties=users,
         max_memory=opts.max_memory or None,
+        races=opts.races,
+        threads=opts.threads,
     )

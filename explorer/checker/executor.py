@@ -17,12 +17,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Protocol
 
-from explorer.bridge.model import ErrseqModel
 from explorer.checker.config import Config
 from explorer.checker.guard import stopped_by_guard, undecided
 from explorer.checker.properties import checks
 from explorer.checker.results import SpecResult
-from explorer.checker.sites import Cache, Graphs, Progress, SharedSymmetry, Site, model_of
+from explorer.checker.sites import AnyModel, Cache, Graphs, Progress, SharedSymmetry, Site, model_of
 from explorer.domain.vfs import Spec
 from explorer.engine.limits import SearchLimit
 from explorer.engine.search import Exploration, bfs
@@ -78,7 +77,7 @@ class Serial:
 
     split = ""
 
-    def __init__(self, kept: dict[str, tuple[ErrseqModel, Exploration]] | None = None) -> None:
+    def __init__(self, kept: dict[str, tuple[AnyModel, Exploration]] | None = None) -> None:
         self.kept = kept
 
     def execute(

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from explorer.bridge.model import KIND_ORDER
 from explorer.bridge.user_property import Property, load_property
-from explorer.checker.properties import PROPERTIES, reserved
+from explorer.checker.properties import PROPERTIES, RACE_PROPERTIES, reserved
 from explorer.domain.errseq import COUNTER_BITS, MIN_COUNTER_BITS
+from explorer.domain.race_world import MAX_THREADS
 from explorer.domain.world import (
     ERRNOS,
     HOST_FILES,
@@ -62,6 +63,8 @@ class RunOptions:
     max_memory: float | None = None  # GiB; None: 3/4 of RAM
     symmetry: bool | None = None  # None: where it pays
     isolation_budget: int = ISOLATION_BUDGET  # 0: no cap
+    races: bool = False  # calls in steps (docs/model.md §8)
+    threads: int = 1  # threads per actor, with races
 
 
 @dataclass(frozen=True)
@@ -117,11 +120,13 @@ def parse_choices(
 ) -> tuple[tuple[str, ...], list[int] | None, frozenset[str]]:
     """The built-in properties asked (in the matrix's order), the isolation viewers and
     the allowed kinds, checked (the user properties are `user_properties`')."""
+    known = RACE_PROPERTIES if opts.races else PROPERTIES
     builtins = [p for p in opts.properties or [] if not p.endswith(".py")]  # .py: a user's
     for p in builtins:
-        if p not in PROPERTIES:
+        if p not in known:
+            races = f" ({p} needs --races)" if p in RACE_PROPERTIES else ""
             raise OptionError(
-                f"--property {p!r}: choose from {', '.join(PROPERTIES)}, or give a .py file"
+                f"--property {p!r}: choose from {', '.join(known)}, or give a .py file{races}"
             )
     viewers = None
     if opts.containers:
@@ -134,8 +139,16 @@ def parse_choices(
     for k in opts.allow or []:
         if k not in KIND_ORDER:
             raise OptionError(f"--allow {k!r}: choose from {', '.join(KIND_ORDER)}")
-    props = tuple(p for p in PROPERTIES if p in builtins) if opts.properties else PROPERTIES
+    props = tuple(p for p in known if p in builtins) if opts.properties else known
     return props, viewers, frozenset(opts.allow or [])
+
+
+def check_races(opts: RunOptions) -> None:
+    """--threads goes with --races."""
+    if not 1 <= opts.threads <= MAX_THREADS:
+        raise OptionError(f"--threads {opts.threads}: must be 1 to {MAX_THREADS}")
+    if opts.threads > 1 and not opts.races:
+        raise OptionError(f"--threads {opts.threads}: it goes with --races (calls in steps)")
 
 
 def parse_errnos(text: str) -> tuple[int, ...]:

@@ -14,8 +14,11 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Protocol
 
 from explorer.bridge.model import ErrseqModel
+from explorer.bridge.race_model import RaceModel, race_tally
+from explorer.bridge.race_symmetry import RaceSymmetry
 from explorer.bridge.symmetry import Symmetry
 from explorer.checker.results import SpecResult
+from explorer.domain.race_world import Call, RaceLayout, Resume
 from explorer.domain.scenario import result_name
 from explorer.domain.vfs import Spec
 from explorer.engine.search import Exploration, bfs
@@ -29,8 +32,11 @@ if TYPE_CHECKING:
 #: Says how far a search is: (what, depth, states, transitions).
 Progress = Callable[[str, int, int, int], None]
 
+#: A run's model of a spec: calls in one step, or in steps with races.
+AnyModel = ErrseqModel | RaceModel
+
 #: The explorations of a process, by (spec name, searched with symmetry).
-Cache = dict[tuple[str, bool], tuple[ErrseqModel, Exploration]]
+Cache = dict[tuple[str, bool], tuple[AnyModel, Exploration]]
 
 
 def coverage(ex: Exploration) -> Counter:
@@ -41,7 +47,10 @@ def coverage(ex: Exploration) -> Counter:
 
 def tally(actions: list, obs: list) -> Counter:
     """`coverage` of the edges given as their actions and observations (a partitioned
-    search tallies each partition's)."""
+    search tallies each partition's).  With races, the edges that begin a call count
+    it, and those that end it with an error its failure."""
+    if actions and type(actions[0]) in (Call, Resume):
+        return race_tally(actions, obs)
     c: Counter = Counter(map(attrgetter("verb"), actions))
     edges = zip(actions, obs, strict=True)
     failed = Counter((a.verb, o) for a, o in compress(edges, obs))
@@ -50,11 +59,16 @@ def tally(actions: list, obs: list) -> Counter:
     return c
 
 
-def model_of(cfg: Config, spec: Spec, symmetry: bool | Symmetry = False) -> ErrseqModel:
+def model_of(
+    cfg: Config, spec: Spec, symmetry: bool | Symmetry | RaceSymmetry = False
+) -> ErrseqModel | RaceModel:
     """`spec` over the run's world, with or without the symmetry reduction: every model
-    of a run is made here.  Given a `Symmetry`, the model shares it (its tables are
-    built once for every spec of the run's bounds, not once per model)."""
-    return ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)
+    of a run is made here (calls in steps with races).  Given a `Symmetry`, the model
+    shares it (its tables are built once for every spec of the run's bounds, not once
+    per model)."""
+    if cfg.races:
+        return RaceModel(spec, cfg.bounds, cfg.options, cfg.threads, symmetry)  # type: ignore[arg-type]
+    return ErrseqModel(spec, cfg.bounds, cfg.options, symmetry=symmetry)  # type: ignore[arg-type]
 
 
 class SharedSymmetry:
@@ -63,13 +77,18 @@ class SharedSymmetry:
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
-        self._table: Symmetry | None = None
+        self._table: Symmetry | RaceSymmetry | None = None
 
-    def __call__(self, on: bool) -> bool | Symmetry:
+    def __call__(self, on: bool) -> bool | Symmetry | RaceSymmetry:
         if not on:
             return False
         if self._table is None:
-            self._table = Symmetry(self.cfg.bounds)
+            cfg = self.cfg
+            self._table = (
+                RaceSymmetry(RaceLayout(cfg.bounds, cfg.threads, cfg.options))
+                if cfg.races
+                else Symmetry(cfg.bounds)
+            )
         return self._table
 
 
@@ -97,7 +116,7 @@ class Graphs:
         viewers: list[int],
         cache: Cache | None = None,
         progress: Progress | None = None,
-        kept: dict[str, tuple[ErrseqModel, Exploration]] | None = None,
+        kept: dict[str, tuple[AnyModel, Exploration]] | None = None,
     ) -> None:
         self.cfg, self.viewers, self.progress, self.kept = cfg, viewers, progress, kept
         self.cache: Cache = {} if cache is None else cache
@@ -105,7 +124,7 @@ class Graphs:
 
     def explore(
         self, spec: Spec, symmetry: bool, levels: Callable[[list[int]], None] | None = None
-    ) -> tuple[ErrseqModel, Exploration]:
+    ) -> tuple[AnyModel, Exploration]:
         """The spec's model and exploration, with or without symmetry, searched once;
         `levels` watches the search's growth (see `bfs`)."""
         from explorer.engine.properties import isolation  # its full_graph: see the registry
@@ -129,7 +148,7 @@ class Graphs:
             self.kept[spec.name] = (model, ex)
         return SpecResult(spec, ex.n_states, ex.n_edges, ex.seconds, coverage=coverage(ex))
 
-    def of(self, spec: Spec, prop: Property) -> tuple[ErrseqModel, Exploration]:
+    def of(self, spec: Spec, prop: Property) -> tuple[AnyModel, Exploration]:
         """The exploration `prop` is checked on: the run's, or, for a property that
         cannot follow the reduction, the one explored without it."""
         model, ex = self.explore(spec, self.cfg.symmetry)
@@ -147,10 +166,10 @@ class Partitions:
 
     def __init__(self, cfg: Config, transport: Transport, progress: Progress | None = None):
         self.cfg, self.transport, self.progress = cfg, transport, progress
-        self._searched: dict[str, ErrseqModel] = {}
+        self._searched: dict[str, AnyModel] = {}
         self.symmetry = SharedSymmetry(cfg)
 
-    def model(self, spec: Spec, symmetry: bool) -> ErrseqModel:
+    def model(self, spec: Spec, symmetry: bool) -> AnyModel:
         return model_of(self.cfg, spec, self.symmetry(symmetry))
 
     def search(self, spec: Spec) -> SpecResult:
@@ -169,7 +188,7 @@ class Partitions:
             spec, run.n_states, run.n_edges, run.seconds, coverage=run.coverage(tally)
         )
 
-    def of(self, spec: Spec, prop: Property) -> ErrseqModel:
+    def of(self, spec: Spec, prop: Property) -> AnyModel:
         """The model `prop` is checked on: the one searched, or, for a property that
         cannot follow the reduction, one without it."""
         if not prop.symmetric:

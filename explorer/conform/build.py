@@ -3,7 +3,7 @@
 Everything comes from Debian packages (`apt-get download`, `dpkg-deb -x`) and the
 host's gcc, and is cached outside the repo ($XDG_CACHE_HOME/errseq-explorer, else
 ~/.cache/errseq-explorer).  Nothing is rebuilt while it is present; the initramfs
-name carries a hash of driver.c, so editing the driver builds a new one.
+name carries a hash of the driver's sources, so editing the driver builds a new one.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ MODULES = (
     "dm-thin-pool",
 )
 DRIVER_C = Path(__file__).with_name("driver.c")
+#: The in-VM driver: the world and its events (driver.c), the race mode (race.c).
+DRIVER_SOURCES = (DRIVER_C, DRIVER_C.with_name("race.c"))
+DRIVER_HEADERS = (DRIVER_C.with_name("driver.h"),)
 MKE2FS = "/sbin/mke2fs"
 
 
@@ -141,17 +144,21 @@ def fetch_kernel(key: str) -> Path:
 
 
 def _driver_hash() -> str:
-    return hashlib.sha256(DRIVER_C.read_bytes()).hexdigest()[:12]
+    h = hashlib.sha256()
+    for path in (*DRIVER_SOURCES, *DRIVER_HEADERS):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def compile_driver() -> Path:
-    """gcc -static the in-VM driver (once per driver.c content)."""
+    """gcc -static the in-VM driver (once per content of its sources)."""
     out = cache_dir() / f"driver-{_driver_hash()}"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
-    _run(["gcc", "-static", "-O2", "-Wall", "-o", str(tmp), str(DRIVER_C)])
+    sources = [str(p) for p in DRIVER_SOURCES]
+    _run(["gcc", "-static", "-O2", "-Wall", "-pthread", "-o", str(tmp), *sources])
     tmp.rename(out)
     return out
 
@@ -246,3 +253,8 @@ def build(key: str) -> KernelImage:
 def scenario_cpio(text: str) -> bytes:
     """The second archive appended to the initramfs: just /scenario.scn."""
     return cpio({"scenario.scn": text.encode()})
+
+
+def race_cpio(text: str) -> bytes:
+    """The second archive for a race program (race.c reads /race.txt instead)."""
+    return cpio({"race.txt": text.encode()})

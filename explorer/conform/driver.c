@@ -23,6 +23,9 @@
  * BLK_STS_NOSPC (-ENOSPC) rather than the error target's BLK_STS_IOERR.
  * `open fdN host ovlK` opens ovlK's upper file directly (/upper/ovlK/upper/file).
  * Only raw syscalls and ioctls: no dmsetup, no shell.
+ *
+ * With /race.txt instead of /scenario.scn the same world runs a race program many
+ * times over (race.c, which documents its own output lines).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -51,17 +54,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXEV 512
-#define MAXC 16
-#define MAXFD 64
+#include "driver.h"
+
 #define DISK_MB 64
-#define FILESZ 4096
 
 static int kmsg_fd = -1;
 static int tracing; /* ext4_evict_inode events enabled */
-static int cur_event = -1;
+int cur_event = -1;
+int quiet;
+char last_result[128];
+struct wb_target last_wb;
 
-static void out(const char *fmt, ...)
+void out(const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -75,14 +79,14 @@ static void out(const char *fmt, ...)
 	(void)w;
 }
 
-static double uptime(void)
+double uptime(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void poweroff(void)
+void poweroff(void)
 {
 	sync();
 	out("@@ END %.2f", uptime());
@@ -91,13 +95,13 @@ static void poweroff(void)
 		pause();
 }
 
-static void die(const char *what)
+void die(const char *what)
 {
 	out("@@ BAD %s: %s", what, strerror(errno));
 	poweroff();
 }
 
-static const char *errname(int e)
+const char *errname(int e)
 {
 	static char buf[32];
 	switch (e) {
@@ -119,27 +123,36 @@ static const char *errname(int e)
 	return buf;
 }
 
-/* Print every kernel log record since the last call, tagged with the event. */
-static void drain_kmsg(void)
+/* The next kernel log record since the last read (its message only), or 0 if none. */
+int kmsg_next(char *msg, size_t n)
 {
 	char rec[8192];
 	if (kmsg_fd < 0)
-		return;
+		return 0;
 	for (;;) {
-		ssize_t n = read(kmsg_fd, rec, sizeof rec - 1);
-		if (n < 0) {
+		ssize_t r = read(kmsg_fd, rec, sizeof rec - 1);
+		if (r < 0) {
 			if (errno == EPIPE)
 				continue; /* overwritten records: keep reading */
-			return;   /* EAGAIN: nothing more */
+			return 0;         /* EAGAIN: nothing more */
 		}
-		rec[n] = 0;
-		char *msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		char *nl = strchr(msg, '\n');
+		rec[r] = 0;
+		char *m = strchr(rec, ';');
+		m = m ? m + 1 : rec;
+		char *nl = strchr(m, '\n');
 		if (nl)
 			*nl = 0;
-		out("@@ K %d %s", cur_event, msg);
+		snprintf(msg, n, "%s", m);
+		return 1;
 	}
+}
+
+/* Print every kernel log record since the last call, tagged with the event. */
+void drain_kmsg(void)
+{
+	char msg[8192];
+	while (kmsg_next(msg, sizeof msg))
+		out("@@ K %d %s", cur_event, msg);
 }
 
 static void write_file(const char *path, const char *val)
@@ -440,17 +453,17 @@ static void setup_thin(void)
 
 /* ---------- the world ---------- */
 
-static int ncont;               /* containers ovl1..ovlN used */
-static int mounted[MAXC + 1];   /* 0 no, 1 normal, 2 volatile */
-static int cached[MAXC + 1];    /* opened since the last evict (the model's `cached`) */
-static int fd_of[MAXFD];
-static char fd_name[MAXFD][64];
+int ncont;               /* containers ovl1..ovlN used */
+int mounted[MAXC + 1];   /* 0 no, 1 normal, 2 volatile */
+int cached[MAXC + 1];    /* opened since the last evict (the model's `cached`) */
+int fd_of[MAXFD];
+char fd_name[MAXFD][64];
 static int fd_target[MAXFD];    /* container index, 0 = host */
-static int nfd;
+int nfd;
 static char buf4k[FILESZ];
 
 /* The file of a target: host's on the upper fs, ovlN's inside its upperdir. */
-static void upper_path(int t, char *p, size_t n)
+void upper_path(int t, char *p, size_t n)
 {
 	if (t == 0)
 		snprintf(p, n, "/upper/host");
@@ -498,14 +511,14 @@ static void rm_rf(const char *path)
 }
 
 /* docs/model.md §6: the administrator removes the volatile marker before a remount. */
-static void clear_volatile_marker(int c)
+void clear_volatile_marker(int c)
 {
 	char p[256];
 	snprintf(p, sizeof p, "/upper/ovl%d/work/work/incompat", c);
 	rm_rf(p);
 }
 
-static int target_of(const char *tok)
+int target_of(const char *tok)
 {
 	if (!strcmp(tok, "host"))
 		return 0;
@@ -517,7 +530,7 @@ static int target_of(const char *tok)
 	return -1;
 }
 
-static int find_fd(const char *name)
+int find_fd(const char *name)
 {
 	for (int i = 0; i < nfd; i++)
 		if (!strcmp(fd_name[i], name))
@@ -525,16 +538,28 @@ static int find_fd(const char *name)
 	return -1;
 }
 
+/* An event's result ("0", "EIO", "-", "skipped why"...): kept in last_result and,
+ * unless quiet, printed as its `@@ R` line. */
+static void result(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_result, sizeof last_result, fmt, ap);
+	va_end(ap);
+	if (!quiet)
+		out("@@ R %d %s", cur_event, last_result);
+}
+
 static void result_errno(int ret)
 {
-	out("@@ R %d %s", cur_event, errname(ret < 0 ? errno : 0));
+	result("%s", errname(ret < 0 ? errno : 0));
 }
 
 static void ev_mount(int c, int vol)
 {
 	char mnt[64], opts[512];
 	if (mounted[c]) {
-		out("@@ R %d skipped already mounted", cur_event);
+		result("skipped already mounted");
 		return;
 	}
 	clear_volatile_marker(c);
@@ -552,7 +577,7 @@ static void ev_umount(int c)
 {
 	char mnt[64];
 	if (!mounted[c]) {
-		out("@@ R %d skipped not mounted", cur_event);
+		result("skipped not mounted");
 		return;
 	}
 	snprintf(mnt, sizeof mnt, "/mnt/ovl%d", c);
@@ -576,7 +601,7 @@ static void ev_open(const char *name, int t, int file)
 	fd_of[nfd] = -1;
 	if (t > 0 && !mounted[t]) {
 		nfd++;
-		out("@@ R %d skipped ovl%d is not mounted", cur_event, t);
+		result("skipped ovl%d is not mounted", t);
 		return;
 	}
 	if (t == 0 && file > 0)
@@ -596,7 +621,7 @@ static void ev_fd(const char *verb, const char *name)
 {
 	int i = find_fd(name);
 	if (i < 0 || fd_of[i] < 0) {
-		out("@@ R %d skipped %s is not open", cur_event, name);
+		result("skipped %s is not open", name);
 		return;
 	}
 	int fd = fd_of[i], r;
@@ -604,7 +629,7 @@ static void ev_fd(const char *verb, const char *name)
 		memset(buf4k, 'A' + cur_event % 26, sizeof buf4k);
 		ssize_t n = pwrite(fd, buf4k, FILESZ, 0);
 		if (n >= 0 && n != FILESZ) {
-			out("@@ R %d E_SHORT short write %zd", cur_event, n);
+			result("E_SHORT short write %zd", n);
 			return;
 		}
 		r = n < 0 ? -1 : 0;
@@ -633,13 +658,13 @@ static void ev_wberror(int t, int nospc)
 	fstat(fd, &st);
 	struct {
 		struct fiemap fm;
-		struct fiemap_extent ext[32];
+		struct fiemap_extent ext[MAXSPANS];
 	} f;
 	memset(&f, 0, sizeof f);
 	f.fm.fm_start = 0;
 	f.fm.fm_length = FIEMAP_MAX_OFFSET;
 	f.fm.fm_flags = 0; /* not FIEMAP_FLAG_SYNC: it would write the page back */
-	f.fm.fm_extent_count = 32;
+	f.fm.fm_extent_count = MAXSPANS;
 	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) < 0)
 		die("FIEMAP");
 	close(fd);
@@ -651,6 +676,9 @@ static void ev_wberror(int t, int nospc)
 	int n = 0;
 	uint64_t pos = 0;
 	char desc[1024] = "";
+	last_wb.ino = (unsigned long)st.st_ino;
+	last_wb.nspans = 0;
+	last_wb.nospc = nospc;
 	for (unsigned i = 0; i < f.fm.fm_mapped_extents; i++) {
 		struct fiemap_extent *e = &f.ext[i];
 		if (e->fe_flags & (FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_UNKNOWN |
@@ -668,18 +696,21 @@ static void ev_wberror(int t, int nospc)
 			segs[n++] = (struct seg){pos, s - pos, 0};
 		segs[n++] = (struct seg){s, len, nospc ? 2 : 1};
 		pos = s + len;
+		last_wb.span[last_wb.nspans][0] = s;
+		last_wb.span[last_wb.nspans++][1] = s + len;
 		size_t dl = strlen(desc);
 		snprintf(desc + dl, sizeof desc - dl, "%s%llu-%llu", i ? "," : "",
 			 (unsigned long long)s, (unsigned long long)(s + len));
 	}
 	if (pos < disk_sectors)
 		segs[n++] = (struct seg){pos, disk_sectors - pos, 0};
-	out("@@ W %d ino=%llu sectors=%s errno=%s", cur_event, (unsigned long long)st.st_ino,
-	    desc, nospc ? "ENOSPC" : "EIO");
+	if (!quiet)
+		out("@@ W %d ino=%llu sectors=%s errno=%s", cur_event,
+		    (unsigned long long)st.st_ino, desc, nospc ? "ENOSPC" : "EIO");
 	dm_swap(segs, n);
 	sync(); /* writes back and waits; checks no errseq */
 	dm_all_linear();
-	out("@@ R %d -", cur_event);
+	result("-");
 }
 
 /*
@@ -720,7 +751,7 @@ static void ev_evict(int t)
 	 * has nothing to lose (setup's inodes hold no error); like the model,
 	 * there is nothing to evict. */
 	if (!cached[t]) {
-		out("@@ R %d skipped not cached", cur_event);
+		result("skipped not cached");
 		return;
 	}
 	cached[t] = 0;
@@ -758,14 +789,14 @@ static void ev_evict(int t)
 	for (int o = 0; o <= ncont; o++)
 		if (pins[o] >= 0)
 			close(pins[o]);
-	out("@@ R %d - %s", cur_event,
+	result("- %s",
 	    found > 0 ? "evicted" : found == 0 ? "still-cached" : "unverified");
 }
 
 /* ---------- scenario ---------- */
 
-static char lines[MAXEV][256];
-static int nlines;
+char lines[MAXEV][256];
+int nlines;
 
 static void read_scenario(void)
 {
@@ -795,7 +826,7 @@ static void read_scenario(void)
 static int wants_nospc; /* some `wberror F ENOSPC`: set up the thin pool */
 
 /* Every target named anywhere gets its file (and for ovlN its dirs). */
-static void scan_targets(void)
+void scan_targets(void)
 {
 	for (int i = 0; i < nlines; i++) {
 		char w[4][64] = {{0}};
@@ -810,7 +841,7 @@ static void scan_targets(void)
 	}
 }
 
-static void run_event(const char *l)
+void run_event(const char *l)
 {
 	char w[4][64] = {{0}};
 	int n = sscanf(l, "%63s %63s %63s %63s", w[0], w[1], w[2], w[3]);
@@ -836,14 +867,14 @@ static void run_event(const char *l)
 		ev_evict(target_of(w[1]));
 	else if (!strcmp(w[0], "sync")) {
 		sync();
-		out("@@ R %d 0", cur_event);
+		result("0");
 	} else {
 		out("@@ BAD unknown verb %s", w[0]);
 		poweroff();
 	}
 }
 
-static void setup(void)
+void setup(void)
 {
 	mkdir("/proc", 0755);
 	mkdir("/sys", 0755);
@@ -924,6 +955,8 @@ int main(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	uname(&u);
 	out("@@ KVER %s %.2f", u.release, uptime());
+	if (access("/race.txt", R_OK) == 0)
+		race_main(); /* race.c: a race program instead of a scenario */
 	read_scenario();
 	scan_targets();
 	setup();

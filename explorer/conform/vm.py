@@ -9,11 +9,13 @@ only) or whose `evict` did not evict.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -164,8 +166,13 @@ def qemu_available() -> str | None:
     return None
 
 
-def qemu_cmd(image: KernelImage, initrd: Path, accel: str) -> list[str]:
-    cmd = [QEMU, "-accel", accel, "-M", "pc", "-m", "512", "-smp", "1"]
+def qemu_cmd(
+    image: KernelImage, initrd: Path, accel: str, cpus: int = 1, append: str = ""
+) -> list[str]:
+    """The qemu command line; with several CPUs under TCG, one host thread per vCPU
+    (multi-threaded TCG), so that the guest's CPUs really run at the same time."""
+    how = f"{accel},thread=multi" if accel == "tcg" and cpus > 1 else accel
+    cmd = [QEMU, "-accel", how, "-M", "pc", "-m", "512", "-smp", str(cpus)]
     if accel == "kvm":
         cmd += ["-cpu", "host"]
     return cmd + [
@@ -183,14 +190,34 @@ def qemu_cmd(image: KernelImage, initrd: Path, accel: str) -> list[str]:
         "-initrd",
         str(initrd),
         "-append",
-        APPEND,
+        f"{APPEND} {append}".strip(),
     ]
 
 
-def run_scenario(
-    image: KernelImage, text: str, accel: str = "tcg", timeout: float = TIMEOUT_S
-) -> KernelRun:
-    """One fresh VM: boot, run `text`, power off.  Raises VmError if qemu fails."""
+@dataclass
+class Boot:
+    """What one VM printed on its console, and how it ended."""
+
+    stdout: str
+    stderr: str
+    returncode: int
+    wall_s: float
+
+
+def boot(
+    image: KernelImage,
+    extra: bytes,
+    accel: str = "tcg",
+    timeout: float = TIMEOUT_S,
+    cpus: int = 1,
+    append: str = "",
+    stall: float | None = None,
+) -> Boot:
+    """One fresh VM whose initramfs is the cached one plus `extra` (a cpio): boot it
+    and wait until it powers off.  It is stopped after `timeout` seconds, or after
+    `stall` seconds without output (a long run that reports progress: its length
+    depends on the host's load, its silence does not).  Raises VmError if qemu
+    cannot run or is stopped."""
     why = qemu_available()
     if why:
         raise VmError(why)
@@ -199,26 +226,71 @@ def run_scenario(
         with open(initrd, "wb") as f:
             with open(image.initramfs, "rb") as base:
                 shutil.copyfileobj(base, f)
-            f.write(scenario_cpio(text))
+            f.write(extra)
         start = time.monotonic()
-        try:
-            p = subprocess.run(
-                qemu_cmd(image, initrd, accel),
-                capture_output=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode(errors="replace")
-            raise VmError(f"timeout after {timeout:.0f}s; last output: {out[-500:]!r}") from e
+        p = subprocess.Popen(
+            qemu_cmd(image, initrd, accel, cpus, append),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err, stopped = _collect(p, start, timeout, stall)
         wall = time.monotonic() - start
-    out = p.stdout.decode(errors="replace")
-    run = parse_output(image.key, out)
-    run.wall_s = wall
-    if not run.ended and p.returncode != 0:
-        err = p.stderr.decode(errors="replace").strip()
-        raise VmError(f"qemu exited {p.returncode}: {err[-500:] or out[-500:]}")
+    text = b"".join(out).decode(errors="replace")
+    if stopped:
+        raise VmError(f"stopped after {stopped}; last output: {text[-500:]!r}")
+    return Boot(text, b"".join(err).decode(errors="replace"), p.returncode, wall)
+
+
+def _collect(
+    p: subprocess.Popen[bytes], start: float, timeout: float, stall: float | None
+) -> tuple[list[bytes], list[bytes], str]:
+    """Read the VM's output until it exits; kill it on `timeout` or `stall` (and say
+    which: the third value, empty when the VM ended by itself)."""
+    out: list[bytes] = []
+    err: list[bytes] = []
+    last = [start]
+
+    def pump(stream: io.BufferedReader, into: list[bytes], mark: bool) -> None:
+        for chunk in iter(lambda: stream.read1(4096), b""):
+            into.append(chunk)
+            if mark:
+                last[0] = time.monotonic()
+
+    assert p.stdout is not None and p.stderr is not None
+    readers = [
+        threading.Thread(target=pump, args=(p.stdout, out, True), daemon=True),
+        threading.Thread(target=pump, args=(p.stderr, err, False), daemon=True),
+    ]
+    for r in readers:
+        r.start()
+    stopped = ""
+    while p.poll() is None:
+        now = time.monotonic()
+        if now - start >= timeout:
+            stopped = f"{timeout:.0f}s"
+        elif stall is not None and now - last[0] >= stall:
+            stopped = f"{stall:.0f}s without output"
+        if stopped:
+            p.kill()
+            p.wait()
+            break
+        time.sleep(0.2)
+    for r in readers:
+        r.join(timeout=5)
+    return out, err, stopped
+
+
+def run_scenario(
+    image: KernelImage, text: str, accel: str = "tcg", timeout: float = TIMEOUT_S
+) -> KernelRun:
+    """One fresh VM: boot, run `text`, power off.  Raises VmError if qemu fails."""
+    b = boot(image, scenario_cpio(text), accel, timeout)
+    run = parse_output(image.key, b.stdout)
+    run.wall_s = b.wall_s
+    if not run.ended and b.returncode != 0:
+        err = b.stderr.strip()
+        raise VmError(f"qemu exited {b.returncode}: {err[-500:] or b.stdout[-500:]}")
     return run
 
 

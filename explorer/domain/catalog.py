@@ -37,6 +37,13 @@ BUILTIN: dict[str, str] = {
     "jeff-split": "specs.jeff_split:JeffSplit",
 }
 
+#: Built-ins that only races tell apart from another spec (docs/model.md §8): loaded by
+#: name always, among the defaults only when races are on.
+RACES_BUILTIN: dict[str, str] = {
+    "mainline-flock": "specs.mainline_flock:MainlineFlock",
+}
+_ALL = {**BUILTIN, **RACES_BUILTIN}
+
 # The kernel each conformance run boots, and the spec that must predict it.
 KERNEL_SPEC = {"6.1": "v5.11", "6.12": "mainline"}
 
@@ -45,8 +52,9 @@ class SpecError(InputError):
     """A spec name that is unknown or a spec file that does not load."""
 
 
-def builtin_names() -> list[str]:
-    return list(BUILTIN)
+def builtin_names(races: bool = False) -> list[str]:
+    """The built-in specs a command runs by default; with races, mainline-flock too."""
+    return [*BUILTIN, *RACES_BUILTIN] if races else list(BUILTIN)
 
 
 def _from_module(module: ModuleType, where: str) -> type[Spec]:
@@ -125,15 +133,15 @@ PREFIX = "errseq_user_spec"
 
 def load_spec(name_or_path: str) -> Spec:
     """A built-in spec by name, or the spec defined in a .py file."""
-    if name_or_path in BUILTIN:
-        module_name, cls_name = BUILTIN[name_or_path].split(":")
+    if name_or_path in _ALL:
+        module_name, cls_name = _ALL[name_or_path].split(":")
         cls = getattr(importlib.import_module(module_name), cls_name)
         _check_hooks(cls)
         return cls()
     path = Path(name_or_path)
     if path.suffix != ".py" and not path.exists():
         raise SpecError(
-            f"unknown spec {name_or_path!r}: choose one of {', '.join(BUILTIN)} or give a .py path"
+            f"unknown spec {name_or_path!r}: choose one of {', '.join(_ALL)} or give a .py path"
         )
     if not path.is_file():
         raise SpecError(f"{path}: no such spec file")
@@ -142,19 +150,21 @@ def load_spec(name_or_path: str) -> Spec:
         cls = _from_module(module, str(path))
         _check_class(cls, str(path))
         _check_hooks(cls)
-        if cls.name in BUILTIN and BUILTIN[cls.name].split(":")[0] != cls.__module__:
+        if cls.name in _ALL and _ALL[cls.name].split(":")[0] != cls.__module__:
             cls = type(cls.__name__, (cls,), {"name": f"{cls.name}@{path.stem}"})
         return cls()
 
     return load_user_file(path, PREFIX, SpecError, build)
 
 
-def load_specs(names: list[str] | None) -> list[Spec]:
-    """The specs a command runs: every built-in by default.  Two with one name would
-    share one column, one out/ folder and one cached exploration: refused."""
-    specs = [load_spec(n) for n in (names or builtin_names())]
+def load_specs(names: list[str] | None, races: bool = False) -> list[Spec]:
+    """The specs a command runs: every built-in by default (`builtin_names`).  Two with
+    one name would share one column, one out/ folder and one cached exploration:
+    refused."""
+    names = names or builtin_names(races)
+    specs = [load_spec(n) for n in names]
     given: dict[str, str] = {}
-    for arg, spec in zip(names or builtin_names(), specs, strict=True):
+    for arg, spec in zip(names, specs, strict=True):
         if spec.name in given:
             same = f"{given[spec.name]} and {arg}" if given[spec.name] != arg else arg
             raise SpecError(f"two specs named {spec.name!r} ({same}): each spec once")

@@ -21,8 +21,15 @@ from explorer.errors import InputError
 
 T = TypeVar("T")
 
-#: Raised through a user's code untouched: Ctrl-C, and a generator being closed.
-PASS_THROUGH = (KeyboardInterrupt, GeneratorExit)
+
+class StepSignal(BaseException):
+    """How a call running in steps stops inside a spec's hook (explorer.domain.steps):
+    it passes through the hook's code as Ctrl-C does, never as the hook's error."""
+
+
+#: Raised through a user's code untouched: Ctrl-C, a generator being closed, a call
+#: stopping between its steps.
+PASS_THROUGH = (KeyboardInterrupt, GeneratorExit, StepSignal)
 
 
 def shown_path(path: str) -> str:

@@ -112,9 +112,18 @@ class Spec:
         return 0
 
     def vfs_fsync(self, w: World, f: File) -> int:
-        """file_write_and_wait_range() then file_check_and_advance_wb_err()."""
+        """file_write_and_wait_range() then file_check_and_advance_wb_err() (mm/filemap.c):
+        a lockless errseq_check against READ_ONCE(f_wb_err), and only on a change the
+        check-and-advance under f_lock."""
         w.writeback(f.ino)
-        return self.errseq.check_and_advance(w.inode(f.ino).wb_err, f.f_wb_err)
+        es = self.errseq
+        wb_err = w.inode(f.ino).wb_err
+        if not es.check(wb_err, f.f_wb_err):
+            return 0
+        w.spin_lock(f)
+        err = es.check_and_advance(wb_err, f.f_wb_err)
+        w.spin_unlock(f)
+        return err
 
     def vfs_syncfs(self, w: World, f: File) -> int:
         """syncfs(2): sync_filesystem(sb), then check_and_advance(&sb->s_wb_err, &f_sb_err)."""
@@ -122,11 +131,11 @@ class Spec:
         return self.errseq.check_and_advance(w.sb.s_wb_err, f.f_sb_err)
 
     def mapping_set_error(self, w: World, ino: int, err: int) -> None:
-        """A failed writeback: errseq_set on the inode's mapping and on its superblock."""
-        inode = w.inode(ino)
-        self.errseq.set(inode.wb_err, err)
+        """A failed writeback: errseq_set on the inode's mapping and on its superblock
+        (include/linux/pagemap.h).  The page was taken before (it is clean, its data
+        gone) and comes out of writeback after (`apply`)."""
+        self.errseq.set(w.inode(ino).wb_err, err)
         self.errseq.set(w.sb.s_wb_err, err)
-        inode.dirty = 0  # the failed page is marked clean; its data is gone
 
     # --- overlay hooks: plain treats a container as a directory ---------------------
 
@@ -212,7 +221,10 @@ class Spec:
             w.clear(b.ofs_base(ev.arg))
             return 0
         if verb == "wberror":
+            # The I/O completion sets the error, then ends writeback on the page.
+            w.take_page(ev.arg)
             self._hook(w, ev, "mapping_set_error", ev.arg, ev.err)
+            w.end_page_writeback(ev.arg)
             return None
         if verb == "evict":
             w.clear(b.inode_base(ev.arg))  # the inode and its wb_err are gone

@@ -183,6 +183,21 @@ class World:
         for ino in range(self.bounds.files):
             self._w[self.bounds.inode_base(ino) + 1] = 0
 
+    def take_page(self, ino: int) -> None:
+        """A failing writeback takes the file's dirty page: it is clean (its data is
+        lost) and under writeback until `end_page_writeback`."""
+        self._w[self.bounds.inode_base(ino) + 1] = 0
+
+    def end_page_writeback(self, ino: int) -> None:
+        """The failed page comes out of writeback (nothing waits for it in one step)."""
+
+    def spin_lock(self, view: File | OvlFs) -> None:
+        """spin_lock(&file->f_lock), or a lock of an overlay (vivek-v2's
+        ofs->errseq_lock): a call in one step holds it throughout."""
+
+    def spin_unlock(self, view: File | OvlFs) -> None:
+        """spin_unlock of the same lock."""
+
     def clear(self, base: int) -> None:
         self._w[base : base + 3] = (0, 0, 0)
 

@@ -82,7 +82,8 @@ class Model(Protocol[S, A, O]):
     returned, for the properties to compare).  `successors(s)` gives every enabled
     action with both at once; the default asks the other two, and a model overrides it
     when it can do better.  `symmetry` is None (no reduction) unless the model declares
-    one.  `name` labels the model's verdicts.
+    one.  `name` labels the model's verdicts.  `cost(a)` is 1 unless the model says
+    that some actions are free (0): then a run's length is the sum of its costs.
 
     A switch that is flipped, observing its new position:
 
@@ -112,6 +113,18 @@ class Model(Protocol[S, A, O]):
     def successors(self, state: S) -> list[tuple[A, S, O]]:
         """Every enabled action of `state` with its successor and observation."""
         return [(a, *self.next_state(state, a)) for a in self.actions(state)]
+
+    def free_successors(self, state: S) -> list[tuple[A, S, O]]:
+        """`successors` of the actions that cost 0 (what the search follows from a state
+        at its depth); a model that can skip the others does better than this."""
+        return [x for x in self.successors(state) if not self.cost(x[0])]
+
+    def cost(self, action: A) -> int:
+        """What `action` adds to the length of a run, which the search's depth bounds: 1,
+        or 0 for an action that goes on with something an earlier action began (a
+        model whose actions are the steps of longer operations counts operations).
+        The search notices a model that does not override it and costs nothing."""
+        return 1
 
 
 class Role(Enum):
@@ -167,6 +180,12 @@ class Observers(Protocol[A_in]):
     def viewer_class(self, viewer: int) -> Hashable:
         """The class of interchangeable viewers `viewer` belongs to."""
         return None
+
+    def settles(self, obs: object) -> bool:
+        """Whether an observation is an outcome two runs can differ on: an action that
+        only goes on with something an earlier one began observes none (two runs
+        whose views part there are told apart, not in conflict)."""
+        return True
 
 
 class Monitor(Protocol[S_in, A_in, O_in, M]):

@@ -7,6 +7,12 @@ states first reached at `depth` are kept but not expanded, so every walk of at m
 `depth` actions is a walk of the recorded graph.  Parent pointers give a shortest
 path to every state.  Edges are recorded in expansion order, so a state's out-edges
 are one contiguous slice (`out_edges`).
+
+A model whose actions may cost 0 (`Model.cost`) is searched by cost: level d holds the
+states whose cheapest run costs d, found breadth first along free actions from the
+states a costly action first reached; a state of the last level is expanded along its
+free actions only.  Every run of cost at most `depth` is then a walk of the graph, and
+parent pointers give a cheapest path to every state, breadth first among equals.
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from explorer.engine.limits import guard, paused_gc
 
 @dataclass
 class Step:
-    """One action of a run and its observation (what it returned)."""
+    """One action of a run, its observation (what it returned) and its cost (what it
+    adds to the run's length: 1 unless the model says otherwise)."""
 
     action: Any
     obs: Any
+    cost: int = 1
 
 
 @dataclass
@@ -42,9 +50,15 @@ class Exploration:
     obs: list[Any] = field(default_factory=list)
     dst: list[int] = field(default_factory=list)
     perm: list[int] = field(default_factory=list)  # symmetry: raw successor -> dst coords
+    cost: bytearray = field(default_factory=bytearray)  # per edge, when `costed`
+    costed: bool = False  # some actions cost 0: `depth` is a state's least cost
     reduced: bool = False  # states are canonical representatives
     max_depth: int = 0
     seconds: float = 0.0
+
+    def edge_cost(self, e: int) -> int:
+        """What edge `e` adds to a run's length (1 unless the model says otherwise)."""
+        return self.cost[e] if self.costed else 1
 
     @property
     def n_states(self) -> int:
@@ -91,6 +105,8 @@ def bfs(
     states of every depth so far (it may stop the search by raising, e.g. a
     `limits.Projection` that foresees the guard).
     """
+    if type(model).cost is not Model.cost:
+        return _bfs_costed(model, depth, max_states, progress, max_bytes, levels)
     t0 = time.perf_counter()
     ex = Exploration(max_depth=depth)
     index, states, depths = ex.index, ex.states, ex.depth
@@ -151,6 +167,101 @@ def bfs(
     return ex
 
 
+def _initial(model: Model, ex: Exploration) -> list[int]:
+    """Store the model's initial states (canonical ones with a symmetry); their ids."""
+    canonical = model.symmetry.canonical if model.symmetry is not None else None
+    out = []
+    for s in model.initial_states():
+        if canonical is not None:
+            s = canonical(s)[0]
+        if s not in ex.index:
+            out.append(_new(ex, s, 0, -1))
+    return out
+
+
+def _new(ex: Exploration, s: Any, d: int, parent: int) -> int:
+    sid = ex.index[s] = len(ex.states)
+    ex.states.append(s)
+    ex.depth.append(d)
+    ex.parent_edge.append(parent)
+    ex.edge_start.append(-1)
+    return sid
+
+
+def _bfs_costed(
+    model: Model,
+    depth: int,
+    max_states: int | None,
+    progress: Callable[[int, int, int], None] | None,
+    max_bytes: int | None,
+    levels: Callable[[list[int]], None] | None,
+) -> Exploration:
+    """`bfs` by cost: per level, a breadth-first closure along free actions; the costly
+    edges to new states are resolved after it (a state it reaches is one of its level)."""
+    t0 = time.perf_counter()
+    ex = Exploration(max_depth=depth, costed=True)
+    ex.reduced = model.symmetry is not None
+    canonical = model.symmetry.canonical if model.symmetry is not None else None
+    index, states, edge_start = ex.index, ex.states, ex.edge_start
+    src, act, obs, dst, perm, ecost = ex.src, ex.action, ex.obs, ex.dst, ex.perm, ex.cost
+    cost_of = model.cost
+    frontier = _initial(model, ex)
+    sizes = [len(frontier)]
+    for d in range(depth + 1):
+        queue, deferred = frontier, []
+        successors = model.successors if d < depth else model.free_successors
+        k = 0
+        while k < len(queue):
+            sid = queue[k]
+            k += 1
+            edge_start[sid] = len(dst)
+            for a, t, o in successors(states[sid]):
+                w = cost_of(a)
+                p = 0
+                if canonical is not None:
+                    t, p = canonical(t)
+                tid = index.get(t)
+                if tid is None:
+                    if w:
+                        tid = -1
+                        deferred.append((len(dst), t))
+                    else:
+                        _limit(len(states), d, max_states, max_bytes)
+                        tid = _new(ex, t, d, len(dst))
+                        queue.append(tid)
+                src.append(sid)
+                perm.append(p)
+                act.append(a)
+                obs.append(o)
+                dst.append(tid)
+                ecost.append(w)
+            if progress is not None and not sid & 0x3FFF:
+                progress(d + 1, len(states), len(dst))
+        frontier = []
+        for e, t in deferred:
+            tid = index.get(t)
+            if tid is None:
+                _limit(len(states), d + 1, max_states, max_bytes)
+                tid = _new(ex, t, d + 1, e)
+                frontier.append(tid)
+            dst[e] = tid
+        if not frontier:
+            break
+        if levels is not None:
+            sizes.append(len(frontier))
+            levels(sizes)
+    ex.seconds = time.perf_counter() - t0
+    return ex
+
+
+def _limit(n: int, d: int, max_states: int | None, max_bytes: int | None) -> None:
+    """The search's limits, as `bfs` checks them, before state `n` is stored."""
+    if max_states is not None and n >= max_states:
+        guard(n, d, max_states, None)
+    if max_bytes is not None and not n & 0xFFF:
+        guard(n, d, None, max_bytes)
+
+
 def realize(model: Model, ex: Exploration, edges: list[int]) -> list[Step]:
     """The real run behind a path of recorded edges, as Steps of real actions.
 
@@ -165,8 +276,9 @@ def realize(model: Model, ex: Exploration, edges: list[int]) -> list[Step]:
 def realize_steps(model: Model, reduced: bool, path: list[tuple[Any, Any, Any]]) -> list[Step]:
     """`realize` of a path given as (action, observation, destination state) triples,
     wherever it was recorded (a partitioned search keeps no `Exploration`)."""
+    costed = type(model).cost is not Model.cost
     if not reduced:
-        return [Step(a, o) for a, o, _ in path]
+        return [Step(a, o, model.cost(a) if costed else 1) for a, o, _ in path]
     sym = model.symmetry
     assert sym is not None, "a reduced exploration comes from a model with a symmetry"
     r = next(iter(model.initial_states()))
@@ -178,5 +290,5 @@ def realize_steps(model: Model, reduced: bool, path: list[tuple[Any, Any, Any]])
         c, p = sym.canonical(r)
         if c != state or o != obs:
             raise AssertionError("a witness on canonical states did not replay on real states")
-        steps.append(Step(a, o))
+        steps.append(Step(a, o, model.cost(a) if costed else 1))
     return steps

@@ -117,4 +117,5 @@ class Verdict:
 
     @property
     def length(self) -> int:
-        return max(len(self.witness), len(self.other))
+        """The witness's length as the depth counts it (its steps' costs)."""
+        return max(sum(s.cost for s in self.witness), sum(s.cost for s in self.other))

@@ -242,13 +242,14 @@ def pair_text(bounds: Bounds, v: Verdict) -> str:
         for g in rest:
             tag = " (allowed)" if g.allowed else ""
             out += _wrap(
-                f"{'+'.join(g.kinds)}{tag}, {events(len(g.witness))}: {sentence(bounds, g)}",
+                f"{'+'.join(g.kinds)}{tag}, {events(sum(s.cost for s in g.witness))}: {sentence(bounds, g)}",
                 "  ",
             )
         if general is not None and general != shown:
             what = CAPPED if general.capped else "not a removal"
             out += _wrap(
-                f"{what}, {events(len(general.witness))}: {sentence(bounds, general)}", "  "
+                f"{what}, {events(sum(s.cost for s in general.witness))}: {sentence(bounds, general)}",
+                "  ",
             )
         out.append("")
     a, b = run_names(bounds, shown.witness, shown.other, shown.removed)

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, NORMAL, VOLATILE, Bounds
 from explorer.engine.search import Exploration
 from explorer.engine.verdict import IsolationResult, Step, Verdict
-from explorer.render import dot, pair, timeline
+from explorer.render import dot, pair, race_report, timeline
 from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
 
 SCHEMA = "errseq-explorer/report/1"
@@ -58,8 +58,11 @@ def title(v: Verdict) -> str:
     return f"{v.model}: {v.prop} violated"
 
 
-def witness_text(bounds: Bounds, v: Verdict) -> str:
-    """The timeline of a violated verdict, and the same run in the scenario language."""
+def witness_text(bounds: Bounds, v: Verdict, cfg: Config | None = None) -> str:
+    """The timeline of a violated verdict, and the same run in the scenario language
+    (with races, `cfg`'s: a lane per thread and the step notation)."""
+    if cfg is not None and race_report.is_race(v.witness):
+        return race_report.witness_text(cfg, v)
     if v.prop == "isolation":
         return pair.pair_text(bounds, v)
     if v.prop.startswith("agreement"):
@@ -131,8 +134,10 @@ def write_witnesses(
                 who = viewer(bounds, v)
                 stem = prop if not who or len(verdicts) == 1 else f"{prop}-{who}"
                 txt = d / f"{stem}.txt"
-                txt.write_text(witness_text(bounds, v))
-                written = [txt] + dot.save(witness_picture(bounds, v), d / f"{stem}.dot", svgs)
+                txt.write_text(witness_text(bounds, v, outcome.config))
+                written = [txt]
+                if not race_report.is_race(v.witness):  # a picture has no lane per thread
+                    written += dot.save(witness_picture(bounds, v), d / f"{stem}.dot", svgs)
                 files[(r.spec.name, prop, who)] = [
                     p.relative_to(out_dir).as_posix() for p in written
                 ]
@@ -160,7 +165,9 @@ def _edge_label(bounds: Bounds, action, obs) -> str:
     return text + (f" = {res}" if res is not None and action.verb in timeline.SHOWN else "")
 
 
-def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]:
+def verdict_json(
+    bounds: Bounds, v: Verdict, files: list[str], cfg: Config | None = None
+) -> dict[str, Any]:
     d: dict[str, Any] = {
         "spec": v.model,
         "property": v.prop,
@@ -175,6 +182,8 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
         # The memory guard kept the check below the run's depth (0: not decided at all).
         d["decided_depth"] = v.decided
         d["limit"] = v.limit
+    if cfg is not None and race_report.is_race(v.witness):
+        return race_report.verdict_json(cfg, bounds, v, d, isolation_json)
     if v.witness:
         d["witness"] = steps_json(bounds, v.witness)
         d["scenario"] = timeline.scenario_text(bounds, v.witness)
@@ -189,8 +198,16 @@ def verdict_json(bounds: Bounds, v: Verdict, files: list[str]) -> dict[str, Any]
     return d
 
 
-def isolation_json(bounds: Bounds, result: IsolationResult) -> dict[str, Any]:
-    """An isolation verdict's groups, general form and figures."""
+def isolation_json(
+    bounds: Bounds,
+    result: IsolationResult,
+    steps: Callable[[list[Step]], list[dict[str, Any]]] | None = None,
+    scenario: Callable[[list[Step]], str] | None = None,
+) -> dict[str, Any]:
+    """An isolation verdict's groups, general form and figures (its runs written by
+    `steps` and `scenario`: by default as events and scenarios without races)."""
+    steps = steps or (lambda run: steps_json(bounds, run))
+    scenario = scenario or (lambda run: timeline.scenario_text(bounds, run))
     general = result.general
     return {
         "container": bounds.owner_name(result.viewer),
@@ -200,18 +217,18 @@ def isolation_json(bounds: Bounds, result: IsolationResult) -> dict[str, Any]:
                 "allowed": g.allowed,
                 "removed": g.removed,
                 "differs_at": g.differs_at,
-                "witness": steps_json(bounds, g.witness),
-                "other": steps_json(bounds, g.other),
-                "scenario": timeline.scenario_text(bounds, g.witness),
-                "other_scenario": timeline.scenario_text(bounds, g.other),
+                "witness": steps(g.witness),
+                "other": steps(g.other),
+                "scenario": scenario(g.witness),
+                "other_scenario": scenario(g.other),
             }
             for g in result.groups
         ],
         "general": None
         if general is None
         else {
-            "witness": steps_json(bounds, general.witness),
-            "other": steps_json(bounds, general.other),
+            "witness": steps(general.witness),
+            "other": steps(general.other),
             "capped": general.capped,
         },
         "shortest": list(result.shortest) if result.shortest else None,
@@ -262,7 +279,7 @@ def report(outcome: Outcome, files: dict, exit_code: int) -> dict[str, Any]:
     cfg = outcome.config
     b = cfg.bounds
     verdicts = [
-        verdict_json(b, v, files.get((r.spec.name, prop, viewer(b, v)), []))
+        verdict_json(b, v, files.get((r.spec.name, prop, viewer(b, v)), []), cfg)
         for r in outcome.results
         for prop in cfg.properties
         for v in r.verdicts.get(prop, [])
@@ -315,6 +332,9 @@ def model_options_json(cfg: Config) -> dict[str, Any]:
         out["counter_bits"] = cfg.counter_bits
     if b.host_any:
         out["host_files"] = b.host_files
+    if cfg.races:
+        out["races"] = True
+        out["threads"] = cfg.threads
     return out
 
 

@@ -68,7 +68,7 @@ def interference(outcome: Outcome) -> Table | None:
                 continue
             for g in result.groups:
                 k = "+".join(g.kinds)
-                n = max(len(g.witness), len(g.other))
+                n = max(sum(s.cost for s in g.witness), sum(s.cost for s in g.other))
                 if k not in best or n < best[k][0]:
                     best[k] = (n, g.allowed)
             if result.general is not None:

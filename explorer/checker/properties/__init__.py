@@ -17,6 +17,7 @@ from explorer.bridge.model import ErrseqModel
 from explorer.checker.properties.agreement import Agreement
 from explorer.checker.properties.base import Property
 from explorer.checker.properties.isolation import Isolation
+from explorer.checker.properties.linearizable import Linearizable
 from explorer.checker.properties.monitors import MonitorProperty, NoLoss, OpenBefore
 from explorer.checker.properties.user import UserProperty
 from explorer.engine.contract import Monitor
@@ -31,15 +32,28 @@ BUILTIN: tuple[Property, ...] = (
     OpenBefore("fsync"),
     NoLoss(),
     Agreement(),
+    Linearizable(),
 )
 
-#: Their names, in that order.
-PROPERTIES: tuple[str, ...] = tuple(p.name for p in BUILTIN)
+#: Their names, in that order: those of a run without races (linearizable asks of
+#: calls in steps) and those of a run with them (docs/model.md §8).
+PROPERTIES: tuple[str, ...] = tuple(p.name for p in BUILTIN if not p.races_only)
+RACE_PROPERTIES: tuple[str, ...] = tuple(p.name for p in BUILTIN)
 
 _BY_NAME = {p.name: p for p in BUILTIN}
 assert len(_BY_NAME) == len(BUILTIN), "two built-in properties with one name"
 
-__all__ = ["BUILTIN", "PROPERTIES", "Property", "checks", "get", "monitors", "owner", "reserved"]
+__all__ = [
+    "BUILTIN",
+    "PROPERTIES",
+    "RACE_PROPERTIES",
+    "Property",
+    "checks",
+    "get",
+    "monitors",
+    "owner",
+    "reserved",
+]
 
 
 def get(name: str) -> Property | None:

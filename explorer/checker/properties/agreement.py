@@ -39,6 +39,8 @@ class Agreement(Property):
         assert ref is not None  # applies() said so
         model, ex = graphs.of(spec, self)
         ref_model, ref_ex = graphs.explore(ref, cfg.symmetry)
+        if cfg.races:
+            return [races_agree(cfg, spec, ref, (model, ex), (ref_model, ref_ex))]
         return [agreement.check(ex, ref_ex, model, ref_model, max_bytes=cfg.max_bytes)]
 
     def check_partitioned(self, spec: Spec, parts: Partitions) -> list[Verdict]:
@@ -51,3 +53,27 @@ class Agreement(Property):
         return [
             agreement.check_partitioned(model, ref_model, cfg.depth, parts.transport, cfg.max_bytes)
         ]
+
+
+def races_agree(cfg: Config, spec: Spec, ref: Spec, mine, theirs) -> Verdict:
+    """With races, two specs agree when each gives only histories the other gives
+    (explorer.bridge.race_agreement): each spec's graph is followed in the other's runs."""
+    from explorer.bridge.race_agreement import HistoryIn
+    from explorer.checker.sites import model_of
+    from explorer.engine.properties import safety
+    from explorer.engine.verdict import AgreementResult, Verdict
+
+    name = f"agreement-{ref.name}"
+    out = Verdict(name, spec.name, holds=True)
+    depth = cfg.depth
+    for (model, ex), other in ((mine, ref), (theirs, spec)):
+        follow = HistoryIn(model_of(cfg, other), model.symmetry, name)  # type: ignore[arg-type]
+        # Each direction to its first violation; the second no deeper than the first's.
+        v = safety.check(ex, follow, model, cfg.max_bytes, True, depth)
+        out.violations += v.violations
+        out.explored += v.explored
+        if not v.holds and (out.holds or v.length < out.length):
+            out.holds, out.witness, out.reason = False, v.witness, f"{model.name}'s run: {v.reason}"
+            out.agreement = AgreementResult(ref.name, {})
+            depth = v.length - 1
+    return out

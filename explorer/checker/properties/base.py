@@ -30,7 +30,8 @@ class Property(Protocol):
     (isolation, whose graph is the full one and grows fastest): it is decided even when
     the run's search of the spec reached the guard, a parallel run makes it a task of
     its own, and a partitioned run checks it whole, as a task beside the partitions (so
-    its `check_partitioned` is never called).
+    its `check_partitioned` is never called).  A `races_only` property is among a run's
+    properties only with races on (docs/model.md §8).
 
     A property subclasses this protocol (PEP 544), so the defaults below hold unless it
     says otherwise, and is registered in `explorer.checker.properties.BUILTIN`.
@@ -40,6 +41,7 @@ class Property(Protocol):
     column: str
     symmetric: bool = True
     apart: bool = False
+    races_only: bool = False  # it asks of calls in steps: checked with --races only
 
     def owns(self, verdict: str) -> bool:
         """Whether a verdict labelled `verdict` (`Verdict.prop`) is one of this property's."""

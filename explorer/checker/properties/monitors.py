@@ -1,13 +1,15 @@
 """The properties a monitor decides (docs/model.md §5): open-before for syncfs and for
 fsync, and no-loss, each over the product of a spec's graph and its monitor
-(explorer.bridge.monitors says what the monitors carry, and why)."""
+(explorer.bridge.monitors says what the monitors carry, and why; with races, calls in
+steps, explorer.bridge.race_monitors)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from explorer.bridge import monitors
+from explorer.bridge import monitors, race_monitors
 from explorer.bridge.model import ErrseqModel
+from explorer.bridge.race_model import RaceModel
 from explorer.checker.properties.base import Property
 from explorer.engine.contract import Monitor
 
@@ -22,7 +24,7 @@ class MonitorProperty(Property):
     first step it complains about ends a shortest witness (explorer.engine.properties.
     safety)."""
 
-    def monitor(self, model: ErrseqModel) -> Monitor:
+    def monitor(self, model: ErrseqModel | RaceModel) -> Monitor:
         """The monitor over `model`'s runs."""
         raise NotImplementedError
 
@@ -30,7 +32,10 @@ class MonitorProperty(Property):
         from explorer.engine.properties import safety  # see the registry: loaded to check
 
         model, ex = graphs.of(spec, self)
-        return [safety.check(ex, self.monitor(model), model, graphs.cfg.max_bytes)]
+        cfg = graphs.cfg
+        # With races a check ends at its first violation's length (the graphs are many
+        # times larger, and the count of violations says little more there).
+        return [safety.check(ex, self.monitor(model), model, cfg.max_bytes, cfg.races)]
 
     def check_partitioned(self, spec: Spec, parts: Partitions) -> list[Verdict]:
         from explorer.engine.properties import safety
@@ -49,7 +54,9 @@ class OpenBefore(MonitorProperty):
         self.name = f"open-before-{call}"
         self.column = f"open-\nbefore\n{call}"
 
-    def monitor(self, model: ErrseqModel) -> Monitor:
+    def monitor(self, model: ErrseqModel | RaceModel) -> Monitor:
+        if isinstance(model, RaceModel):
+            return race_monitors.RaceOpenBefore(model, self.call)
         return monitors.OpenBefore(model, self.call)
 
 
@@ -60,5 +67,7 @@ class NoLoss(MonitorProperty):
     name = "no-loss"
     column = "no-loss"
 
-    def monitor(self, model: ErrseqModel) -> Monitor:
+    def monitor(self, model: ErrseqModel | RaceModel) -> Monitor:
+        if isinstance(model, RaceModel):
+            return race_monitors.RaceNoLoss(model)
         return monitors.NoLoss(model)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from explorer.bridge import user_property
 from explorer.bridge.model import ErrseqModel
+from explorer.bridge.race_model import RaceModel
 from explorer.checker.properties.monitors import MonitorProperty
 from explorer.engine.contract import Monitor
 
@@ -19,5 +20,6 @@ class UserProperty(MonitorProperty):
         self.prop = prop
         self.name = self.column = prop.name
 
-    def monitor(self, model: ErrseqModel) -> Monitor:
+    def monitor(self, model: ErrseqModel | RaceModel) -> Monitor:
+        assert isinstance(model, ErrseqModel), "a user property follows calls, not steps"
         return user_property.UserMonitor(self.prop, model.bounds)

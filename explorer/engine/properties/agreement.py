@@ -33,6 +33,7 @@ def check(
     With `classify(action, obs_a, obs_b)`, the shortest witness of every class of
     difference is kept too, in the verdict's `agreement.classes`.
     """
+    assert not (a.costed or b.costed), "agreement pairs runs action for action: no costs"
     reduced = a.reduced or b.reduced
     sym = model_a.symmetry
     if reduced:

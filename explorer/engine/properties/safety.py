@@ -20,8 +20,19 @@ from explorer.engine.search import Exploration, realize, realize_steps
 from explorer.engine.verdict import Verdict
 
 
-def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None = None) -> Verdict:
-    """Holds iff no run of at most ex.max_depth steps makes the monitor complain."""
+def check(
+    ex: Exploration,
+    monitor: Monitor,
+    model: Model,
+    max_bytes: int | None = None,
+    first_only: bool = False,
+    depth: int | None = None,
+) -> Verdict:
+    """Holds iff no run of at most ex.max_depth steps makes the monitor complain.  On a
+    graph searched by cost, `first_only` ends at the first violation's cost (the same
+    witness, the counts that far), and `depth` bounds the runs' cost."""
+    if ex.costed:
+        return _check_costed(ex, monitor, model, max_bytes, first_only, depth)
     states, act, obs, dst, perm = ex.states, ex.action, ex.obs, ex.dst, ex.perm
     # The protocol's own `after` judges nothing: a monitor that keeps it costs no call.
     after = None if type(monitor).after is Monitor.after else monitor.after
@@ -87,6 +98,110 @@ def check(ex: Exploration, monitor: Monitor, model: Model, max_bytes: int | None
             edges.append(e2)
         verdict.witness = realize(model, ex, edges[::-1])
     return verdict
+
+
+def _check_costed(
+    ex: Exploration,
+    monitor: Monitor,
+    model: Model,
+    max_bytes: int | None,
+    first_only: bool = False,
+    depth: int | None = None,
+) -> Verdict:
+    """`check` on a graph searched by cost (explorer.engine.search): per level, the
+    product nodes its free edges reach from the level's first nodes, breadth first; a
+    violation's cost is its run's, the first of the least cost is the witness."""
+    states, act, obs, dst, perm = ex.states, ex.action, ex.obs, ex.dst, ex.perm
+    after = None if type(monitor).after is Monitor.after else monitor.after
+    translate = monitor.translate if ex.reduced else None
+    seen: dict[tuple[int, Any], int] = {}
+    parent: list[tuple[int, int]] = []
+    nodes: list[tuple[int, Any]] = []
+    bad: list[str] = []
+    frontier = [
+        _add(seen, nodes, parent, bad, (sid, monitor.initial()), -1, -1, after, states, None, 0)
+        for sid, d in enumerate(ex.depth)
+        if d == 0
+    ]
+    first: tuple[int, int, int, str] | None = None  # (cost, node, edge, reason)
+    moved: dict[tuple[Any, int], Any] = {}
+    count = 0
+    depth = ex.max_depth if depth is None else min(depth, ex.max_depth)
+    for level in range(depth + 1):
+        if first_only and first is not None and first[0] <= level:
+            break  # every run of a lesser cost is checked: `first` stays the first
+        queue, deferred = frontier, []
+        k = 0
+        while k < len(queue):
+            n = queue[k]
+            k += 1
+            sid, m = nodes[n]
+            s = states[sid]
+            for e in ex.out_edges(sid):
+                w = ex.cost[e]
+                if w and level == depth:
+                    continue
+                m2, reason = monitor.step(m, s, act[e], obs[e])
+                if translate is not None and m2:
+                    tk = (m2, perm[e])
+                    m3 = moved.get(tk)
+                    if m3 is None:
+                        m3 = moved[tk] = translate(m2, perm[e])
+                    m2 = m3
+                key = (dst[e], m2)
+                if w:
+                    deferred.append((n, e, key, reason))
+                    continue
+                j = seen.get(key)
+                if j is None:
+                    j = _add(seen, nodes, parent, bad, key, n, e, after, states, max_bytes, level)
+                    queue.append(j)
+                reason = reason or bad[j]
+                if reason:
+                    count += 1
+                    if first is None or first[0] > level:
+                        first = (level, n, e, reason)
+        frontier = []
+        if level == depth:
+            break
+        for n, e, key, reason in deferred:
+            j = seen.get(key)
+            if j is None:
+                j = _add(seen, nodes, parent, bad, key, n, e, after, states, max_bytes, level)
+                frontier.append(j)
+            reason = reason or bad[j]
+            if reason:
+                count += 1
+                if first is None:
+                    first = (level + 1, n, e, reason)
+    return _verdict(monitor, model, ex, first, parent, count, len(nodes))
+
+
+def _verdict(monitor, model, ex, first, parent, count: int, explored: int) -> Verdict:
+    """The verdict of a costed check, its witness read back along the parents."""
+    verdict = Verdict(
+        monitor.name, model.name, holds=first is None, violations=count, explored=explored
+    )
+    if first is not None:
+        _, n, e, verdict.reason = first
+        edges = [e]
+        while parent[n][0] >= 0:
+            n, e2 = parent[n]
+            edges.append(e2)
+        verdict.witness = realize(model, ex, edges[::-1])
+    return verdict
+
+
+def _add(seen, nodes, parent, bad, key, n, e, after, states, max_bytes, level) -> int:
+    """A new product node `key`, reached from node `n` by edge `e`."""
+    j = seen[key] = len(nodes)
+    if max_bytes is not None and not j & 0xFFF:
+        at = f"at {j:,} (state, monitor) pairs while expanding depth {level + 1}"
+        guard(j, level + 1, None, max_bytes, at)
+    nodes.append(key)
+    parent.append((n, e))
+    bad.append(after(key[1], states[key[0]]) if after is not None else "")
+    return j
 
 
 class Product(Model):

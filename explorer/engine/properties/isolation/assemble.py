@@ -61,6 +61,16 @@ class _Unreduced(Model):
         return self.model.successors(state)
 
 
+class _UnreducedCosted(_Unreduced):
+    """`_Unreduced` of a model whose actions have costs."""
+
+    def cost(self, action):
+        return self.model.cost(action)
+
+    def free_successors(self, state):
+        return self.model.free_successors(state)
+
+
 def full_graph(
     model: Model,
     depth: int,
@@ -72,8 +82,9 @@ def full_graph(
     """The exploration isolation is checked on.  It fixes one viewer, which breaks the
     symmetry between viewers: an exploration up to their permutations cannot answer
     it, so this one stores every state (the graphs are small).  `levels`: see `bfs`."""
-    plain = model if model.symmetry is None else _Unreduced(model)
-    return bfs(plain, depth, max_states, progress, max_bytes, levels)
+    if model.symmetry is not None:
+        model = _UnreducedCosted(model) if type(model).cost is not Model.cost else _Unreduced(model)
+    return bfs(model, depth, max_states, progress, max_bytes, levels)
 
 
 def check(
@@ -126,7 +137,7 @@ def check(
 
 
 def _steps(ex: Exploration, edges: Sequence[int]) -> list[Step]:
-    return [Step(ex.action[e], ex.obs[e]) for e in edges]
+    return [Step(ex.action[e], ex.obs[e], ex.edge_cost(e)) for e in edges]
 
 
 def _groups(

@@ -111,25 +111,27 @@ def _close(
     seeds: dict[int, int],
     omoves: list[dict[int, tuple[int, int]] | None],
     depth: int,
+    cost: list[int],
     par: dict[int, tuple[int, int, int]] | None = None,
     nid: int = -1,
 ) -> dict[int, int]:
     """`seeds` closed under outside moves, shortest lengths first, never beyond `depth`:
-    state -> length of its shortest run.  With `par`, also each member's parent
-    (node `nid`, the member it came from, the edge) for the states the closure adds."""
+    state -> length of its shortest run (a free move, `cost` 0, stays in its bucket,
+    which the loop is still reading).  With `par`, also each member's parent (node
+    `nid`, the member it came from, the edge) for the states the closure adds."""
     length = dict(seeds)
     buckets: list[list[int]] = [[] for _ in range(depth + 1)]
     for s, n in seeds.items():
         buckets[n].append(s)
-    for n in range(depth):
-        n1 = n + 1
+    for n in range(depth + 1):
         for s in buckets[n]:
             if length[s] != n:
                 continue
             o = omoves[s]
             if o:
-                for t, e in o.values():
-                    if length.get(t, _FAR) > n1:
+                for aid, (t, e) in o.items():
+                    n1 = n + cost[aid]
+                    if n1 <= depth and length.get(t, _FAR) > n1:
                         length[t] = n1
                         buckets[n1].append(t)
                         if par is not None:
@@ -160,7 +162,7 @@ class _Parents:
         par = self.cache.get(nid)
         if par is not None:
             return par
-        depth, cm = self.ex.max_depth, self.sp.cmoves
+        depth, cm, cost = self.ex.max_depth, self.sp.cmoves, self.sp.cost
         creator = self.creators[nid]
         seeds: dict[int, int] = {}
         par = {}
@@ -169,12 +171,13 @@ class _Parents:
                 seeds[s], par[s] = 0, (-1, -1, -1)
         else:
             pnid, aid, o = creator
+            w = cost[aid]
             for s, n in members(self.nodes[pnid]).items():
                 c = cm[s]
-                m = c.get(aid) if c and n < depth else None
-                if m is not None and m[0] == o and seeds.get(m[1], _FAR) > n + 1:
-                    seeds[m[1]], par[m[1]] = n + 1, (pnid, s, m[2])
-        _close(seeds, self.sp.omoves, depth, par, nid)
+                m = c.get(aid) if c and n + w <= depth else None
+                if m is not None and m[0] == o and seeds.get(m[1], _FAR) > n + w:
+                    seeds[m[1]], par[m[1]] = n + w, (pnid, s, m[2])
+        _close(seeds, self.sp.omoves, depth, cost, par, nid)
         self.cache[nid] = par
         return par
 
@@ -182,7 +185,7 @@ class _Parents:
 def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None) -> ExactResult:
     """Every conflict of the split graph, and the shortest pair of runs of each flip."""
     depth = ex.max_depth
-    cm, om, inside, varies = sp.cmoves, sp.omoves, sp.inside, sp.varies
+    cm, om, inside, varies, cost = sp.cmoves, sp.omoves, sp.inside, sp.varies, sp.cost
     # Each node: its members (sid, length) as the packed key that interns it (a dict again
     # when it is expanded, once), and its creator (parent node, action, result).
     nodes: list[bytes] = []
@@ -207,7 +210,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
                 f"{depth}, at {nid:,} c-view classes"
             )
             guard(nid, depth, None, max_bytes, at)
-        key = _pack(_close(seeds, om, depth))
+        key = _pack(_close(seeds, om, depth, cost))
         got = index.get(key)
         if got is not None:
             closed[seeds_key] = got
@@ -231,7 +234,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
         length = members(nodes[nid])
         visits += len(length)
         kn = kids[nid]
-        for aid, lst in _moves(length, cm, depth).items():
+        for aid, lst in _moves(length, cm, depth, cost).items():
             o0 = lst[0][2][0]
             by_obs: dict[Any, list[_Move]] | None = None
             if varies[aid]:  # else one result everywhere: the common case
@@ -240,19 +243,23 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
                         by_obs = {}
                         for m in lst:
                             by_obs.setdefault(m[2][0], []).append(m)
-                        if inside[aid]:
+                        settled = {o: m for o, m in by_obs.items() if sp.settles(o)}
+                        if inside[aid] and len(settled) > 1:
                             hot.add(nid)
-                            _conflict(nid, aid, by_obs, parents, states, flips, best_of)
+                            _conflict(nid, aid, settled, parents, states, flips, best_of, cost)
                         break
             if by_obs is None:
                 by_obs = {o0: lst}
+            w = cost[aid]
             for o, items in by_obs.items():
                 seeds: dict[int, int] = {}
                 for _s, n, (_o, t, _e) in items:
-                    if seeds.get(t, _FAR) > n + 1:
-                        seeds[t] = n + 1
+                    if seeds.get(t, _FAR) > n + w:
+                        seeds[t] = n + w
                 kn[(aid, o)] = add(seeds, (nid, aid, o))
-    cview = CView(root, kids, _to_conflict(kids, hot, depth))
+    # With free moves a node's distance in c-view moves says nothing of the cost left.
+    far = [0] * len(kids) if ex.costed else _to_conflict(kids, hot, depth)
+    cview = CView(root, kids, far)
     return ExactResult(len(nodes), states, flips, cview, visits, nodes)
 
 
@@ -261,14 +268,19 @@ _Move = tuple[int, int, tuple[Any, int, int]]
 
 
 def _moves(
-    length: dict[int, int], cm: list[dict[int, tuple[Any, int, int]] | None], depth: int
+    length: dict[int, int],
+    cm: list[dict[int, tuple[Any, int, int]] | None],
+    depth: int,
+    cost: list[int],
 ) -> dict[int, list[_Move]]:
     """A node's members' moves by action: aid -> [(s, n, (obs, t, e))], members in order."""
     moves: dict[int, list[_Move]] = {}
     for s, n in length.items():
         c = cm[s]
-        if c and n < depth:
+        if c and n <= depth:
             for aid, m in c.items():
+                if n + cost[aid] > depth:
+                    continue
                 lst = moves.get(aid)
                 if lst is None:
                     moves[aid] = [(s, n, m)]
@@ -285,6 +297,7 @@ def _conflict(
     states: set[int],
     flips: dict[Flip, Conflict],
     best_of: dict,
+    cost: list[int],
 ) -> None:
     """Record the conflicting states and the shortest flips of one node for one inside
     action (every member with a result is in conflict with those of the others)."""
@@ -296,7 +309,7 @@ def _conflict(
     for x, o1 in enumerate(obs_list):
         for o2 in obs_list[x + 1 :]:
             m1, m2 = shortest[o1], shortest[o2]
-            l1, l2 = m1[1] + 1, m2[1] + 1
+            l1, l2 = m1[1] + cost[aid], m2[1] + cost[aid]
             key = (max(l1, l2), l1 + l2)
             flip = Flip(aid, o1, o2)
             if flip in best_of and best_of[flip] <= key:

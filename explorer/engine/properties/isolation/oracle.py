@@ -19,7 +19,7 @@ from explorer.engine.search import Exploration
 def self_composition(ex: Exploration, sp: Split, max_bytes: int | None = None) -> ExactResult:
     """Pairs (s1, s2, l1, l2), unordered, pruned by Pareto dominance of the lengths."""
     depth = ex.max_depth
-    cm, om, inside = sp.cmoves, sp.omoves, sp.inside
+    cm, om, inside, cost = sp.cmoves, sp.omoves, sp.inside, sp.cost
     nodes: list[tuple[int, int, int, int]] = []
     parent: list[tuple[int, int, int, bool]] = []  # (node, edge of first, edge of second, swapped)
     front: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -51,33 +51,34 @@ def self_composition(ex: Exploration, sp: Split, max_bytes: int | None = None) -
     flips: dict[Flip, Conflict] = {}
     best_of: dict[Flip, tuple[int, int]] = {}
     for total in range(2 * depth + 1):
-        for n in buckets[total]:
+        for n in buckets[total]:  # a free move pushes into this bucket: read it whole
             i, j, li, lj = nodes[n]
-            if li < depth and lj < depth:
+            if li <= depth and lj <= depth:
                 cj = cm[j] or {}
                 for aid, (oi, ti, ei) in (cm[i] or {}).items():
                     m = cj.get(aid)
-                    if m is None:
+                    w = cost[aid]
+                    if m is None or li + w > depth or lj + w > depth:
                         continue
                     oj, tj, ej = m
                     if oi == oj:
-                        push(ti, tj, li + 1, lj + 1, (n, ei, ej))
-                    elif inside[aid]:
+                        push(ti, tj, li + w, lj + w, (n, ei, ej))
+                    elif inside[aid] and sp.settles(oi) and sp.settles(oj):
                         states.add(i)
                         states.add(j)
-                        key = (max(li, lj) + 1, li + lj + 2)
+                        key = (max(li, lj) + w, li + lj + 2 * w)
                         lo, hi = (oi, oj) if repr(oi) <= repr(oj) else (oj, oi)
                         flip = Flip(aid, lo, hi)
                         if flip not in best_of or key < best_of[flip]:
                             best_of[flip] = key
                             r1, r2 = _product_path(nodes, parent, n)
                             flips[flip] = Conflict(key, r1 + [ei], r2 + [ej])
-            if li < depth:
-                for _aid, (t, e) in (om[i] or {}).items():
-                    push(t, j, li + 1, lj, (n, e, -1))
-            if lj < depth:
-                for _aid, (t, e) in (om[j] or {}).items():
-                    push(i, t, li, lj + 1, (n, -1, e))
+            for aid, (t, e) in (om[i] or {}).items():
+                if li + cost[aid] <= depth:
+                    push(t, j, li + cost[aid], lj, (n, e, -1))
+            for aid, (t, e) in (om[j] or {}).items():
+                if lj + cost[aid] <= depth:
+                    push(i, t, li, lj + cost[aid], (n, -1, e))
     return ExactResult(len(nodes), states, flips)
 
 

@@ -59,6 +59,8 @@ def removal_search(
     With the exact check's `cview`, a pair whose c-view node is too far from every
     conflict to reach one within the depth is not stored: it could find no flip.
     """
+    if ex.costed:
+        return _removal_costed(ex, sp, budget, max_bytes)
     depth = ex.max_depth
     cm, om, inside, kind_bit = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit
     # A node (A's state i, B's state j, kinds mask) is the int (i << 32 | j) << w | mask,
@@ -102,7 +104,7 @@ def removal_search(
                     nx = kx[(aid, oi)] if kx is not None else 0
                     if far is None or far[nx] <= room:  # else no conflict within reach
                         push(ti, tj, mask, r, n, ei, ej, nx)
-                elif inside[aid]:
+                elif inside[aid] and sp.settles(oi) and sp.settles(oj):
                     fk = (mask, (aid, oi, oj))
                     rec = (level + 1, r, n, ei, ej)
                     old = found.get(fk)
@@ -116,6 +118,70 @@ def removal_search(
                 m2 = oj_moves.get(aid)
                 if m2 is not None:
                     push(ti, m2[0], mask, r, n, ei, m2[1], x)
+        if complete < depth:
+            break
+        frontier = list(nxt)
+    return RemovalResult(len(keys), _witnesses(found, nodes.parent, complete), complete)
+
+
+def _removal_costed(
+    ex: Exploration, sp: Split, budget: int | None, max_bytes: int | None
+) -> RemovalResult:
+    """`removal_search` on a graph searched by cost: A's length is the cost of its run,
+    a free move stays in the level being expanded (appended to it), and nothing is
+    pruned by the c-view graph (its distances count moves, not cost)."""
+    depth = ex.max_depth
+    cm, om, inside, kind_bit, cost = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit, sp.cost
+    w = len(sp.kinds)
+    low = (1 << w) - 1
+    nodes = _Nodes(ex, w, 0)
+    keys, removed, nxt = nodes.keys, nodes.removed, nodes.nxt
+    push = _pusher(nodes)
+    found: dict[tuple[int, tuple[int, Any, Any]], tuple[int, int, int, int, int]] = {}
+    complete = depth
+    frontier = list(nxt)
+    # A node may be expanded before a run with fewer removals reaches it in its own
+    # level: no node changes parent here (its witness may remove more than it need).
+    nodes.level_start[0] = 1 << 62
+    for level in range(depth + 1):
+        nxt.clear()
+        k = 0
+        while k < len(frontier):
+            n = frontier[k]
+            k += 1
+            if budget is not None and len(keys) > budget:
+                complete = level - 1
+                break
+            if max_bytes is not None and not n & 0xFFF:
+                _guard(ex, len(keys), level + 1, max_bytes)
+            key = keys[n]
+            i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
+            r = removed[n]
+            targets = (frontier, nxt if level < depth else None)  # by cost: 0, 1
+            cj = cm[j] or {}
+            for aid, (oi, ti, ei) in (cm[i] or {}).items():
+                m = cj.get(aid)
+                into = targets[cost[aid]]
+                if m is None or into is None:
+                    continue
+                oj, tj, ej = m
+                if oi == oj:
+                    push(ti, tj, mask, r, n, ei, ej, 0, into)
+                elif inside[aid] and sp.settles(oi) and sp.settles(oj):
+                    fk = (mask, (aid, oi, oj))
+                    rec = (level + cost[aid], r, n, ei, ej)
+                    old = found.get(fk)
+                    if old is None or rec[:2] < old[:2]:
+                        found[fk] = rec
+            oj_moves = om[j] or {}
+            for aid, (ti, ei) in (om[i] or {}).items():
+                into = targets[cost[aid]]
+                if into is None:
+                    continue
+                push(ti, j, mask | kind_bit[aid], r + 1, n, ei, -1, 0, into)
+                m2 = oj_moves.get(aid)
+                if m2 is not None:
+                    push(ti, m2[0], mask, r, n, ei, m2[1], 0, into)
         if complete < depth:
             break
         frontier = list(nxt)
@@ -157,7 +223,7 @@ class _Nodes:
                 self.where.append(start)
 
 
-def _pusher(nodes: _Nodes) -> Callable[[int, int, int, int, int, int, int, int], None]:
+def _pusher(nodes: _Nodes) -> Callable[..., None]:
     """`push` over `nodes`, its lists bound once: it runs for every move of the search."""
     keys, removed, parent, where = nodes.keys, nodes.removed, nodes.parent, nodes.where
     index, masks, level_start, nxt, w = (
@@ -168,10 +234,20 @@ def _pusher(nodes: _Nodes) -> Callable[[int, int, int, int, int, int, int, int],
         nodes.w,
     )
 
-    def push(i: int, j: int, mask: int, r: int, n: int, ea: int, eb: int, x: int) -> None:
+    def push(
+        i: int,
+        j: int,
+        mask: int,
+        r: int,
+        n: int,
+        ea: int,
+        eb: int,
+        x: int,
+        into: list[int] | None = None,
+    ) -> None:
         """Add the node (i, j, mask) of the next level (in c-view node `x`), reached from
         node `n` by edges `ea` in A and `eb` in B, or give it a parent with fewer
-        removals."""
+        removals.  `into`: the level it goes to, when not the next one."""
         if i == j and mask:
             # Both runs are back in one state: whatever was removed made no difference,
             # and (i, i, 0) at a level no later finds everything this node would.
@@ -193,7 +269,7 @@ def _pusher(nodes: _Nodes) -> Callable[[int, int, int, int, int, int, int, int],
                         return
                 known.append((mask, r))
             index[key] = len(keys)
-            nxt.append(len(keys))
+            (nxt if into is None else into).append(len(keys))
             keys.append(key)
             removed.append(r)
             parent.append((n, ea, eb))

@@ -29,6 +29,8 @@ class Split:
     kinds: list[str]  # bit index -> kind
     actions: list[Any]  # aid -> action
     varies: list[bool]  # per aid (seen ones): its result is not the same in every state
+    cost: list[int]  # per aid: what it adds to a run's length (1 unless the model says)
+    settles: Callable[[Any], bool] = lambda obs: True  # a result runs can differ on
 
     def kinds_of(self, mask: int, rank: Callable[[str], int]) -> list[str]:
         """The kinds whose bits are set in `mask`, by `rank` (the model's kind_rank)."""
@@ -49,6 +51,7 @@ def split_graph(
     outside: list[bool] = []
     first: list[Any] = []  # per aid: the result of its first seen move
     varies: list[bool] = []
+    cost: list[int] = []
     cm: list[dict[int, tuple[Any, int, int]] | None] = [None] * ex.n_states
     om: list[dict[int, tuple[int, int]] | None] = [None] * ex.n_states
     act, obs, dst = ex.action, ex.obs, ex.dst
@@ -83,6 +86,7 @@ def split_graph(
                 kind_bit.append(bit)
                 first.append(obs[e])
                 varies.append(False)
+                cost.append(ex.edge_cost(e))
             if outside[aid]:
                 o[aid] = (dst[e], e)
             else:
@@ -91,4 +95,4 @@ def split_graph(
                     varies[aid] = True
                 c[aid] = (r, dst[e], e)
         cm[sid], om[sid] = c, o
-    return Split(cm, om, inside, kind_bit, kinds, actions, varies)
+    return Split(cm, om, inside, kind_bit, kinds, actions, varies, cost, model.settles)

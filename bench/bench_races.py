@@ -1,0 +1,151 @@
+"""Races benchmark: what `--races` costs against the atomic model (not a test).
+
+Run:  python bench/bench_races.py [--mounts 2] [--depth 8] [--threads 1] [--runs 1]
+      python bench/bench_races.py --where        # where a run with races spends its time
+
+First, per spec, the searched graph with and without races: states, transitions, bytes
+per state (the peak tracemalloc saw during the search over the states stored) and the
+search's seconds.  Then the whole main job, `explore --mounts M --depth D` against
+`explore --races --mounts M --depth D` (every spec and property, out/ written), as
+subprocesses, the median of --runs wall times each.  With --where, each property's
+seconds per spec in one process (explorer.checker's Serial executor), which says where
+the time of a run with races goes.  Prints markdown for docs/races.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+
+from explorer.bridge.model import ErrseqModel
+from explorer.bridge.race_model import RaceModel
+from explorer.domain.catalog import builtin_names, load_spec
+from explorer.domain.world import Bounds
+from explorer.engine.search import bfs
+
+
+def search(spec: str, b: Bounds, depth: int, threads: int | None) -> dict:
+    """One spec's search, atomic (threads None) or with races: figures and seconds."""
+
+    def model():
+        s = load_spec(spec)
+        return ErrseqModel(s, b) if threads is None else RaceModel(s, b, threads=threads)
+
+    t = time.perf_counter()
+    ex = bfs(model(), depth)
+    seconds = time.perf_counter() - t
+    tracemalloc.start()
+    bfs(model(), depth)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "states": ex.n_states,
+        "transitions": ex.n_edges,
+        "bytes": peak / ex.n_states,
+        "seconds": seconds,
+    }
+
+
+def graphs_table(b: Bounds, depth: int, threads: int) -> None:
+    print(f"## Graphs ({b.mounts} containers, depth {depth}, {threads} thread(s) per actor)\n")
+    print(
+        "| spec | states | transitions | bytes/state | search s | races: states | transitions | bytes/state | search s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in builtin_names(races=True):
+        a = search(name, b, depth, None) if name in builtin_names() else None
+        r = search(name, b, depth, threads)
+        left = (
+            f"{a['states']:,} | {a['transitions']:,} | {a['bytes']:.0f} | {a['seconds']:.2f}"
+            if a
+            else "- | - | - | -"
+        )
+        print(
+            f"| {name} | {left} | {r['states']:,} | {r['transitions']:,} | "
+            f"{r['bytes']:.0f} | {r['seconds']:.2f} |",
+            flush=True,
+        )
+    print()
+
+
+def job_seconds(args: list[str], runs: int) -> float:
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(runs):
+            t = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "explorer.app.cli", *args, "-q", "--out", f"{tmp}/{k}"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            if done.returncode not in (0, 1, 3):
+                sys.exit(f"explore {' '.join(args)} failed: {done.stderr}")
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def jobs_table(mounts: int, depth: int, threads: int, runs: int) -> None:
+    common = ["--mounts", str(mounts), "--depth", str(depth)]
+    atomic = job_seconds(common, runs)
+    races = job_seconds([*common, "--races", "--threads", str(threads)], runs)
+    print(f"## The main job, wall time (median of {runs})\n")
+    print("| run | seconds | ratio |")
+    print("|---|---:|---:|")
+    print(f"| explore {' '.join(common)} | {atomic:.1f} | 1 |")
+    print(f"| explore --races {' '.join(common)} | {races:.1f} | {races / atomic:.0f}x |\n")
+
+
+def where(mounts: int, depth: int, threads: int) -> None:
+    """Each property's seconds per spec, in one process."""
+    from explorer.checker.config import configure
+    from explorer.checker.options import RunOptions
+    from explorer.checker.properties import checks
+    from explorer.checker.sites import Graphs
+
+    cfg = configure(RunOptions(mounts=mounts, depth=depth, races=True, threads=threads))
+    graphs = Graphs(cfg, [0])
+    props = checks(cfg)
+    print(f"## Where the time goes (--races, {mounts} containers, depth {depth})\n")
+    print("| spec | search | " + " | ".join(p.name for p in props) + " |")
+    print("|---|" + "---:|" * (len(props) + 1))
+    for spec in cfg.specs:
+        t = time.perf_counter()
+        graphs.search(spec)
+        cells = [f"{time.perf_counter() - t:.1f}"]
+        for p in props:
+            if not p.applies(cfg, spec):
+                cells.append("-")
+                continue
+            t = time.perf_counter()
+            p.check(spec, graphs)
+            cells.append(f"{time.perf_counter() - t:.1f}")
+        print(f"| {spec.name} | " + " | ".join(cells) + " |", flush=True)
+        for sym in (False, True):
+            if spec.name != "plain":
+                graphs.forget(spec, sym)
+    print()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mounts", type=int, default=2)
+    ap.add_argument("--depth", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--where", action="store_true", help="each property's seconds per spec")
+    args = ap.parse_args()
+    if args.where:
+        where(args.mounts, args.depth, args.threads)
+        return
+    graphs_table(Bounds(mounts=args.mounts), args.depth, args.threads)
+    jobs_table(args.mounts, args.depth, args.threads, args.runs)
+
+
+if __name__ == "__main__":
+    main()
