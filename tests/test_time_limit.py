@@ -23,6 +23,7 @@ from explorer.checker.timelimit import (
     time_limit,
     user_call,
 )
+from explorer.domain.steps import MAX_ACCESSES
 
 runner = CliRunner()
 LIMIT = "0.2"
@@ -101,6 +102,53 @@ def test_in_replay_and_diff(tmp_path) -> None:
     assert replayed.endswith(f"hook ovl_fsync, event 'fsync' by ovl1 (fd slot 1): {STOPPED}")
     diffed = one_error_line(explore("diff", "plain", str(path), *TINY[:-1]))
     assert diffed.endswith(f"hook ovl_fsync, event 'fsync' by ovl1 (fd slot 1): {STOPPED}")
+
+
+RACES = ["--races", "--threads", "2", "--mounts", "1", "--depth", "4"]
+RACE_RUN = "ovl1.1: mount ovl1\novl1.1: open fd1 ovl1\novl1.1: fsync fd1\n"
+
+
+def test_with_races_the_hook_run_again_for_each_step_is_stopped_too(tmp_path) -> None:
+    """With --races a hook runs again from its start for each step of its call: the
+    run that loops is stopped in explore, replay and diff alike."""
+    path = spec_file(tmp_path, LOOPING_FSYNC)
+    scn = tmp_path / "r.scn"
+    scn.write_text(RACE_RUN)
+    tail = f"({path}:{line_of(path)}), hook ovl_fsync, event 'fsync' by ovl1 (fd slot 1): {STOPPED}"
+    for args in (
+        ["-s", str(path), *RACES, "-q", "--out", str(tmp_path / "o")],
+        ["replay", "--races", str(scn), "-s", "mainline", "-s", str(path)],
+        ["diff", "mainline", str(path), *RACES],
+    ):
+        assert one_error_line(explore(*args)).endswith(tail), args
+
+
+SPINNING_FSYNC = """
+def ovl_fsync(self, w, ofs, f):
+    while w.inode(f.ino).wb_err != -1: pass  # here
+"""
+
+
+def test_with_races_a_hook_spinning_on_a_shared_field_is_stopped(tmp_path) -> None:
+    """Each read of a shared field ends a step, so no run of the hook lasts: the call is
+    stopped after MAX_ACCESSES accesses (the same hook without races meets the time
+    limit).  The replay used to report it as a step that has to wait."""
+    path = spec_file(tmp_path, SPINNING_FSYNC, name="spins")
+    scn = tmp_path / "r.scn"
+    scn.write_text(RACE_RUN)
+    tail = (
+        f"spec spins ({path}:{line_of(path)}), hook ovl_fsync, event 'fsync' by ovl1 (fd "
+        f"slot 1): StepLimitExceeded: the call made {MAX_ACCESSES} shared accesses without "
+        "returning (a loop over shared fields that never ends?)"
+    )
+    for args in (
+        ["-s", str(path), *RACES, "-q", "--out", str(tmp_path / "o")],
+        ["replay", "--races", str(scn), "-s", "mainline", "-s", str(path)],
+        ["diff", "mainline", str(path), *RACES],
+    ):
+        assert one_error_line(explore(*args)).endswith(tail), args
+    atomic = one_error_line(explore("-s", str(path), *TINY, "--out", str(tmp_path / "a")))
+    assert atomic.endswith(f"(fd slot 1): {STOPPED}")
 
 
 def test_an_except_exception_in_the_loop_does_not_swallow_it(tmp_path) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.bridge.model import errseq_str
-from explorer.bridge.race_model import RaceModel
+from explorer.bridge.race_model import NotEnabled, RaceModel
 from explorer.domain import world
 from explorer.domain.race_scenario import Line, RaceScenario
 from explorer.domain.race_world import PENDING, Call, Resume
@@ -69,7 +69,7 @@ def play(model: RaceModel, rs: RaceScenario) -> Played:
 def _take(model, rs, ln: Line, state: State, action, out: Played, i: int) -> State:
     try:
         state, obs = model.next_state(state, action)
-    except ValueError:
+    except NotEnabled:
         raise ScenarioError(rs.source, ln.n, "", _why(model, state, action)) from None
     out.steps.append((action, obs))
     out.line_of.append(i)

@@ -25,6 +25,14 @@ class TimeLimitExceeded(BaseException):
     `except Exception` must not swallow it; the code that called the hook reports it."""
 
 
+class StepLimitExceeded(BaseException):
+    """Raised into a hook whose call, run in steps (docs/model.md §8), goes on making
+    shared accesses without returning (explorer.domain.steps): each access ends a step
+    and the hook runs again for the next, so no single run of it lasts long enough for
+    the time limit, and a loop over shared fields would never end.  Not an Exception,
+    as TimeLimitExceeded."""
+
+
 class SpecHookError(InputError):
     """A spec's hook raised, exited, or returned something that is not a result: bad input
     (exit 2) in one line.  Rebuilt from its fields when pickled, so that a worker process
