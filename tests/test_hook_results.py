@@ -161,6 +161,59 @@ def test_replay_shows_the_failed_open_and_why_the_fd_lines_are_skipped(tmp_path)
     assert "<stdin>:5: open fd2 ovl1: stated 0, got EIO under fails-open" in r.stdout
 
 
+FAILS_OPEN = (
+    "from explorer.domain.vfs import EIO, Spec\n\n\n"
+    "class F(Spec):\n    name = 'fails-open'\n    overlay = True\n\n"
+    "    def ovl_open(self, w, ofs, f):\n"
+    "        return EIO if w.sb.s_wb_err.value else self.vfs_open(w, f)\n"
+)
+
+
+def test_with_races_a_failed_open_leaves_no_fd_either(tmp_path) -> None:
+    """The open's last step returns the errno: the spec's run stops at the fd's next
+    line, with the reason, as `explore replay` skips it (the fsync used to run on the
+    empty slot and return 0)."""
+    path = tmp_path / "fails.py"
+    path.write_text(FAILS_OPEN)
+    text = (
+        "ovl1.1: mount ovl1\novl1.1: open fd1 ovl1\novl1.1: write fd1\nenv: wberror ovl1\n"
+        "ovl1.1: open fd2 ovl1\novl1.1: fsync fd2\n"
+    )
+    r = explore("replay", "--races", "-", "-s", "plain", "-s", str(path), input=text)
+    assert r.exit_code == 0, r.output
+    rows = [ln.split() for ln in r.stdout.splitlines()[1:7]]
+    assert rows[4] == ["ovl1.1:", "open", "fd2", "ovl1", "0", "EIO", "*"]
+    assert rows[5] == ["ovl1.1:", "fsync", "fd2", "EIO"]  # plain's alone
+    assert "fails-open: stopped at line 6: fd2 is not open: its open on line 5 returned EIO" in (
+        r.stdout
+    )
+    stated = text.replace("open fd2 ovl1", "open fd2 ovl1 = EIO")
+    bad = explore("replay", "--races", "-", "-s", str(path), input=stated)
+    assert one_error_line(bad).endswith(
+        "<stdin>:6: 'ovl1.1': under every spec: fd2 is not open: its open on line 5 returned EIO"
+    )
+
+
+@pytest.mark.parametrize("races", [False, True])
+def test_a_witness_states_the_failed_open_and_replays_to_it(tmp_path, races) -> None:
+    """A failed open is a result a line shows (`open fd1 ovl1 = EIO`), in the timeline
+    and in the run written out, so that replaying the witness gives the same results
+    (the open's errno is what tells the spec from plain here)."""
+    path = tmp_path / "fails.py"
+    path.write_text(FAILS_OPEN.replace("w.sb.s_wb_err.value", "True"))
+    out = tmp_path / "o"
+    flags = ["--races"] if races else []
+    bounds = ["--mounts", "1", "--fds", "1", "--host-fds", "0", "--depth", "3", "-q"]
+    r = explore("-s", str(path), *flags, *bounds, "-p", "agreement", "--out", str(out))
+    assert r.exit_code == 1, r.output
+    witness = (out / "fails-open" / "agreement.txt").read_text()
+    run = witness.split("As a ")[1]
+    assert "open fd1 ovl1 = EIO" in run.replace("ovl1.1: ", "")
+    replayed = explore("replay", *flags, str(out / "fails-open" / "agreement.txt"), "-s", str(path))
+    assert replayed.exit_code == 0, replayed.output
+    assert "all hold" in replayed.stdout
+
+
 def test_no_loss_does_not_count_a_fresh_open_that_fails_as_a_channel() -> None:
     """no-loss probes a fresh open's syncfs: when the spec fails that open, no syncfs
     happens there (docs/model.md §5)."""
