@@ -24,6 +24,8 @@ from explorer.checker.signals import Terminated, stopped, terminate_like_interru
 EXPLORE = Path(sys.executable).parent / "explore"
 BIG = ("--mounts", "3", "--depth", "12")
 
+pytestmark = pytest.mark.slow
+
 
 def children(pid: int) -> list[int]:
     found = []

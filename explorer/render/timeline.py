@@ -20,6 +20,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from explorer.domain.scenario import SHOWN as SHOWN  # the calls whose result a line always shows
 from explorer.domain.scenario import Event, format_run, result_name, shows_result
 from explorer.domain.world import ENVIRONMENT, Bounds
 from explorer.engine.verdict import Step
