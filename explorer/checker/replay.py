@@ -50,6 +50,10 @@ ENVIRONMENT = ("wberror", "evict")
 # The line a witness's scenario follows (written by explorer.render.report and
 # explorer.render.pair, which this layer may not import).
 WITNESS_RE = re.compile(r"(Run A as a scenario|As a scenario) \(explore replay FILE\b.*\):$")
+# A run with races, in the step notation (a thread before each call: `ovl1.1: fsync fd1`),
+# and the line its witness file writes it after (explorer.render.race_report).
+STEPS_RE = re.compile(r"^\s*(?:env(?:\.(?:host|ovl\d+))?|(?:host|ovl\d+)\.\d+)\s*:")
+RACE_WITNESS_RE = re.compile(r"As a race scenario \(explore replay --races\b")
 
 
 def scenarios_in(text: str, source: str) -> list[Scenario]:
@@ -60,7 +64,7 @@ def scenarios_in(text: str, source: str) -> list[Scenario]:
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if WITNESS_RE.match(line.strip())), None)
     if start is None:
-        return [parse(text, source)]
+        return [_parse_atomic(text, source)]
     parts = [range(start + 1, len(lines))]
     if lines[start].startswith("Run A"):
         b = next((i for i in parts[0] if lines[i].strip() == "Run B:"), None)
@@ -74,6 +78,22 @@ def scenarios_in(text: str, source: str) -> list[Scenario]:
             sc.source = f"{source} (run {run})"
         out.append(sc)
     return out
+
+
+def _parse_atomic(text: str, source: str) -> Scenario:
+    """`parse`, saying so when the file is a run with races (replayed with --races)."""
+    try:
+        return parse(text, source)
+    except ScenarioError as exc:
+        lines = text.splitlines()
+        at = next((n for n, ln in enumerate(lines, 1) if RACE_WITNESS_RE.search(ln)), 0)
+        if at or STEPS_RE.match(lines[exc.line - 1] if 0 < exc.line <= len(lines) else ""):
+            what = "a witness of a run with races" if at else "a run in the step notation"
+            token = "As a race scenario" if at else exc.token
+            raise ScenarioError(
+                source, at or exc.line, token, f"{what}: replay it with --races"
+            ) from None
+        raise
 
 
 def run(scenario: Scenario, spec: Spec) -> Run:
