@@ -268,10 +268,16 @@ def test_an_open_hook_returns_0_nothing_or_an_errno(tmp_path, value, shown) -> N
         ),
     ],
 )
-def test_a_void_hook_that_returns_a_value_is_refused(tmp_path, hook, body, event, kernel) -> None:
+@pytest.mark.parametrize("races", [[], ["--races", "--threads", "2"]])
+def test_a_void_hook_that_returns_a_value_is_refused(
+    tmp_path, hook, body, event, kernel, races
+) -> None:
+    """With --races too: the hook runs again for each step, and what its last run
+    returns is checked."""
     path = spec_file(tmp_path, body)
     no_host = ["--mounts", "1", "--fds", "1", "--host-fds", "0", "--depth", "4", "-q"]
-    line = one_error_line(explore("-s", str(path), *no_host, "--out", str(tmp_path / "o")))
+    out = ["--out", str(tmp_path / "o")]
+    line = one_error_line(explore("-s", str(path), *races, *no_host, *out))
     value = "-5 (int)" if hook == "mapping_set_error" else "0 (int)"
     assert line.endswith(
         f"spec bad ({path}:{def_line(path, hook)}), hook {hook}, {event}: returned {value}; "
