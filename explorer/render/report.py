@@ -25,18 +25,17 @@ from typing import Any
 from explorer import __version__
 from explorer.bridge.model import ErrseqModel
 from explorer.checker.config import Config
-from explorer.checker.results import Outcome, SpecResult
+from explorer.checker.results import Outcome
 from explorer.domain.scenario import format_run, result_name, shows_result
 from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, NORMAL, VOLATILE, Bounds
 from explorer.engine.search import Exploration
 from explorer.engine.verdict import IsolationResult, Step, Verdict
-from explorer.render import dot, mail, pair, race_report, timeline
+from explorer.render import dot, mail, pair, race_report, timeline, timings
 from explorer.render.html import INDEX, index_html
 from explorer.render.outdir import REPORT, SUMMARY, TIMINGS, OutDir, spec_folders
 
 SCHEMA = "errseq-explorer/report/2"
-TIMINGS_SCHEMA = "errseq-explorer/timings/2"
 
 
 def steps_json(bounds: Bounds, steps: list[Step]) -> list[dict[str, Any]]:
@@ -118,7 +117,7 @@ def write_outputs(
         files = write_witnesses(outcome, staged, graphs, trace)
         data = report(outcome, files, exit_code)
         write_report(data, staged / REPORT)
-        write_report(timings(outcome), staged / TIMINGS)
+        write_report(timings.timings(outcome), staged / TIMINGS)
         (staged / SUMMARY).write_text(mail.summary_text(outcome, files))
         (staged / INDEX).write_text(index_html(outcome, files, staged))
         target.commit(staged)
@@ -250,14 +249,6 @@ def isolation_json(
     }
 
 
-def spec_json(r: SpecResult) -> dict[str, Any]:
-    return {
-        "states": r.states,
-        "transitions": r.transitions,
-        "coverage": dict(sorted(r.coverage.items())),
-    }
-
-
 def spec_sources(spec: Spec) -> dict[str, str]:
     """The sha256 of every file that defines the spec: its class's and its bases' (amir's
     behaviour is also mainline's, v5.11's and v5.10's code).  Built-ins are named by
@@ -347,46 +338,6 @@ def model_options_json(cfg: Config) -> dict[str, Any]:
         out["races"] = True
         out["threads"] = cfg.threads
     return out
-
-
-def timings(outcome: Outcome) -> dict[str, Any]:
-    """What report.json leaves out because it depends on how the run was made: the time
-    taken, and what the searches stored (with symmetry, classes of states: a run's
-    figures are not a count of its runs' states, which a class cannot give, since an
-    open takes its owner's lowest free fd and so one fd's run is not another's)."""
-    b = outcome.config.bounds
-    return {
-        "schema": TIMINGS_SCHEMA,
-        "seconds": round(outcome.seconds, 3),
-        "symmetry": outcome.config.symmetry,
-        "searched": outcome.searched,
-        "specs": {
-            r.spec.name: {
-                "search_seconds": round(r.search_seconds, 4),
-                "seconds": round(r.seconds, 4),
-                **spec_json(r),
-            }
-            for r in outcome.results
-        },
-        "verdicts": [
-            effort_json(b, v) for r in outcome.results for vs in r.verdicts.values() for v in vs
-        ],
-    }
-
-
-def effort_json(bounds: Bounds, v: Verdict) -> dict[str, Any]:
-    """A check's figures that depend on the graph it searched: product states, violating
-    transitions (isolation: states in a conflict), and isolation's two searches."""
-    d: dict[str, Any] = {"spec": v.model, "property": v.prop}
-    if v.isolation is not None:
-        d["container"] = viewer(bounds, v)
-    d["explored"], d["violations"] = v.explored, v.violations
-    if v.isolation is not None:
-        d["product_states"] = {
-            "general": v.isolation.exact_states,
-            "removal": v.isolation.removal_states,
-        }
-    return d
 
 
 def witnesses(verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -40,8 +40,9 @@ def check(
     assert not (a.costed or b.costed), "agreement pairs runs action for action: no costs"
     reduced = a.reduced or b.reduced
     sym = model_a.symmetry
-    if reduced:
-        assert sym is not None, "a reduced exploration comes from a model with a symmetry"
+    assert not reduced or sym is not None, (
+        "a reduced exploration comes from a model with a symmetry"
+    )
     ident = sym.identity if sym is not None and reduced else 0
     in_a = _in_a(sym, model_b.symmetry)
     start = [(i, j, ident) for i in _initial(a) for j in _initial(b)]
@@ -101,9 +102,27 @@ def check(
                     parent.append((n, ea, eb))
                     nxt.append(seen[key])
         frontier = nxt
+    searched = (parent, nodes, seen, starts, step_r, in_a)
+    return _conclude(a, b, model_a, model_b, classify, first, firsts, searched, count)
+
+
+def _conclude(
+    a: Exploration,
+    b: Exploration,
+    model_a: Model,
+    model_b: Model,
+    classify: Callable[[Any, Any, Any], Hashable] | None,
+    first: tuple[int, int, int] | None,
+    firsts: dict[Hashable, tuple[int, int, int]],
+    searched: tuple,
+    count: int,
+) -> Verdict:
+    """`check`'s verdict from what its search `searched`: each witness read back along the
+    parents, or on graphs searched up to symmetry walked beside the pairs (the least)."""
+    parent, nodes, seen, starts, step_r, in_a = searched
     if first is None:
         return _verdict(model_a, model_b, None, {}, count, len(nodes))
-    if not reduced:
+    if not (a.reduced or b.reduced):
         classes = {k: _runs(a, model_a, model_b, parent, f) for k, f in firsts.items()}
         least = _runs(a, model_a, model_b, parent, first)
         return _verdict(model_a, model_b, least, classes, count, len(nodes))

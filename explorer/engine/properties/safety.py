@@ -96,19 +96,37 @@ def check(
     verdict = Verdict(
         monitor.name, model.name, holds=first is None, violations=count, explored=len(nodes)
     )
-    if first is not None and ex.reduced:
-        walk = _RealRuns(ex, monitor, model, nodes, seen, bad, starts, moved)
+    if first is not None:
+        walk = (
+            _RealRuns(ex, monitor, model, nodes, seen, bad, starts, moved) if ex.reduced else None
+        )
+        _show(verdict, model, ex, first, parent, walk, starts)
+    return verdict
+
+
+def _show(
+    verdict: Verdict,
+    model: Model,
+    ex: Exploration,
+    first: tuple[int, int, str],
+    parent: list[tuple[int, int]],
+    walk: _RealRuns | None,
+    starts: list[int],
+) -> None:
+    """The verdict's witness, the least of the shortest violating runs, and its reason:
+    on a graph searched up to symmetry, by a `walk` of the real runs beside the product;
+    else the first one the check met (`first`, read back along the parents)."""
+    if walk is not None:
         found = least_path(walk.roots(), walk.moves, bisect_right(starts, first[0]), walk.key)
         verdict.witness = [step for step, _ in found]
         verdict.reason = found[-1][1]
-    elif first is not None:
-        n, e, verdict.reason = first
-        edges = [e]
-        while parent[n][0] >= 0:
-            n, e2 = parent[n]
-            edges.append(e2)
-        verdict.witness = realize(model, ex, edges[::-1])
-    return verdict
+        return
+    n, e, verdict.reason = first
+    edges = [e]
+    while parent[n][0] >= 0:
+        n, e2 = parent[n]
+        edges.append(e2)
+    verdict.witness = realize(model, ex, edges[::-1])
 
 
 class _RealRuns:

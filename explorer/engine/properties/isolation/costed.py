@@ -11,12 +11,11 @@ the distance is a cost too (`cost_to_conflict`).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from explorer.engine.limits import guard
-from explorer.engine.properties.isolation.exact import CView
+from explorer.engine.properties.isolation.cview import CView, cost_to_conflict
 from explorer.engine.properties.isolation.removal import RemovalResult, Witness
 from explorer.engine.properties.isolation.split import Split
 from explorer.engine.search import Exploration
@@ -98,32 +97,6 @@ def removal_costed(
     pairs = _witnesses(found, nodes.parent, complete)
     best = {k: (p.length, p.removals) for k, p in pairs.items()}
     return RemovalResult(len(keys), best, complete, pairs)
-
-
-def cost_to_conflict(
-    kids: list[dict[tuple[int, Any], int]], hot: set[int], depth: int, cost: list[int]
-) -> list[int]:
-    """Per c-view node, the least cost of the c-view moves to a node in `hot` (depth + 1:
-    none), a free move adding nothing: breadth first, free moves to the front."""
-    back: list[list[tuple[int, int]]] = [[] for _ in kids]
-    for n, ks in enumerate(kids):
-        for (aid, _o), k in ks.items():
-            back[k].append((n, cost[aid]))
-    dist = [depth + 1] * len(kids)
-    queue = deque(sorted(hot))
-    for n in queue:
-        dist[n] = 0
-    while queue:
-        n = queue.popleft()
-        for p, w in back[n]:
-            d = dist[n] + w
-            if d < dist[p]:
-                dist[p] = d
-                if w:
-                    queue.append(p)
-                else:
-                    queue.appendleft(p)
-    return dist
 
 
 def _guard(ex: Exploration, pairs: int, events: int, max_bytes: int) -> None:

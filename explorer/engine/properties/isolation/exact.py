@@ -20,20 +20,14 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from explorer.engine.limits import guard
+from explorer.engine.properties.isolation.cview import CView, Flip, to_conflict
 from explorer.engine.properties.isolation.split import Split
 from explorer.engine.search import Exploration
-
-
-class Flip(NamedTuple):
-    """An inside action (its id in the split) and two results it gives after one c-view."""
-
-    action: int
-    result_a: Any
-    result_b: Any
 
 
 class Conflict(NamedTuple):
@@ -54,48 +48,6 @@ class ExactResult:
     cview: CView | None = None  # the c-view graph, for pruning the removal search
     visits: int = 0  # members of the expanded nodes: the work done
     nodes: list[bytes] = field(default_factory=list)  # each node's members, packed
-
-
-@dataclass
-class CView:
-    """The c-view graph the subset construction built, for pruning the removal search.
-
-    Two runs with one c-view end in members of one node, and so do their continuations
-    by the same inside and environment events: a pair of runs can only reach a conflict
-    in as many of those events as its node's `to_conflict`, or more.
-    """
-
-    start: int  # the node of the empty c-view
-    kids: list[dict[tuple[int, Any], int]]  # node -> (aid, result) -> node
-    to_conflict: list[int]  # node -> fewest c-view events to a node with a conflict
-    hot: dict[Flip, set[int]] = field(default_factory=dict)  # flip -> nodes where it conflicts
-
-    def distances(self, hot: set[int], depth: int) -> list[int]:
-        """Per node, the fewest c-view events to one of `hot` (depth + 1: none)."""
-        return _to_conflict(self.kids, hot, depth)
-
-
-def _to_conflict(kids: list[dict[tuple[int, Any], int]], hot: set[int], depth: int) -> list[int]:
-    """Per node, the fewest c-view moves to a node in `hot` (depth + 1: none)."""
-    back: list[list[int]] = [[] for _ in kids]
-    for n, ks in enumerate(kids):
-        for k in set(ks.values()):
-            back[k].append(n)
-    dist = [depth + 1] * len(kids)
-    frontier = sorted(hot)
-    for n in frontier:
-        dist[n] = 0
-    d = 0
-    while frontier and d < depth:
-        d += 1
-        nxt = []
-        for n in frontier:
-            for p in back[n]:
-                if dist[p] > d:
-                    dist[p] = d
-                    nxt.append(p)
-        frontier = nxt
-    return dist
 
 
 #: Longer than any run: the length of a state not (yet) in a node.
@@ -244,15 +196,9 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
             return known
         nid = len(nodes)
         if max_bytes is not None and not nid & 0xFF:  # a node holds hundreds of members
-            at = (
-                f"in isolation's exact check of {ex.n_states:,} distinct states to depth "
-                f"{depth}, at {nid:,} c-view classes"
-            )
-            guard(nid, depth, None, max_bytes, at)
-        if costed:
-            key = _pack(_close_costed(seeds, om, depth, cost))
-        else:
-            key = _pack(_close(seeds, odst, depth))
+            _guard(ex, nid, max_bytes)
+        closure = _close_costed(seeds, om, depth, cost) if costed else _close(seeds, odst, depth)
+        key = _pack(closure)
         got = index.get(key)
         if got is not None:
             closed[seeds_key] = got
@@ -274,35 +220,13 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
     # A member as long as `last` takes one more action: a flip, or nothing.  By cost, a
     # member takes every action that keeps its run within the depth (`top`).
     last, top = (depth + 1, depth) if costed else (depth - 1, depth - 1)
-    settles = sp.settles
     watched = [v and i for v, i in zip(varies, inside, strict=True)]  # results may differ
     while queue:
         nid = queue.popleft()
         length = members(nodes[nid])
         visits += len(length)
         kn = kids[nid]
-        # The seeds of every (action, result) at once: one pass over the members' moves.
-        by_key: dict[tuple[int, Any], dict[int, int]] = {}
-        ends: set[tuple[int, Any]] = set()  # the watched moves of the longest members
-        for s, n in length.items():
-            if n < last:
-                for key, t, w in seen[s]:
-                    n1 = n + w
-                    if n1 > top:
-                        continue
-                    sd = by_key.get(key)
-                    if sd is None:
-                        by_key[key] = {t: n1}
-                    elif sd.get(t, _FAR) > n1:
-                        sd[t] = n1
-            else:
-                for key, _t, _w in seen[s]:
-                    if watched[key[0]]:
-                        ends.add(key)
-        results: dict[int, set[Any]] = {}  # inside actions whose result varies: results met
-        for aid, o in ends.union(by_key):
-            if watched[aid] and settles(o):
-                results.setdefault(aid, set()).add(o)
+        by_key, results = _scan(length, seen, last, top, watched, sp.settles)
         for aid, obs in results.items():
             if len(obs) > 1:
                 hot.add(nid)
@@ -315,9 +239,52 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
             kn[(aid, o)] = add(seeds, (nid, aid, o))
     # With free moves a node's distance in c-view moves says nothing of the cost left
     # (explorer.engine.properties.isolation.costed measures it by cost).
-    far = [0] * len(kids) if costed else _to_conflict(kids, hot, depth)
+    far = [0] * len(kids) if costed else to_conflict(kids, hot, depth)
     cview = CView(root, kids, far, hot_by)
     return ExactResult(len(nodes), states, flips, cview, visits, nodes)
+
+
+def _scan(
+    length: dict[int, int],
+    seen: list[tuple[tuple[tuple[int, Any], int, int], ...]],
+    last: int,
+    top: int,
+    watched: list[bool],
+    settles: Callable[[Any], bool],
+) -> tuple[dict[tuple[int, Any], dict[int, int]], dict[int, set[Any]]]:
+    """One pass over a node's members' moves: the seeds of every (action, result), state
+    -> length, none beyond `top`; and per `watched` inside action the settled results
+    met (a member as long as `last` only tells those)."""
+    by_key: dict[tuple[int, Any], dict[int, int]] = {}
+    ends: set[tuple[int, Any]] = set()  # the watched moves of the longest members
+    for s, n in length.items():
+        if n < last:
+            for key, t, w in seen[s]:
+                n1 = n + w
+                if n1 > top:
+                    continue
+                sd = by_key.get(key)
+                if sd is None:
+                    by_key[key] = {t: n1}
+                elif sd.get(t, _FAR) > n1:
+                    sd[t] = n1
+        else:
+            for key, _t, _w in seen[s]:
+                if watched[key[0]]:
+                    ends.add(key)
+    results: dict[int, set[Any]] = {}
+    for aid, o in ends.union(by_key):
+        if watched[aid] and settles(o):
+            results.setdefault(aid, set()).add(o)
+    return by_key, results
+
+
+def _guard(ex: Exploration, nid: int, max_bytes: int) -> None:
+    at = (
+        f"in isolation's exact check of {ex.n_states:,} distinct states to depth "
+        f"{ex.max_depth}, at {nid:,} c-view classes"
+    )
+    guard(nid, ex.max_depth, None, max_bytes, at)
 
 
 #: A member's move in the subset construction: (state, its length, (result, dst, edge)).

@@ -58,6 +58,21 @@ class Store:
     index: dict[int, int] = field(default_factory=dict)
     starts: list[int] = field(default_factory=list)
 
+    def seed(self, ex: Exploration, where: list[int], start: int) -> list[int]:
+        """The first level: each initial state paired with itself, nothing removed (in
+        c-view node `start`); their ids."""
+        first = []
+        for sid, d in enumerate(ex.depth):
+            if d == 0:
+                key = (sid << 32 | sid) << self.w
+                self.index[key] = len(self.keys)
+                first.append(len(self.keys))
+                self.keys.append(key)
+                self.score.append(0)
+                where.append(start)
+        self.starts.append(0)
+        return first
+
     def tight(self, i: int, j: int, mask: int, level: int, removed: int) -> bool:
         """Whether (i, j, mask) was first reached at `level` with `removed` its best
         removals: every prefix of a best pair is such a node."""
@@ -153,21 +168,11 @@ def _search(
     kinds of `allowed`: per (kinds, flip) the first level and the best score there;
     the levels it completed; the pairs of the last level that it did not store."""
     cm, om, inside, kind_bit, settles = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit, sp.settles
-    w, sign = store.w, store.sign
+    w, sign, keys, score = store.w, store.sign, store.keys, store.score
     low = (1 << w) - 1
     kids = cview.kids if cview else None
-    keys, score, index = store.keys, store.score, store.index
     where: list[int] = []  # per node, its c-view node
-    start = cview.start if cview else 0
-    frontier: list[int] = []
-    for sid, d in enumerate(ex.depth):
-        if d == 0:
-            index[(sid << 32 | sid) << w] = len(keys)
-            frontier.append(len(keys))
-            keys.append((sid << 32 | sid) << w)
-            score.append(0)
-            where.append(start)
-    store.starts.append(0)
+    frontier = store.seed(ex, where, cview.start if cview else 0)
     nxt: list[int] = []
     store_push = _pusher(store, where, nxt)
     # The last level is only looked at for flips: where no walk reads pairs back (the
@@ -175,13 +180,7 @@ def _search(
     # neither stored as nodes nor pruned by dominance (a dominated pair's flips are its
     # dominator's, with more kinds: no group keeps them).
     tail: dict[int, int] = {}
-
-    def push_tail(i: int, j: int, mask: int, r: int, x: int, level: int) -> None:
-        if i != j:
-            key = (i << 32 | j) << w | mask
-            if tail.get(key, r + 1) > r:
-                tail[key] = r
-
+    push_tail = _tail_pusher(tail, w)
     found: Best = {}
     complete = depth
     for level in range(depth):
@@ -234,6 +233,18 @@ def _search(
             break
         frontier = list(nxt)
     return {k: v for k, v in found.items() if v[0] <= complete}, complete, len(tail)
+
+
+def _tail_pusher(tail: dict[int, int], w: int) -> Callable[..., None]:
+    """`push` into the last level's `tail` (node -> fewest removals)."""
+
+    def push_tail(i: int, j: int, mask: int, r: int, x: int, level: int) -> None:
+        if i != j:
+            key = (i << 32 | j) << w | mask
+            if tail.get(key, r + 1) > r:
+                tail[key] = r
+
+    return push_tail
 
 
 def _flips(tail: dict[int, int], sp: Split, w: int, level: int, found: Best) -> None:
