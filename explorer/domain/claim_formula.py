@@ -35,10 +35,13 @@ LineId = tuple[str, int]
 # scenario language's rule (explorer.domain.scenario.stated_result_error).
 RESULTS = RESULT_TOKENS
 RESULT_NAMES = {v: k for k, v in RESULTS.items()}
-KEYWORDS = ("not", "and", "or", "exists", "~exists", "forall", "filter")
+KEYWORDS = ("not", "and", "or", "exists", "~exists", "forall", "filter", "attempts", "warned")
+#: What a Tally counts: `attempts` the call's cmpxchgs, `warned` its WARN_ONs (> 0).
+TALLIES = ("attempts", "warned")
+COMPARE = {"=": int.__eq__, "<": int.__lt__, ">": int.__gt__, "<=": int.__le__, ">=": int.__ge__}
 MAX_NESTING = 100
 
-TOKEN_RE = re.compile(r"~exists\b|->|[()<=]|[A-Za-z0-9_]+|\S")
+TOKEN_RE = re.compile(r"~exists\b|->|[<>]=|[()<=>]|[A-Za-z0-9_]+|\S")
 
 
 class ClaimError(InputError):
@@ -86,7 +89,7 @@ class Formula:
         """Whether one run, given as a record of the events the formula needs, satisfies it."""
         return self.decide(lambda atom: atom.evaluate(record))
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         """The formula's value when each atom's is `atom(a)`: a search that keeps one bit
         per atom (explorer.bridge.claim_model) evaluates it without positions."""
         raise NotImplementedError
@@ -94,11 +97,11 @@ class Formula:
     def children(self) -> tuple[Formula, ...]:
         return ()
 
-    def atoms(self) -> tuple[Returns | Before, ...]:
+    def atoms(self) -> tuple[Atom, ...]:
         """The distinct atoms, in the order they are written."""
-        seen: dict[Returns | Before, None] = {}
+        seen: dict[Atom, None] = {}
         for f in self._walk():
-            if isinstance(f, Returns | Before):
+            if isinstance(f, Returns | Before | Tally):
                 seen.setdefault(f)
         return tuple(seen)
 
@@ -106,7 +109,7 @@ class Formula:
         """The ids of every event whose result or position the evaluation reads."""
         ids: set[LineId] = set()
         for a in self.atoms():
-            ids.update((a.event.id,) if isinstance(a, Returns) else (a.first.id, a.then.id))
+            ids.update((a.first.id, a.then.id) if isinstance(a, Before) else (a.event.id,))
         return frozenset(ids)
 
     def _walk(self) -> Iterator[Formula]:
@@ -132,7 +135,7 @@ class Returns(Formula):
         ran = record.get(self.event.id)
         return ran is not None and ran.result == self.result
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return atom(self)
 
     def __str__(self) -> str:
@@ -151,7 +154,7 @@ class Before(Formula):
         a, b = record.get(self.first.id), record.get(self.then.id)
         return a is not None and b is not None and a.position < b.position
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return atom(self)
 
     def __str__(self) -> str:
@@ -159,11 +162,41 @@ class Before(Formula):
 
 
 @dataclass(frozen=True)
+class Tally(Formula):
+    """`attempts(EVENT) OP N`: the call made OP N cmpxchgs (failed ones included);
+    `warned(EVENT)`: it hit a WARN_ON (the split-flag check-and-advance's third pass).
+    Only a claim with races on counts a call's accesses (docs/model.md §8)."""
+
+    event: EventRef
+    what: str  # one of TALLIES
+    op: str = ">"
+    n: int = 0
+    line: int = field(default=0, compare=False)
+
+    def holds_for(self, count: int) -> bool:
+        return bool(COMPARE[self.op](count, self.n))
+
+    def evaluate(self, record: Record) -> bool:
+        raise ValueError("a call's accesses are counted by a search with races on")
+
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
+        return atom(self)
+
+    def __str__(self) -> str:
+        if self.what == "warned":
+            return f"warned({self.event})"
+        return f"{self.what}({self.event}) {self.op} {self.n}"
+
+
+Atom = Returns | Before | Tally
+
+
+@dataclass(frozen=True)
 class Not(Formula):
     operand: Formula
     prec = 4
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return not self.operand.decide(atom)
 
     def children(self) -> tuple[Formula, ...]:
@@ -178,7 +211,7 @@ class And(Formula):
     operands: tuple[Formula, ...]
     prec = 3
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return all(f.decide(atom) for f in self.operands)
 
     def children(self) -> tuple[Formula, ...]:
@@ -193,7 +226,7 @@ class Or(Formula):
     operands: tuple[Formula, ...]
     prec = 2
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return any(f.decide(atom) for f in self.operands)
 
     def children(self) -> tuple[Formula, ...]:
@@ -209,7 +242,7 @@ class Implies(Formula):
     conclusion: Formula
     prec = 1
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return not self.premise.decide(atom) or self.conclusion.decide(atom)
 
     def children(self) -> tuple[Formula, ...]:
@@ -350,7 +383,28 @@ class _Parser:
             self.fail(self.peek() or "", "expected an event (a program line or its label)")
         return self.resolve(words)
 
+    def tally(self) -> Formula:
+        """`attempts(EVENT) OP N` or `warned(EVENT)`."""
+        line = self.line()
+        what = self.take()
+        self.expect("(", f"expected '(' after {what}: {what}(EVENT)")
+        ref, _ = self.event()
+        self.expect(")", f"expected ')' after the event of {what}(")
+        if what == "warned":
+            return Tally(ref, what, ">", 0, line)
+        op = self.peek() or ""
+        if op not in COMPARE:
+            self.fail(op, f"expected a comparison ({' '.join(COMPARE)}) after {what}(...)")
+        self.take()
+        n = self.peek() or ""
+        if not n.isdigit() or len(n) > 3:
+            self.fail(n, "expected a number (0 to 999)")
+        self.take()
+        return Tally(ref, what, op, int(n), line)
+
     def atom(self) -> Formula:
+        if self.peek() in TALLIES:
+            return self.tally()
         line = self.line()
         ref, verb = self.event()
         op = self.peek()
