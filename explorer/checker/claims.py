@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from explorer.bridge.claim_model import ClaimModel
+from explorer.checker.claim_races import observe_races
 from explorer.checker.config import configure
 from explorer.checker.options import RunOptions
 from explorer.checker.properties import PROPERTIES
@@ -95,7 +96,8 @@ def specs_of(claim: Claim, chosen: list[str] | None) -> list[str]:
     when it has them), else the claim's `specs:`, else every built-in."""
     if chosen:
         return [s for s in chosen if claim.specs is None or s in claim.specs]
-    return list(claim.specs) if claim.specs is not None else builtin_names()
+    races = required_bounds(claim).races == "on" if claim.programs else False
+    return list(claim.specs) if claim.specs is not None else builtin_names(races)
 
 
 def expected(claim: Claim, spec: str) -> tuple[tuple[ClaimVerdict, ...], int]:
@@ -116,6 +118,8 @@ def search(claim: Claim, spec: Spec, symmetric: bool = True) -> tuple[ClaimModel
 
 def observe(claim: Claim, name: str, spec: Spec, symmetric: bool = True) -> Observation:
     """The claim's runs under one spec, counted, with the run to show."""
+    if required_bounds(claim).races == "on":
+        return observe_races(claim, name, spec)
     return counted(claim, name, *search(claim, spec, symmetric))
 
 

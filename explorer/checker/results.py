@@ -119,6 +119,7 @@ class ClaimRun:
     satisfies: bool
     steps: list[Step]
     lines: list[Event]
+    race: list[str] | None = None  # with races on: the run in the step notation
 
 
 @dataclass

@@ -75,6 +75,8 @@ def bounds_text(cb: ClaimBounds) -> str:
         text += f", counter-bits {cb.counter_bits}"
     if cb.host_files != "own":
         text += f", host-files {cb.host_files}"
+    if cb.races == "on":
+        text += f", races on, threads {cb.threads}"
     return text
 
 
@@ -96,15 +98,21 @@ def claim_text(c: ClaimOutcome) -> str:
             key = (
                 o.run.satisfies,
                 tuple((str(n), s.obs) for n, s in zip(o.run.lines, o.run.steps, strict=True)),
+                tuple(o.run.race or ()),
             )
             groups.setdefault(key, []).append(o)
-    for (satisfies, _), obs in groups.items():
+    for (satisfies, _, race), obs in groups.items():
         run = obs[0].run
         assert run is not None
         specs = ", ".join(o.spec for o in obs)
         what = "satisfies" if satisfies else "does not satisfy"
         title = f"{specs}: a run that {what} the condition"
         out.append("")
+        if race:
+            out.append(f"{title}, in the step notation")
+            out.append(f"(explore replay --races FILE --spec {obs[0].spec}):")
+            out += ["", *race]
+            continue
         out.append(
             timeline.timeline(c.world_bounds, run.steps, title=title, named=run.lines).rstrip("\n")
         )
@@ -208,7 +216,9 @@ def observation_json(c: ClaimOutcome, o: Observation) -> dict[str, Any]:
     if o.error:
         d["error"] = o.error
         d["error_line"] = o.error_line
-    if o.run is not None and c.world_bounds is not None:
+    if o.run is not None and o.run.race is not None:
+        d["run"] = {"satisfies": o.run.satisfies, "race": o.run.race}
+    elif o.run is not None and c.world_bounds is not None:
         d["run"] = {
             "satisfies": o.run.satisfies,
             "steps": [
