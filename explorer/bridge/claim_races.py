@@ -175,10 +175,10 @@ class RaceClaim:
                 if ev is None or ev not in {e for _, e in m.starts(node.state)}:
                     continue
                 own = self.lane[i]
-                lane = L.lane_of(ev, node.state) if own is None else own
-                if lane is None or node.state[L.lane0 + lane]:
+                free = L.lane_of(ev, node.state) if own is None else own
+                if free is None or node.state[L.lane0 + free]:
                     continue
-                action = Call(lane, ev)
+                action = Call(free, ev)
             else:
                 continue
             try:
@@ -210,14 +210,14 @@ class RaceClaim:
         if obs is PENDING:
             flying = flying[:i] + (action.lane,) + flying[i + 1 :]
             return RNode(t, pcs, flying, fds, tallies, record)
-        for a in self.ends.get(pl.id, ()):
-            if isinstance(a, Returns):
-                hit = obs == a.result
+        for end in self.ends.get(pl.id, ()):
+            if isinstance(end, Returns):
+                hit = obs == end.result
             else:
                 assert k is not None
-                hit = a.holds_for(tallies[k][0] if a.what == "attempts" else tallies[k][1])
+                hit = end.holds_for(tallies[k][0] if end.what == "attempts" else tallies[k][1])
             if hit:
-                record |= self.bit[a]
+                record |= self.bit[end]
         if k is not None:
             tallies = tallies[:k] + ((0, 0),) + tallies[k + 1 :]
         if pl.event.fd is not None:
@@ -301,9 +301,7 @@ class RaceClaim:
         """A run in the step notation, the claim's fds by their names, what each step's
         accesses did as comments."""
         opened = [
-            pl.event.fd or ""
-            for a, _, pl in steps
-            if type(a) is Call and a.event.verb == "open"
+            pl.event.fd or "" for a, _, pl in steps if type(a) is Call and a.event.verb == "open"
         ]
         pairs = [(a, obs) for a, obs, _ in steps]
         return format_race(self.L, pairs, notes(self.model, pairs), opened)

@@ -25,7 +25,11 @@ def observe_races(claim: Claim, name: str, spec: Spec) -> Observation:
         return o
     sat, unsat = got.satisfied, got.unsatisfied
     o.verdict = (
-        ClaimVerdict.NEVER if not sat else ClaimVerdict.ALWAYS if not unsat else ClaimVerdict.SOMETIMES
+        ClaimVerdict.NEVER
+        if not sat
+        else ClaimVerdict.ALWAYS
+        if not unsat
+        else ClaimVerdict.SOMETIMES
     )
     refute_always = not o.ok and o.verdict != ClaimVerdict.ALWAYS
     if sat or refute_always:

@@ -62,10 +62,10 @@ from explorer.domain.claim_formula import (
 from explorer.domain.claim_headers import ClaimVerdict, Expect, Headers, Result, claim_file
 from explorer.domain.claim_program import (
     KEY_RE,
+    THREAD_RE,
     AnyLine,
     Program,
     ProgramLine,
-    THREAD_RE,
     Resolver,
     actor_of,
     check_programs,

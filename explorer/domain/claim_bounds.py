@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 from explorer.domain.claim_formula import ClaimError
 from explorer.domain.claim_program import AnyLine, actor_of
 from explorer.domain.errseq import COUNTER_BITS, MIN_COUNTER_BITS
+from explorer.domain.race_world import MAX_THREADS
 from explorer.domain.scenario import CONTAINER_RE
 from explorer.domain.world import (
     ERRNOS,
@@ -29,7 +30,6 @@ from explorer.domain.world import (
     MOUNT_OPTIONS,
     Bounds,
 )
-from explorer.domain.race_world import MAX_THREADS
 
 if TYPE_CHECKING:  # the claim holds its bounds; only its type is needed here
     from explorer.domain.claim import Claim
@@ -146,8 +146,8 @@ def needs(claim: Claim) -> dict[str, Need]:
             if isinstance(pl, AnyLine):
                 continue
             e, why = pl.event, f"{pl.event} at line {pl.line}"
-            for name in (e.target, e.file):
-                if name and (m := CONTAINER_RE.match(name)):
+            for named in (e.target, e.file):
+                if named and (m := CONTAINER_RE.match(named)):
                     at_least("mounts", int(m[1]), pl.line, why)
             if e.verb == "mount":
                 kinds.setdefault("volatile" if e.volatile else "normal", why)

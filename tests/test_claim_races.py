@@ -1,0 +1,246 @@
+"""Claims with races on: the language's thread programs and step counts, the runs'
+counts against an enumeration of every step sequence, and the library's race claims
+derived by hand (claims/thread/27, 28, 28b, claims/races/)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from explorer.bridge.claim_races import RaceClaim
+from explorer.bridge.race_program import outcomes
+from explorer.checker.claims import observe
+from explorer.domain.catalog import load_spec
+from explorer.domain.claim import ClaimError, ClaimVerdict, ProgramLine, load_claim, parse_claim
+from explorer.domain.claim_formula import Before, Returns, Tally
+from explorer.domain.race_world import PENDING, Call, Resume
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEAD = "claim c\nbounds: races on, threads 2, mounts 1, mount-options normal\n"
+RACE_28 = HEAD + textwrap.dedent(
+    """\
+    host.1:
+      open fd1 host
+      write fd1
+      S1: syncfs fd1
+    host.2:
+      S2: syncfs fd1
+    env:
+      wberror host
+    exists (S1 = EIO and S2 = EIO)
+    """
+)
+
+
+def error(text: str) -> ClaimError:
+    with pytest.raises(ClaimError) as e:
+        parse_claim(text, "x.claim")
+    return e.value
+
+
+# --- the language ----------------------------------------------------------------------
+
+
+def test_thread_programs_share_the_actors_fds() -> None:
+    c = parse_claim(RACE_28, "x.claim")
+    assert list(c.programs) == ["host.1", "host.2", "env"]
+    b = RaceClaim(c, load_spec("mainline")).bounds
+    assert (b.races, b.threads, b.host_fds) == ("on", 2, 1)
+
+
+@pytest.mark.parametrize(
+    "text, line, token, words",
+    [
+        (
+            "claim c\nbounds: threads 2\nhost:\n  open fd1 host\nexists (open fd1 host = 0)\n",
+            2,
+            "threads",
+            "races on",
+        ),
+        (
+            "claim c\nhost.2:\n  open fd1 host\nexists (open fd1 host = 0)\n",
+            2,
+            "host.2:",
+            "races on",
+        ),
+        (
+            HEAD + "host.3:\n  open fd1 host\nexists (open fd1 host = 0)\n",
+            3,
+            "host.3:",
+            "threads 2",
+        ),
+        (
+            HEAD + "foo.1:\n  open fd1 host\nexists (open fd1 host = 0)\n",
+            3,
+            "foo.1:",
+            "unknown actor",
+        ),
+        (HEAD + "env.1:\n  wberror host\nexists (open fd1 host = 0)\n", 3, "env.1:", "no threads"),
+        (
+            HEAD + "host:\n  open fd1 host\nhost.1:\n  write fd1\nexists (write fd1 = 0)\n",
+            5,
+            "host.1:",
+            "one thread",
+        ),
+        (HEAD + "host:\n  any 2\n  open fd1 host\nexists (open fd1 host = 0)\n", 4, "any", "any K"),
+        (
+            "claim c\nhost:\n  F: open fd1 host\nexists (warned(F))\n",
+            4,
+            "warned",
+            "races on",
+        ),
+        (HEAD + "host:\n  F: open fd1 host\nexists (attempts(F) > x)\n", 5, "x", "number"),
+        (HEAD + "host:\n  F: open fd1 host\nexists (attempts(F) 1)\n", 5, "1", "comparison"),
+        (
+            HEAD + "expect: mainline no-loss holds\nhost:\n  open fd1 host\n"
+            "exists (open fd1 host = 0)\n",
+            3,
+            "expect:",
+            "races on",
+        ),
+    ],
+)
+def test_bad_race_input_is_located(text: str, line: int, token: str, words: str) -> None:
+    e = error(text)
+    assert (e.line, e.token) == (line, token), e
+    assert words in e.reason
+    assert str(e).startswith(f"x.claim:{line}:")
+
+
+def test_tally_atoms_read_back() -> None:
+    c = parse_claim(
+        HEAD + "host:\n  F: open fd1 host\nexists (attempts(F) <= 1 and not warned(F))\n"
+    )
+    assert c.formula is not None
+    assert str(c.formula) == "attempts(F) <= 1 and not warned(F)"
+    a = c.formula.atoms()
+    assert isinstance(a[0], Tally) and (a[0].op, a[0].n) == ("<=", 1)
+    assert a[0].holds_for(1) and not a[0].holds_for(2)
+
+
+# --- the runs, against every step sequence ---------------------------------------------
+
+
+def every_run(rc: RaceClaim):
+    """Every step sequence of the claim, one at a time (no memo, no record bits): per
+    run the claim lines' begin and end positions, results and access counts."""
+    m, L = rc.model, rc.L
+    n = len(rc.names)
+
+    def go(node, log, depth):
+        if rc.complete(node):
+            yield log
+            return
+        for i in range(n):
+            lines = rc.lines[i]
+            lane = node.flying[i]
+            if lane >= 0:
+                rec = node.state[L.lane0 + lane]
+                action = Resume(lane, L.events[rec[0]])
+            elif node.pcs[i] < len(lines):
+                pl = lines[node.pcs[i]]
+                ev = rc.world_event(pl, node)
+                if ev is None or ev not in {e for _, e in m.starts(node.state)}:
+                    continue
+                own = rc.lane[i]
+                lane = L.lane_of(ev, node.state) if own is None else own
+                if lane is None or node.state[L.lane0 + lane]:
+                    continue
+                action = Call(lane, ev)
+            else:
+                continue
+            try:
+                t, obs = m.next_state(node.state, action)
+            except ValueError:
+                continue
+            pl = lines[node.pcs[i]]
+            labels = m.describe_step(node.state, action).labels
+            entry = dict(log.get(pl.id, {"begin": depth, "cas": 0, "warn": 0}))
+            entry["cas"] += sum(1 for x in labels if x[0] == "cmpxchg")
+            entry["warn"] += sum(1 for x in labels if x[0] == "warn")
+            if obs is not PENDING:
+                entry["end"], entry["result"] = depth, obs
+            yield from go(rc._after(node, i, action, t, obs), {**log, pl.id: entry}, depth + 1)
+
+    yield from go(rc.initial(), {}, 0)
+
+
+def truth(atom, log) -> bool:
+    if isinstance(atom, Returns):
+        return log[atom.event.id]["result"] == atom.result
+    if isinstance(atom, Before):
+        return log[atom.first.id]["end"] < log[atom.then.id]["begin"]
+    e = log[atom.event.id]
+    return atom.holds_for(e["cas"] if atom.what == "attempts" else e["warn"])
+
+
+def enumerate_counts(rc: RaceClaim) -> tuple[int, int]:
+    sat = unsat = 0
+    assert rc.claim.formula is not None
+    flt = rc.claim.filter
+    for log in every_run(rc):
+        if flt is not None and not flt.decide(lambda a, log=log: truth(a, log)):
+            continue
+        if rc.claim.formula.decide(lambda a, log=log: truth(a, log)):
+            sat += 1
+        else:
+            unsat += 1
+    return sat, unsat
+
+
+@pytest.mark.parametrize(
+    "path, spec",
+    [
+        ("claims/thread/28-concurrent-syncfs-same-fd.claim", "mainline"),
+        ("claims/thread/28-concurrent-syncfs-same-fd.claim", "mainline-flock"),
+        ("claims/thread/28b-concurrent-fsync-same-fd.claim", "mainline"),
+        ("claims/thread/27-caa-retry-loops-once.claim", "jeff-split"),
+        ("claims/races/split-caa-retries-after-success.claim", "jeff-split"),
+    ],
+)
+def test_counts_equal_every_step_sequence(path: str, spec: str) -> None:
+    claim = load_claim(ROOT / path)
+    rc = RaceClaim(claim, load_spec(spec))
+    got = rc.count()
+    assert (got.satisfied, got.unsatisfied) == enumerate_counts(rc)
+    assert got.satisfied + got.unsatisfied > 0
+
+
+# --- verdicts derived by hand ----------------------------------------------------------
+
+
+def test_claim_28_outcomes_are_the_race_programs() -> None:
+    """Claim 28's verdicts agree with explorer.bridge.race_program's outcome sets
+    (docs/races.md): mainline can give EIO twice, mainline-flock never."""
+    claim = parse_claim(RACE_28)
+    setup = ["open fd1 host", "write fd1", "wberror host"]
+    for spec, verdict in (("mainline", "Sometimes"), ("mainline-flock", "Never")):
+        o = observe(claim, spec, load_spec(spec))
+        assert o.verdict == ClaimVerdict(verdict)
+        got = outcomes(load_spec(spec), setup, [["syncfs fd1"], ["syncfs fd1"]])
+        assert (("EIO", "EIO") in got) == (verdict == "Sometimes")
+
+
+def test_a_shown_run_is_in_the_step_notation_with_the_claims_fds() -> None:
+    claim = parse_claim(RACE_28.replace("fd1", "mine"))
+    o = observe(claim, "mainline", load_spec("mainline"))
+    assert o.run is not None and o.run.race is not None
+    calls = [ln.split("#")[0].strip() for ln in o.run.race]
+    assert "host.1: open mine host" in calls and "host.2: syncfs mine ..." in calls
+    assert calls[-2:] == ["host.1: ... = EIO", "host.2: ... = EIO"]
+
+
+def test_warned_counts_the_split_loops_third_pass() -> None:
+    """Claim 27 by hand: the WARN needs the peek between the fsync's READ_ONCE and its
+    first cmpxchg; a peek before the error or after the fsync does not warn."""
+    claim = load_claim(ROOT / "claims/thread/27-caa-retry-loops-once.claim")
+    rc = RaceClaim(claim, load_spec("jeff-split"))
+    steps = rc.shortest(True)
+    assert steps is not None
+    lines = rc.race_lines(steps)
+    cas = [ln for ln in lines if "cmpxchg host file's wb_err" in ln]
+    assert "failed, found EIO#0+O" in cas[1] and "WARN_ON_ONCE" in cas[2], lines
+    assert isinstance(steps[0][2], ProgramLine)
