@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the project needs beyond PyPI: graphviz's `dot` (SVG pictures) and,
-# for `explore conform`, what explorer/conform/setup-host.sh lists (qemu, busybox, ...).
+# The Debian package the main job needs beyond PyPI: graphviz's `dot` (SVG pictures).
+# What `explore conform` needs (qemu, gcc, ...) is explorer/conform/setup-host.sh's,
+# run by the targets that boot a kernel (make conform, make test), not by this one.
 # Idempotent: installs only what is missing; needs root (it is on the project's machines).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 if [ ${#need[@]} -gt 0 ]; then
@@ -13,7 +13,4 @@ if [ ${#need[@]} -gt 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
     fi
-fi
-if [ -f explorer/conform/setup-host.sh ]; then
-    bash explorer/conform/setup-host.sh
 fi

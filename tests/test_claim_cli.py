@@ -50,6 +50,7 @@ def library():
     return text.stdout, json.loads(doc.stdout)
 
 
+@pytest.mark.slow
 def test_the_library_meets_every_expectation(library) -> None:
     text, doc = library
     assert doc["exit"] == 0 and doc["mismatches"] == []
@@ -69,6 +70,7 @@ def test_the_library_meets_every_expectation(library) -> None:
         assert re.fullmatch(r"Observation \S+ \S+ (Never|Sometimes|Always) \d+ \d+   ok", line)
 
 
+@pytest.mark.slow
 def test_the_library_settles_at_least_25_of_the_threads_30_claims(library) -> None:
     _, doc = library
     # the 30 numbered claims; a lettered file (02b, 17b, ...) is a further reading of one

@@ -93,7 +93,14 @@ def test_the_oracle_covers_most_of_the_library() -> None:
     assert len(ORACLE_CLAIMS) >= 24
 
 
-@pytest.mark.parametrize("path", ORACLE_CLAIMS, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, marks=pytest.mark.slow) if p.stem == "25-counter-wrap-false-negative" else p
+        for p in ORACLE_CLAIMS
+    ],
+    ids=lambda p: p.stem,
+)
 def test_counts_equal_the_oracles(path: Path) -> None:
     claim = load_claim(path)
     for name in claim.specs or builtin_names():

@@ -17,6 +17,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -409,6 +410,7 @@ def misbehaviour(draw, hook: str) -> tuple[list[str], bool, bool]:
 CALL_ARGS = {h: a.replace("self, ", "") for h, a in {**CALL_HOOKS, **VOID_HOOKS}.items()}
 
 
+@pytest.mark.slow
 @FUZZ
 @given(hook=st.sampled_from([*CALL_HOOKS, *VOID_HOOKS]), name=NAMES, data=st.data())
 def test_misbehaving_hooks(hook, name, data):

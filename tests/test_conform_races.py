@@ -89,8 +89,12 @@ def _run(program: races.RaceProgram, kernel: str, possible: set) -> races.RaceVe
     print(races.format_histogram(hist, condition={("EIO", "EIO")}))
     print(races.format_verdict(verdict, program))
     print(f"wall {hist.wall_s:.1f} s")
-    assert hist.excluded == {}, f"unfaithful iterations: {hist.examples}"
-    assert hist.counted == ITERATIONS
+    # An iteration whose injected failure the kernel log does not confirm is not
+    # counted (race.c's faithfulness checks): rare, and only of that kind.  Any other
+    # kind (a foreign write failed, a setup result differed) fails the test.
+    assert set(hist.excluded) <= {"not-injected"}, f"unfaithful iterations: {hist.examples}"
+    assert sum(hist.excluded.values()) <= ITERATIONS // 100, hist.examples
+    assert hist.counted == ITERATIONS - sum(hist.excluded.values())
     assert verdict.status == "ok", races.format_verdict(verdict, program)
     # The threads really raced: both calls were in flight at once in some iterations
     # (timestamps taken in the guest), and each thread went first in some.

@@ -20,6 +20,8 @@ from explorer.conform.cli import judge
 from explorer.conform.vm import KernelRun, VmError, qemu_available, run_many
 from explorer.domain.catalog import load_spec
 
+pytestmark = pytest.mark.vm
+
 KERNEL = "6.12"
 
 

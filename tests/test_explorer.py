@@ -277,6 +277,7 @@ def test_diff_agrees_and_differs():
     assert "syncfs: 0 vs EIO  (5 events)" in r.output
 
 
+@pytest.mark.slow
 def test_main_job_shows_the_seed_first(tmp_path):
     # The seed's objection is a mount changing what a container sees; under vivek-v3-seen
     # removing ovl2's mount turns fd2's syncfs from 0 into EIO (docs/model.md §5, issue 4).

@@ -20,6 +20,8 @@ import pytest
 EXPLORE = Path(sys.executable).parent / "explore"
 BIG = ("--mounts", "3", "--depth", "12")
 
+pytestmark = pytest.mark.slow
+
 
 def children(pid: int) -> list[int]:
     found = []

@@ -194,6 +194,7 @@ def test_brute_force_agrees(spec: str, bounds: Bounds, depth: int) -> None:
     assert v.violations == conflicting  # states in a conflict, counted both ways
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", ["plain", "vivek-v3-seen", "amir"])
 def test_brute_force_agrees_on_the_seed_bounds(spec: str) -> None:
     model, ex = explored(spec, B2, 7)

@@ -44,6 +44,7 @@ def test_cli_reports_the_limit_as_bad_input_without_traceback():
     assert "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_big_runs_start_the_costliest_spec_first_and_report_in_spec_order():
     from explorer.checker.executor import biggest_first
     from explorer.domain.world import MOUNT_OPTIONS
@@ -142,6 +143,7 @@ def test_a_limit_hit_in_a_worker_is_the_same_clear_error():
     assert "stopped at 1,000 distinct states" in r.output and "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_the_memory_guard_is_shared_by_the_workers(tmp_path):
     from explorer.checker.executor import worker_config
     from explorer.domain.world import MOUNT_OPTIONS

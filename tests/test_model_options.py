@@ -271,6 +271,7 @@ def test_the_width_reaches_every_state_of_a_search() -> None:
     assert narrow.n_states < full.n_states
 
 
+@pytest.mark.slow
 def test_explore_applies_counter_bits_to_every_spec_and_reports_it(tmp_path) -> None:
     args = ["-s", "plain", "-s", "jeff-split", "--mounts", "1", "--fds", "1"]
     args += ["--mount-options", "normal", "--depth", "16", "-p", "no-loss", "--no-symmetry"]

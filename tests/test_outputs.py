@@ -145,7 +145,7 @@ def test_a_new_run_removes_only_what_an_earlier_run_wrote(tmp_path):
     assert not (d / "v5.11").exists()
     assert sorted(p.name for p in (d / "mainline").iterdir()) == ["lkml-draft.txt"]
     manifest = json.loads((d / MANIFEST).read_text())
-    assert sorted(manifest["files"]) == ["report.json", "timings.json"]
+    assert sorted(manifest["files"]) == ["index.html", "report.json", "summary.txt", "timings.json"]
     assert manifest["folders"] == ["mainline"]
 
 
@@ -159,7 +159,7 @@ def test_every_witness_file_left_in_the_folder_is_in_the_report(tmp_path):
     present = {
         p.relative_to(d).as_posix()
         for p in d.rglob("*")
-        if p.suffix in (".txt", ".dot", ".svg", ".scn")
+        if p.suffix in (".txt", ".dot", ".svg", ".scn") and p.name != "summary.txt"
     }
     assert present == listed and listed
 
@@ -181,7 +181,7 @@ def test_spec_names_never_lead_outside_out(tmp_path):
         r = explore("-s", p, *SMALL, "--out", box / "d")
         assert r.exit_code == 2 and str(p) in r.output, (name, r.output)
         assert snapshot(tmp_path) == before, name
-    names = ["report.json", ".explore-manifest.json", "timings.json"]
+    names = ["report.json", ".explore-manifest.json", "timings.json", "index.html", "summary.txt"]
     specs = []
     for i, name in enumerate(names):
         p = tmp_path / f"spec{i}.py"
@@ -193,7 +193,13 @@ def test_spec_names_never_lead_outside_out(tmp_path):
     assert {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("box/d/")} == outside
     data = json.loads((box / "d" / "report.json").read_text())
     folders = [v["files"][0].split("/")[0] for v in data["verdicts"]]
-    assert folders == ["_report.json", "_.explore-manifest.json", "_timings.json"]
+    assert folders == [
+        "_report.json",
+        "_.explore-manifest.json",
+        "_timings.json",
+        "_index.html",
+        "_summary.txt",
+    ]
     for v in data["verdicts"]:
         for f in v["files"]:
             assert (box / "d" / f).resolve().parent.parent == (box / "d").resolve()
@@ -205,7 +211,7 @@ def test_slug_is_one_safe_visible_component():
     for name in ["", ".", "..", "../x", "a/b", "a\\b", ".hidden", "timings.json", "x" * 500]:
         s = slug(name)
         assert s and "/" not in s and "\\" not in s and not s.startswith(".")
-        assert s not in ("report.json", "timings.json", MANIFEST) and len(s) <= 101
+        assert s not in ("report.json", "timings.json", "index.html", MANIFEST) and len(s) <= 101
     # two specs with the same folder name get two folders
     assert spec_folders(["a/b", "a_b", "a?b"]) == {"a/b": "a_b", "a_b": "a_b-2", "a?b": "a_b-3"}
 
@@ -269,6 +275,7 @@ def test_a_read_only_folder_is_one_line_and_exit_2_before_the_search(tmp_path, i
 FOUR = ["-s", "plain", "-s", "mainline", "-s", "amir", "-s", "vivek-v3-seen"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--symmetry"]])
 def test_report_json_is_byte_identical_for_one_or_two_processes(tmp_path, monkeypatch, extra):
     """-j 2 really runs the specs in two worker processes (spied on), and the report is
@@ -378,6 +385,7 @@ def main_jobs(tmp_path_factory) -> dict[str, Path]:
     return outs
 
 
+@pytest.mark.slow
 def test_every_line_of_every_witness_fits_72_columns(main_jobs):
     texts = [p for out in main_jobs.values() for p in sorted(out.glob("*/*.txt"))]
     assert len(texts) >= 3 * 20
@@ -403,6 +411,7 @@ REPORTS = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
     validator = jsonschema.Draft202012Validator(SCHEMA)
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
@@ -442,6 +451,7 @@ def test_real_reports_match_the_shipped_schema(main_jobs, tmp_path):
     assert not validator.is_valid(bad)
 
 
+@pytest.mark.slow
 def test_isolation_pictures_say_event_or_events(main_jobs):
     pictures = [p for out in main_jobs.values() for p in out.glob("*/isolation.dot")]
     assert pictures
@@ -453,6 +463,7 @@ def test_isolation_pictures_say_event_or_events(main_jobs):
 
 
 @pytest.mark.skipif(not have_dot(), reason="Debian's graphviz (the dot binary) is not installed")
+@pytest.mark.slow
 def test_the_two_runs_of_an_isolation_picture_line_up(main_jobs):
     """In the .svg, run A's and run B's tables have the same columns, and step k of
     both is on one row (their cells share a y)."""

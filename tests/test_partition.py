@@ -97,6 +97,7 @@ def test_a_state_reached_from_two_partitions_takes_the_first_discoverer_as_paren
         assert same(gather(run), ref) == [], parts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("symmetry", [False, True], ids=["full", "symmetry"])
 def test_monitor_and_agreement_products_give_the_graph_checks_verdicts(symmetry):
     """Verdict equality covers holds, violations, explored pairs, reason and the witness

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from explorer.app import progress
 
 EXPLORE = Path(sys.executable).parent / "explore"
@@ -52,6 +54,7 @@ def run_logged(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_a_run_whose_stderr_is_a_pipe_says_how_far_it_is(tmp_path: Path) -> None:
     for jobs in ("1", "2"):
         r = run_logged("--mounts", "3", "--depth", "8", "-j", jobs, "--out", str(tmp_path))
@@ -67,6 +70,7 @@ def test_a_run_whose_stderr_is_a_pipe_says_how_far_it_is(tmp_path: Path) -> None
             assert any(re.search(r", spec \d of 9: depth", x) for x in lines), lines
 
 
+@pytest.mark.slow
 def test_quiet_and_json_silence_progress(tmp_path: Path) -> None:
     args = ("--mounts", "3", "--depth", "8", "-j", "2", "--out", str(tmp_path))
     quiet = run_logged(*args, "--quiet")

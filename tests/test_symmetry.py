@@ -40,6 +40,7 @@ def verdicts(bounds: Bounds, depth: int, symmetry: bool):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bounds,depth", GRID)
 def test_verdicts_and_witness_lengths_do_not_change(bounds, depth):
     full, reduced = verdicts(bounds, depth, False), verdicts(bounds, depth, True)
@@ -127,6 +128,7 @@ def permuted(b: Bounds, s: tuple, order: tuple, host_order: tuple) -> tuple:
     return tuple(t)
 
 
+@pytest.mark.slow
 def test_one_canonical_form_per_class_when_host_fds_hold_container_files():
     # Every relabelling of the containers and of the host's fds (fds=1: container slots
     # do not move among themselves) lands on the same canonical form, which is itself

@@ -43,6 +43,7 @@ def assert_bad_input(result, *needles: str) -> None:
         assert n in result.stderr, (n, result.stderr)
 
 
+@pytest.mark.slow
 def test_the_example_property_has_the_verdicts_derived_in_its_file(tmp_path: Path) -> None:
     """Only vivek-v3-seen's mount marks the upper SEEN: fails in 4 events; the other
     eight specs hold (the derivation is in the example's docstring)."""

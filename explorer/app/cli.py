@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from explorer import __version__
-from explorer.app import claims, diff, explore, listing, replay
+from explorer.app import browse, claims, diff, explore, listing, replay
 from explorer.app.exits import fail, one_line
 from explorer.engine.limits import SearchLimit
 from explorer.errors import InputError
@@ -122,6 +122,7 @@ app.command()(replay.replay)
 app.command()(diff.diff)
 app.command("specs")(listing.specs_command)
 app.command("claim")(claims.claim_command)
+app.command("browse")(browse.browse_command)
 
 # conform: registered here
 from explorer.conform.cli import conform_command  # noqa: E402

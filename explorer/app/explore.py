@@ -73,7 +73,11 @@ def explore(
         ),
     ] = None,
     out: Annotated[
-        Path, typer.Option(help="Folder for timelines, pictures and report.json.")
+        Path,
+        typer.Option(
+            help="Folder for timelines, pictures, report.json, summary.txt and index.html "
+            "(the report in one page, docs/report.md)."
+        ),
     ] = Path("out"),
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
@@ -83,6 +87,14 @@ def explore(
         bool, typer.Option("--full-graph", help="Also write each spec's whole state graph as DOT.")
     ] = False,
     show: Annotated[int, typer.Option(help="How many witnesses to print as timelines.")] = 3,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help="Write the witness files in their trace form: under each line of their "
+            "scenarios, the errseq_t fields it changed, decoded, as comments.",
+        ),
+    ] = False,
     max_states: Annotated[
         int | None,
         typer.Option("--max-states", help="Stop a search beyond this many states (1 or more)."),
@@ -157,7 +169,8 @@ def explore(
 
     Checks each kernel variant (spec) against the guarantees argued in the 2020
     thread, prints a verdict matrix and the shortest witnesses as timelines, and
-    writes out/ (timelines, DOT/SVG pictures, report.json).  The options before a
+    writes out/ (timelines, DOT/SVG pictures, report.json, summary.txt for mail, and
+    index.html: the whole report in one self-contained page).  The options before a
     command (replay, diff, specs, conform) are the main job's: give a command's
     options after its name.
 
@@ -212,7 +225,7 @@ def explore(
     )
     from explorer.app import job as main  # the run's machinery, for the main job alone
 
-    job = main.Job(out, as_json, quiet, full_graph, show, jobs, ray, partitions, races)
+    job = main.Job(out, as_json, quiet, full_graph, show, jobs, ray, partitions, races, trace)
     check_limits(opts)
     job.check()
     raise typer.Exit(main.main_job(configure(opts), job))

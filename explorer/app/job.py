@@ -38,6 +38,7 @@ class Job:
     ray: str | None
     partitions: int | None
     races: bool = False
+    trace: bool = False  # the witness files in their trace form
 
     def check(self) -> None:
         if self.show < 0:
@@ -84,7 +85,7 @@ def main_job(cfg: Config, job: Job) -> int:
     finally:
         progress.stop()
     code = outcome.exit_code()
-    files, data = rep.write_outputs(outcome, target, code, kept)
+    files, data = rep.write_outputs(outcome, target, code, kept, job.trace)
     if job.as_json:
         print(json.dumps(data, indent=2))
     else:
@@ -142,7 +143,11 @@ def print_outcome(outcome: Outcome, job: Job, files: dict[tuple[str, str, str], 
         con.print(rep.witness_text(cfg.bounds, v, cfg), end="", markup=False)
     n_files = sum(len(f) for f in files.values())
     con.print()
-    con.print(f"wrote {out}/report.json and {n_files} witness files under {out}/", end="")
+    con.print(
+        f"wrote {out}/index.html (the report in one page), {out}/summary.txt, "
+        f"{out}/report.json and {n_files} witness files under {out}/",
+        end="",
+    )
     dots = [p for f in files.values() for p in f if p.endswith((".dot", ".svg"))]
     if dots and not any(p.endswith(".svg") for p in dots):
         con.print(

@@ -35,6 +35,15 @@ def replay(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of the tables.")
     ] = False,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace",
+            help="Also print, under each spec, the scenario with the results it got and, "
+            "under each line, the errseq_t fields it changed, decoded, as comments (it "
+            "replays as printed).",
+        ),
+    ] = False,
 ) -> None:
     """Run scenarios under each spec, print the results side by side, and check the
     results the scenarios state.
@@ -60,6 +69,7 @@ def replay(
         explore replay scenarios/mainline --spec mainline
         explore replay - --spec amir < run.scn
         explore replay wrap.scn --spec plain --counter-bits 2
+        explore replay out/vivek-v3-seen/isolation.txt --spec vivek-v3-seen --trace
         explore replay --races out/plain/linearizable.txt --spec plain
 
     With --races each file is a run in the step notation (docs/model.md §8: a thread
@@ -67,7 +77,8 @@ def replay(
     included; each spec takes its steps as written, and a spec under which a step
     cannot be taken (its call waits, ends sooner or goes on longer) stops there.
     """
-    from explorer.render.table import replay_json, replay_table, summary  # this command's
+    from explorer.render.mail import replay_trace  # this command's renderers
+    from explorer.render.table import replay_json, replay_table, summary
 
     bits = parse_counter_bits(counter_bits)
     if races or threads > 1:
@@ -86,14 +97,19 @@ def replay(
     checked = sum(stated(sc, runs) for sc, runs, _ in done)
     if as_json:
         doc = {
-            "scenarios": [replay_json(sc, runs, ms) for sc, runs, ms in done],
+            "scenarios": [
+                replay_json(sc, runs, ms) | ({"trace": replay_trace(sc, runs)} if trace else {})
+                for sc, runs, ms in done
+            ],
             "checked": checked,
             "mismatches": [m.as_json() for m in missed],
         }
         typer.echo(json.dumps(doc, indent=2))
     else:
         tables = [
-            (f"{sc.source}\n" if len(done) > 1 else "") + replay_table(sc, runs, ms)
+            (f"{sc.source}\n" if len(done) > 1 else "")
+            + replay_table(sc, runs, ms)
+            + (f"\n{replay_trace(sc, runs)}" if trace else "")
             for sc, runs, ms in done
         ]
         text = "\n".join(tables)

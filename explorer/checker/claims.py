@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from explorer.bridge.claim_model import ClaimModel
+from explorer.checker import claim_states
 from explorer.checker.claim_races import observe_races
 from explorer.checker.config import configure
 from explorer.checker.options import RunOptions
@@ -151,6 +152,7 @@ def counted(claim: Claim, name: str, model: ClaimModel, ex: Exploration) -> Obse
         if not unsat
         else ClaimVerdict.SOMETIMES
     )
+    o.outcomes = claim_states.states(model, ex)
     # Show a run that satisfies the condition; when the expectation fails for want of
     # one that does (Always expected) or every run fails it, a run that does not.
     refute_always = not o.ok and o.verdict != ClaimVerdict.ALWAYS

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Protocol
 
+from explorer.checker import region
 from explorer.checker.config import Config
 from explorer.checker.guard import stopped_by_guard, undecided
 from explorer.checker.properties import checks
-from explorer.checker.results import SpecResult
+from explorer.checker.results import Region, SpecResult
 from explorer.checker.sites import AnyModel, Cache, Graphs, Progress, SharedSymmetry, Site, model_of
 from explorer.domain.vfs import Spec
 from explorer.engine.limits import SearchLimit
@@ -84,7 +85,12 @@ class Serial:
         self, cfg: Config, viewers: list[int], progress: Progress | None
     ) -> list[SpecResult]:
         graphs = Graphs(cfg, viewers, progress=progress, kept=self.kept)
-        return [check_spec(cfg, spec, graphs) for spec in cfg.specs]
+        results = []
+        for spec in cfg.specs:
+            r = check_spec(cfg, spec, graphs)
+            r.regions = region.of_task(cfg, graphs.cache, spec, r.verdicts)
+            results.append(r)
+        return results
 
 
 # --- the tasks of a parallel run -----------------------------------------------------------
@@ -106,21 +112,25 @@ def tasks(cfg: Config) -> list[tuple[int, str]]:
     return [(i, ALL) for i in order]
 
 
-TaskResult = SpecResult | tuple[dict[str, list[Verdict]], float]
+TaskResult = SpecResult | tuple[dict[str, list[Verdict]], float, dict[str, Region]]
 
 
 def check_task(cfg: Config, viewers: list[int], cache: Cache, i: int, part: str) -> TaskResult:
     """One task of a parallel run (`tasks`), in whichever process runs it: a spec's
-    result, or (APART) the verdicts of its properties apart and their seconds."""
+    result, or (APART) the verdicts of its properties apart, their seconds and the
+    browser's regions of their runs (made here, where the explorations are)."""
     spec = cfg.specs[i]
     graphs = Graphs(cfg, viewers, cache)
     done: TaskResult
     if part == APART:
         t = time.perf_counter()
         apart = [p for p in checks(cfg) if p.apart and p.applies(cfg, spec)]
-        done = ({p.name: graphs.check(p, spec) for p in apart}, time.perf_counter() - t)
+        verdicts = {p.name: graphs.check(p, spec) for p in apart}
+        seconds = time.perf_counter() - t
+        done = (verdicts, seconds, region.of_task(cfg, cache, spec, verdicts))
     else:
         done = check_spec(cfg, spec, graphs, apart=part == REST)
+        done.regions = region.of_task(cfg, cache, spec, done.verdicts)
     # Only the agreement reference is needed again: free the rest before the next task.
     against = cfg.against.name if cfg.against else None
     for key in [k for k in cache if k[0] == spec.name and k[0] != against]:
@@ -209,8 +219,19 @@ def collect(
     return results
 
 
-def merge(cfg: Config, r: SpecResult, verdicts: dict[str, list[Verdict]], seconds: float) -> None:
+def merge(
+    cfg: Config,
+    r: SpecResult,
+    verdicts: dict[str, list[Verdict]],
+    seconds: float,
+    regions: dict[str, Region] | None = None,
+) -> None:
     """Put a spec's verdicts checked apart back into its result, in the run's order."""
     r.verdicts.update(verdicts)
     r.verdicts = {p: r.verdicts[p] for p in cfg.properties if p in r.verdicts}
     r.seconds += seconds
+    for name, part in (regions or {}).items():
+        if name in r.regions:
+            r.regions[name].merge(part)
+        else:
+            r.regions[name] = part

@@ -27,8 +27,35 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class Region:
+    """The states a report's state browser holds for one spec, made where its
+    exploration was (explorer.checker.region): each expanded state's successors in the
+    model's order as (event, result, state), and shortest-path parent pointers (state
+    -> (parent, event, result)).  `whole`: every state within the depth is here."""
+
+    expanded: dict[world.State, list[tuple[world.Event, int | None, world.State]]] = field(
+        default_factory=dict
+    )
+    parent: dict[world.State, tuple[world.State, world.Event, int | None]] = field(
+        default_factory=dict
+    )
+    whole: bool = False
+
+    def merge(self, other: Region) -> None:
+        """Add another part of the same spec's region (a prefix of a shortest path is a
+        shortest path to its end, so parent pointers from any of them may be mixed)."""
+        for s, succ in other.expanded.items():
+            self.expanded.setdefault(s, succ)
+        for s, p in other.parent.items():
+            self.parent.setdefault(s, p)
+        self.whole = self.whole and other.whole
+
+
+@dataclass
 class SpecResult:
-    """One spec's verdicts (by property, in the run's order) and figures."""
+    """One spec's verdicts (by property, in the run's order) and figures; `regions`:
+    the state browser's regions its checks made, by spec (an agreement witness's other
+    run is the reference's)."""
 
     spec: Spec
     states: int
@@ -37,6 +64,7 @@ class SpecResult:
     verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
     coverage: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    regions: dict[str, Region] = field(default_factory=dict)
 
 
 @dataclass
@@ -45,6 +73,7 @@ class Outcome:
     results: list[SpecResult]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    regions: dict[str, Region] = field(default_factory=dict)  # the state browser's, by spec
 
     def failing(self) -> list[Verdict]:
         return [v for r in self.results for vs in r.verdicts.values() for v in vs if not v.holds]
@@ -122,6 +151,25 @@ class ClaimRun:
     race: list[str] | None = None  # with races on: the run in the step notation
 
 
+@dataclass(frozen=True)
+class StateCount:
+    """One of herd7's `States`: each named event's result ("0", "EIO"; "-" when it did
+    not run), the runs that end with it, and how many of those satisfy the condition."""
+
+    results: tuple[str, ...]
+    runs: int
+    satisfying: int
+
+
+@dataclass
+class ClaimStates:
+    """A claim's `States` under one spec (explorer.checker.claim_states): the events its
+    condition names that can fail, and every outcome of them, most runs first."""
+
+    events: list[str]
+    counts: list[StateCount]
+
+
 @dataclass
 class Observation:
     """A claim's verdict under one spec: how many runs (that pass the filter) satisfy the
@@ -138,6 +186,7 @@ class Observation:
     error: str = ""  # no run under this spec: why (bad input, exit 2)
     error_line: int = 0
     states: int = 0  # product states searched
+    outcomes: ClaimStates | None = None  # herd7's States (None: no run)
 
     @property
     def ok(self) -> bool:

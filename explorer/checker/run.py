@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from explorer.checker import region
 from explorer.checker.config import Config
 from explorer.checker.executor import Executor, Serial
 from explorer.checker.guard import limited
@@ -43,6 +44,7 @@ def run(
             "symmetry (a user property's bookkeeping cannot follow the reduction)"
         )
     out.results = executor.execute(cfg, viewers(cfg, out.notes), progress)
+    out.regions = region.gathered(cfg, out.results)
     out.notes += capped(out)
     out.notes += limited(out, executor.split)
     out.seconds = time.perf_counter() - t0

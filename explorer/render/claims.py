@@ -80,6 +80,29 @@ def bounds_text(cb: ClaimBounds) -> str:
     return text
 
 
+def states_lines(claim: str, o: Observation) -> list[str]:
+    """herd7's `States` under one spec (docs/model.md §7): `States CLAIM SPEC N`, then
+    each outcome of the calls the condition names, with its runs and how many of them
+    satisfy the condition."""
+    if o.outcomes is None:
+        return []
+    counts = o.outcomes.counts
+    out = [f"States {claim} {o.spec} {len(counts)}"]
+    width = max((len(str(s.runs)) for s in counts), default=1)
+    for s in counts:
+        what = "; ".join(f"{n}={r}" for n, r in zip(o.outcomes.events, s.results, strict=True))
+        what = f"{what};" if what else "(the condition names no call that can fail)"
+        tag = (
+            "satisfies"
+            if s.satisfying == s.runs
+            else f"{s.satisfying} satisfy"
+            if s.satisfying
+            else ""
+        )
+        out.append(f"  {s.runs:>{width}}  {what}" + (f"  ({tag})" if tag else ""))
+    return out
+
+
 def claim_text(c: ClaimOutcome) -> str:
     """One claim's block: its lines, then its runs and failed expectations' witnesses."""
     name = c.claim.name
@@ -92,6 +115,7 @@ def claim_text(c: ClaimOutcome) -> str:
     out += [f"  note: {n}" for n in c.notes]
     out += [observation_line(name, o) for o in c.observations]
     out += [expect_line(name, e) for e in c.expects]
+    out += [line for o in c.observations for line in states_lines(name, o)]
     groups: dict[tuple, list[Observation]] = {}
     for o in c.observations:
         if o.run is not None:
@@ -216,6 +240,14 @@ def observation_json(c: ClaimOutcome, o: Observation) -> dict[str, Any]:
     if o.error:
         d["error"] = o.error
         d["error_line"] = o.error_line
+    if o.outcomes is not None:
+        d["states"] = {
+            "events": o.outcomes.events,
+            "outcomes": [
+                {"results": list(s.results), "runs": s.runs, "satisfying": s.satisfying}
+                for s in o.outcomes.counts
+            ],
+        }
     if o.run is not None and o.run.race is not None:
         d["run"] = {"satisfies": o.run.satisfies, "race": o.run.race}
     elif o.run is not None and c.world_bounds is not None:

@@ -36,7 +36,9 @@ MANIFEST_SCHEMA = "errseq-explorer/manifest/1"
 IGNORED = frozenset({".gitkeep"})
 #: Top-level names a run writes itself: no spec folder may take them.
 REPORT, TIMINGS = "report.json", "timings.json"
-RESERVED = frozenset({REPORT, TIMINGS, MANIFEST, *IGNORED})
+#: The run for mail (explorer.render.mail) and the report in one page (explorer.render.html).
+SUMMARY, INDEX = "summary.txt", "index.html"
+RESERVED = frozenset({REPORT, TIMINGS, SUMMARY, INDEX, MANIFEST, *IGNORED})
 STAGING_PREFIX = ".explore-staging-"
 MOVE_AWAY = "move it away or choose another folder"
 

@@ -28,8 +28,9 @@ from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, NORMAL, VOLATILE, Bounds
 from explorer.engine.search import Exploration
 from explorer.engine.verdict import IsolationResult, Step, Verdict
-from explorer.render import dot, pair, race_report, timeline
-from explorer.render.outdir import REPORT, TIMINGS, OutDir, spec_folders
+from explorer.render import dot, mail, pair, race_report, timeline
+from explorer.render.html import INDEX, index_html
+from explorer.render.outdir import REPORT, SUMMARY, TIMINGS, OutDir, spec_folders
 
 SCHEMA = "errseq-explorer/report/1"
 TIMINGS_SCHEMA = "errseq-explorer/timings/1"
@@ -95,20 +96,28 @@ Graphs = Mapping[str, tuple[ErrseqModel, Exploration]]
 
 
 def write_outputs(
-    outcome: Outcome, target: OutDir, exit_code: int = 0, graphs: Graphs | None = None
+    outcome: Outcome,
+    target: OutDir,
+    exit_code: int = 0,
+    graphs: Graphs | None = None,
+    trace: bool = False,
 ) -> tuple[dict[tuple[str, str, str], list[str]], dict[str, Any]]:
-    """Write the run's files into `target`: every violated verdict's, each spec's whole
-    state graph when `graphs` are given, report.json and timings.json; return the
-    files by (spec, property, container) and the report.
+    """Write the run's files into `target`: every violated verdict's (in their trace
+    form with `trace`), each spec's whole state graph when `graphs` are given,
+    report.json, timings.json, summary.txt and index.html (explorer.render.mail,
+    explorer.render.html); return the files by (spec, property, container) and the
+    report.
 
     Everything is written to a staging folder first, so that `target` is left as it
     was when a path the run needs is taken (OutDir.commit)."""
     staged = target.staging()
     try:
-        files = write_witnesses(outcome, staged, graphs)
+        files = write_witnesses(outcome, staged, graphs, trace)
         data = report(outcome, files, exit_code)
         write_report(data, staged / REPORT)
         write_report(timings(outcome), staged / TIMINGS)
+        (staged / SUMMARY).write_text(mail.summary_text(outcome, files))
+        (staged / INDEX).write_text(index_html(outcome, files, staged))
         target.commit(staged)
     finally:
         target.discard(staged)
@@ -116,11 +125,12 @@ def write_outputs(
 
 
 def write_witnesses(
-    outcome: Outcome, out_dir: Path, graphs: Graphs | None = None
+    outcome: Outcome, out_dir: Path, graphs: Graphs | None = None, trace: bool = False
 ) -> dict[tuple[str, str, str], list[str]]:
     """Write every violated verdict's files under `out_dir` (and each spec's graph, for
     --full-graph); return their paths relative to it, by (spec, property, container)."""
     bounds = outcome.config.bounds
+    specs = mail.specs_of(outcome.config)
     files: dict[tuple[str, str, str], list[str]] = {}
     svgs: list[Path] = []  # pictures to render once everything is written
     folders = spec_folders(r.spec.name for r in outcome.results)
@@ -134,7 +144,10 @@ def write_witnesses(
                 who = viewer(bounds, v)
                 stem = prop if not who or len(verdicts) == 1 else f"{prop}-{who}"
                 txt = d / f"{stem}.txt"
-                txt.write_text(witness_text(bounds, v, outcome.config))
+                text = witness_text(bounds, v, outcome.config)
+                if trace and not race_report.is_race(v.witness):
+                    text = mail.traced(text, bounds, mail.witness_runs(bounds, v, specs))
+                txt.write_text(text)
                 written = [txt]
                 if not race_report.is_race(v.witness):  # a picture has no lane per thread
                     written += dot.save(witness_picture(bounds, v), d / f"{stem}.dot", svgs)
