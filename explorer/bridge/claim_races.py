@@ -32,7 +32,7 @@ errseq_set's loop is one step (docs/races.md, Reductions) unless the claim count
 from __future__ import annotations
 
 import sys
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -44,7 +44,7 @@ from explorer.domain.claim_formula import Atom, Before, LineId, Returns, Tally
 from explorer.domain.claim_program import actor_of, thread_of
 from explorer.domain.race_scenario import format_race
 from explorer.domain.race_world import PENDING, Call, Resume
-from explorer.domain.scenario import owner_index
+from explorer.domain.scenario import owner_index, result_name
 from explorer.domain.vfs import Spec
 from explorer.domain.world import ERRNOS, MOUNT_OPTIONS, Event
 
@@ -56,6 +56,7 @@ class RNode(NamedTuple):
     fds: tuple[int, ...]
     tallies: tuple[tuple[int, int], ...]
     record: int
+    results: tuple[str, ...]  # per event the States name: its result, "-" before
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Counted:
     filtered: int
     states: int
     stuck: list[ProgramLine]  # where the interleavings that never end stop
+    outcomes: Counter  # (results of the named events, "sat"/"unsat"/"filtered") -> runs
 
 
 class RaceClaim:
@@ -106,6 +108,11 @@ class RaceClaim:
                 self.begins.setdefault(a.then.id, []).append(a)
             else:
                 self.ends.setdefault(a.event.id, []).append(a)
+        self.named: dict[LineId, int] = {}
+
+    def name_results(self, named: list[LineId]) -> None:
+        """Carry the results of these events (herd7's States) in the nodes."""
+        self.named = {line: k for k, line in enumerate(named)}
 
     def _lane(self, name: str) -> int | None:
         """A program's lane (None for env: its calls take their file's lane)."""
@@ -123,6 +130,7 @@ class RaceClaim:
             (-1,) * len(self.fd_names),
             ((0, 0),) * len(self.tally_index),
             0,
+            ("-",) * len(self.named),
         )
 
     def complete(self, node: RNode) -> bool:
@@ -209,7 +217,10 @@ class RaceClaim:
         pcs, flying, fds = node.pcs, node.flying, node.fds
         if obs is PENDING:
             flying = flying[:i] + (action.lane,) + flying[i + 1 :]
-            return RNode(t, pcs, flying, fds, tallies, record)
+            return RNode(t, pcs, flying, fds, tallies, record, node.results)
+        results = node.results
+        if (n := self.named.get(pl.id)) is not None:
+            results = results[:n] + (result_name(obs) or "-",) + results[n + 1 :]  # type: ignore[arg-type]
         for end in self.ends.get(pl.id, ()):
             if isinstance(end, Returns):
                 hit = obs == end.result
@@ -227,34 +238,39 @@ class RaceClaim:
             fds = fds[:f] + (slot,) + fds[f + 1 :]
         pcs = pcs[:i] + (pcs[i] + 1,) + pcs[i + 1 :]
         flying = flying[:i] + (-1,) + flying[i + 1 :]
-        return RNode(t, pcs, flying, fds, tallies, record)
+        return RNode(t, pcs, flying, fds, tallies, record, results)
 
     # --- runs ----------------------------------------------------------------------------
 
     def count(self) -> Counted:
-        """Every run counted by whether it passes the filter and satisfies the formula."""
-        memo: dict[RNode, tuple[int, int, int]] = {}
+        """Every run counted by whether it passes the filter and satisfies the formula,
+        and by the outcome of the named events."""
+        memo: dict[RNode, Counter] = {}
         stuck: dict[LineId, ProgramLine] = {}
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, 10_000))
         try:
-            sat, unsat, filtered = self._count(self.initial(), memo, stuck)
+            got = self._count(self.initial(), memo, stuck)
         finally:
             sys.setrecursionlimit(limit)
+        kinds: Counter = Counter()
+        for (_, kind), n in got.items():
+            kinds[kind] += n
         order = sorted(stuck.values(), key=lambda pl: pl.line)
-        return Counted(sat, unsat, filtered, len(memo), order)
+        return Counted(kinds["sat"], kinds["unsat"], kinds["filtered"], len(memo), order, got)
 
-    def _count(
-        self, node: RNode, memo: dict[RNode, tuple[int, int, int]], stuck: dict
-    ) -> tuple[int, int, int]:
+    def _count(self, node: RNode, memo: dict[RNode, Counter], stuck: dict) -> Counter:
+        """The runs from `node` on, per (outcome, kind)."""
         got = memo.get(node)
         if got is not None:
             return got
+        got = Counter()
         if self.complete(node):
             if not self.holds(node, "filter"):
-                got = (0, 0, 1)
+                kind = "filtered"
             else:
-                got = (1, 0, 0) if self.holds(node, "formula") else (0, 1, 0)
+                kind = "sat" if self.holds(node, "formula") else "unsat"
+            got[(node.results, kind)] = 1
         else:
             nexts = self.successors(node)
             if not nexts:
@@ -263,11 +279,8 @@ class RaceClaim:
                         pl = lines[node.pcs[i]]
                         assert isinstance(pl, ProgramLine)
                         stuck.setdefault(pl.id, pl)
-            s = u = f = 0
             for _, _, t, _ in nexts:
-                a, b, c = self._count(t, memo, stuck)
-                s, u, f = s + a, u + b, f + c
-            got = (s, u, f)
+                got.update(self._count(t, memo, stuck))
         memo[node] = got
         return got
 

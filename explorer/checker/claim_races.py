@@ -4,8 +4,11 @@ notation."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from explorer.bridge.claim_races import RaceClaim
-from explorer.checker.results import ClaimRun, Observation
+from explorer.checker.claim_states import named_events
+from explorer.checker.results import ClaimRun, ClaimStates, Observation, StateCount
 from explorer.domain.claim import Claim, ClaimVerdict
 from explorer.domain.vfs import Spec
 
@@ -15,6 +18,8 @@ def observe_races(claim: Claim, name: str, spec: Spec) -> Observation:
     from explorer.checker.claims import expected  # the claims checker imports this module
 
     rc = RaceClaim(claim, spec)
+    named = named_events(rc)  # type: ignore[arg-type]  # it reads the claim only
+    rc.name_results([line for line, _ in named])
     got = rc.count()
     accepts, line = expected(claim, name)
     o = Observation(
@@ -23,6 +28,16 @@ def observe_races(claim: Claim, name: str, spec: Spec) -> Observation:
     if got.satisfied + got.unsatisfied == 0:
         o.error, o.error_line = _no_run(claim, got.filtered, got.stuck)
         return o
+    runs: Counter = Counter()
+    good: Counter = Counter()
+    for (outcome, kind), n in got.outcomes.items():
+        if kind != "filtered":
+            runs[outcome] += n
+        if kind == "sat":
+            good[outcome] += n
+    found = [StateCount(out, n, good[out]) for out, n in runs.items()]
+    found.sort(key=lambda s: (-s.runs, s.results))
+    o.outcomes = ClaimStates([name for _, name in named], found)
     sat, unsat = got.satisfied, got.unsatisfied
     o.verdict = (
         ClaimVerdict.NEVER

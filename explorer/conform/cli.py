@@ -171,6 +171,7 @@ def conform_command(
     # Imported here: the claim checker and the VM and build machinery are not needed by
     # every `explore` run.
     from explorer.conform import claims as claim_checks
+    from explorer.conform import race_claims
     from explorer.conform.build import BuildError, build
     from explorer.conform.vm import KernelRun, qemu_available, run_many
 
@@ -231,6 +232,10 @@ def conform_command(
         if todo
         else []
     )
+    for c in checks:  # a race claim: its program many times in one boot per kernel
+        if c.race is not None and c.race.program is not None and not c.race.skipped:
+            err.print(f"[dim]racing {c.claim.name} on {c.kernel}...[/]")
+            race_claims.run(c.race, accel)
     outcomes = done + [
         judge(item, k, model, images[k], r) for (item, k, model), r in zip(todo, runs, strict=True)
     ]
@@ -264,5 +269,5 @@ def conform_command(
             parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             console.print(f"[bold]{k}[/] ({rel}): {parts}")
         console.print(f"[dim]{len(runs)} VM run(s) in {elapsed:.1f}s[/]")
-    if any(o.failed for o in outcomes):
+    if any(o.failed for o in outcomes) or any(claim_checks.failed(c) for c in checks):
         raise typer.Exit(1)
