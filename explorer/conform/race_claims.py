@@ -138,7 +138,8 @@ def run(check: RaceCheck, accel: str = "tcg") -> None:
     assert check.program is not None
     n = int(os.environ.get("RACE_ITERATIONS", str(ITERATIONS)))
     try:
-        h = races.run_race(check.program, check.kernel, n, flushers=1, cpus=3, accel=accel)
+        cpus = len(check.program.threads) + 1  # a vCPU for the flusher too
+        h = races.run_race(check.program, check.kernel, n, flushers=1, cpus=cpus, accel=accel)
     except Exception as exc:  # a VM or build failure: reported, the run fails (exit 1)
         check.error = f"{type(exc).__name__}: {exc}"
         return
