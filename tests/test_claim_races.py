@@ -323,3 +323,14 @@ def test_claim_28_on_the_real_kernels(kernel: str, spec: str) -> None:
     assert not check.error, check.error
     assert check.verdict is not None and check.verdict.status == "ok"
     assert {("EIO", "0"), ("0", "EIO")} <= set(check.verdict.seen_possible)
+
+
+def test_a_race_claim_without_a_run_names_the_line_and_why() -> None:
+    claim = parse_claim(
+        HEAD + "specs: mainline\nhost.1:\n  open fd1 host\n  S1: syncfs fd1\n"
+        "env:\n  wberror host\nexists (S1 = EIO)\n",
+        "x.claim",
+    )
+    o = observe(claim, "mainline", load_spec("mainline"))
+    assert o.verdict is None and o.error_line == 8
+    assert "'wberror host' (host's file has no dirty data" in o.error

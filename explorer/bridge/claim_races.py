@@ -42,6 +42,7 @@ from explorer.domain import world
 from explorer.domain.claim import Claim, ProgramLine, required_bounds
 from explorer.domain.claim_formula import Atom, Before, LineId, Returns, Tally
 from explorer.domain.claim_program import actor_of, thread_of
+from explorer.domain.events import why_disabled
 from explorer.domain.race_scenario import format_race
 from explorer.domain.race_world import PENDING, Call, Resume
 from explorer.domain.scenario import owner_index, result_name
@@ -67,7 +68,7 @@ class Counted:
     unsatisfied: int
     filtered: int
     states: int
-    stuck: list[ProgramLine]  # where the interleavings that never end stop
+    stuck: list[tuple[ProgramLine, str]]  # where the interleavings that never end stop, why
     outcomes: Counter  # (results of the named events, "sat"/"unsat"/"filtered") -> runs
 
 
@@ -246,7 +247,7 @@ class RaceClaim:
         """Every run counted by whether it passes the filter and satisfies the formula,
         and by the outcome of the named events."""
         memo: dict[RNode, Counter] = {}
-        stuck: dict[LineId, ProgramLine] = {}
+        stuck: dict[LineId, tuple[ProgramLine, str]] = {}
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, 10_000))
         try:
@@ -256,8 +257,19 @@ class RaceClaim:
         kinds: Counter = Counter()
         for (_, kind), n in got.items():
             kinds[kind] += n
-        order = sorted(stuck.values(), key=lambda pl: pl.line)
+        order = sorted(stuck.values(), key=lambda x: x[0].line)
         return Counted(kinds["sat"], kinds["unsat"], kinds["filtered"], len(memo), order, got)
+
+    def _why(self, node: RNode, i: int, pl: ProgramLine) -> str:
+        """Why program i's line `pl` cannot take its next step in `node`."""
+        if node.flying[i] >= 0:
+            return "its call waits (a lock, a page under writeback)"
+        ev = self.world_event(pl, node)
+        if ev is None:
+            return "its fd is not open" if pl.event.verb != "open" else "no free fd slot"
+        b = self.world_bounds
+        why = why_disabled(b, node.state[: b.width], ev, self.options)
+        return why or "another call in flight keeps it from starting"
 
     def _count(self, node: RNode, memo: dict[RNode, Counter], stuck: dict) -> Counter:
         """The runs from `node` on, per (outcome, kind)."""
@@ -278,7 +290,7 @@ class RaceClaim:
                     if node.pcs[i] < len(lines):
                         pl = lines[node.pcs[i]]
                         assert isinstance(pl, ProgramLine)
-                        stuck.setdefault(pl.id, pl)
+                        stuck.setdefault(pl.id, (pl, self._why(node, i, pl)))
             for _, _, t, _ in nexts:
                 got.update(self._count(t, memo, stuck))
         memo[node] = got

@@ -61,7 +61,7 @@ def _no_run(claim: Claim, filtered: int, stuck: list) -> tuple[str, int]:
         line = min(a.line for a in claim.filter.atoms())
         runs = f"{filtered} run{'s' if filtered != 1 else ''}"
         return f"no run passes the filter (it leaves out all {runs})", line
-    said = "; ".join(f"line {pl.line} '{pl.text}'" for pl in stuck)
+    said = "; ".join(f"line {pl.line} '{pl.text}' ({why})" for pl, why in stuck)
     return f"every interleaving stops before its end, waiting at {said}", (
-        stuck[0].line if stuck else 0
+        stuck[0][0].line if stuck else 0
     )
