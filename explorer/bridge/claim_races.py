@@ -2,8 +2,9 @@
 thread programs (docs/claims-language.md, Races; docs/model.md §8).
 
 A claim with `races on` in its `bounds:` runs each program on a thread of its actor
-(`host:` is `host.1:`, `host.2:` its second thread, sharing its fds; `env:` the
-environment, whose calls on a file take that file's lane), and its calls are
+(`host.2:` on its second thread, sharing its fds; `host:`, the actor's own program, on
+its first, and its threads start once it has ended; `env:` the environment, whose
+calls on a file take that file's lane), and its calls are
 explorer.bridge.race_model's: a call is the steps of its shared accesses, and any
 thread's next step may come next.  A node of the product is
 
@@ -95,6 +96,11 @@ class RaceClaim:
         self.lines = [claim.programs[n] for n in self.names]
         self.program_of = {n: i for i, n in enumerate(self.names)}
         self.lane = [self._lane(n) for n in self.names]
+        # A thread program (ACTOR.K) starts when its actor's own program has ended
+        # (docs/model.md §8): the index of that program, or -1.
+        self.after = [
+            self.program_of.get(actor_of(n), -1) if "." in n else -1 for n in self.names
+        ]
         opens = [
             pl for pl in claim.lines() if isinstance(pl, ProgramLine) and pl.event.verb == "open"
         ]
@@ -178,6 +184,8 @@ class RaceClaim:
                 rec = node.state[L.lane0 + lane]
                 action: Any = Resume(lane, L.events[rec[0]])
             elif node.pcs[i] < len(lines):
+                if not self._started(node, i):
+                    continue
                 pl = lines[node.pcs[i]]
                 assert isinstance(pl, ProgramLine)  # `any K` is refused with races on
                 ev = self.world_event(pl, node)
@@ -196,6 +204,11 @@ class RaceClaim:
                 continue  # it waits (a lock, a page under writeback)
             out.append((i, action, self._after(node, i, action, t, obs), obs))
         return out
+
+    def _started(self, node: RNode, i: int) -> bool:
+        """Whether program i may run: a thread program once its actor's own has ended."""
+        j = self.after[i]
+        return j < 0 or (node.pcs[j] == len(self.lines[j]) and node.flying[j] < 0)
 
     def _after(self, node: RNode, i: int, action: Any, t: tuple, obs: object) -> RNode:
         """The node after program i's step `action` led to world state `t`."""
@@ -264,6 +277,8 @@ class RaceClaim:
         """Why program i's line `pl` cannot take its next step in `node`."""
         if node.flying[i] >= 0:
             return "its call waits (a lock, a page under writeback)"
+        if not self._started(node, i):
+            return f"{actor_of(self.names[i])}'s own program does not end"
         ev = self.world_event(pl, node)
         if ev is None:
             return "its fd is not open" if pl.event.verb != "open" else "no free fd slot"

@@ -61,6 +61,9 @@ def race_program(claim: Claim) -> races.RaceProgram:
     """The claim's setup and threads as race.c runs them (see the module's docstring);
     NotARace when that is not a program race.c can run."""
     setup, threads = _split(claim)
+    labels = [label for label, _ in threads]
+    if len(set(labels)) < len(labels):
+        raise NotARace("an actor's own program and its thread 1 both race")
     program = races.RaceProgram(
         claim.name,
         tuple(setup),

@@ -285,10 +285,6 @@ class _Reader:
             self.fail(n, rest.split()[0], f"program lines go on their own lines under {actor}:")
         if actor in self.programs:
             self.fail(n, actor + ":", f"a second program (first at line {self.actor_line[actor]})")
-        same = f"{base}.1" if base == actor else base if thread_of(actor) == 1 else None
-        if same in self.programs:
-            why = f"{actor}: and {same}: are one thread (first at line {self.actor_line[same]})"
-            self.fail(n, actor + ":", why)
         self.programs[actor], self.actor_line[actor] = [], n
 
     def _program_line(self, n: int, text: str) -> None:
