@@ -98,9 +98,7 @@ class RaceClaim:
         self.lane = [self._lane(n) for n in self.names]
         # A thread program (ACTOR.K) starts when its actor's own program has ended
         # (docs/model.md §8): the index of that program, or -1.
-        self.after = [
-            self.program_of.get(actor_of(n), -1) if "." in n else -1 for n in self.names
-        ]
+        self.after = [self.program_of.get(actor_of(n), -1) if "." in n else -1 for n in self.names]
         opens = [
             pl for pl in claim.lines() if isinstance(pl, ProgramLine) and pl.event.verb == "open"
         ]
