@@ -198,6 +198,8 @@ def enumerate_counts(rc: RaceClaim) -> tuple[int, int]:
         ("claims/thread/28b-concurrent-fsync-same-fd.claim", "mainline"),
         ("claims/thread/27-caa-retry-loops-once.claim", "jeff-split"),
         ("claims/races/split-caa-retries-after-success.claim", "jeff-split"),
+        ("claims/races/set-retry-against-report.claim", "mainline"),
+        ("claims/races/open-inside-mapping-set-error.claim", "jeff-split"),
     ],
 )
 def test_counts_equal_every_step_sequence(path: str, spec: str) -> None:
@@ -363,3 +365,13 @@ def test_an_actors_threads_start_when_its_own_program_has_ended() -> None:
             write = log[("host", 1)]
             assert write["end"] < log[("host.1", 0)]["begin"]
             assert write["end"] < log[("host.2", 0)]["begin"]
+
+
+def test_the_window_between_mapping_set_errors_two_sets_is_among_the_runs() -> None:
+    """The open-inside claim's runs include one whose open reads the inode after its
+    errseq_set and the superblock before its own (the window itself)."""
+    claim = load_claim(ROOT / "claims/races/open-inside-mapping-set-error.claim")
+    rc = RaceClaim(claim, load_spec("mainline"))
+    spans = {(log[("host.1", 0)]["begin"], log[("host.1", 0)]["end"]) for log in every_run(rc)}
+    # the writeback's steps: take the page, set the inode, set the superblock
+    assert (5, 6) in spans and rc.count().satisfied == 8
