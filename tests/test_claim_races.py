@@ -232,6 +232,7 @@ def test_a_shown_run_is_in_the_step_notation_with_the_claims_fds() -> None:
     calls = [ln.split("#")[0].strip() for ln in o.run.race]
     assert "host.1: open mine host" in calls and "host.2: syncfs mine ..." in calls
     assert calls[-2:] == ["host.1: ... = EIO", "host.2: ... = EIO"]
+    assert o.run.race[-1].endswith("# mine's f_sb_err = EIO#0+S")
 
 
 def test_warned_counts_the_split_loops_third_pass() -> None:

@@ -342,4 +342,4 @@ class RaceClaim:
             pl.event.fd or "" for a, _, pl in steps if type(a) is Call and a.event.verb == "open"
         ]
         pairs = [(a, obs) for a, obs, _ in steps]
-        return format_race(self.L, pairs, notes(self.model, pairs), opened)
+        return format_race(self.L, pairs, notes(self.model, pairs, opened), opened)
