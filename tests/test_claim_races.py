@@ -15,6 +15,7 @@ from explorer.checker.claims import observe
 from explorer.domain.catalog import load_spec
 from explorer.domain.claim import ClaimError, ClaimVerdict, ProgramLine, load_claim, parse_claim
 from explorer.domain.claim_formula import Before, Returns, Tally
+from explorer.domain.claim_tally import holds
 from explorer.domain.race_world import PENDING, Call, Resume
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,7 @@ def test_tally_atoms_read_back() -> None:
     assert str(c.formula) == "attempts(F) <= 1 and not warned(F)"
     a = c.formula.atoms()
     assert isinstance(a[0], Tally) and (a[0].op, a[0].n) == ("<=", 1)
-    assert a[0].holds_for(1) and not a[0].holds_for(2)
+    assert holds(a[0], 1) and not holds(a[0], 2)
 
 
 # --- the runs, against every step sequence ---------------------------------------------
@@ -173,7 +174,7 @@ def truth(atom, log) -> bool:
     if isinstance(atom, Before):
         return log[atom.first.id]["end"] < log[atom.then.id]["begin"]
     e = log[atom.event.id]
-    return atom.holds_for(e["cas"] if atom.what == "attempts" else e["warn"])
+    return holds(atom, e["cas"] if atom.what == "attempts" else e["warn"])
 
 
 def enumerate_counts(rc: RaceClaim) -> tuple[int, int]:

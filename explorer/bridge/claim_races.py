@@ -43,6 +43,7 @@ from explorer.domain import world
 from explorer.domain.claim import Claim, ProgramLine, required_bounds
 from explorer.domain.claim_formula import Atom, Before, LineId, Returns, Tally
 from explorer.domain.claim_program import actor_of, thread_of
+from explorer.domain.claim_tally import holds
 from explorer.domain.events import why_disabled
 from explorer.domain.race_scenario import format_race
 from explorer.domain.race_world import PENDING, Call, Resume
@@ -238,7 +239,7 @@ class RaceClaim:
                 hit = obs == end.result
             else:
                 assert k is not None
-                hit = end.holds_for(tallies[k][0] if end.what == "attempts" else tallies[k][1])
+                hit = holds(end, tallies[k][0] if end.what == "attempts" else tallies[k][1])
             if hit:
                 record |= self.bit[end]
         if k is not None:

@@ -36,9 +36,7 @@ LineId = tuple[str, int]
 RESULTS = RESULT_TOKENS
 RESULT_NAMES = {v: k for k, v in RESULTS.items()}
 KEYWORDS = ("not", "and", "or", "exists", "~exists", "forall", "filter", "attempts", "warned")
-#: What a Tally counts: `attempts` the call's cmpxchgs, `warned` its WARN_ONs (> 0).
-TALLIES = ("attempts", "warned")
-COMPARE = {"=": int.__eq__, "<": int.__lt__, ">": int.__gt__, "<=": int.__le__, ">=": int.__ge__}
+TALLIES = ("attempts", "warned")  # what a Tally counts: cmpxchgs, WARN_ONs
 MAX_NESTING = 100
 
 TOKEN_RE = re.compile(r"~exists\b|->|[<>]=|[()<=>]|[A-Za-z0-9_]+|\S")
@@ -163,9 +161,8 @@ class Before(Formula):
 
 @dataclass(frozen=True)
 class Tally(Formula):
-    """`attempts(EVENT) OP N`: the call made OP N cmpxchgs (failed ones included);
-    `warned(EVENT)`: it hit a WARN_ON (the split-flag check-and-advance's third pass).
-    Only a claim with races on counts a call's accesses (docs/model.md §8)."""
+    """`attempts(E) OP N`: E's call made OP N cmpxchgs; `warned(E)`: it hit a WARN_ON
+    (explorer.domain.claim_tally; with races on only, docs/model.md §8)."""
 
     event: EventRef
     what: str  # one of TALLIES
@@ -173,19 +170,15 @@ class Tally(Formula):
     n: int = 0
     line: int = field(default=0, compare=False)
 
-    def holds_for(self, count: int) -> bool:
-        return bool(COMPARE[self.op](count, self.n))
-
-    def evaluate(self, record: Record) -> bool:
+    def evaluate(self, record: Record) -> bool:  # a record has no step counts
         raise ValueError("a call's accesses are counted by a search with races on")
 
     def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return atom(self)
 
     def __str__(self) -> str:
-        if self.what == "warned":
-            return f"warned({self.event})"
-        return f"{self.what}({self.event}) {self.op} {self.n}"
+        head = f"{self.what}({self.event})"
+        return head if self.what == "warned" else f"{head} {self.op} {self.n}"
 
 
 Atom = Returns | Before | Tally
@@ -383,28 +376,11 @@ class _Parser:
             self.fail(self.peek() or "", "expected an event (a program line or its label)")
         return self.resolve(words)
 
-    def tally(self) -> Formula:
-        """`attempts(EVENT) OP N` or `warned(EVENT)`."""
-        line = self.line()
-        what = self.take()
-        self.expect("(", f"expected '(' after {what}: {what}(EVENT)")
-        ref, _ = self.event()
-        self.expect(")", f"expected ')' after the event of {what}(")
-        if what == "warned":
-            return Tally(ref, what, ">", 0, line)
-        op = self.peek() or ""
-        if op not in COMPARE:
-            self.fail(op, f"expected a comparison ({' '.join(COMPARE)}) after {what}(...)")
-        self.take()
-        n = self.peek() or ""
-        if not n.isdigit() or len(n) > 3:
-            self.fail(n, "expected a number (0 to 999)")
-        self.take()
-        return Tally(ref, what, op, int(n), line)
-
     def atom(self) -> Formula:
         if self.peek() in TALLIES:
-            return self.tally()
+            from explorer.domain.claim_tally import parse_tally  # it builds on this module
+
+            return parse_tally(self)
         line = self.line()
         ref, verb = self.event()
         op = self.peek()
