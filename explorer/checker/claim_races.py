@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from explorer.bridge.claim_races import RaceClaim
+from explorer.bridge.race_program import outcomes
 from explorer.checker.claim_states import named_events
 from explorer.checker.results import ClaimRun, ClaimStates, Observation, StateCount
 from explorer.domain.claim import Claim, ClaimVerdict
@@ -65,3 +66,14 @@ def _no_run(claim: Claim, filtered: int, stuck: list) -> tuple[str, int]:
     return f"every interleaving stops before its end, waiting at {said}", (
         stuck[0][0].line if stuck else 0
     )
+
+
+def program_outcomes(
+    spec: Spec,
+    setup: tuple[str, ...],
+    threads: tuple[tuple[str, ...], ...],
+    labels: tuple[str, ...],
+) -> dict:
+    """Every outcome of a race program (setup run whole, then threads that race) under
+    `spec`, with a shortest run each: what `explore conform` holds a kernel to."""
+    return outcomes(spec, setup, threads, labels, notes_too=False)

@@ -12,7 +12,7 @@ The claim becomes a RaceProgram (`race_program`):
 
 The kernel runs only the runs where the setup is over before any thread call begins, so
 its outcomes are held to the model's outcomes of that same program
-(explorer.bridge.race_program.outcomes), not to the claim's counts over every
+(explorer.checker.claim_races.program_outcomes), not to the claim's counts over every
 interleaving: an outcome the model calls Never under the kernel's spec fails the run,
 and how many of the model's possible outcomes the kernel showed is reported (a window
 not hit is a fact, not a failure).
@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from explorer.bridge.race_program import outcomes
+from explorer.checker.claim_races import program_outcomes
 from explorer.conform import races
 from explorer.domain.catalog import load_spec
 from explorer.domain.claim import Claim, ProgramLine
@@ -132,7 +132,7 @@ def plan_race(claim: Claim, kernel: str, spec: str) -> RaceCheck:
         check.skipped = f"not representable on {kernel}: {why}"
         return check
     p = check.program
-    check.possible = outcomes(load_spec(spec), p.setup, p.threads, p.labels, notes_too=False)
+    check.possible = program_outcomes(load_spec(spec), p.setup, p.threads, p.labels)
     return check
 
 
