@@ -546,6 +546,68 @@ def test_an_out_folder_that_cannot_be_written_is_bad_input(tmp_path):
     assert blocker.read_text() == "mine\n"
 
 
+def test_an_empty_out_is_refused_not_taken_for_the_current_folder(tmp_path, monkeypatch):
+    # Path("") is ".": `--out "$UNSET"` wrote report.json and spec folders into the
+    # working directory.  `--out .` stays the way to ask for that.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine\n")
+    r = explore("-s", "plain", "-p", "no-loss", *TINY, "--out", "")
+    assert_bad_input(r, "--out '': an empty folder name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    r = explore("-s", "plain", "-p", "no-loss", *TINY, "--out", ".")
+    assert r.exit_code == 0, r.output
+    assert (empty / "report.json").is_file()
+
+
+def test_a_witness_replayed_in_the_wrong_mode_says_which_to_use(tmp_path):
+    """A run with races (its witness, or a file in the step notation) replayed without
+    --races, and a witness of a run without races replayed with it, are named as such
+    (they failed on their first line as an unknown verb, or not a thread)."""
+    out = tmp_path / "o"
+    bounds = ["--mounts", "1", "--depth", "5", "-p", "linearizable", "-q"]
+    r = explore("-s", "plain", "--races", "--threads", "2", *bounds, "--out", str(out))
+    assert r.exit_code == 1, r.output  # plain is not linearizable (docs/races.md)
+    raced = out / "plain" / "linearizable.txt"
+    at = (
+        raced.read_text()
+        .splitlines()
+        .index(
+            next(ln for ln in raced.read_text().splitlines() if ln.startswith("As a race scenario"))
+        )
+    )
+    assert_bad_input(
+        explore("replay", str(raced), "-s", "plain"),
+        f"{raced}:{at + 1}: 'As a race scenario': a witness of a run with races: replay it "
+        "with --races",
+    )
+    steps = tmp_path / "r.scn"
+    steps.write_text("ovl1.1: mount ovl1\novl1.1: open fd1 ovl1\n")
+    assert_bad_input(
+        explore("replay", str(steps)),
+        f"{steps}:1: 'ovl1.1:': a run in the step notation: replay it with --races",
+    )
+    r = explore(
+        "-s",
+        "mainline",
+        "-p",
+        "open-before-syncfs",
+        *bounds[:4],
+        "-q",
+        "--out",
+        str(tmp_path / "a"),
+    )
+    assert r.exit_code == 1, r.output  # mainline fails it within 5 events
+    atomic = tmp_path / "a" / "mainline" / "open-before-syncfs.txt"
+    line = assert_bad_input(explore("replay", "--races", str(atomic), "-s", "mainline"))
+    assert line.endswith(
+        "'As a scenario': a witness of a run without races: replay it without --races"
+    )
+    assert explore("replay", "--races", str(raced), "-s", "plain").exit_code == 0
+
+
 def test_a_hook_that_fails_only_in_no_loss_fresh_open_is_named_too(tmp_path):
     """no-loss calls hooks itself, on a scratch fd beyond the bounds (index -1), for a
     fresh open in each mounted container: mount ovl1, open, write, close, wberror ovl1

@@ -199,3 +199,22 @@ def test_the_memory_guard_on_ray_workers_leaves_verdicts_undecided_exit_3(runtim
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["exit"] == 3 and data["verdicts"]
     assert {(v["holds"], v["decided_depth"]) for v in data["verdicts"]} == {(None, 0)}
+
+
+@pytest.mark.parametrize("parts", ["1", "2"])
+def test_a_runaway_hook_is_stopped_on_ray_workers_too(runtime, tmp_path, parts, monkeypatch):
+    """The driver's time limit reaches the Ray tasks and actors: the same one line as on
+    one machine (spec, file:line, hook, event)."""
+    monkeypatch.setenv("EXPLORE_HOOK_TIME_LIMIT", "0.2")
+    path = tmp_path / "loops.py"
+    path.write_text(
+        "from explorer.domain.vfs import Spec\n\n\nclass Loops(Spec):\n"
+        "    name = 'loops'\n    overlay = True\n\n"
+        "    def ovl_fsync(self, w, ofs, f):\n        while True: pass\n"
+    )
+    tiny = ["--mounts", "1", "--fds", "1", "--depth", "4", "-q", "--out", str(tmp_path / "o")]
+    one = explore(*tiny, "-s", str(path))
+    on_ray = explore(*tiny, "-s", str(path), "--ray", "local", "--partitions", parts)
+    assert one.exit_code == 2 and "hook ovl_fsync" in one.stderr
+    assert "TimeLimitExceeded" in one.stderr
+    assert (on_ray.exit_code, on_ray.stderr) == (one.exit_code, one.stderr)

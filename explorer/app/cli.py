@@ -21,6 +21,8 @@ from typer.core import TyperGroup
 from explorer import __version__
 from explorer.app import browse, claims, diff, explore, listing, replay
 from explorer.app.exits import fail, one_line
+from explorer.checker.signals import stopped, terminate_like_interrupt
+from explorer.checker.timelimit import limit_from_environment, time_limit
 from explorer.engine.limits import SearchLimit
 from explorer.errors import InputError
 
@@ -92,12 +94,16 @@ class ExploreGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # the base names click's Context, which typer vendors privately; typer hands its own
         try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            # Ctrl-C outside the search (the main job handles it there): while writing
-            # out/, replaying or diffing.  One line, no traceback, the shell's 130.
-            typer.echo("explore: interrupted", err=True)
-            raise typer.Exit(130) from None
+            # A user's spec or property that loops is stopped, whatever the command.
+            with time_limit(limit_from_environment()):
+                return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            # Ctrl-C or SIGTERM outside the search (the main job handles them there):
+            # while writing out/, replaying or diffing.  One line, no traceback, the
+            # shell's 130 or 143.
+            said, code = stopped(exc)
+            typer.echo(f"explore: {said}", err=True)
+            raise typer.Exit(code) from None
         except (typer.Exit, typer.Abort, SystemExit, BrokenPipeError):
             raise  # click and typer end these themselves (a closed pipe)
         except ClickException as exc:
@@ -145,6 +151,7 @@ def ray_address(args: list[str]) -> list[str]:
 
 
 def main() -> None:
+    terminate_like_interrupt()
     app(args=ray_address(sys.argv[1:]))
 
 

@@ -4,7 +4,6 @@ runs: the other commands do not load its machinery)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,6 +27,7 @@ from explorer.bridge.model import KIND_ORDER
 from explorer.checker.config import configure
 from explorer.checker.options import ISOLATION_BUDGET, MAX_JOBS, RunOptions, check_limits
 from explorer.checker.properties import PROPERTIES
+from explorer.render.outdir import out_folder
 
 
 def show_version(value: bool) -> None:
@@ -73,12 +73,13 @@ def explore(
         ),
     ] = None,
     out: Annotated[
-        Path,
+        str,
         typer.Option(
+            metavar="<path>",
             help="Folder for timelines, pictures, report.json, summary.txt and index.html "
-            "(the report in one page, docs/report.md)."
+            "(the report in one page, docs/report.md).",
         ),
-    ] = Path("out"),
+    ] = "out",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout.")
     ] = False,
@@ -198,6 +199,7 @@ def explore(
       3    undecided: the memory guard stopped a check before it decided
       70   internal error: a bug in errseq-explorer (its traceback goes to a file)
       130  interrupted (Ctrl-C)
+      143  terminated (SIGTERM)
     """
     if ctx.invoked_subcommand is not None:
         misplaced_options(ctx)
@@ -225,7 +227,9 @@ def explore(
     )
     from explorer.app import job as main  # the run's machinery, for the main job alone
 
-    job = main.Job(out, as_json, quiet, full_graph, show, jobs, ray, partitions, races, trace)
+    job = main.Job(
+        out_folder(out), as_json, quiet, full_graph, show, jobs, ray, partitions, races, trace
+    )
     check_limits(opts)
     job.check()
     raise typer.Exit(main.main_job(configure(opts), job))

@@ -15,13 +15,11 @@ from explorer.checker.executor import Executor, Serial, worth_parallel
 from explorer.checker.options import MAX_JOBS, OptionError, errnos_text
 from explorer.checker.results import Outcome
 from explorer.checker.run import run
+from explorer.checker.signals import stopped
 from explorer.domain.world import NORMAL, VOLATILE
 from explorer.render import report as rep
 from explorer.render import terminal
 from explorer.render.outdir import OutDir
-
-#: Exit code of a run ended by Ctrl-C (128 + SIGINT, what a shell reports).
-INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -78,10 +76,11 @@ def main_job(cfg: Config, job: Job) -> int:
     progress = Progress(job.quiet or job.as_json, specs=[s.name for s in cfg.specs])
     try:
         outcome = run(cfg, progress, jobs, executor)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.stop()
-        print("explore: interrupted", file=sys.stderr, flush=True)
-        return INTERRUPTED
+        said, code = stopped(exc)
+        print(f"explore: {said}", file=sys.stderr, flush=True)
+        return code
     finally:
         progress.stop()
     code = outcome.exit_code()

@@ -22,20 +22,23 @@ PROGRESS_SECONDS = 5.0
 
 @contextmanager
 def ctrl_c_deferred() -> Iterator[None]:
-    """Ctrl-C waits until the block is done, then is raised as usual.  rich's status line
-    interrupted halfway through its start hides the cursor and then cannot be stopped
-    (an IndexError from its render hooks, shown as a traceback)."""
+    """Ctrl-C (and SIGTERM, which ends a run alike) waits until the block is done, then
+    is raised as usual.  rich's status line interrupted halfway through its start hides
+    the cursor and then cannot be stopped (an IndexError from its render hooks, shown
+    as a traceback)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    deferred = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in deferred}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            signal.raise_signal(signal.SIGINT)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
 
 
 def progress_seconds() -> float:

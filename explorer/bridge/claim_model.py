@@ -268,7 +268,9 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
             pcs[i] = j + 1
             if pl.event.fd is not None:
                 f = self.fd_index[pl.event.fd]
-                slot = ev.arg if ev.verb == "open" else -1 if ev.verb == "close" else fds[f]
+                # A failed open (an errno) leaves its fd unopened, as a close does.
+                opened = ev.verb == "open" and not obs
+                slot = ev.arg if opened else -1 if ev.verb in ("open", "close") else fds[f]
                 if slot != fds[f]:
                     fds = fds[:f] + (slot,) + fds[f + 1 :]
             for atom in self.effects.get(pl.id, ()):

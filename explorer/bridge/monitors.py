@@ -168,14 +168,18 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
         what = f"event '{call}' by {who} (after a fresh open no-loss tries)"
         if owner == b.host:
             with hook_errors(spec, "vfs_open", opening):
-                spec.vfs_open(w, f)
+                opened = spec.vfs_open(w, f)
+            if check_result(spec, "vfs_open", opening, opened):
+                return 0  # the open fails: no fd to call on
             hook = f"vfs_{call}"
             with hook_errors(spec, hook, what):
                 ret = spec.vfs_syncfs(w, f) if call == "syncfs" else spec.vfs_fsync(w, f)
         else:
             ofs = w.ofs(owner)
             with hook_errors(spec, "ovl_open", opening):
-                spec.ovl_open(w, ofs, f)
+                opened = spec.ovl_open(w, ofs, f)
+            if check_result(spec, "ovl_open", opening, opened):
+                return 0  # the open fails: no fd to call on
             hook = "sys_syncfs" if call == "syncfs" else "ovl_fsync"
             with hook_errors(spec, hook, what):
                 ret = spec.sys_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.bridge.race_model import RaceModel
+from explorer.bridge.race_model import NotEnabled, RaceModel
 from explorer.domain.race_world import PENDING, Call
 from explorer.domain.world import State
 from explorer.engine.contract import Monitor
@@ -106,7 +106,7 @@ class HistoryIn(Monitor[State, Any, Any, Others]):
                 continue
             try:
                 u, o = self.other.next_state(t, Call(lane, ev))
-            except ValueError:
+            except NotEnabled:
                 continue  # it cannot begin here (yet)
             rest = owed[:k] + owed[k + 1 :]
             out.append((u, rest if o is PENDING else (*rest, (lane, "ended", o))))

@@ -41,6 +41,12 @@ from explorer.engine.contract import Model, Observers, Role
 Action = Call | Resume
 
 
+class NotEnabled(ValueError):
+    """The action cannot be taken in this state (its call cannot begin, or its step has
+    to wait).  Its own class, so that code trying an action catches this alone and a
+    spec's SpecHookError, a ValueError too, still ends the run as bad input."""
+
+
 class RaceModel(Model[RaceState, Action, Any], Observers[Action]):
     """One spec over one bounded world, `threads` threads per actor, calls in steps."""
 
@@ -121,7 +127,7 @@ class RaceModel(Model[RaceState, Action, Any], Observers[Action]):
             rec = state[L.lane0 + action.lane]
             got = self._take(state, action.lane, rec[0], rec[1:]) if rec else None
         if got is None:
-            raise ValueError(f"{action} is not enabled")
+            raise NotEnabled(f"{action} is not enabled")
         return got
 
     def starts(self, state: RaceState) -> list[tuple[int, Event]]:

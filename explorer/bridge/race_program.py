@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from explorer.bridge.race_model import RaceModel
+from explorer.bridge.race_model import NotEnabled, RaceModel
 from explorer.bridge.race_runs import notes, play
 from explorer.domain.race_scenario import format_race, parse_race
 from explorer.domain.race_world import PENDING, Call, Resume
@@ -174,7 +174,7 @@ def _search(model: RaceModel, start, calls) -> dict[Outcome, list[tuple[Any, Any
                 continue
             try:
                 t, obs = model.next_state(state, action)
-            except ValueError:
+            except NotEnabled:
                 continue
             moved = True
             pc2, res2 = pcs, res

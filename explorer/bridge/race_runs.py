@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.bridge.model import errseq_str
-from explorer.bridge.race_model import RaceModel
+from explorer.bridge.race_model import NotEnabled, RaceModel
 from explorer.domain import world
 from explorer.domain.race_scenario import Line, RaceScenario
 from explorer.domain.race_world import PENDING, Call, Resume
@@ -37,13 +37,19 @@ def play(model: RaceModel, rs: RaceScenario) -> Played:
     calls = dataclasses.replace(rs.calls, bounds=b)  # the model's world may be larger
     state = L.initial()
     slots: dict[str, int] = {}
+    opening: dict[int, tuple[str, int]] = {}  # lane -> the fd and line of its open
+    failed: dict[str, str] = {}  # an fd whose open failed: why it is not open
     out = Played()
     for i, ln in enumerate(rs.lines):
         if ln.event is not None:
+            fd = ln.event.fd or ""
+            if ln.event.verb != "open" and fd in failed:
+                raise ScenarioError(rs.source, ln.n, fd, failed[fd])
             ev = world_event(calls, ln.event, slots, state[: b.width])
             lane = _lane(model, rs, ln, ev, state)
             if ln.event.verb == "open":
-                slots[ln.event.fd or ""] = ev.arg
+                slots[fd] = ev.arg
+                opening[lane] = (fd, ln.n)
             action: Any = Call(lane, ev)
         else:
             assert ln.lane is not None
@@ -56,6 +62,11 @@ def play(model: RaceModel, rs: RaceScenario) -> Played:
         while ln.take == "whole" and out.steps[-1][1] is PENDING:
             state = _take(model, rs, ln, state, Resume(action.lane, action.event), out, i)
         obs = out.steps[-1][1]
+        if obs is not PENDING and action.lane in opening:
+            fd, n = opening.pop(action.lane)
+            if obs:  # the open failed: no fd (docs/model.md §2)
+                slots.pop(fd, None)
+                failed[fd] = f"{fd} is not open: its open on line {n} returned {result_name(obs)}"
         if ln.take in ("begin", "step") and obs is not PENDING:
             raise ScenarioError(rs.source, ln.n, "...", f"the call ends here ({result_name(obs)})")
         if ln.take == "end" and obs is PENDING:
@@ -69,7 +80,7 @@ def play(model: RaceModel, rs: RaceScenario) -> Played:
 def _take(model, rs, ln: Line, state: State, action, out: Played, i: int) -> State:
     try:
         state, obs = model.next_state(state, action)
-    except ValueError:
+    except NotEnabled:
         raise ScenarioError(rs.source, ln.n, "", _why(model, state, action)) from None
     out.steps.append((action, obs))
     out.line_of.append(i)

@@ -114,6 +114,9 @@ def tasks(cfg: Config) -> list[tuple[int, str]]:
 
 TaskResult = SpecResult | tuple[dict[str, list[Verdict]], float, dict[str, Region]]
 
+#: The signals that stop a run (Ctrl-C, SIGTERM): the parent's, never a worker's.
+STOPPING = {signal.SIGINT, signal.SIGTERM}
+
 
 def check_task(cfg: Config, viewers: list[int], cache: Cache, i: int, part: str) -> TaskResult:
     """One task of a parallel run (`tasks`), in whichever process runs it: a spec's
@@ -182,10 +185,11 @@ def collect(
     done (a big run's first spec can take minutes), then gather each spec's results in
     `cfg` order.  The first task to fail (a limit) ends the run at once.
 
-    SIGINT is blocked while the tasks are submitted: a pool's workers fork at the first
-    submit, and a Ctrl-C before they ignore it is the parent's alone."""
+    SIGINT and SIGTERM are blocked while the tasks are submitted: a pool's workers fork
+    at the first submit, and a Ctrl-C or SIGTERM before they set their own handling is
+    the parent's alone."""
     work = tasks(cfg)
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
     try:
         futures = {t: submit(*t) for t in work}
     finally:

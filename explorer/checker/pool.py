@@ -1,22 +1,27 @@
 """The specs of a run in worker processes (`--jobs`): specs are independent.
 
 The workers fork, so they inherit the run's configuration instead of unpickling it;
-they return verdicts and figures (explorer.checker.results), never graphs.  Ctrl-C is
-the parent's alone: the workers ignore it, and the parent terminates them.
+they return verdicts and figures (explorer.checker.results), never graphs.  Ctrl-C and
+SIGTERM are the parent's alone: the workers ignore the one and die of the other, and
+the parent terminates them; a parent that dies without doing so takes them with it
+(explorer.checker.signals).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from explorer.checker.config import Config
-from explorer.checker.executor import TaskResult, check_task, collect, worker_config
+from explorer.checker.executor import STOPPING, TaskResult, check_task, collect, worker_config
 from explorer.checker.guard import stopped_by_guard
 from explorer.checker.results import SpecResult
+from explorer.checker.signals import die_with_parent
 from explorer.checker.sites import Cache, Progress
+from explorer.checker.timelimit import arm, armed
 from explorer.engine.limits import SearchLimit
 
 
@@ -38,12 +43,18 @@ def _worker_check(i: int, part: str) -> TaskResult:
     return check_task(_WORKER.cfg, _WORKER.viewers, _WORKER.cache, i, part)
 
 
-def _worker_init() -> None:
-    """Ctrl-C is the parent's: it terminates the workers and says `interrupted` once.  A
-    worker that took the terminal's SIGINT itself would die printing a traceback from
-    the pool's internals.  (SIGINT arrives blocked, see `collect`.)"""
+def _worker_init(parent: int, limit: float | None) -> None:
+    """Ctrl-C and SIGTERM are the parent's: it terminates the workers and says
+    `interrupted` (or `terminated`) once.  A worker that took the terminal's SIGINT
+    itself would die printing a traceback from the pool's internals; the parent's
+    SIGTERM handler (raise in the main thread) is no worker's, whom the parent ends with
+    SIGTERM.  Both arrive blocked (see `collect`), and the worker ends with `parent`.
+    A user's code runs under the parent's time `limit` (a fork keeps no timer)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent)
+    arm(limit)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
 class Pool:
@@ -60,7 +71,10 @@ class Pool:
         ctx = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=ctx, initializer=_worker_init
+                max_workers=self.jobs,
+                mp_context=ctx,
+                initializer=_worker_init,
+                initargs=(os.getpid(), armed()),
             ) as pool:
                 try:
                     return collect(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from explorer.bridge.race_model import RaceModel
 from explorer.bridge.race_runs import Played, play
+from explorer.checker.replay import WITNESS_RE
 from explorer.checker.results import SKIPPED, Mismatch
 from explorer.domain.race_scenario import RaceScenario, parse_race
 from explorer.domain.scenario import ScenarioError
@@ -45,6 +46,14 @@ def race_scenarios_in(text: str, source: str) -> list[RaceScenario]:
     lines = text.splitlines()
     starts = [i for i, ln in enumerate(lines) if RACE_WITNESS_RE.match(ln.strip())]
     if not starts:
+        atomic = next((n for n, ln in enumerate(lines, 1) if WITNESS_RE.match(ln.strip())), 0)
+        if atomic:
+            raise ScenarioError(
+                source,
+                atomic,
+                "As a scenario",
+                "a witness of a run without races: replay it without --races",
+            )
         return [parse_race(text, source)]
     out = []
     for k, start in enumerate(starts):

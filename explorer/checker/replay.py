@@ -50,6 +50,10 @@ ENVIRONMENT = ("wberror", "evict")
 # The line a witness's scenario follows (written by explorer.render.report and
 # explorer.render.pair, which this layer may not import).
 WITNESS_RE = re.compile(r"(Run A as a scenario|As a scenario) \(explore replay FILE\b.*\):$")
+# A run with races, in the step notation (a thread before each call: `ovl1.1: fsync fd1`),
+# and the line its witness file writes it after (explorer.render.race_report).
+STEPS_RE = re.compile(r"^\s*(?:env(?:\.(?:host|ovl\d+))?|(?:host|ovl\d+)\.\d+)\s*:")
+RACE_WITNESS_RE = re.compile(r"As a race scenario \(explore replay --races\b")
 
 
 def scenarios_in(text: str, source: str) -> list[Scenario]:
@@ -60,7 +64,7 @@ def scenarios_in(text: str, source: str) -> list[Scenario]:
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if WITNESS_RE.match(line.strip())), None)
     if start is None:
-        return [parse(text, source)]
+        return [_parse_atomic(text, source)]
     parts = [range(start + 1, len(lines))]
     if lines[start].startswith("Run A"):
         b = next((i for i in parts[0] if lines[i].strip() == "Run B:"), None)
@@ -76,11 +80,28 @@ def scenarios_in(text: str, source: str) -> list[Scenario]:
     return out
 
 
+def _parse_atomic(text: str, source: str) -> Scenario:
+    """`parse`, saying so when the file is a run with races (replayed with --races)."""
+    try:
+        return parse(text, source)
+    except ScenarioError as exc:
+        lines = text.splitlines()
+        at = next((n for n, ln in enumerate(lines, 1) if RACE_WITNESS_RE.search(ln)), 0)
+        if at or STEPS_RE.match(lines[exc.line - 1] if 0 < exc.line <= len(lines) else ""):
+            what = "a witness of a run with races" if at else "a run in the step notation"
+            token = "As a race scenario" if at else exc.token
+            raise ScenarioError(
+                source, at or exc.line, token, f"{what}: replay it with --races"
+            ) from None
+        raise
+
+
 def run(scenario: Scenario, spec: Spec) -> Run:
     """Replay `scenario` under `spec`, skipping (with a reason) what cannot happen here."""
     b = scenario.bounds
     state = b.initial()
     slots: dict[str, int] = {}
+    failed: dict[str, str] = {}  # an fd whose open failed: why it is not open
     out = Run(spec)
     for i, e in enumerate(scenario.events):
         ev = world_event(scenario, e, slots, state)
@@ -91,7 +112,7 @@ def run(scenario: Scenario, spec: Spec) -> Run:
             first = world.Event("open", b.owner_slots(owner_index(e.target or "", b.mounts))[0])
             reason = world.why_disabled(b, state, first, BOTH) or "no free fd slot"
         elif ev.arg == -1 and e.fd:
-            reason = f"{e.fd} is not open"
+            reason = failed.get(e.fd, f"{e.fd} is not open")
         else:
             reason = world.why_disabled(b, state, ev, BOTH)
         if reason is not None:
@@ -102,7 +123,11 @@ def run(scenario: Scenario, spec: Spec) -> Run:
         w = World(b, state)
         ret = spec.apply(w, ev)
         state = w.freeze()
-        if e.verb == "open":
+        if e.verb == "open" and ret:
+            failed[e.fd or ""] = (
+                f"{e.fd} is not open: its open on line {e.line} returned {result_name(ret)}"
+            )
+        elif e.verb == "open":
             slots[e.fd or ""] = ev.arg
         elif e.verb == "close":
             slots.pop(e.fd or "", None)
@@ -122,23 +147,31 @@ def container_of(scenario: Scenario, e: Event) -> str | None:
     return who if who and who != "host" else None
 
 
-def mounts_missed(scenario: Scenario, r: Run) -> dict[str, int]:
-    """Per container, the first of its mounts whose stated result `r` did not give: from
-    there on, whether that container is mounted is not what the file says."""
-    missed: dict[str, int] = {}
+def results_missed(scenario: Scenario, r: Run) -> dict[tuple[str, str], int]:
+    """The first mount of each container, and the open of each fd, whose stated result
+    `r` did not give, by ("mount", container) and ("open", fd): from there on, whether
+    that container is mounted, or that fd open, is not what the file says."""
+    missed: dict[tuple[str, str], int] = {}
     for i, e in enumerate(scenario.events):
-        if e.verb == "mount" and e.expect is not None and r.results[i] != e.expect:
-            missed.setdefault(e.target or "", i)
+        if e.verb in ("mount", "open") and e.expect is not None and r.results[i] != e.expect:
+            missed.setdefault((e.verb, (e.target if e.verb == "mount" else e.fd) or ""), i)
     return missed
+
+
+def left_the_path(missed: dict[tuple[str, str], int], c: str | None, e: Event, i: int) -> bool:
+    """Whether event `i` comes after a missed mount of its container `c` or a missed
+    open of its fd (`results_missed`)."""
+    return min(missed.get(("mount", c or ""), i), missed.get(("open", e.fd or ""), i)) < i
 
 
 def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
     """Run every spec.  A result stated on an environment event (wberror, evict: nobody's
     syscall, no result) is bad input, and so is an event that no spec can run, unless
-    under every spec an earlier mount of its container did not give the result the file
-    states: a mount's result decides whether the container is mounted, so the runs left
-    the path the file describes, and that mount is the finding (a volatile mount stated
-    0 but refused, so the container's next open cannot happen)."""
+    under every spec an earlier mount of its container, or the open of its fd, did not
+    give the result the file states: a mount's result decides whether the container is
+    mounted, an open's whether the fd is open, so the runs left the path the file
+    describes, and that line is the finding (a volatile mount stated 0 but refused, so
+    the container's next open cannot happen; an open stated 0 that a spec fails)."""
     for e in scenario.events:
         if e.expect is not None and e.verb in ENVIRONMENT:
             raise ScenarioError(
@@ -148,10 +181,10 @@ def replay_all(scenario: Scenario, specs: list[Spec]) -> list[Run]:
                 f"{e.verb} is an environment event and has no result: remove '= {e.expect}'",
             )
     runs = [run(scenario, s) for s in specs]
-    missed = [mounts_missed(scenario, r) for r in runs]
+    missed = [results_missed(scenario, r) for r in runs]
     for i, e in enumerate(scenario.events):
         c = container_of(scenario, e)
-        if all(i in r.skipped for r in runs) and not all(m.get(c or "", i) < i for m in missed):
+        if all(i in r.skipped for r in runs) and not all(left_the_path(m, c, e, i) for m in missed):
             reason = runs[0].skipped[i]
             if len(runs) > 1:
                 reason += " (under every spec)"

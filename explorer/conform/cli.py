@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from explorer.domain.scenario import ScenarioError
 
 if TYPE_CHECKING:
     from explorer.conform.build import KernelImage
+    from explorer.conform.claims import ClaimCheck
     from explorer.conform.vm import KernelRun, VmError
 
 STATUS_STYLE = {
@@ -31,7 +32,7 @@ STATUS_STYLE = {
 }
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"explore conform: error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -168,18 +169,50 @@ def conform_command(
         explore conform --kernel 6.12 explorer/conform/corpus/seed.scn
         explore conform claims/thread/04-normal-fs-both-syncfs-fail.claim
     """
-    # Imported here: the claim checker and the VM and build machinery are not needed by
-    # every `explore` run.
-    from explorer.conform import claims as claim_checks
-    from explorer.conform import race_claims
-    from explorer.conform.build import BuildError, build
-    from explorer.conform.vm import KernelRun, qemu_available, run_many
-
     if accel not in ("tcg", "kvm"):
         _fail(f"--accel {accel!r}: expected tcg or kvm")
     kernels = _kernels(kernel)
+    items, checks, done, todo = _prepare(_files(scenarios or []), kernels, witness, not scenarios)
+    start = time.monotonic()
+    images, runs = _run_vms(todo, accel, jobs)
+    raced, race_failed = _run_races(checks, accel)
+    outcomes = done + [
+        judge(item, k, model, images[k], r) for (item, k, model), r in zip(todo, runs, strict=True)
+    ]
+    order = {(it.name, k): n for n, (it, k) in enumerate((i, k) for i in items for k in kernels)}
+    outcomes.sort(key=lambda o: order.get((o.name, o.kernel), 0))
+    for c in checks:
+        mine = {i.name for i in c.items}
+        c.outcomes = [o for o in outcomes if o.name in mine and o.kernel == c.kernel]
+    elapsed = time.monotonic() - start
+    if as_json:
+        _print_json(outcomes, checks, images, elapsed)
+    else:
+        _print_tables(outcomes, checks, images, len(runs) + raced, elapsed)
+    if any(o.failed for o in outcomes) or race_failed:
+        raise typer.Exit(1)
+
+
+def _run_races(checks: list[ClaimCheck], accel: str) -> tuple[int, bool]:
+    """A race claim's program, many times in one boot per kernel: the boots made, and
+    whether a kernel showed an outcome the model calls Never (or did not run)."""
+    from explorer.conform import race_claims
+
+    err = Console(stderr=True, highlight=False)
+    raced, failed = 0, False
+    for c in checks:
+        if c.race is not None and c.race.program is not None and not c.race.skipped:
+            err.print(f"[dim]racing {c.claim.name} on {c.kernel}...[/]")
+            race_claims.run(c.race, accel)
+            raced += 1
+            failed = failed or race_claims.failed(c.race)
+    return raced, failed
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    """The files given, each folder replaced by its *.claim and *.scn files."""
     files: list[Path] = []
-    for p in scenarios or []:
+    for p in paths:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.suffix in (".claim", ".scn"))
             if not found:
@@ -187,6 +220,23 @@ def conform_command(
             files += found
         else:
             files.append(p)
+    return files
+
+
+def _prepare(
+    files: list[Path], kernels: list[str], witness: Path | None, corpus: bool
+) -> tuple[
+    list[core.Item],
+    list[ClaimCheck],
+    list[core.Outcome],
+    list[tuple[core.Item, str, list[str | None]]],
+]:
+    """The scenarios to run (the files', the claims' runs, a report's witnesses, or the
+    built-in corpus when nothing is given), the claims they settle, and their `plan`;
+    bad input ends the command."""
+    # Imported here: the claim checker is not needed by every `explore` run.
+    from explorer.conform import claims as claim_checks
+
     try:
         claim_files = [p for p in files if p.suffix == ".claim"]
         items = [core.load_item(p) for p in files if p.suffix != ".claim"]
@@ -194,82 +244,87 @@ def conform_command(
         items += [i for c in checks for i in c.items]
         if witness is not None:
             items += core.witnesses(witness)
-        elif not scenarios:
+        elif corpus:
             items = core.corpus()
         if not items and not checks:
             _fail(f"{witness}: no mainline or v5.11 witness to replay")
         done, todo = plan(items, kernels)
     except (ScenarioError, SpecError, ClaimError) as exc:
         _fail(str(exc))
-    console = Console(highlight=False, stderr=False, width=None if sys.stdout.isatty() else 110)
+    return items, checks, done, todo
+
+
+def _run_vms(
+    todo: list[tuple[core.Item, str, list[str | None]]], accel: str, jobs: int
+) -> tuple[dict[str, KernelImage], list[KernelRun | VmError]]:
+    """Build each kernel the runs need (cached) and run every scenario in its own VM,
+    saying on stderr how each went."""
+    if not todo:
+        return {}, []
+    # Imported here: the VM and build machinery are not needed by every `explore` run.
+    from explorer.conform.build import BuildError, build
+    from explorer.conform.vm import KernelRun, qemu_available, run_many
+
     err = Console(stderr=True, highlight=False)
-    start = time.monotonic()
+    why = qemu_available()
+    if why:
+        _fail(why, 1)
     images: dict[str, KernelImage] = {}
-    if todo:
-        why = qemu_available()
-        if why:
-            _fail(why, 1)
-        try:
-            for k in sorted({k for _, k, _ in todo}):
-                err.print(f"[dim]building {k} (cached after the first time)...[/]")
-                images[k] = build(k)
-        except BuildError as exc:
-            _fail(str(exc), 1)
-        err.print(f"[dim]running {len(todo)} VM(s) ({accel})...[/]")
+    try:
+        for k in sorted({k for _, k, _ in todo}):
+            err.print(f"[dim]building {k} (cached after the first time)...[/]")
+            images[k] = build(k)
+    except BuildError as exc:
+        _fail(str(exc), 1)
+    err.print(f"[dim]running {len(todo)} VM(s) ({accel})...[/]")
 
     def progress(i: int, r: KernelRun | VmError) -> None:
         item, k, _ = todo[i]
         what = f"{r.wall_s:.1f}s" if isinstance(r, KernelRun) else f"error: {r}"
         err.print(f"[dim]  {item.name} on {k}: {what}[/]")
 
-    runs = (
-        run_many(
-            [(images[k], item.text) for item, k, _ in todo],
-            accel,
-            workers=jobs or None,
-            on_done=progress,
-        )
-        if todo
-        else []
-    )
-    raced = 0
-    for c in checks:  # a race claim: its program many times in one boot per kernel
-        if c.race is not None and c.race.program is not None and not c.race.skipped:
-            err.print(f"[dim]racing {c.claim.name} on {c.kernel}...[/]")
-            race_claims.run(c.race, accel)
-            raced += 1
-    outcomes = done + [
-        judge(item, k, model, images[k], r) for (item, k, model), r in zip(todo, runs, strict=True)
-    ]
-    order = {(it.name, k): n for n, (it, k) in enumerate((i, k) for i in items for k in kernels)}
-    outcomes.sort(key=lambda o: order.get((o.name, o.kernel), 0))
+    texts = [(images[k], item.text) for item, k, _ in todo]
+    return images, run_many(texts, accel, workers=jobs or None, on_done=progress)
+
+
+def _print_json(
+    outcomes: list[core.Outcome],
+    checks: list[ClaimCheck],
+    images: dict[str, KernelImage],
+    elapsed: float,
+) -> None:
+    from explorer.conform import claims as claim_checks
+
+    doc = core.to_json(outcomes)
+    doc["claims"] = [claim_checks.as_json(c) for c in checks]
+    doc["seconds"] = round(elapsed, 1)
+    doc["kernels"] = {k: {"release": im.release, "version": im.version} for k, im in images.items()}
+    typer.echo(json.dumps(doc, indent=2))
+
+
+def _print_tables(
+    outcomes: list[core.Outcome],
+    checks: list[ClaimCheck],
+    images: dict[str, KernelImage],
+    vm_runs: int,
+    elapsed: float,
+) -> None:
+    """Each run's table (a claim's runs that agree are counted in its Observation lines
+    instead), each claim's lines, then a summary per kernel."""
+    from explorer.conform import claims as claim_checks
+
+    console = Console(highlight=False, stderr=False, width=None if sys.stdout.isatty() else 110)
     claim_runs = {i.name for c in checks for i in c.items}
+    for o in outcomes:
+        if o.name not in claim_runs or o.status != core.AGREE:
+            render(console, o)
     for c in checks:
-        mine = {i.name for i in c.items}
-        c.outcomes = [o for o in outcomes if o.name in mine and o.kernel == c.kernel]
-    elapsed = time.monotonic() - start
-    if as_json:
-        doc = core.to_json(outcomes)
-        doc["claims"] = [claim_checks.as_json(c) for c in checks]
-        doc["seconds"] = round(elapsed, 1)
-        doc["kernels"] = {
-            k: {"release": im.release, "version": im.version} for k, im in images.items()
-        }
-        typer.echo(json.dumps(doc, indent=2))
-    else:
-        for o in outcomes:
-            # A claim's runs that agree are counted in its Observation lines, not shown.
-            if o.name not in claim_runs or o.status != core.AGREE:
-                render(console, o)
-        for c in checks:
-            rel = images[c.kernel].release if c.kernel in images else ""
-            for line in claim_checks.lines(c, rel):
-                console.print(line, markup=False, highlight=False, soft_wrap=True)
-            console.print()
-        for k, counts in core.summary(outcomes).items():
-            rel = images[k].release if k in images else k
-            parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-            console.print(f"[bold]{k}[/] ({rel}): {parts}")
-        console.print(f"[dim]{len(runs) + raced} VM run(s) in {elapsed:.1f}s[/]")
-    if any(o.failed for o in outcomes) or any(claim_checks.failed(c) for c in checks):
-        raise typer.Exit(1)
+        rel = images[c.kernel].release if c.kernel in images else ""
+        for line in claim_checks.lines(c, rel):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print()
+    for k, counts in core.summary(outcomes).items():
+        rel = images[k].release if k in images else k
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        console.print(f"[bold]{k}[/] ({rel}): {parts}")
+    console.print(f"[dim]{vm_runs} VM run(s) in {elapsed:.1f}s[/]")

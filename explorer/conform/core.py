@@ -192,18 +192,29 @@ def not_representable(scenario: Scenario, spec_name: str, kernel: str | None = N
     refused exactly when one of those finds the file dirty in one world and clean
     in the other.
     """
-    if kernel in EXT4_EIO_ONLY:
-        nospc = next(
-            (e for e in scenario.events if e.verb == "wberror" and e.errno == "ENOSPC"), None
-        )
-        if nospc is not None:
-            return (
-                f"line {nospc.line} '{nospc}': ext4 on {kernel} records EIO for "
-                "every failed data write (fs/ext4/page-io.c ext4_finish_bio: "
-                "mapping_set_error(page->mapping, -EIO); the bio's own errno only from v6.4, "
-                "20230126202415.1682629-5-willy@infradead.org), so no writeback error "
-                "reaches errseq as ENOSPC"
-            )
+    return eio_only(scenario, kernel) or dirtiness_differs(scenario, spec_name)
+
+
+def eio_only(scenario: Scenario, kernel: str | None) -> str | None:
+    """Why `kernel` cannot record the scenario's first ENOSPC writeback error, or None."""
+    if kernel not in EXT4_EIO_ONLY:
+        return None
+    nospc = next((e for e in scenario.events if e.verb == "wberror" and e.errno == "ENOSPC"), None)
+    if nospc is None:
+        return None
+    return (
+        f"line {nospc.line} '{nospc}': ext4 on {kernel} records EIO for "
+        "every failed data write (fs/ext4/page-io.c ext4_finish_bio: "
+        "mapping_set_error(page->mapping, -EIO); the bio's own errno only from v6.4, "
+        "20230126202415.1682629-5-willy@infradead.org), so no writeback error "
+        "reaches errseq as ENOSPC"
+    )
+
+
+def dirtiness_differs(scenario: Scenario, spec_name: str) -> str | None:
+    """The first `wberror` or `evict` that finds its file dirty in the model's world and
+    clean in the kernel's, or the other way round, as the reason; None if there is none
+    (see `not_representable` for what the kernel writes back that the model does not)."""
     run = model_replay.run(scenario, load_spec(spec_name))
     b = scenario.bounds
     state = b.initial()

@@ -40,6 +40,7 @@ from explorer.domain.scenario import (
     format_run,
     parse_line,
     result_name,
+    shows_result,
 )
 
 LANE_RE = re.compile(r"^\s*(env(?:\.(?:host|ovl\d+))?|(?:host|ovl\d+)\.\d+)\s*:(.*)$")
@@ -225,10 +226,6 @@ def call_text(b: Bounds, ev: WorldEvent, names: dict[int, str]) -> str:
     return str(format_run(b, [ev])[0])
 
 
-#: The calls whose result a line shows: the only ones that can fail (as in a scenario).
-SHOWN = ("mount", "fsync", "syncfs")
-
-
 def _result(obs: object, verb: str = "syncfs") -> str:
-    name = result_name(obs)  # type: ignore[arg-type]
-    return f" = {name}" if name is not None and verb in SHOWN else ""
+    """A call's result as its line shows it (as in a scenario: `shows_result`)."""
+    return f" = {result_name(obs)}" if shows_result(verb, obs) else ""  # type: ignore[arg-type]

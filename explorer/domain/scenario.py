@@ -65,6 +65,19 @@ def result_name(ret: int | None) -> str | None:
     return ERRNO_NAMES.get(ret, f"E{-ret}")
 
 
+#: The calls that can fail: a line shows their result always (0 included).
+SHOWN = ("mount", "fsync", "syncfs")
+
+
+def shows_result(verb: str, ret: object) -> bool:
+    """Whether a line shows its call's result (`= EIO`): always for a call in SHOWN, and
+    for an open that failed (only a spec whose open hook returns an errno fails one,
+    docs/model.md §2), so that a run written out replays to the same results."""
+    if ret is None or ret is ...:  # an environment event's, a call in flight's (PENDING)
+        return False
+    return verb in SHOWN or (verb == "open" and ret != 0)
+
+
 ARITY = {
     "mount": (1, 2),
     "umount": (1, 1),

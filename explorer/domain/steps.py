@@ -24,7 +24,13 @@ A waiting access (a lock held, a page under writeback) makes the step impossible
 
 from __future__ import annotations
 
+from explorer.domain.hookerror import StepLimitExceeded
 from explorer.domain.userfile import StepSignal
+
+#: The shared accesses one call may make: a kernel call in the model makes a few (a
+#: retry of errseq_set's loop needs another call's store in between); a hook still
+#: going after this many loops over shared fields and would never return.
+MAX_ACCESSES = 1000
 
 
 class Yield(StepSignal):
@@ -94,6 +100,11 @@ class StepRun:
             raise Yield
         if wait:
             raise Blocked
+        if i >= MAX_ACCESSES:
+            raise StepLimitExceeded(
+                f"the call made {MAX_ACCESSES} shared accesses without returning (a "
+                "loop over shared fields that never ends?)"
+            )
         self.count += 1
         self.shared_now = True
         return False

@@ -26,9 +26,12 @@ passed by reference (explorer.domain.errseq):
             f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
             f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
 
-Hooks return 0 or a negative errno; `apply` turns an event into hook calls, and a
-hook that raises or returns something that is not a result is a SpecHookError naming
-the spec, the line of its file, the hook and the event (explorer.domain.hookerror).
+What each hook may return is what the kernel function it is named after can
+(`RESULTS`): 0 or a negative errno where that function can fail (the errno is
+honoured: a failed open leaves no fd), nothing where it is void.  `apply` turns an
+event into hook calls, and a hook that raises or returns what it cannot is a
+SpecHookError naming the spec, the line of its file, the hook and the event
+(explorer.domain.hookerror).
 """
 
 from __future__ import annotations
@@ -38,8 +41,11 @@ from typing import ClassVar
 
 from explorer.domain.errseq import MAX_ERRNO, Classic, Flavour, errseq_t
 from explorer.domain.hookerror import (
+    RESULTS,
+    VOID,
     SpecHookError,
     check_result,
+    check_void,
     event_text,
     hook_error,
     hook_errors,
@@ -98,10 +104,12 @@ class Spec:
 
     # --- plain VFS (host fds always, container fds unless overridden) ---------------
 
-    def vfs_open(self, w: World, f: File) -> None:
-        """do_dentry_open(): sample the inode's and the superblock's errseq."""
+    def vfs_open(self, w: World, f: File) -> int | None:
+        """do_dentry_open(): sample the inode's and the superblock's errseq.  0 or
+        nothing opens; a negative errno fails the open (no fd)."""
         f.f_wb_err = self.errseq.sample(w.inode(f.ino).wb_err)
         f.f_sb_err = self.errseq.sample(w.sb.s_wb_err)
+        return 0
 
     def vfs_fsync(self, w: World, f: File) -> int:
         """file_write_and_wait_range() then file_check_and_advance_wb_err() (mm/filemap.c):
@@ -141,9 +149,11 @@ class Spec:
         if self.overlay:
             self.ovl_sync_fs(w, ofs)
 
-    def ovl_open(self, w: World, ofs: OvlFs, f: File) -> None:
-        """open of the container's file through its overlay."""
-        self.vfs_open(w, f)
+    def ovl_open(self, w: World, ofs: OvlFs, f: File) -> int | None:
+        """open of the container's file through its overlay; 0 or nothing opens, a
+        negative errno fails the open (the kernel's fails when opening the real file
+        does)."""
+        return self.vfs_open(w, f)
 
     def ovl_fsync(self, w: World, ofs: OvlFs, f: File) -> int:
         """fsync on an overlay fd."""
@@ -202,18 +212,18 @@ class Spec:
         if verb == "mount":
             ofs = w.ofs(ev.arg)
             ofs.mounted = VOLATILE if ev.volatile else NORMAL
-            ret = self._hook(w, ev, "ovl_fill_super", True, ofs)
+            ret = self._hook(w, ev, "ovl_fill_super", ofs)
             if ret:
                 w.clear(b.ofs_base(ev.arg))
             return ret
         if verb == "umount":
-            self._hook(w, ev, "generic_shutdown_super", False, w.ofs(ev.arg))
+            self._hook(w, ev, "generic_shutdown_super", w.ofs(ev.arg))
             w.clear(b.ofs_base(ev.arg))
             return 0
         if verb == "wberror":
             # The I/O completion sets the error, then ends writeback on the page.
             w.take_page(ev.arg)
-            self._hook(w, ev, "mapping_set_error", False, ev.arg, ev.err)
+            self._hook(w, ev, "mapping_set_error", ev.arg, ev.err)
             w.end_page_writeback(ev.arg)
             return None
         if verb == "evict":
@@ -236,10 +246,12 @@ class Spec:
             f.open = b.open_value(f.owner, f.ino)
             w.inode(f.ino).cached = 1
             if ofs is None:
-                self._hook(w, ev, "vfs_open", False, f)
+                ret = self._hook(w, ev, "vfs_open", f)
             else:
-                self._hook(w, ev, "ovl_open", False, ofs, f)
-            return 0
+                ret = self._hook(w, ev, "ovl_open", ofs, f)
+            if ret:  # the open failed: no fd (its lookup left the inode cached)
+                w.clear(b.fd_base(ev.arg))
+            return ret
         if verb == "write":
             w.inode(f.ino).dirty = 1
             return 0
@@ -248,25 +260,28 @@ class Spec:
             return 0
         if verb == "fsync":
             if ofs is None:
-                return self._hook(w, ev, "vfs_fsync", True, f)
-            return self._hook(w, ev, "ovl_fsync", True, ofs, f)
+                return self._hook(w, ev, "vfs_fsync", f)
+            return self._hook(w, ev, "ovl_fsync", ofs, f)
         if verb == "syncfs":
             if ofs is None:
-                return self._hook(w, ev, "vfs_syncfs", True, f)
-            return self._hook(w, ev, "sys_syncfs", True, ofs, f)
+                return self._hook(w, ev, "vfs_syncfs", f)
+            return self._hook(w, ev, "sys_syncfs", ofs, f)
         raise ValueError(f"unknown verb {verb!r}")
 
-    def _hook(self, w: World, ev: Event, hook: str, call: bool, *args: object) -> int | None:
-        """Run one hook on `w`: a call's result is checked (`check_result`), a void hook's
-        ignored; anything the hook raises, exits with or recurses into is a SpecHookError
-        whose cause is the original (explorer.bridge.stepper looks at it)."""
+    def _hook(self, w: World, ev: Event, hook: str, *args: object) -> int | None:
+        """Run one hook on `w` and return its result, checked against what the kernel
+        function can return (`RESULTS`: an int, or None from a void hook); anything the
+        hook raises, exits with or recurses into is a SpecHookError whose cause is the
+        original (explorer.bridge.stepper looks at it)."""
         try:
             ret = getattr(self, hook)(w, *args)
         except (*PASS_THROUGH, SpecHookError):
             raise
         except BaseException as exc:
             raise hook_error(self, hook, event_text(w.bounds, ev), exc) from exc
-        if not call:
+        if RESULTS[hook][0] == VOID:
+            if ret is not None:
+                check_void(self, hook, event_text(w.bounds, ev), ret)
             return None
         if type(ret) is int and -MAX_ERRNO <= ret <= 0:  # the common case, quickly
             return ret
@@ -281,11 +296,13 @@ __all__ = [
     "ENOSPC",
     "HOOKS",
     "NORMAL",
+    "RESULTS",
     "UNMOUNTED",
     "VOLATILE",
     "Spec",
     "SpecHookError",
     "check_result",
+    "check_void",
     "errseq_t",
     "hook_errors",
 ]

@@ -17,12 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.checker.results import (
-    UNSETTLED,
-    ClaimOutcome,
-    ExpectOutcome,
-    Observation,
-)
+from explorer.checker.results import UNSETTLED, ClaimOutcome, ExpectOutcome, Observation
 from explorer.domain.catalog import builtin_names
 from explorer.domain.claim import ClaimBounds, ClaimVerdict
 from explorer.domain.scenario import result_name
@@ -75,8 +70,7 @@ def bounds_text(cb: ClaimBounds) -> str:
         text += f", counter-bits {cb.counter_bits}"
     if cb.host_files != "own":
         text += f", host-files {cb.host_files}"
-    if cb.races == "on":
-        text += f", races on, threads {cb.threads}"
+    text += f", races on, threads {cb.threads}" if cb.races == "on" else ""
     return text
 
 
@@ -132,10 +126,8 @@ def claim_text(c: ClaimOutcome) -> str:
         what = "satisfies" if satisfies else "does not satisfy"
         title = f"{specs}: a run that {what} the condition"
         out.append("")
-        if race:
-            out.append(f"{title}, in the step notation")
-            out.append(f"(explore replay --races FILE --spec {obs[0].spec}):")
-            out += ["", *race]
+        if race:  # replayable by explore replay --races
+            out += [f"{title}, in the step notation:", "", *race]
             continue
         out.append(
             timeline.timeline(c.world_bounds, run.steps, title=title, named=run.lines).rstrip("\n")

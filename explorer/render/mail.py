@@ -24,14 +24,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from explorer import __version__
+from explorer.domain.scenario import SHOWN, Scenario, format_run, result_name, shows_result
 from explorer.domain.scenario import Event as Line
-from explorer.domain.scenario import Scenario, format_run, result_name
 from explorer.domain.show import SlotNames, change_lines, run_names
 from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, Bounds, State, World
 from explorer.engine.verdict import ReorderedPair, Step, Verdict
 from explorer.render.pair import run_names as pair_names
-from explorer.render.timeline import SHOWN
 
 if TYPE_CHECKING:
     from explorer.checker.config import Config
@@ -120,7 +119,7 @@ def _replayed(bounds: Bounds, spec: Spec, run: tuple) -> tuple[State, ...]:
 def line_text(line: Line, verb: str, obs: int | None) -> str:
     """A run's event as a scenario line, with its result where one can fail."""
     res = result_name(obs)
-    return f"{line}" + (f" = {res}" if verb in SHOWN and res is not None else "")
+    return f"{line}" + (f" = {res}" if shows_result(verb, obs) else "")
 
 
 def run_trace(
@@ -175,7 +174,7 @@ def scenario_steps(bounds: Bounds, events: Sequence[Line], run: Run) -> list[Tra
             opened = [s for s in range(bounds.slots) if not before[bounds.fd_base(s)]]
             names.update({s: e.fd for s in opened if after[bounds.fd_base(s)]})
         res = run.results[i]
-        shown = e.verb in SHOWN and res is not None
+        shown = res is not None and (e.verb in SHOWN or (e.verb == "open" and res != "0"))
         out.append(TraceStep(text + (f" = {res}" if shown else ""), after, dict(names)))
         before = after
     return out

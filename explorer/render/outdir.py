@@ -47,6 +47,17 @@ class OutError(InputError):
     """An --out folder that explore cannot write, or must not write to."""
 
 
+def out_folder(given: str) -> Path:
+    """The --out folder as the user gave it.  An empty name is refused: as a path it is
+    the current folder, and it most often comes from a shell variable left unset
+    (`--out "$DIR"`), not from a wish to write there (`--out .` says that)."""
+    if given == "":
+        raise OutError(
+            "--out '': an empty folder name; give a folder (--out . writes into the current one)"
+        )
+    return Path(given)
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 
 

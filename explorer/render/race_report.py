@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.bridge.race_model import RaceModel
+from explorer.bridge.race_model import NotEnabled, RaceModel
 from explorer.bridge.race_runs import notes
 from explorer.checker.config import Config
 from explorer.domain.race_scenario import call_text, format_race
@@ -46,7 +46,7 @@ def replays(model: RaceModel, steps: list[Step]) -> bool:
     for st in steps:
         try:
             state, obs = model.next_state(state, st.action)
-        except ValueError:
+        except NotEnabled:
             return False
         if obs != st.obs:
             return False

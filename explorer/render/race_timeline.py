@@ -25,9 +25,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from explorer.domain.race_scenario import SHOWN, call_text, whole_calls
+from explorer.domain.race_scenario import call_text, whole_calls
 from explorer.domain.race_world import PENDING, Call, RaceLayout
-from explorer.domain.scenario import result_name
+from explorer.domain.scenario import result_name, shows_result
 from explorer.render.timeline import WIDTH, wrap
 
 
@@ -83,7 +83,7 @@ def _rows(n: int, whole: dict[int, int]) -> list[int]:
 def _cell(layout: RaceLayout, a: Any, obs: Any, names: dict[int, str]) -> str:
     """What a step writes in its lane."""
     verb = a.event.verb
-    name = result_name(obs) if obs is not PENDING and verb in SHOWN else None
+    name = result_name(obs) if shows_result(verb, obs) else None
     if type(a) is Call:
         text = call_text(layout.bounds, a.event, names)
         return text + (" ..." if obs is PENDING else f" = {name}" if name is not None else "")

@@ -23,7 +23,7 @@ from explorer import __version__
 from explorer.bridge.model import ErrseqModel
 from explorer.checker.config import Config
 from explorer.checker.results import Outcome, SpecResult
-from explorer.domain.scenario import format_run, result_name
+from explorer.domain.scenario import format_run, result_name, shows_result
 from explorer.domain.vfs import Spec
 from explorer.domain.world import EIO, ERRNO_NAMES, NORMAL, VOLATILE, Bounds
 from explorer.engine.search import Exploration
@@ -175,7 +175,7 @@ def _edge_label(bounds: Bounds, action, obs) -> str:
     )
     text = str(ev) if ev is not None else f"{action.verb} slot{action.arg + 1}"
     res = result_name(obs)
-    return text + (f" = {res}" if res is not None and action.verb in timeline.SHOWN else "")
+    return text + (f" = {res}" if shows_result(action.verb, obs) else "")
 
 
 def verdict_json(

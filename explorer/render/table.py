@@ -11,8 +11,7 @@ results.
 from __future__ import annotations
 
 from explorer.checker.results import SKIPPED, Mismatch, Run
-from explorer.domain.scenario import Event, Scenario
-from explorer.render.timeline import SHOWN
+from explorer.domain.scenario import SHOWN, Event, Scenario
 
 
 def cell(e: Event, result: str | None) -> str:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from explorer.domain.scenario import Event, format_run, result_name
+from explorer.domain.scenario import SHOWN as SHOWN  # the calls whose result a line always shows
+from explorer.domain.scenario import Event, format_run, result_name, shows_result
 from explorer.domain.world import ENVIRONMENT, Bounds
 from explorer.engine.verdict import Step
 
 WIDTH = 72
-SHOWN = ("mount", "fsync", "syncfs")
 
 
 def lane_text(line: str, verb: str, obs: int | None, owner_shown: bool) -> str:
@@ -37,7 +37,7 @@ def lane_text(line: str, verb: str, obs: int | None, owner_shown: bool) -> str:
         at = 1 if verb != "open" else 2
         words = words[:at] + words[at + 1 :]
     text = " ".join(words)
-    if verb in SHOWN and obs is not None:
+    if shows_result(verb, obs):
         text += f" = {result_name(obs)}"
     return text
 
@@ -106,7 +106,7 @@ def scenario_text(
         named = format_run(bounds, [st.action for st in steps])
     for st, ev in zip(steps, named, strict=True):
         res = result_name(st.obs)
-        out.append(f"{ev}" + (f" = {res}" if st.action.verb in SHOWN and res is not None else ""))
+        out.append(f"{ev}" + (f" = {res}" if shows_result(st.action.verb, st.obs) else ""))
     return "\n".join(out) + "\n"
 
 
@@ -132,7 +132,7 @@ def compare(
         col = lanes.index(actor)
         text = lane_text(str(ev), a.action.verb, None, actor == ENVIRONMENT)
         cells = ""
-        if a.action.verb in SHOWN or a.obs != b.obs:
+        if a.obs != b.obs or any(shows_result(a.action.verb, x.obs) for x in (a, b)):
             cells = "".join(f"{result_name(x.obs) or '':<{res_w}}" for x in (a, b))
         row = f"{i + 1:>2}  " + f"{' ' * (width * col) + text:<{width * len(lanes)}}" + cells
         if a.obs != b.obs:

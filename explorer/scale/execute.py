@@ -31,6 +31,7 @@ from explorer.checker.guard import stopped_by_guard
 from explorer.checker.properties import checks
 from explorer.checker.results import SpecResult
 from explorer.checker.sites import Partitions, Progress
+from explorer.checker.timelimit import armed, time_limit
 from explorer.engine.limits import SearchLimit
 from explorer.scale.cluster import cpus, per_node, stand_in, unwrap, user_modules
 from explorer.scale.transport import RayTransport
@@ -61,10 +62,16 @@ class RayExecutor:
 
 
 def _task(
-    cfg: Config, viewers: list[int], i: int, part: str, modules: dict[str, str]
+    cfg: Config,
+    viewers: list[int],
+    i: int,
+    part: str,
+    modules: dict[str, str],
+    limit: float | None,
 ) -> TaskResult:
     stand_in(modules)
-    return check_task(cfg, viewers, {}, i, part)
+    with time_limit(limit):  # the driver's, on a user's code
+        return check_task(cfg, viewers, {}, i, part)
 
 
 def _submitter(
@@ -84,7 +91,8 @@ def _submitter(
             except BaseException as exc:  # noqa: BLE001  handed to the waiting run
                 done.set_exception(unwrap(exc))
 
-        remote.remote(shared, viewers, i, part, modules).future().add_done_callback(settle)
+        task = remote.remote(shared, viewers, i, part, modules, armed())
+        task.future().add_done_callback(settle)
         return done
 
     return submit

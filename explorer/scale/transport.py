@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from explorer.checker.timelimit import armed, time_limit
 from explorer.engine.limits import rss_bytes
 from explorer.engine.partition import Partition
 from explorer.scale.cluster import stand_in, unwrap
@@ -21,18 +22,31 @@ class Holder:
 
     def __init__(self) -> None:
         self.partition: Partition | None = None
+        self.limit: float | None = None
 
-    def start(self, make: Callable[[int], Partition], part: int, modules: dict[str, str]) -> None:
+    def start(
+        self,
+        make: Callable[[int], Partition],
+        part: int,
+        modules: dict[str, str],
+        limit: float | None = None,
+    ) -> None:
+        """Build partition `part`; a user's code runs under the driver's time `limit` in
+        every call (armed per call: between calls the actor's process is Ray's)."""
         stand_in(modules)
+        self.limit = limit
         self.partition = None  # free the last search's before building the next
-        self.partition = make(part)
+        with time_limit(limit):
+            self.partition = make(part)
 
     def call(self, method: str, *args: Any) -> Any:
-        return getattr(self.partition, method)(*args)
+        with time_limit(self.limit):
+            return getattr(self.partition, method)(*args)
 
     def split(self, method: str, n: int, *args: Any) -> Any:
         """A method that gives a tuple of n, as n Ray objects (one is the element)."""
-        r = getattr(self.partition, method)(*args)
+        with time_limit(self.limit):
+            r = getattr(self.partition, method)(*args)
         return r if n > 1 else r[0]
 
     def rss(self) -> int:
@@ -51,7 +65,10 @@ class RayTransport:
         self.actors = [actor.remote() for _ in range(parts)]
 
     def start(self, make: Callable[[int], Partition]) -> None:
-        self.fetch([a.start.remote(make, i, self.modules) for i, a in enumerate(self.actors)])
+        limit = armed()
+        self.fetch(
+            [a.start.remote(make, i, self.modules, limit) for i, a in enumerate(self.actors)]
+        )
 
     def call(self, method: str, args: list[tuple], returns: int | None = None) -> list[list[Any]]:
         out = []

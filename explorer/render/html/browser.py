@@ -30,11 +30,10 @@ from typing import Any
 
 from explorer.checker.results import Region
 from explorer.domain import show
-from explorer.domain.scenario import format_run, result_name
+from explorer.domain.scenario import format_run, result_name, shows_result
 from explorer.domain.vfs import Spec
 from explorer.domain.world import FD_VERBS, Bounds, Event, State
 from explorer.engine.contract import Model, Monitor
-from explorer.render.timeline import SHOWN
 
 
 class Interned:
@@ -140,7 +139,7 @@ class Writer:
         return i
 
     def _edge(self, a: Event, o: Any, t: State) -> list[Any]:
-        res = result_name(o) if a.verb in SHOWN else None
+        res = result_name(o) if shows_result(a.verb, o) else None
         slot = a.arg if a.verb in FD_VERBS else -1
         return [self.templates(template(self.bounds, a)), slot, res or "", self._id(t)]
 
