@@ -343,4 +343,8 @@ class RaceClaim:
             pl.event.fd or "" for a, _, pl in steps if type(a) is Call and a.event.verb == "open"
         ]
         pairs = [(a, obs) for a, obs, _ in steps]
-        return format_race(self.L, pairs, notes(self.model, pairs, opened), opened)
+        out = format_race(self.L, pairs, notes(self.model, pairs, opened), opened)
+        if not self.model.steps.errseq.set_in_one:  # type: ignore[attr-defined]
+            why = "# errseq_set's read and each cmpxchg are steps here, as attempts(...) counts"
+            out.insert(0, f"{why} them; explore replay --races takes each errseq_set whole")
+        return out
