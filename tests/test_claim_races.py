@@ -201,6 +201,7 @@ def enumerate_counts(rc: RaceClaim) -> tuple[int, int]:
         ("claims/races/split-caa-retries-after-success.claim", "jeff-split"),
         ("claims/races/set-retry-against-report.claim", "mainline"),
         ("claims/races/open-inside-mapping-set-error.claim", "jeff-split"),
+        ("claims/races/volatile-mount-inside-writeback-error.claim", "v5.11"),
     ],
 )
 def test_counts_equal_every_step_sequence(path: str, spec: str) -> None:
@@ -377,3 +378,16 @@ def test_the_window_between_mapping_set_errors_two_sets_is_among_the_runs() -> N
     spans = {(log[("host.1", 0)]["begin"], log[("host.1", 0)]["end"]) for log in every_run(rc)}
     # the writeback's steps: take the page, set the inode, set the superblock
     assert (5, 6) in spans and rc.count().satisfied == 8
+
+
+def test_a_volatile_mount_racing_an_error_is_sometimes_refused() -> None:
+    """The other half of claims/races/volatile-mount-inside-writeback-error: among the
+    mounts that overlap the writeback, some are refused (the check read the error)."""
+    claim = parse_claim(
+        HEAD.replace("normal", "volatile")
+        + "host:\n  open fd1 host\n  write fd1\novl1:\n  M: mount ovl1 volatile\n"
+        "env:\n  W: wberror host\nfilter (not M < W and not W < M)\nexists (M = EIO)\n"
+    )
+    for spec in ("v5.11", "mainline"):
+        o = observe(claim, spec, load_spec(spec))
+        assert o.verdict == ClaimVerdict.SOMETIMES and o.satisfied > 0
