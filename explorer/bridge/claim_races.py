@@ -20,8 +20,8 @@ thread's next step may come next.  A node of the product is
              when its call ended with a count that satisfies it
 
 A run is a path to a node where every call has ended; two runs are one when they
-take the same steps in the same order (a step is (lane, call); one program per lane,
-so distinct paths are distinct step sequences).  Every step makes progress, so the
+take the same steps in the same order (a step is (lane, call), and at most one
+program steps on a lane at a time, so distinct paths are distinct step sequences).  Every step makes progress, so the
 graph is acyclic, and runs are counted per node by memoised depth-first search:
 paths of different lengths may meet (a lockless fast path against the slow one), so
 the level-by-level count of explorer.engine.count does not apply.
