@@ -202,6 +202,8 @@ def enumerate_counts(rc: RaceClaim) -> tuple[int, int]:
         ("claims/races/set-retry-against-report.claim", "mainline"),
         ("claims/races/open-inside-mapping-set-error.claim", "jeff-split"),
         ("claims/races/volatile-mount-inside-writeback-error.claim", "v5.11"),
+        ("claims/races/container-concurrent-syncfs-same-fd.claim", "vivek-v3"),
+        ("claims/races/container-concurrent-syncfs-same-fd.claim", "vivek-v2"),
     ],
 )
 def test_counts_equal_every_step_sequence(path: str, spec: str) -> None:
