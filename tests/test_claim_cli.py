@@ -85,6 +85,7 @@ def test_the_library_settles_at_least_25_of_the_threads_30_claims(library) -> No
     assert {c["not_checked"] for c in doc["claims"]} == {None, "unsettled"}
 
 
+@pytest.mark.slow
 def test_docs_claims_md_is_the_librarys_markdown() -> None:
     r = explore("claim", "claims/", "--markdown")
     assert r.exit_code == 0
