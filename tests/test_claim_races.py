@@ -4,6 +4,7 @@ derived by hand (claims/thread/27, 28, 28b, claims/races/)."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -89,13 +90,6 @@ def test_thread_programs_share_the_actors_fds() -> None:
         ),
         (HEAD + "host:\n  F: open fd1 host\nexists (attempts(F) > x)\n", 5, "x", "number"),
         (HEAD + "host:\n  F: open fd1 host\nexists (attempts(F) 1)\n", 5, "1", "comparison"),
-        (
-            HEAD + "expect: mainline no-loss holds\nhost:\n  open fd1 host\n"
-            "exists (open fd1 host = 0)\n",
-            3,
-            "expect:",
-            "races on",
-        ),
     ],
 )
 def test_bad_race_input_is_located(text: str, line: int, token: str, words: str) -> None:
@@ -395,3 +389,36 @@ def test_a_volatile_mount_racing_an_error_is_sometimes_refused() -> None:
     for spec in ("v5.11", "mainline"):
         o = observe(claim, spec, load_spec(spec))
         assert o.verdict == ClaimVerdict.SOMETIMES and o.satisfied > 0
+
+
+def test_linearizable_needs_races_on(tmp_path: Path) -> None:
+    from explorer.checker.claims import load_claims
+
+    p = tmp_path / "x.claim"
+    p.write_text("claim x\nexpect: mainline linearizable holds\n")
+    with pytest.raises(ClaimError) as e:
+        load_claims([str(p)])
+    assert (e.value.line, e.value.token) == (2, "linearizable")
+    assert "races on" in e.value.reason
+
+
+def test_a_failed_race_expectation_shows_its_witness_in_the_step_notation(tmp_path: Path) -> None:
+    """Claim 28's expect: lines with races on; one turned round fails, and its witness
+    (mainline's shortest run with no atomic order) is shown as text and as JSON."""
+    from typer.testing import CliRunner
+
+    from explorer.app.cli import app
+
+    text = (ROOT / "claims/thread/28-concurrent-syncfs-same-fd.claim").read_text()
+    p = tmp_path / "x.claim"
+    p.write_text(text.replace("mainline linearizable fails 5", "mainline linearizable holds"))
+    r = CliRunner().invoke(app, ["claim", str(p), "--spec", "mainline"])
+    assert r.exit_code == 1, r.output
+    assert (
+        "Expect 28-concurrent-syncfs-same-fd mainline linearizable fails 5   MISMATCH" in r.stdout
+    )
+    assert "mainline: linearizable violated" in r.stdout and "host.2: ... = EIO" in r.stdout
+    j = CliRunner().invoke(app, ["claim", str(p), "--spec", "mainline", "--json"])
+    e = json.loads(j.stdout)["claims"][0]["expects"][0]
+    assert (e["holds"], e["length"]) == (False, 5)
+    assert e["scenario"].splitlines()[-1].startswith("host.2: ... = EIO")

@@ -201,6 +201,7 @@ class ExpectOutcome:
     holds: bool
     length: int | None  # the shortest witness's, when it fails
     verdicts: list[Verdict] = field(default_factory=list)
+    config: Config | None = None  # with races on, the run's: how its witnesses are shown
 
     @property
     def undecided(self) -> bool:

@@ -335,7 +335,7 @@ class _Reader:
 
     def _races(self, claim: Claim, races: bool, threads: int) -> None:
         """Threads and step counts need races on; a thread program's K is within
-        `threads`; `any K` and `expect:` are not read with races on."""
+        `threads`; `any K` is not read with races on."""
         stated = {b.key: b for b in claim.bounds}
         if "threads" in stated and not races:
             self.fail(stated["threads"].line, "threads", "threads need 'races on' in bounds:")
@@ -353,8 +353,6 @@ class _Reader:
             for pl in claim.lines():
                 if isinstance(pl, AnyLine):
                     self.fail(pl.line, "any", "'any K' is not read with races on")
-            for e in claim.expects:
-                self.fail(e.line, "expect:", "expect: is not read with races on")
 
     def _only_unsettled(self) -> None:
         others = [(b.line, "bounds:") for b in self.bounds.values()]

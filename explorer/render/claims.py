@@ -22,6 +22,7 @@ from explorer.domain.catalog import builtin_names
 from explorer.domain.claim import ClaimBounds, ClaimVerdict
 from explorer.domain.scenario import result_name
 from explorer.render import report, timeline
+from explorer.render.claim_witness import witness_json
 
 SCHEMA = "errseq-explorer/claims/1"
 SHORT = {ClaimVerdict.NEVER: "N", ClaimVerdict.SOMETIMES: "S", ClaimVerdict.ALWAYS: "A"}
@@ -144,7 +145,7 @@ def claim_text(c: ClaimOutcome) -> str:
         for v in e.verdicts:
             if not v.holds:
                 out.append("")
-                out.append(report.witness_text(c.world_bounds, v).rstrip("\n"))
+                out.append(report.witness_text(c.world_bounds, v, e.config).rstrip("\n"))
                 break
     return "\n".join(out) + "\n"
 
@@ -269,10 +270,7 @@ def expect_json(c: ClaimOutcome, e: ExpectOutcome) -> dict[str, Any]:
         d["limit"] = next(v.limit for v in e.verdicts if v.undecided)
     bad = [v for v in e.verdicts if not v.holds]
     if bad and c.world_bounds is not None:
-        d["witness"] = report.steps_json(c.world_bounds, bad[0].witness)
-        d["scenario"] = timeline.scenario_text(c.world_bounds, bad[0].witness)
-        if bad[0].other:
-            d["other_scenario"] = timeline.scenario_text(c.world_bounds, bad[0].other)
+        d |= witness_json(c.world_bounds, bad[0], e.config)
     return d
 
 
