@@ -168,6 +168,10 @@ def order(run_a: list[int], run_b: list[int]) -> tuple:
     return (len(run_a), len(run_a) + len(run_b), run_a, run_b)
 
 
+def _cost(ex: Exploration, run: list[int]) -> int:
+    return sum(ex.cost[e] for e in run)
+
+
 def _groups(
     ex: Exploration,
     model: ObservedModel,
@@ -202,7 +206,12 @@ def _groups(
         w, o = _steps(ex, rec.run_a), _steps(ex, rec.run_b)
         allowed = set(kinds) <= allow
         group = RemovalGroup(kinds, w, o, rec.removed, [len(w) - 1, len(o) - 1], allowed)
-        groups.append((order(rec.run_a, rec.run_b), group))
+        # By cost (races on) the pairs shown are as the searches met them, not the least:
+        # the first group, by kinds, stands for them all (docs/model.md §5).
+        key = (
+            (0, len(kinds), [rank(k) for k in kinds]) if ex.costed else order(rec.run_a, rec.run_b)
+        )
+        groups.append((key, group))
     groups.sort(key=lambda kg: (len(kg[1].kinds), [rank(k) for k in kg[1].kinds], kg[1].kinds))
     return groups
 
@@ -226,10 +235,8 @@ def _general(
     shortest = min(lengths for lengths, _ in uncovered)
     least = [f for lengths, f in uncovered if lengths == shortest]
     if ex.costed:  # by cost: the pairs the exact check met first, the longer run first
-        met = [found.flips[f] for f in least]
-        runs = [
-            (c.run_a, c.run_b) if len(c.run_a) >= len(c.run_b) else (c.run_b, c.run_a) for c in met
-        ]
+        met = [(c.run_a, c.run_b) for c in (found.flips[f] for f in least)]
+        runs = [(a, b) if _cost(ex, a) >= _cost(ex, b) else (b, a) for a, b in met]
     else:
         runs = [least_conflict(ex, sp, found, f, moves) for f in least]
     e1, e2 = min(runs, key=lambda r: order(*r))
@@ -245,7 +252,7 @@ def _general(
     allowed = bool(kinds) and set(kinds) <= allow
     capped = rem.complete < ex.max_depth
     pair = ReorderedPair(kinds, w, o, removed, added, [len(w) - 1, len(o) - 1], allowed, capped)
-    return order(e1, e2), pair
+    return ((1,) if ex.costed else order(e1, e2)), pair
 
 
 def _lcs_unmatched(a: list[Any], b: list[Any]) -> tuple[list[int], list[int]]:
