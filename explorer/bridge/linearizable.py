@@ -36,10 +36,12 @@ from explorer.engine.contract import Monitor
 
 #: (calls in flight, by number; configurations, by number)
 Lins = tuple[int, frozenset[int]]
-#: The calls in flight as (lane, event), sorted by lane.
-Calls = tuple[tuple[int, Any], ...]
-#: A configuration: (atomic state's number, per call in flight () or (result,)).
+#: A configuration: (atomic state's number, per lane () or (result,): () for a lane
+#: whose call is not linearized yet, or that has none in flight).
 Config = tuple[int, tuple[tuple, ...]]
+
+#: What `_move` has not been asked yet.
+_UNKNOWN = object()
 
 
 class _Numbers:
@@ -67,18 +69,23 @@ class Linearizable(Monitor[State, object, object, Lins]):
     name: str = "linearizable"
     _memo: dict[tuple[Lins, Any, Any], tuple[Lins, str]] = field(default_factory=dict, repr=False)
     _one: dict[Lins, Lins] = field(default_factory=dict, repr=False)
+    #: atomic states; calls in flight as ((lane, event), ...) sorted by lane; Configs
     _atomic: _Numbers = field(default_factory=_Numbers, repr=False)
     _calls: _Numbers = field(default_factory=_Numbers, repr=False)
     _configs: _Numbers = field(default_factory=_Numbers, repr=False)
+    #: per event, per atomic state (number): (next state's number, result) or None
+    _moves: dict[Any, dict[int, Any]] = field(default_factory=dict, repr=False)
     _enabled: list[frozenset] = field(default_factory=list, repr=False)
-    _moves: dict[tuple[int, Any], tuple[int, Any] | None] = field(default_factory=dict, repr=False)
+    _pending: dict[int, list[tuple[int, Any, dict]]] = field(default_factory=dict, repr=False)
     _begun: dict[tuple[int, int, Any], tuple] = field(default_factory=dict, repr=False)
     _ended: dict[tuple[int, int, Any], tuple] = field(default_factory=dict, repr=False)
     _closed: dict[tuple[int, int], frozenset[int]] = field(default_factory=dict, repr=False)
 
     def initial(self) -> Lins:
         atomic0 = next(iter(self.model.atomic.initial_states()))
-        return self._calls.number(()), frozenset({self._config(atomic0, ())})
+        a = self._atomic.number(atomic0)
+        idle = ((),) * self.model.layout.lanes
+        return self._calls.number(()), frozenset({self._configs.number((a, idle))})
 
     def step(self, m: Lins, s: State, action, obs: object) -> tuple[Lins, str]:
         if type(action) is not Call and obs is PENDING:
@@ -95,43 +102,43 @@ class Linearizable(Monitor[State, object, object, Lins]):
         ci, lins = m
         lane = action.lane
         if type(action) is Call:
-            ci, k, grown = self._begin(ci, lane, action.event)
+            ci, moves, grown = self._begin(ci, lane, action.event)
             parts = []
             for c in lins:
                 got = grown.get(c)
                 if got is None:
-                    got = grown[c] = self._grow(ci, k, c)
+                    got = grown[c] = self._grow(ci, lane, action.event, moves, c)
                 parts.append(got)
-            lins = frozenset().union(*parts)
+            lins = lins.union(*parts)
         if obs is PENDING:
             return (ci, lins), ""
-        ci, k, ends = self._end(ci, lane, obs)
+        ci, ends = self._end(ci, lane, obs)
         kept = []
+        configs = self._configs
         for c in lins:
             end = ends.get(c)
             if end is None:
-                a, r = self._configs.values[c]
-                end = ends[c] = self._config(a, r[:k] + r[k + 1 :], True) if r[k] == (obs,) else -1
+                a, r = configs.values[c]
+                end = -1
+                if r[lane] == (obs,):
+                    end = configs.number((a, (*r[:lane], (), *r[lane + 1 :])))
+                ends[c] = end
             if end >= 0:
                 kept.append(end)
         why = "" if kept else "no order of the calls that keeps real time gives these results"
         return (ci, frozenset(kept)), why
 
-    # --- numbering and the atomic model ------------------------------------------------
+    # --- the atomic model --------------------------------------------------------------
 
-    def _config(self, a: Any, r: tuple, numbered: bool = False) -> int:
-        """The number of the configuration (atomic state a, results r); a is a state, or
-        its number when `numbered`."""
-        if not numbered:
-            a = self._atomic.number(a)
-        return self._configs.number((a, r))
+    def _moves_of(self, ev: Any) -> dict[int, Any]:
+        got = self._moves.get(ev)
+        if got is None:
+            got = self._moves[ev] = {}
+        return got
 
-    def _move(self, a: int, ev: Any) -> tuple[int, Any] | None:
+    def _move(self, a: int, ev: Any, moves: dict[int, Any]) -> tuple[int, Any] | None:
         """The atomic state (number) and result after `ev` in atomic state `a`, None when
-        `ev` is not enabled there."""
-        key = (a, ev)
-        if key in self._moves:
-            return self._moves[key]
+        `ev` is not enabled there; `moves` is `ev`'s memo."""
         atomic, state = self.model.atomic, self._atomic.values[a]
         while len(self._enabled) <= a:
             self._enabled.append(frozenset(atomic.actions(self._atomic.values[len(self._enabled)])))
@@ -139,66 +146,71 @@ class Linearizable(Monitor[State, object, object, Lins]):
         if ev in self._enabled[a]:
             a2, result = atomic.next_state(state, ev)
             got = (self._atomic.number(a2), result)
-        self._moves[key] = got
+        moves[a] = got
         return got
 
-    # --- a call begins: the configurations it adds --------------------------------------
+    # --- a call begins or ends ---------------------------------------------------------
 
-    def _begin(self, ci: int, lane: int, ev: Any) -> tuple[int, int, dict[int, frozenset[int]]]:
-        """The calls in flight once `ev` begins on `lane`, its place among them, and what
-        each configuration grows into (filled as they come)."""
+    def _begin(self, ci: int, lane: int, ev: Any) -> tuple[int, dict, dict[int, frozenset[int]]]:
+        """The calls in flight once `ev` begins on `lane`, `ev`'s moves, and what each
+        configuration adds (filled as they come)."""
         key = (ci, lane, ev)
         got = self._begun.get(key)
         if got is None:
             calls = tuple(sorted((*self._calls.values[ci], (lane, ev)), key=lambda c: c[0]))
-            k = next(i for i, c in enumerate(calls) if c[0] == lane)
-            got = self._begun[key] = (self._calls.number(calls), k, {})
+            got = self._begun[key] = (self._calls.number(calls), self._moves_of(ev), {})
         return got
 
-    def _end(self, ci: int, lane: int, obs: object) -> tuple[int, int, dict[int, int]]:
-        """The calls in flight once the call on `lane` ends with `obs`, its place among
-        those before, and what each configuration becomes (-1: dropped), filled as they
-        come."""
+    def _end(self, ci: int, lane: int, obs: object) -> tuple[int, dict[int, int]]:
+        """The calls in flight once the call on `lane` ends with `obs`, and what each
+        configuration becomes (-1: dropped), filled as they come."""
         key = (ci, lane, obs)
         got = self._ended.get(key)
         if got is None:
-            calls = self._calls.values[ci]
-            k = next(i for i, c in enumerate(calls) if c[0] == lane)
-            got = self._ended[key] = (self._calls.number(calls[:k] + calls[k + 1 :]), k, {})
+            calls = tuple(c for c in self._calls.values[ci] if c[0] != lane)
+            got = self._ended[key] = (self._calls.number(calls), {})
         return got
 
-    def _grow(self, ci: int, k: int, c: int) -> frozenset[int]:
-        """Configuration c with the new call k not linearized yet, and every one that
+    def _grow(self, ci: int, lane: int, ev: Any, moves: dict, c: int) -> frozenset[int]:
+        """What configuration c adds when a call begins on `lane`: every one that
         linearizes it, then any more calls in flight (c's set is closed under the others
-        already, so a new configuration has k linearized)."""
+        already, so a new configuration has the new call linearized)."""
         a, r = self._configs.values[c]
-        out = {self._config(a, (*r[:k], (), *r[k:]), True)}
-        moved = self._move(a, self._calls.values[ci][k][1])
-        if moved is not None:
-            a2, result = moved
-            y = self._config(a2, (*r[:k], (result,), *r[k:]), True)
-            got = self._closed.get((ci, y))
-            if got is None:
-                got = self._closed[(ci, y)] = self._close(ci, y)
-            out |= got
-        return frozenset(out)
+        moved = moves.get(a, _UNKNOWN)
+        if moved is _UNKNOWN:
+            moved = self._move(a, ev, moves)
+        if moved is None:
+            return frozenset()
+        a2, result = moved
+        y = self._configs.number((a2, (*r[:lane], (result,), *r[lane + 1 :])))
+        got = self._closed.get((ci, y))
+        if got is None:
+            got = self._closed[(ci, y)] = self._close(ci, y)
+        return got
 
     def _close(self, ci: int, c: int) -> frozenset[int]:
-        """Every configuration that linearizes some more calls in flight after c's, in
-        any order."""
-        calls, configs = self._calls.values[ci], self._configs.values
+        """Configuration c and every one that linearizes some more calls in flight after
+        c's, in any order."""
+        pending = self._pending.get(ci)
+        if pending is None:
+            pending = self._pending[ci] = [
+                (lane, ev, self._moves_of(ev)) for lane, ev in self._calls.values[ci]
+            ]
+        configs = self._configs
         out = {c}
         todo = [c]
         while todo:
-            a, r = configs[todo.pop()]
-            for k, done in enumerate(r):
-                if done:
+            a, r = configs.values[todo.pop()]
+            for lane, ev, moves in pending:
+                if r[lane]:
                     continue
-                moved = self._move(a, calls[k][1])
+                moved = moves.get(a, _UNKNOWN)
+                if moved is _UNKNOWN:
+                    moved = self._move(a, ev, moves)
                 if moved is None:
                     continue
                 a2, result = moved
-                nxt = self._config(a2, (*r[:k], (result,), *r[k + 1 :]), True)
+                nxt = configs.number((a2, (*r[:lane], (result,), *r[lane + 1 :])))
                 if nxt not in out:
                     out.add(nxt)
                     todo.append(nxt)
@@ -211,15 +223,15 @@ class Linearizable(Monitor[State, object, object, Lins]):
         sym = self.model.symmetry
         assert sym is not None
         ci, lins = m
-        calls = self._calls.values[ci]
-        moved = [
-            (sym.translate_action(Call(lane, ev), perm), k) for k, (lane, ev) in enumerate(calls)
-        ]
-        order = sorted(range(len(moved)), key=lambda i: moved[i][0].lane)
-        new_calls = tuple((moved[i][0].lane, moved[i][0].event) for i in order)
+        moved = [sym.translate_action(Call(lane, ev), perm) for lane, ev in self._calls.values[ci]]
+        new_calls = tuple(sorted(((c.lane, c.event) for c in moved), key=lambda c: c[0]))
+        lanes = [(lane, sym.translate_lane(lane, perm)) for lane, _ in self._calls.values[ci]]
         new_lins = []
         for c in lins:
             a, r = self._configs.values[c]
-            image = sym.atomic_image(self._atomic.values[a], perm)
-            new_lins.append(self._config(image, tuple(r[moved[i][1]] for i in order)))
+            image = self._atomic.number(sym.atomic_image(self._atomic.values[a], perm))
+            t = [()] * len(r)
+            for old, new in lanes:
+                t[new] = r[old]
+            new_lins.append(self._configs.number((image, tuple(t))))
         return self._calls.number(new_calls), frozenset(new_lins)
