@@ -57,7 +57,7 @@ def test_the_limit_decides_between_all_runs_and_witnesses() -> None:
     ("claim", "why"),
     [
         ("thread/23-volatile-sample-pre-mount-error", "not among the claim's specs"),
-        ("thread/27-caa-retry-loops-once", "unsettled: a race"),
+        ("thread/30-predictable-over-simple", "unsettled: an opinion"),
         ("thread/01-open-before-error-sees-it", "nothing to replay"),
         ("thread/25-counter-wrap-false-negative", "counter-bits 2: a real kernel's errseq counter"),
     ],
@@ -145,7 +145,9 @@ def test_the_condition_is_evaluated_on_the_kernels_results() -> None:
 
 
 def test_conform_with_claims_that_replay_nothing_needs_no_vm() -> None:
-    r = runner.invoke(app, ["conform", str(ROOT / "claims/thread/27-caa-retry-loops-once.claim")])
+    r = runner.invoke(
+        app, ["conform", str(ROOT / "claims/thread/30-predictable-over-simple.claim")]
+    )
     assert r.exit_code == 0, r.output
     assert "not replayed: unsettled" in r.stdout
 

@@ -36,6 +36,7 @@ def main_job(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_the_main_jobs_page_is_under_budget_and_complete(main_job):
     html = (main_job / "index.html").read_text()
     assert len(html.encode()) < BUDGET
@@ -50,6 +51,7 @@ def test_the_main_jobs_page_is_under_budget_and_complete(main_job):
         assert region["e"]["0"], name
 
 
+@pytest.mark.slow
 def test_the_same_command_writes_the_same_page(main_job, tmp_path):
     done = explore("--mounts", "2", "--depth", "8", "-q", "--out", str(tmp_path))
     assert done.returncode == 1, done.stderr

@@ -228,6 +228,7 @@ def test_every_protocol_of_the_contract_has_an_example(protocol) -> None:
     assert inspect.getdoc(protocol).count(">>>") >= 2
 
 
+@pytest.mark.slow
 def test_only_explore_ray_imports_ray() -> None:
     """Ray is an optional extra: no module outside explorer.scale imports it, and the
     main job runs without loading it."""

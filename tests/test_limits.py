@@ -106,6 +106,7 @@ def test_isolation_is_a_task_apart_on_reduced_runs_and_merges_back_in_order():
     assert two[0][3][0] is False  # vivek-v3-seen: the seed's mount interferes
 
 
+@pytest.mark.slow
 def test_two_processes_change_no_output(tmp_path):
     import json
 

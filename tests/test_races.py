@@ -245,6 +245,7 @@ def test_depth_counts_calls_not_steps() -> None:
     assert max(len(ex.path_to(s)) for s in range(ex.n_states)) > 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", ["plain", "mainline", "jeff-split"])
 def test_symmetry_keeps_every_verdict_with_races_on(spec: str) -> None:
     """Two containers of two fds: containers, an owner's fds (a free one after the open

@@ -108,6 +108,7 @@ RACES = ["--races", "--threads", "2", "--mounts", "1", "--depth", "4"]
 RACE_RUN = "ovl1.1: mount ovl1\novl1.1: open fd1 ovl1\novl1.1: fsync fd1\n"
 
 
+@pytest.mark.slow
 def test_with_races_the_hook_run_again_for_each_step_is_stopped_too(tmp_path) -> None:
     """With --races a hook runs again from its start for each step of its call: the
     run that loops is stopped in explore, replay and diff alike."""
@@ -129,6 +130,7 @@ def ovl_fsync(self, w, ofs, f):
 """
 
 
+@pytest.mark.slow
 def test_with_races_a_hook_spinning_on_a_shared_field_is_stopped(tmp_path) -> None:
     """Each read of a shared field ends a step, so no run of the hook lasts: the call is
     stopped after MAX_ACCESSES accesses (the same hook without races meets the time

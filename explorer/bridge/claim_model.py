@@ -44,7 +44,7 @@ from explorer.bridge.claim_symmetry import ClaimSymmetry
 from explorer.bridge.model import ErrseqModel
 from explorer.domain import world
 from explorer.domain.claim import AnyLine, Claim, ClaimBounds, ProgramLine, required_bounds
-from explorer.domain.claim_formula import Before, LineId, Returns
+from explorer.domain.claim_formula import Before, LineId, Returns, Tally
 from explorer.domain.scenario import CONTAINER_RE, owner_index
 from explorer.domain.scenario import Event as Line
 from explorer.domain.vfs import Spec
@@ -118,6 +118,7 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
         atoms: list[Returns | Before] = []
         for f in (claim.filter, claim.formula):
             for a in f.atoms() if f is not None else ():
+                assert not isinstance(a, Tally), "step counts need races on (claim_races)"
                 if a not in atoms:
                     atoms.append(a)
         self.atoms = tuple(atoms)
@@ -294,7 +295,7 @@ class ClaimModel(contract.Model[Node, Move, "int | None"]):
         f = self.claim.filter if which == "filter" else self.claim.formula
         if f is None:
             return True
-        return f.decide(lambda atom: bool(node.record & self.bit[atom]))
+        return f.decide(lambda atom: bool(node.record & self.bit[atom]))  # type: ignore[index]
 
     def line_names(self, moves: list[Move]) -> list[Line]:
         """A run's events as scenario lines named as the claim names them: its fds keep

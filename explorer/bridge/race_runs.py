@@ -120,15 +120,19 @@ def _lane_of_name(model: RaceModel, name: str) -> int:
 # --- what a step did ----------------------------------------------------------------
 
 
-def notes(model: RaceModel, steps: list[tuple[Any, Any]]) -> list[str]:
+def notes(
+    model: RaceModel, steps: list[tuple[Any, Any]], fd_names: list[str] | None = None
+) -> list[str]:
     """Per step, what its accesses did ("read upper.s_wb_err: EIO#0"), replayed from the
-    initial state."""
+    initial state.  `fd_names`: the names the opens give their fds, in order (default
+    fd1, fd2, ...)."""
     state = model.layout.initial()
     names: dict[int, str] = {}
+    given = iter(fd_names or ())
     out = []
     for action, _ in steps:
         if type(action) is Call and action.event.verb == "open":
-            names[action.event.arg] = f"fd{len(names) + 1}"
+            names[action.event.arg] = next(given, None) or f"fd{len(names) + 1}"
         got = model.describe_step(state, action)
         assert got is not None, "a step of a recorded run is enabled"
         out.append("; ".join(_label(model, names, lab) for lab in got.labels))

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from explorer.bridge.claim_model import ClaimModel
 from explorer.checker import claim_states
+from explorer.checker.claim_races import observe_races
 from explorer.checker.config import configure
 from explorer.checker.options import RunOptions
-from explorer.checker.properties import PROPERTIES
+from explorer.checker.properties import PROPERTIES, RACE_PROPERTIES
 from explorer.checker.results import (
     UNSETTLED,
     ClaimOutcome,
@@ -29,7 +30,7 @@ from explorer.checker.results import (
 from explorer.checker.run import run
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.claim import Claim, ClaimVerdict, ProgramLine, load_claim, required_bounds
-from explorer.domain.claim_formula import Quantifier
+from explorer.domain.claim_formula import ClaimError, Quantifier
 from explorer.domain.vfs import Spec
 from explorer.engine.count import paths
 from explorer.engine.limits import default_memory_limit
@@ -68,7 +69,14 @@ def claim_files(paths_given: list[str]) -> list[Path]:
 def load_claims(paths_given: list[str]) -> list[Claim]:
     """Every claim the paths hold, parsed: the first bad one is a ClaimError (exit 2)
     before anything runs.  Their `expect:` lines may name the registry's properties."""
-    return [load_claim(f, PROPERTIES) for f in claim_files(paths_given)]
+    claims = [load_claim(f, RACE_PROPERTIES) for f in claim_files(paths_given)]
+    for c in claims:
+        races = required_bounds(c).races == "on" if c.programs or c.expects else False
+        for e in c.expects:
+            if not races and e.property in RACE_PROPERTIES and e.property not in PROPERTIES:
+                why = f"{e.property} asks of calls in steps: it needs 'races on' in bounds:"
+                raise ClaimError(c.source, e.line, e.property, why)
+    return claims
 
 
 class Specs:
@@ -96,7 +104,8 @@ def specs_of(claim: Claim, chosen: list[str] | None) -> list[str]:
     when it has them), else the claim's `specs:`, else every built-in."""
     if chosen:
         return [s for s in chosen if claim.specs is None or s in claim.specs]
-    return list(claim.specs) if claim.specs is not None else builtin_names()
+    races = required_bounds(claim).races == "on" if claim.programs else False
+    return list(claim.specs) if claim.specs is not None else builtin_names(races)
 
 
 def expected(claim: Claim, spec: str) -> tuple[tuple[ClaimVerdict, ...], int]:
@@ -117,6 +126,8 @@ def search(claim: Claim, spec: Spec, symmetric: bool = True) -> tuple[ClaimModel
 
 def observe(claim: Claim, name: str, spec: Spec, symmetric: bool = True) -> Observation:
     """The claim's runs under one spec, counted, with the run to show."""
+    if required_bounds(claim).races == "on":
+        return observe_races(claim, name, spec)
     return counted(claim, name, *search(claim, spec, symmetric))
 
 
@@ -205,8 +216,10 @@ def check_expects(claim: Claim, name: str, spec: Spec) -> list[ExpectOutcome]:
         errnos=",".join(cb.errnos),
         host_files=cb.host_files,
         counter_bits=cb.counter_bits,
+        races=cb.races == "on",
+        threads=cb.threads,
         properties=[
-            *(p for p in PROPERTIES if any(e.property == p for e in mine)),
+            *(p for p in RACE_PROPERTIES if any(e.property == p for e in mine)),
             *files.values(),
         ],
         symmetry=False if files else None,
@@ -220,7 +233,7 @@ def check_expects(claim: Claim, name: str, spec: Spec) -> list[ExpectOutcome]:
         verdicts = result.verdicts.get(prop, [])
         bad = [v for v in verdicts if not v.holds]
         length = min(v.length for v in bad) if bad else None
-        out.append(ExpectOutcome(e, not bad, length, verdicts))
+        out.append(ExpectOutcome(e, not bad, length, verdicts, cfg if opts.races else None))
     return out
 
 

@@ -148,6 +148,7 @@ class ClaimRun:
     satisfies: bool
     steps: list[Step]
     lines: list[Event]
+    race: list[str] | None = None  # with races on: the run in the step notation
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class ExpectOutcome:
     holds: bool
     length: int | None  # the shortest witness's, when it fails
     verdicts: list[Verdict] = field(default_factory=list)
+    config: Config | None = None  # with races on, the run's: how its witnesses are shown
 
     @property
     def undecided(self) -> bool:

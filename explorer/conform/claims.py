@@ -20,6 +20,10 @@ from explorer.checker.claim_runs import REPLAY_ALL, ReplayPlan, kernel_verdict, 
 from explorer.checker.claims import expected
 from explorer.checker.properties import PROPERTIES
 from explorer.conform import core
+from explorer.conform.race_claims import RaceCheck, plan_race
+from explorer.conform.race_claims import as_json as race_json
+from explorer.conform.race_claims import failed as race_failed
+from explorer.conform.race_claims import lines as race_lines
 from explorer.domain.catalog import load_spec
 from explorer.domain.claim import Claim, ClaimVerdict, load_claim, required_bounds
 from explorer.domain.errseq import COUNTER_BITS
@@ -37,6 +41,7 @@ class ClaimCheck:
     items: list[core.Item] = field(default_factory=list)
     skipped: str = ""  # why nothing is replayed
     outcomes: list[core.Outcome] = field(default_factory=list)
+    race: RaceCheck | None = None  # a claim with races on: its race program instead
 
 
 def plan_claims(paths: list[Path], kernels: list[str]) -> list[ClaimCheck]:
@@ -65,6 +70,9 @@ def plan_one(claim: Claim, kernel: str, limit: int = REPLAY_ALL) -> ClaimCheck:
             "reproduced"
         )
     if check.skipped:
+        return check
+    if required_bounds(claim).races == "on":
+        check.race = plan_race(claim, kernel, spec)
         return check
     check.plan = replay_plan(claim, spec, load_spec(spec), limit)
     if check.plan.observation.error:
@@ -136,6 +144,8 @@ def lines(check: ClaimCheck, release: str = "") -> list[str]:
     """The claim's block for one kernel: the model's Observation line, the kernel's,
     and what the kernel's line stands on."""
     name, k = check.claim.name, check.kernel
+    if check.race is not None:
+        return race_lines(check.race)
     head = f"claim {name} on {release or k} (model: {check.spec})"
     if check.skipped or check.plan is None:
         return [f"{head}: not replayed: {check.skipped}"]
@@ -172,12 +182,18 @@ def lines(check: ClaimCheck, release: str = "") -> list[str]:
 
 
 def failed(check: ClaimCheck) -> bool:
-    """A run that differs from the model or could not be checked (exit 1)."""
-    return any(o.failed for o in check.outcomes)
+    """A run that differs from the model or could not be checked, an outcome the model
+    calls Never (exit 1)."""
+    return any(o.failed for o in check.outcomes) or (
+        check.race is not None and race_failed(check.race)
+    )
 
 
 def as_json(check: ClaimCheck) -> dict:
     d: dict = {"claim": check.claim.name, "kernel": check.kernel, "spec": check.spec}
+    if check.race is not None:
+        d["race"] = race_json(check.race)
+        return d
     if check.skipped or check.plan is None:
         d["skipped"] = check.skipped
         return d

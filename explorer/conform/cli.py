@@ -175,6 +175,7 @@ def conform_command(
     items, checks, done, todo = _prepare(_files(scenarios or []), kernels, witness, not scenarios)
     start = time.monotonic()
     images, runs = _run_vms(todo, accel, jobs)
+    raced, race_failed = _run_races(checks, accel)
     outcomes = done + [
         judge(item, k, model, images[k], r) for (item, k, model), r in zip(todo, runs, strict=True)
     ]
@@ -187,9 +188,25 @@ def conform_command(
     if as_json:
         _print_json(outcomes, checks, images, elapsed)
     else:
-        _print_tables(outcomes, checks, images, len(runs), elapsed)
-    if any(o.failed for o in outcomes):
+        _print_tables(outcomes, checks, images, len(runs) + raced, elapsed)
+    if any(o.failed for o in outcomes) or race_failed:
         raise typer.Exit(1)
+
+
+def _run_races(checks: list[ClaimCheck], accel: str) -> tuple[int, bool]:
+    """A race claim's program, many times in one boot per kernel: the boots made, and
+    whether a kernel showed an outcome the model calls Never (or did not run)."""
+    from explorer.conform import race_claims
+
+    err = Console(stderr=True, highlight=False)
+    raced, failed = 0, False
+    for c in checks:
+        if c.race is not None and c.race.program is not None and not c.race.skipped:
+            err.print(f"[dim]racing {c.claim.name} on {c.kernel}...[/]")
+            race_claims.run(c.race, accel)
+            raced += 1
+            failed = failed or race_claims.failed(c.race)
+    return raced, failed
 
 
 def _files(paths: list[Path]) -> list[Path]:

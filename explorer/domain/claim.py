@@ -54,6 +54,7 @@ from explorer.domain.claim_formula import (
     Formula,
     LineId,
     Quantifier,
+    Tally,
     Token,
     parse_condition,
     tokenize,
@@ -61,13 +62,17 @@ from explorer.domain.claim_formula import (
 from explorer.domain.claim_headers import ClaimVerdict, Expect, Headers, Result, claim_file
 from explorer.domain.claim_program import (
     KEY_RE,
+    THREAD_RE,
     AnyLine,
     Program,
     ProgramLine,
     Resolver,
+    actor_of,
     check_programs,
     program_line,
+    thread_of,
 )
+from explorer.domain.race_world import MAX_THREADS
 from explorer.domain.scenario import ARITY, ScenarioError, parse_line
 
 __all__ = [
@@ -94,7 +99,7 @@ CONDITION_RE = re.compile(r"(~exists|exists|forall|filter)(?![A-Za-z0-9_])")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*$")
 HEADER_OR_PROGRAM = (
     "expected a header (bounds:, result:, expect:, specs:, unsettled:), "
-    "a program (ovlN:, host:, env:) or the condition (exists, ~exists, forall)"
+    "a program (ovlN:, host:, env:, a thread ovlN.K: or host.K:) or the condition (exists, ~exists, forall)"
 )
 
 
@@ -168,6 +173,7 @@ class _Reader:
         self.body = False  # a header, program or condition has been read
         self.conclusion: tuple[str, int] | None = None
         self.continued = -1  # the last line of the conclusion
+        self.threads_at: dict[str, int] = {}  # thread programs (ACTOR.K) -> their line
 
     def fail(self, line: int, token: str, reason: str) -> NoReturn:
         raise ClaimError(self.source, line, token, reason)
@@ -223,6 +229,8 @@ class _Reader:
 
     @staticmethod
     def _section(key: str) -> bool:
+        if THREAD_RE.match(key):
+            return True  # ACTOR.K: checked by _actor, so a bad actor gets its own error
         return key in HEADERS or key in ("host", "env") or key.startswith("ovl")
 
     def _claim_line(self, n: int, indented: bool, words: list[str]) -> None:
@@ -259,9 +267,18 @@ class _Reader:
         self.bounds[bound.key] = bound
 
     def _actor(self, n: int, actor: str, rest: str) -> None:
-        if actor not in ("host", "env"):
+        base = actor_of(actor)
+        if base != actor and base == "env":
+            self.fail(n, actor + ":", "the environment has no threads: env:")
+        if base != actor and base != "host" and not base.startswith("ovl"):
+            self.fail(n, actor + ":", f"unknown actor '{base}' (a thread is ovlN.K or host.K)")
+        if base != actor and not 1 <= thread_of(actor) <= MAX_THREADS:
+            self.fail(n, actor + ":", f"a thread is numbered from 1 to {MAX_THREADS}")
+        if base != actor:
+            self.threads_at.setdefault(actor, n)
+        if base not in ("host", "env"):
             try:
-                parse_line(self.source, n, f"umount {actor}")  # a valid container name
+                parse_line(self.source, n, f"umount {base}")  # a valid container name
             except ScenarioError as e:
                 self.fail(n, e.token, e.reason)
         if rest:
@@ -308,11 +325,34 @@ class _Reader:
             formula,
             self.conclusion[0] if self.conclusion else None,
         )
-        depth = required_bounds(claim).depth
+        cb = required_bounds(claim)
+        self._races(claim, cb.races == "on", cb.threads)
+        depth = cb.depth
         for e in claim.expects:
             if e.length is not None and e.length > depth:
                 self.fail(e.line, str(e.length), f"a witness longer than the depth ({depth})")
         return claim
+
+    def _races(self, claim: Claim, races: bool, threads: int) -> None:
+        """Threads and step counts need races on; a thread program's K is within
+        `threads`; `any K` is not read with races on."""
+        stated = {b.key: b for b in claim.bounds}
+        if "threads" in stated and not races:
+            self.fail(stated["threads"].line, "threads", "threads need 'races on' in bounds:")
+        for actor, n in self.threads_at.items():
+            if "." in actor and not races:
+                self.fail(n, actor + ":", "a thread program needs 'races on' in bounds:")
+            if thread_of(actor) > threads:
+                why = f"thread {thread_of(actor)} of {actor_of(actor)}, but threads {threads}"
+                self.fail(n, actor + ":", why + " (bounds: threads T gives ACTOR.1 to ACTOR.T)")
+        for f in (claim.filter, claim.formula):
+            for a in f.atoms() if f is not None and not races else ():
+                if isinstance(a, Tally):
+                    self.fail(a.line, a.what, "counting a call's accesses needs 'races on'")
+        if races:
+            for pl in claim.lines():
+                if isinstance(pl, AnyLine):
+                    self.fail(pl.line, "any", "'any K' is not read with races on")
 
     def _only_unsettled(self) -> None:
         others = [(b.line, "bounds:") for b in self.bounds.values()]

@@ -17,8 +17,9 @@ from dataclasses import astuple, dataclass, fields
 from typing import TYPE_CHECKING, NoReturn
 
 from explorer.domain.claim_formula import ClaimError
-from explorer.domain.claim_program import AnyLine
+from explorer.domain.claim_program import AnyLine, actor_of
 from explorer.domain.errseq import COUNTER_BITS, MIN_COUNTER_BITS
+from explorer.domain.race_world import MAX_THREADS
 from explorer.domain.scenario import CONTAINER_RE
 from explorer.domain.world import (
     ERRNOS,
@@ -60,6 +61,8 @@ class ClaimBounds:
     errnos: tuple[str, ...] = ("EIO",)
     counter_bits: int | None = None  # None: the errseq counter's full width
     host_files: str = "own"
+    races: str = "off"  # "on": calls in steps (docs/model.md §8)
+    threads: int = 1  # threads per actor, with races on
 
     def world(self) -> Bounds:
         """The world's bounds: its shape, the errnos a wberror may record and the files a
@@ -79,6 +82,8 @@ BOUND_KEYS: dict[str, tuple[int, int] | tuple[str, ...]] = {
     "errnos": ("EIO", "EIO+ENOSPC"),
     "counter-bits": (MIN_COUNTER_BITS, COUNTER_BITS),
     "host-files": ("own", "any"),
+    "races": ("off", "on"),
+    "threads": (1, MAX_THREADS),
 }
 
 
@@ -129,18 +134,20 @@ def needs(claim: Claim) -> dict[str, Need]:
 
     kinds: dict[str, str] = {}  # normal/volatile -> the first mount of that kind
     depth = 0
-    for actor, program in claim.programs.items():
+    holding: dict[str, list[str]] = {}  # per actor, the fds its programs hold open
+    for name, program in claim.programs.items():
+        actor = actor_of(name)
         if m := CONTAINER_RE.match(actor):
-            at_least("mounts", int(m[1]), program[0].line, f"a program for {actor}")
-        live: list[str] = []
+            at_least("mounts", int(m[1]), program[0].line, f"a program for {name}")
+        live = holding.setdefault(actor, [])
         for pl in program:
             depth += pl.k if isinstance(pl, AnyLine) else 1
             at_least("depth", depth, pl.line, f"they have {depth} events")
             if isinstance(pl, AnyLine):
                 continue
             e, why = pl.event, f"{pl.event} at line {pl.line}"
-            for name in (e.target, e.file):
-                if name and (m := CONTAINER_RE.match(name)):
+            for named in (e.target, e.file):
+                if named and (m := CONTAINER_RE.match(named)):
                     at_least("mounts", int(m[1]), pl.line, why)
             if e.verb == "mount":
                 kinds.setdefault("volatile" if e.volatile else "normal", why)
@@ -194,4 +201,6 @@ def required_bounds(claim: Claim) -> ClaimBounds:
         errnos=tuple(str(out["errnos"]).split("+")),
         counter_bits=None if bits is None else int(bits),
         host_files=str(out["host-files"]),
+        races=str(out["races"]),
+        threads=int(out["threads"] or 1),
     )

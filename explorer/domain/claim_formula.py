@@ -35,10 +35,11 @@ LineId = tuple[str, int]
 # scenario language's rule (explorer.domain.scenario.stated_result_error).
 RESULTS = RESULT_TOKENS
 RESULT_NAMES = {v: k for k, v in RESULTS.items()}
-KEYWORDS = ("not", "and", "or", "exists", "~exists", "forall", "filter")
+KEYWORDS = ("not", "and", "or", "exists", "~exists", "forall", "filter", "attempts", "warned")
+TALLIES = ("attempts", "warned")  # what a Tally counts: cmpxchgs, WARN_ONs
 MAX_NESTING = 100
 
-TOKEN_RE = re.compile(r"~exists\b|->|[()<=]|[A-Za-z0-9_]+|\S")
+TOKEN_RE = re.compile(r"~exists\b|->|[<>]=|[()<=>]|[A-Za-z0-9_]+|\S")
 
 
 class ClaimError(InputError):
@@ -86,7 +87,7 @@ class Formula:
         """Whether one run, given as a record of the events the formula needs, satisfies it."""
         return self.decide(lambda atom: atom.evaluate(record))
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         """The formula's value when each atom's is `atom(a)`: a search that keeps one bit
         per atom (explorer.bridge.claim_model) evaluates it without positions."""
         raise NotImplementedError
@@ -94,11 +95,11 @@ class Formula:
     def children(self) -> tuple[Formula, ...]:
         return ()
 
-    def atoms(self) -> tuple[Returns | Before, ...]:
+    def atoms(self) -> tuple[Atom, ...]:
         """The distinct atoms, in the order they are written."""
-        seen: dict[Returns | Before, None] = {}
+        seen: dict[Atom, None] = {}
         for f in self._walk():
-            if isinstance(f, Returns | Before):
+            if isinstance(f, Returns | Before | Tally):
                 seen.setdefault(f)
         return tuple(seen)
 
@@ -106,7 +107,7 @@ class Formula:
         """The ids of every event whose result or position the evaluation reads."""
         ids: set[LineId] = set()
         for a in self.atoms():
-            ids.update((a.event.id,) if isinstance(a, Returns) else (a.first.id, a.then.id))
+            ids.update((a.first.id, a.then.id) if isinstance(a, Before) else (a.event.id,))
         return frozenset(ids)
 
     def _walk(self) -> Iterator[Formula]:
@@ -132,7 +133,7 @@ class Returns(Formula):
         ran = record.get(self.event.id)
         return ran is not None and ran.result == self.result
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return atom(self)
 
     def __str__(self) -> str:
@@ -151,7 +152,7 @@ class Before(Formula):
         a, b = record.get(self.first.id), record.get(self.then.id)
         return a is not None and b is not None and a.position < b.position
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return atom(self)
 
     def __str__(self) -> str:
@@ -159,11 +160,36 @@ class Before(Formula):
 
 
 @dataclass(frozen=True)
+class Tally(Formula):
+    """`attempts(E) OP N`: E's call made OP N cmpxchgs; `warned(E)`: it hit a WARN_ON
+    (explorer.domain.claim_tally; with races on only, docs/model.md §8)."""
+
+    event: EventRef
+    what: str  # one of TALLIES
+    op: str = ">"
+    n: int = 0
+    line: int = field(default=0, compare=False)
+
+    def evaluate(self, record: Record) -> bool:  # a record has no step counts
+        raise ValueError("a call's accesses are counted by a search with races on")
+
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
+        return atom(self)
+
+    def __str__(self) -> str:
+        head = f"{self.what}({self.event})"
+        return head if self.what == "warned" else f"{head} {self.op} {self.n}"
+
+
+Atom = Returns | Before | Tally
+
+
+@dataclass(frozen=True)
 class Not(Formula):
     operand: Formula
     prec = 4
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return not self.operand.decide(atom)
 
     def children(self) -> tuple[Formula, ...]:
@@ -178,7 +204,7 @@ class And(Formula):
     operands: tuple[Formula, ...]
     prec = 3
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return all(f.decide(atom) for f in self.operands)
 
     def children(self) -> tuple[Formula, ...]:
@@ -193,7 +219,7 @@ class Or(Formula):
     operands: tuple[Formula, ...]
     prec = 2
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return any(f.decide(atom) for f in self.operands)
 
     def children(self) -> tuple[Formula, ...]:
@@ -209,7 +235,7 @@ class Implies(Formula):
     conclusion: Formula
     prec = 1
 
-    def decide(self, atom: Callable[[Returns | Before], bool]) -> bool:
+    def decide(self, atom: Callable[[Atom], bool]) -> bool:
         return not self.premise.decide(atom) or self.conclusion.decide(atom)
 
     def children(self) -> tuple[Formula, ...]:
@@ -351,6 +377,10 @@ class _Parser:
         return self.resolve(words)
 
     def atom(self) -> Formula:
+        if self.peek() in TALLIES:
+            from explorer.domain.claim_tally import parse_tally  # it builds on this module
+
+            return parse_tally(self)
         line = self.line()
         ref, verb = self.event()
         op = self.peek()

@@ -109,8 +109,8 @@ class Headers:
     def spec(self, n: int, spec: str) -> None:
         if spec.endswith(".py"):
             self._file(n, spec, "spec")
-        elif spec not in builtin_names():
-            known = ", ".join(builtin_names())
+        elif spec not in builtin_names(races=True):
+            known = ", ".join(builtin_names(races=True))
             self.fail(n, spec, f"unknown spec (built-in: {known}; or a .py file)")
 
     def property(self, n: int, prop: str) -> None:

@@ -12,7 +12,8 @@ whatever the spec is checked here, each as a ClaimError naming the line:
 - `ovlN` mounts and umounts only itself and opens its own file; the host opens its
   own file or a container's upper file (`open FD host ovlK`) and alone calls sync;
   wberror and evict are env's.  An fd is opened once, by one actor, and used only by
-  it, after its open and before its close in that actor's program.
+  it (or by another thread of its actor: `host.2:` uses host's fds), after its open and
+  before its close in the program that opens it.
 - A condition names a line as written (whitespace and `wberror F EIO` normalised),
   which must then be written once, or by its label.
 """
@@ -28,6 +29,7 @@ from explorer.domain.scenario import ARITY, CONTAINER_RE, Event, ScenarioError, 
 from explorer.domain.world import MAX_DEPTH
 
 KEY_RE = re.compile(r"([^\s:]+):(.*)$")  # `KEY: rest`: a header, an actor or a label
+THREAD_RE = re.compile(r"([A-Za-z0-9_]+)\.([0-9]{1,6})$")  # ACTOR.K, a thread program
 LABEL_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 NUMBER_RE = re.compile(r"[0-9]{1,6}$")
 RESERVED = {*ARITY, *KEYWORDS, *RESULTS, "host", "env", "any", "volatile", "claim"}
@@ -67,6 +69,19 @@ class AnyLine:
 
 
 Program = tuple[ProgramLine | AnyLine, ...]
+
+
+def actor_of(program: str) -> str:
+    """The actor a program is for: `host.2`'s is `host` (threads of one actor share
+    its fds), `ovl1`'s is `ovl1`."""
+    m = THREAD_RE.match(program)
+    return m[1] if m else program
+
+
+def thread_of(program: str) -> int:
+    """The thread a program runs on: K of `ACTOR.K`, 1 for `ACTOR:`."""
+    m = THREAD_RE.match(program)
+    return int(m[2]) if m else 1
 
 
 def parse_event(source: str, n: int, text: str) -> Event:
@@ -113,7 +128,7 @@ def program_line(source: str, n: int, actor: str, index: int, text: str) -> Prog
 
 def _who_writes(pl: ProgramLine) -> tuple[str, str] | None:
     """Whether `pl`'s actor may perform its event: None, or (token, reason)."""
-    actor, e = pl.actor, pl.event
+    actor, e = actor_of(pl.actor), pl.event
     if e.verb in ("mount", "umount") and e.target != actor:
         return e.verb, f"only {e.target} {e.verb}s {e.target}: put it under {e.target}:"
     if e.verb == "open" and actor == "env":
@@ -156,16 +171,17 @@ def check_programs(source: str, programs: dict[str, Program]) -> None:
             owner = opens.get(e.fd)
             if owner is None:
                 fail(pl, e.fd, f"unknown fd (no 'open {e.fd} ...' in any program)")
-            if owner.actor != actor:
-                who = owner.actor
+            if actor_of(owner.actor) != actor_of(actor):
+                who = actor_of(owner.actor)
                 fail(
                     pl, e.fd, f"{e.fd} is {who}'s (opened at line {owner.line}): only {who} uses it"
                 )
-            if e.fd not in opened:
+            # Another thread of the actor waits for the open in a run: no order here.
+            if owner.actor == actor and e.fd not in opened:
                 fail(pl, e.fd, f"used before its open (line {owner.line})")
-            if e.fd in closed:
+            if owner.actor == actor and e.fd in closed:
                 fail(pl, e.fd, f"{e.fd} was closed at line {closed[e.fd]}")
-            if e.verb == "close":
+            if e.verb == "close" and owner.actor == actor:
                 closed[e.fd] = pl.line
         if pl.label in labels:
             fail(pl, pl.label, f"label given twice (first at line {labels[pl.label]})")

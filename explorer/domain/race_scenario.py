@@ -153,13 +153,18 @@ def _actor(calls: Scenario, e: Event) -> str:
 
 
 def format_race(
-    layout: RaceLayout, steps: list[tuple[Any, object]], notes: list[str] | None = None
+    layout: RaceLayout,
+    steps: list[tuple[Any, object]],
+    notes: list[str] | None = None,
+    fd_names: list[str] | None = None,
 ) -> list[str]:
     """A run of Call and Resume steps (with their observations) in the step notation:
     a call none of whose steps another thread's step separates is one whole-call line.
     `notes`, one per step: what its accesses did, written as comments (a whole call's
-    joined)."""
+    joined).  `fd_names`: the names the opens give their fds, in order (default fd1,
+    fd2, ...)."""
     b = layout.bounds
+    given = iter(fd_names or ())
     names: dict[int, str] = {}
     whole = whole_calls(steps)
     out: list[str] = []
@@ -169,7 +174,7 @@ def format_race(
         note = notes[k] if notes else ""
         if type(a) is Call:
             if ev.verb == "open":
-                names[ev.arg] = f"fd{len(names) + 1}"
+                names[ev.arg] = next(given, None) or f"fd{len(names) + 1}"
             call = call_text(b, ev, names)
             who = "env" if lane.startswith("env") else lane
             if k in whole:

@@ -17,16 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.checker.results import (
-    UNSETTLED,
-    ClaimOutcome,
-    ExpectOutcome,
-    Observation,
-)
+from explorer.checker.results import UNSETTLED, ClaimOutcome, ExpectOutcome, Observation
 from explorer.domain.catalog import builtin_names
 from explorer.domain.claim import ClaimBounds, ClaimVerdict
 from explorer.domain.scenario import result_name
 from explorer.render import report, timeline
+from explorer.render.claim_witness import witness_json
 
 SCHEMA = "errseq-explorer/claims/1"
 SHORT = {ClaimVerdict.NEVER: "N", ClaimVerdict.SOMETIMES: "S", ClaimVerdict.ALWAYS: "A"}
@@ -75,6 +71,7 @@ def bounds_text(cb: ClaimBounds) -> str:
         text += f", counter-bits {cb.counter_bits}"
     if cb.host_files != "own":
         text += f", host-files {cb.host_files}"
+    text += f", races on, threads {cb.threads}" if cb.races == "on" else ""
     return text
 
 
@@ -120,15 +117,19 @@ def claim_text(c: ClaimOutcome) -> str:
             key = (
                 o.run.satisfies,
                 tuple((str(n), s.obs) for n, s in zip(o.run.lines, o.run.steps, strict=True)),
+                tuple(o.run.race or ()),
             )
             groups.setdefault(key, []).append(o)
-    for (satisfies, _), obs in groups.items():
+    for (satisfies, _, race), obs in groups.items():
         run = obs[0].run
         assert run is not None
         specs = ", ".join(o.spec for o in obs)
         what = "satisfies" if satisfies else "does not satisfy"
         title = f"{specs}: a run that {what} the condition"
         out.append("")
+        if race:  # replayable by explore replay --races
+            out += [f"{title}, in the step notation:", "", *race]
+            continue
         out.append(
             timeline.timeline(c.world_bounds, run.steps, title=title, named=run.lines).rstrip("\n")
         )
@@ -144,7 +145,7 @@ def claim_text(c: ClaimOutcome) -> str:
         for v in e.verdicts:
             if not v.holds:
                 out.append("")
-                out.append(report.witness_text(c.world_bounds, v).rstrip("\n"))
+                out.append(report.witness_text(c.world_bounds, v, e.config).rstrip("\n"))
                 break
     return "\n".join(out) + "\n"
 
@@ -240,7 +241,9 @@ def observation_json(c: ClaimOutcome, o: Observation) -> dict[str, Any]:
                 for s in o.outcomes.counts
             ],
         }
-    if o.run is not None and c.world_bounds is not None:
+    if o.run is not None and o.run.race is not None:
+        d["run"] = {"satisfies": o.run.satisfies, "race": o.run.race}
+    elif o.run is not None and c.world_bounds is not None:
         d["run"] = {
             "satisfies": o.run.satisfies,
             "steps": [
@@ -267,10 +270,7 @@ def expect_json(c: ClaimOutcome, e: ExpectOutcome) -> dict[str, Any]:
         d["limit"] = next(v.limit for v in e.verdicts if v.undecided)
     bad = [v for v in e.verdicts if not v.holds]
     if bad and c.world_bounds is not None:
-        d["witness"] = report.steps_json(c.world_bounds, bad[0].witness)
-        d["scenario"] = timeline.scenario_text(c.world_bounds, bad[0].witness)
-        if bad[0].other:
-            d["other_scenario"] = timeline.scenario_text(c.world_bounds, bad[0].other)
+        d |= witness_json(c.world_bounds, bad[0], e.config)
     return d
 
 

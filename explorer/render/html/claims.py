@@ -81,7 +81,7 @@ def claims_data(
         for o in c.observations:
             columns += [o.spec] if o.spec not in columns else []
             cell = entry["cells"][o.spec] = observation_cell(o)
-            if o.run is not None:
+            if o.run is not None and o.run.race is None:  # a race run: text only
                 witnesses.append(observation_witness(c, o, spec_of(c, o.spec)))
                 cell["witness"] = witnesses[-1]["id"]
         for e in c.expects:
@@ -169,8 +169,8 @@ def observation_witness(c: ClaimOutcome, o: Observation, spec: Spec) -> dict[str
 def expect_witness(c: ClaimOutcome, e: ExpectOutcome, spec_of: SpecOf) -> dict[str, Any] | None:
     """The witness of an `expect:` line whose property fails, as the main report's."""
     bad = [v for v in e.verdicts if not v.holds]
-    if not bad or c.world_bounds is None or c.bounds is None:
-        return None
+    if not bad or c.world_bounds is None or c.bounds is None or e.config is not None:
+        return None  # with races on (a config kept): the text shows the witness
     v, x = bad[0], e.expect
     world, options = c.world_bounds, MOUNT_OPTIONS[c.bounds.mount_options]
     pairs = []
