@@ -30,6 +30,7 @@ from explorer.bridge.model import ErrseqModel
 from explorer.bridge.race_model import RaceModel
 from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import Bounds
+from explorer.engine.limits import paused_gc
 from explorer.engine.search import bfs
 
 
@@ -114,8 +115,10 @@ def jobs_table(mounts: int, depth: int, threads: int, runs: int) -> None:
     print(f"| explore {' '.join(races_args)} | {med[2]:.1f} | {med[3]:.1f} | {ratios:.1f}x |\n")
 
 
+@paused_gc()
 def where(mounts: int, depth: int, threads: int) -> None:
-    """Each property's seconds per spec, in one process."""
+    """Each property's seconds per spec, in one process, the cyclic collector paused as
+    in a run (explorer.checker.run)."""
     from explorer.checker.config import configure
     from explorer.checker.options import RunOptions
     from explorer.checker.properties import checks
