@@ -20,8 +20,9 @@ The set is closed after every step (a call's end keeps that: what it keeps linea
 the same calls as before), so a call's beginning only adds the configurations where the
 new call is linearized, and what the others can do after it.  Atomic states, call
 lists and configurations are numbered once per monitor, so that the bookkeeping is a
-pair of a number and a frozenset of numbers: cheap to hash and to compare, and one value
-per value the sets of (atomic state, results) would be, so the product is the same.
+number and a frozenset of numbers, cheap to hash and to compare.  Numbers and the
+values they stand for correspond one to one, so the product (its states, its counts,
+its first violation) is the one the sets themselves would give.
 """
 
 from __future__ import annotations
