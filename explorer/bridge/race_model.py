@@ -73,8 +73,11 @@ class RaceModel(Model[RaceState, Action, Any], Observers[Action]):
             self.symmetry = RaceSymmetry(self.layout) if symmetry else None
         self.cache = cache
         self._memo: dict[int, tuple[Any, dict]] = {}  # event id -> (getter, memo)
-        self._starts: dict[tuple, list[tuple[int, Event]]] = {}
+        self._starts: dict[tuple, list[tuple[Call, int]]] = {}
+        self._resumes: dict[tuple[int, int], Resume] = {}
         L = self.layout
+        self._lane0 = L.lane0
+        self._plans: list[tuple[Any, dict] | None] = [None] * len(L.events)
         flags = [bounds.ofs_base(c) for c in range(bounds.mounts)]
         flags += [bounds.fd_base(s) for s in range(bounds.slots)]
         flags += [bounds.inode_base(i) + k for i in range(bounds.files) for k in (1, 2)]
@@ -99,23 +102,26 @@ class RaceModel(Model[RaceState, Action, Any], Observers[Action]):
         """Every call in flight's next step (lanes in order), then every call that may
         begin."""
         out = self.free_successors(state)
-        L = self.layout
-        for lane, ev in self.starts(state):
-            got = self._take(state, lane, L.event_id[ev], (0,))
+        take = self._take
+        for call, eid in self._calls(state):
+            got = take(state, call.lane, eid, (0,))
             if got is not None:
-                out.append((Call(lane, ev), *got))
+                out.append((call, *got))
         return out
 
     def free_successors(self, state: RaceState) -> list[tuple[Action, RaceState, Any]]:
         """The next step of every call in flight, lanes in order."""
-        L = self.layout
         out: list[tuple[Action, RaceState, Any]] = []
+        resumes, take = self._resumes, self._take
         lane = 0
-        for rec in state[L.lane0 :]:
+        for rec in state[self._lane0 :]:
             if rec:
-                got = self._take(state, lane, rec[0], rec[1:])
+                got = take(state, lane, rec[0], rec[1:])
                 if got is not None:
-                    out.append((Resume(lane, L.events[rec[0]]), *got))
+                    action = resumes.get((lane, rec[0]))
+                    if action is None:
+                        action = resumes[(lane, rec[0])] = Resume(lane, self.layout.events[rec[0]])
+                    out.append((action, *got))
             lane += 1
         return out
 
@@ -131,12 +137,19 @@ class RaceModel(Model[RaceState, Action, Any], Observers[Action]):
         return got
 
     def starts(self, state: RaceState) -> list[tuple[int, Event]]:
-        """The calls that may begin, with their lanes (memoised on what decides it)."""
-        L = self.layout
-        key = (self._flags(state), tuple(r[0] if r else -1 for r in state[L.lane0 :]))
+        """The calls that may begin, with their lanes."""
+        return [(call.lane, call.event) for call, _ in self._calls(state)]
+
+    def _calls(self, state: RaceState) -> list[tuple[Call, int]]:
+        """The calls that may begin, with their events' ids (memoised on what decides it:
+        the flags, and which lanes are busy with what)."""
+        key = (self._flags(state), *[r[0] if r else -1 for r in state[self._lane0 :]])
         got = self._starts.get(key)
         if got is None:
-            got = self._starts[key] = L.enabled_starts(state)
+            L = self.layout
+            got = self._starts[key] = [
+                (Call(lane, ev), L.event_id[ev]) for lane, ev in L.enabled_starts(state)
+            ]
         return got
 
     def describe_step(self, state: RaceState, action: Action) -> Stepped | None:
@@ -151,12 +164,11 @@ class RaceModel(Model[RaceState, Action, Any], Observers[Action]):
         self, state: RaceState, lane: int, eid: int, rec: tuple
     ) -> tuple[RaceState, Any] | None:
         """The step of the call `eid` with record tail `rec` (done, *reads) on `lane`."""
-        L = self.layout
         if not self.cache:
             return self._direct(state, lane, eid, rec)
-        plan = self._memo.get(eid)
+        plan = self._plans[eid]
         if plan is None:
-            plan = self._memo[eid] = self._plan(L.events[eid])
+            plan = self._plans[eid] = self._memo[eid] = self._plan(self.layout.events[eid])
         getter, memo = plan
         key = (rec, getter(state))
         hit = memo.get(key)
@@ -172,7 +184,7 @@ class RaceModel(Model[RaceState, Action, Any], Observers[Action]):
         t = list(state)
         for i, v in writes:
             t[i] = v
-        t[L.lane0 + lane] = new_rec
+        t[self._lane0 + lane] = new_rec
         return tuple(t), obs
 
     def _plan(self, ev: Event) -> tuple[Any, dict]:
