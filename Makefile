@@ -58,8 +58,11 @@ explore: system $(MAIN)
 ray: system $(RAY)
 	$(BIN)/explore --mounts 2 --depth 8 --ray || [ $$? -eq 1 ]
 
+# Every test: those that boot no kernel on every core (a file per worker, as in
+# test-fast), then the VM tests alone, whose guests want the cores to themselves.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m 'not vm' -n logical --dist loadfile
+	$(BIN)/python -m pytest -m vm
 
 test-fast: system $(DEV)
 	$(BIN)/python -m pytest $(FAST)
