@@ -9,6 +9,8 @@ the parent terminates them; a parent that dies without doing so takes them with 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 import os
 import signal
@@ -57,6 +59,19 @@ def _worker_init(parent: int, limit: float | None) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
+def _end_quietly(pool: ProcessPoolExecutor) -> None:
+    """Terminate the workers and wait for the pool's own threads, with stderr held.
+
+    With tasks still queued, the thread that feeds the workers' pipe can be writing when
+    the pool closes it; multiprocessing prints that OSError (EBADF) as a traceback, and
+    at exit, after the run's one line, if the pool is left to Python's exit handlers.
+    It says nothing about the run: the workers were ended on purpose."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        for child in multiprocessing.active_children():
+            child.terminate()
+        pool.shutdown(wait=True)
+
+
 class Pool:
     """`jobs` forked worker processes; the memory guard is split between them."""
 
@@ -84,8 +99,7 @@ class Pool:
                     # A limit hit in one worker, or Ctrl-C, ends the run: stop the others
                     # now rather than let them finish their tasks (minutes, on a big run).
                     pool.shutdown(wait=False, cancel_futures=True)
-                    for child in multiprocessing.active_children():
-                        child.terminate()
+                    _end_quietly(pool)
                     if isinstance(exc, SearchLimit) and stopped_by_guard(exc):
                         split = f" (split between the {self.jobs} processes of this run)"
                         raise exc.amended(hint=split) from None
