@@ -16,7 +16,10 @@ from explorer.engine.search import bfs
 SPECS = ["plain", "mainline", "v5.11", "vivek-v3-seen", "amir", "jeff-split"]
 
 
-@pytest.mark.parametrize(("bounds", "depth"), [(Bounds(2, 1, 1), 5), (Bounds(2, 2, 1), 6)])
+@pytest.mark.parametrize(
+    ("bounds", "depth"),
+    [(Bounds(2, 1, 1), 5), pytest.param(Bounds(2, 2, 1), 6, marks=pytest.mark.slow)],
+)
 @pytest.mark.parametrize("spec", SPECS)
 def test_the_exact_check_by_cost_agrees_with_the_oracle(spec: str, bounds: Bounds, depth: int):
     """Both checks search pairs of runs by cost, the oracle state pair by state pair: the

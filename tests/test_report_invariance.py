@@ -59,7 +59,12 @@ def run(tmp_path: Path, name: str, *args: str) -> dict[str, bytes]:
     return outputs(out)
 
 
-@pytest.mark.parametrize("grid", GRID.values(), ids=GRID.keys())
+@pytest.mark.parametrize(
+    "grid",
+    # the first grid is the quick one; make test runs the others too
+    [g if i == 0 else pytest.param(g, marks=pytest.mark.slow) for i, g in enumerate(GRID.values())],
+    ids=GRID.keys(),
+)
 def test_the_report_is_the_same_however_the_runs_are_searched(tmp_path: Path, grid: list[str]):
     got = {how: run(tmp_path, str(k), *grid, *args) for k, (how, args) in enumerate(HOW.items())}
     first, *rest = got.values()

@@ -244,7 +244,10 @@ def brute_isolation(model: ErrseqModel, depth: int):
     return groups, flips, min(general, default=None)
 
 
-@pytest.mark.parametrize(("bounds", "depth"), [(Bounds(2, 1, 0), 6), (Bounds(2, 1, 1), 5)])
+@pytest.mark.parametrize(
+    ("bounds", "depth"),
+    [pytest.param(Bounds(2, 1, 0), 6, marks=pytest.mark.slow), (Bounds(2, 1, 1), 5)],
+)
 @pytest.mark.parametrize("spec", builtin_names())
 def test_isolation_pairs_are_the_least_of_every_run_listed(spec: str, bounds: Bounds, depth: int):
     model = ErrseqModel(load_spec(spec), bounds)
