@@ -24,6 +24,7 @@ from itertools import permutations, product
 from operator import itemgetter
 from typing import Any, cast
 
+from explorer.bridge.symmetry import move_bits
 from explorer.domain.layout import Event, State
 from explorer.domain.race_world import Call, RaceLayout, Resume
 from explorer.engine import contract
@@ -206,19 +207,10 @@ class RaceSymmetry(contract.Symmetry[State, Any]):
         return self._maps[p][3][lane]
 
     def slot_bits(self, mask: int, p: int) -> int:
-        return _move_bits(mask, self._maps[p][2])
+        return move_bits(mask, self._maps[p][2])
 
     def file_bits(self, mask: int, p: int) -> int:
-        return _move_bits(mask, self._maps[p][1])
+        return move_bits(mask, self._maps[p][1])
 
     def lane_bits(self, mask: int, p: int) -> int:
-        return _move_bits(mask, self._maps[p][3])
-
-
-def _move_bits(mask: int, new_of: dict[int, int]) -> int:
-    out = 0
-    while mask:
-        low = mask & -mask
-        out |= 1 << new_of[low.bit_length() - 1]
-        mask ^= low
-    return out
+        return move_bits(mask, self._maps[p][3])

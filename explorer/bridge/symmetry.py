@@ -211,14 +211,14 @@ class Symmetry(contract.Symmetry[State, Event]):
 
     def slot_bits(self, mask: int, p: int) -> int:
         """A per-fd-slot bit mask, moved from old to new coordinates."""
-        return _move_bits(mask, self._maps[p][2])
+        return move_bits(mask, self._maps[p][2])
 
     def file_bits(self, mask: int, p: int) -> int:
         """A per-file bit mask, moved from old to new coordinates."""
-        return _move_bits(mask, self._maps[p][1])
+        return move_bits(mask, self._maps[p][1])
 
 
-def _move_bits(mask: int, new_of: dict[int, int]) -> int:
+def move_bits(mask: int, new_of: dict[int, int]) -> int:
     """Bit k of `mask` becomes bit new_of[k]."""
     out = 0
     while mask:
