@@ -16,12 +16,13 @@ completes), then B (the least B that completes that A); a dead end is remembered
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from explorer.engine.properties.isolation.exact import ExactResult, Flip, members
 from explorer.engine.properties.isolation.removal import Store, Witness
 from explorer.engine.properties.isolation.split import Split
+from explorer.engine.properties.least import least_path
 from explorer.engine.search import Exploration
 
 #: A state's moves in the graph's order: (edge, action id, seen by the viewer, result, dst).
@@ -49,24 +50,7 @@ class Moves:
 def _dfs(root: Any, length: int, moves: Callable[[Any, int], Iterator[tuple]], key) -> list | None:
     """The least path of `length` moves from `root` whose last move hits, depth first
     in the moves' order; `key(item)` names what decides an item's future."""
-    dead: set[Hashable] = set()
-
-    def walk(item: Any, k: int) -> list | None:
-        last = k + 1 == length
-        for label, nxt, hit in moves(item, k):
-            if last:
-                if hit:
-                    return [label]
-                continue
-            if nxt is None or key(nxt) in dead:
-                continue
-            rest = walk(nxt, k + 1)
-            if rest is not None:
-                return [label, *rest]
-        dead.add(key(item))
-        return None
-
-    return walk(root, 0)
+    return least_path([root], moves, length, key) or None
 
 
 # --- a flip of the exact check ----------------------------------------------------------
