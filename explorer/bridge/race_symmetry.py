@@ -24,7 +24,7 @@ from itertools import permutations, product
 from operator import itemgetter
 from typing import Any, cast
 
-from explorer.bridge.symmetry import move_bits
+from explorer.bridge.symmetry import move_bits, move_event
 from explorer.domain.layout import Event, State
 from explorer.domain.race_world import Call, RaceLayout, Resume
 from explorer.engine import contract
@@ -114,13 +114,7 @@ class RaceSymmetry(contract.Symmetry[State, Any]):
 
     def _event(self, a: Event, pid: int) -> Event:
         containers, files, slots, _ = self._maps[pid]
-        if a.verb in ("mount", "umount"):
-            return Event(a.verb, containers[a.arg], a.volatile)
-        if a.verb in ("wberror", "evict"):
-            return Event(a.verb, files[a.arg], err=a.err)
-        if a.verb == "sync":
-            return a
-        return Event(a.verb, slots[a.arg], ino=files[a.ino] if a.ino >= 0 else -1)
+        return move_event(a, containers, files, slots)
 
     # --- canonical forms ---------------------------------------------------------------
 

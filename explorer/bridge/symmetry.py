@@ -200,14 +200,7 @@ class Symmetry(contract.Symmetry[State, Event]):
 
     def translate_action(self, a: Event, p: int) -> Event:
         """`a` written in old coordinates, rewritten in the new coordinates of p."""
-        containers, files, slots = self._maps[p]
-        if a.verb in ("mount", "umount"):
-            return Event(a.verb, containers[a.arg], a.volatile)
-        if a.verb in ("wberror", "evict"):
-            return Event(a.verb, files[a.arg], err=a.err)
-        if a.verb == "sync":
-            return a
-        return Event(a.verb, slots[a.arg], ino=files[a.ino] if a.ino >= 0 else -1)
+        return move_event(a, *self._maps[p])
 
     def slot_bits(self, mask: int, p: int) -> int:
         """A per-fd-slot bit mask, moved from old to new coordinates."""
@@ -216,6 +209,19 @@ class Symmetry(contract.Symmetry[State, Event]):
     def file_bits(self, mask: int, p: int) -> int:
         """A per-file bit mask, moved from old to new coordinates."""
         return move_bits(mask, self._maps[p][1])
+
+
+def move_event(
+    a: Event, containers: dict[int, int], files: dict[int, int], slots: dict[int, int]
+) -> Event:
+    """`a` with its container, file and fd slot renamed by the three maps (old to new)."""
+    if a.verb in ("mount", "umount"):
+        return Event(a.verb, containers[a.arg], a.volatile)
+    if a.verb in ("wberror", "evict"):
+        return Event(a.verb, files[a.arg], err=a.err)
+    if a.verb == "sync":
+        return a
+    return Event(a.verb, slots[a.arg], ino=files[a.ino] if a.ino >= 0 else -1)
 
 
 def move_bits(mask: int, new_of: dict[int, int]) -> int:
