@@ -10,14 +10,12 @@ from explorer.bridge.claim_races import RaceClaim
 from explorer.bridge.race_program import outcomes
 from explorer.checker.claim_states import named_events
 from explorer.checker.results import ClaimRun, ClaimStates, Observation, StateCount
-from explorer.domain.claim import Claim, ClaimVerdict
+from explorer.domain.claim import Claim, ClaimVerdict, expected
 from explorer.domain.vfs import Spec
 
 
 def observe_races(claim: Claim, name: str, spec: Spec) -> Observation:
     """The claim's runs under one spec with races on, counted, with the run to show."""
-    from explorer.checker.claims import expected  # the claims checker imports this module
-
     rc = RaceClaim(claim, spec)
     named = named_events(rc)  # type: ignore[arg-type]  # it reads the claim only
     rc.name_results([line for line, _ in named])

@@ -29,20 +29,20 @@ from explorer.checker.results import (
 )
 from explorer.checker.run import run
 from explorer.domain.catalog import builtin_names, load_spec
-from explorer.domain.claim import Claim, ClaimVerdict, ProgramLine, load_claim, required_bounds
-from explorer.domain.claim_formula import ClaimError, Quantifier
+from explorer.domain.claim import (
+    Claim,
+    ClaimVerdict,
+    ProgramLine,
+    expected,
+    load_claim,
+    required_bounds,
+)
+from explorer.domain.claim_formula import ClaimError
 from explorer.domain.vfs import Spec
 from explorer.engine.count import paths
 from explorer.engine.limits import default_memory_limit
 from explorer.engine.search import Exploration, Step, bfs, realize
 from explorer.errors import InputError
-
-#: The verdicts each quantifier accepts when a spec has no `result:` line (docs/model.md §7).
-QUANTIFIER_ACCEPTS = {
-    Quantifier.EXISTS: (ClaimVerdict.SOMETIMES, ClaimVerdict.ALWAYS),
-    Quantifier.NOT_EXISTS: (ClaimVerdict.NEVER,),
-    Quantifier.FORALL: (ClaimVerdict.ALWAYS,),
-}
 
 
 class ClaimPathError(InputError):
@@ -106,16 +106,6 @@ def specs_of(claim: Claim, chosen: list[str] | None) -> list[str]:
         return [s for s in chosen if claim.specs is None or s in claim.specs]
     races = required_bounds(claim).races == "on" if claim.programs else False
     return list(claim.specs) if claim.specs is not None else builtin_names(races)
-
-
-def expected(claim: Claim, spec: str) -> tuple[tuple[ClaimVerdict, ...], int]:
-    """The verdicts that meet the claim's expectation under `spec`, and the line of its
-    `result:` (0 when the quantifier's default applies)."""
-    result = claim.results.get(spec)
-    if result is not None:
-        return (result.verdict,), result.line
-    assert claim.quantifier is not None
-    return QUANTIFIER_ACCEPTS[claim.quantifier], 0
 
 
 def search(claim: Claim, spec: Spec, symmetric: bool = True) -> tuple[ClaimModel, Exploration]:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from explorer.checker.claim_runs import REPLAY_ALL, ReplayPlan, kernel_verdict, replay_plan
-from explorer.checker.claims import expected
 from explorer.checker.properties import PROPERTIES
 from explorer.conform import core
 from explorer.conform.race_claims import RaceCheck, plan_race
@@ -25,7 +24,7 @@ from explorer.conform.race_claims import as_json as race_json
 from explorer.conform.race_claims import failed as race_failed
 from explorer.conform.race_claims import lines as race_lines
 from explorer.domain.catalog import load_spec
-from explorer.domain.claim import Claim, ClaimVerdict, load_claim, required_bounds
+from explorer.domain.claim import Claim, ClaimVerdict, expected, load_claim, required_bounds
 from explorer.domain.errseq import COUNTER_BITS
 from explorer.domain.scenario import parse
 

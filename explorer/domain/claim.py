@@ -379,3 +379,21 @@ class _Reader:
         if self.headers.results and self.cond is None:
             r = next(iter(self.headers.results.values()))
             self.fail(r.line, r.spec, "result: is a verdict of the condition; there is none")
+
+
+#: The verdicts each quantifier accepts when a spec has no `result:` line (docs/model.md §7).
+QUANTIFIER_ACCEPTS = {
+    Quantifier.EXISTS: (ClaimVerdict.SOMETIMES, ClaimVerdict.ALWAYS),
+    Quantifier.NOT_EXISTS: (ClaimVerdict.NEVER,),
+    Quantifier.FORALL: (ClaimVerdict.ALWAYS,),
+}
+
+
+def expected(claim: Claim, spec: str) -> tuple[tuple[ClaimVerdict, ...], int]:
+    """The verdicts that meet the claim's expectation under `spec`, and the line of its
+    `result:` (0 when the quantifier's default applies)."""
+    result = claim.results.get(spec)
+    if result is not None:
+        return (result.verdict,), result.line
+    assert claim.quantifier is not None
+    return QUANTIFIER_ACCEPTS[claim.quantifier], 0
