@@ -19,18 +19,17 @@ of host fds opened on a container's file (`--host-files any`), and the event ren
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from itertools import permutations, product
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
-from explorer.bridge.symmetry import move_bits, move_event
+from explorer.bridge.symmetry import PermutationArithmetic, move_bits, move_event
 from explorer.domain.layout import Event, State
 from explorer.domain.race_world import Call, RaceLayout, Resume
 from explorer.engine import contract
 
 
-class RaceSymmetry(contract.Symmetry[State, Any]):
+class RaceSymmetry(PermutationArithmetic, contract.Symmetry[State, Any]):
     """Canonical forms and permutation arithmetic for one race layout."""
 
     def __init__(self, layout: RaceLayout) -> None:
@@ -167,29 +166,6 @@ class RaceSymmetry(contract.Symmetry[State, Any]):
         if len(self._canon) < 1 << 20:
             self._canon[s] = out
         return out
-
-    # --- permutation arithmetic (as explorer.bridge.symmetry) --------------------------
-
-    def compose(self, p: int, q: int) -> int:
-        key = (p, q)
-        r = self._compose.get(key)
-        if r is None:
-            pp, qq = self.perms[p], self.perms[q]
-            r = self._compose[key] = self.intern(tuple(pp[i] for i in qq))
-        return r
-
-    def inverse(self, p: int) -> int:
-        pp = self.perms[p]
-        inv = [0] * self.n
-        for k, old in enumerate(pp):
-            inv[old] = k
-        return self.intern(tuple(inv))
-
-    def portable(self, p: int) -> tuple[int, ...]:
-        return self.perms[p]
-
-    def local(self, value: Hashable) -> int:
-        return self.intern(cast(tuple[int, ...], value))
 
     def translate_action(self, a: Any, p: int) -> Any:
         """A Call or Resume in old coordinates, in the new coordinates of p."""

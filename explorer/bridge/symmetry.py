@@ -29,7 +29,43 @@ from explorer.domain.world import Bounds, Event, State
 from explorer.engine import contract
 
 
-class Symmetry(contract.Symmetry[State, Event]):
+class PermutationArithmetic:
+    """Index permutations of a state, interned as small ids, and their arithmetic: what
+    the atomic and the race symmetry share (each interns in its own way)."""
+
+    n: int
+    perms: list[tuple[int, ...]]
+    _compose: dict[tuple[int, int], int]
+
+    def intern(self, p: tuple[int, ...]) -> int:
+        raise NotImplementedError
+
+    def compose(self, p: int, q: int) -> int:
+        """First p (old -> mid), then q (mid -> new): new k is old P[Q[k]]."""
+        key = (p, q)
+        r = self._compose.get(key)
+        if r is None:
+            pp, qq = self.perms[p], self.perms[q]
+            r = self._compose[key] = self.intern(tuple(pp[i] for i in qq))
+        return r
+
+    def portable(self, p: int) -> tuple[int, ...]:
+        """Ids are interned in the order a process meets permutations; the index
+        permutation itself means the same everywhere."""
+        return self.perms[p]
+
+    def local(self, value: Hashable) -> int:
+        return self.intern(cast(tuple[int, ...], value))  # what `portable` gave
+
+    def inverse(self, p: int) -> int:
+        pp = self.perms[p]
+        inv = [0] * self.n
+        for k, old in enumerate(pp):
+            inv[old] = k
+        return self.intern(tuple(inv))
+
+
+class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
     """Canonical forms and permutation arithmetic for one bounds."""
 
     def __init__(self, b: Bounds) -> None:
@@ -173,30 +209,6 @@ class Symmetry(contract.Symmetry[State, Event]):
                 p[b.fd_base(new_slot) + j] = b.fd_base(old_slot) + j
         perm = tuple(p)
         return self.intern(perm), itemgetter(*perm)
-
-    def compose(self, p: int, q: int) -> int:
-        """First p (old -> mid), then q (mid -> new): new k is old P[Q[k]]."""
-        key = (p, q)
-        r = self._compose.get(key)
-        if r is None:
-            pp, qq = self.perms[p], self.perms[q]
-            r = self._compose[key] = self.intern(tuple(pp[i] for i in qq))
-        return r
-
-    def portable(self, p: int) -> tuple[int, ...]:
-        """Ids are interned in the order a process meets permutations; the index
-        permutation itself means the same everywhere."""
-        return self.perms[p]
-
-    def local(self, value: Hashable) -> int:
-        return self.intern(cast(tuple[int, ...], value))  # what `portable` gave
-
-    def inverse(self, p: int) -> int:
-        pp = self.perms[p]
-        inv = [0] * self.n
-        for k, old in enumerate(pp):
-            inv[old] = k
-        return self.intern(tuple(inv))
 
     def translate_action(self, a: Event, p: int) -> Event:
         """`a` written in old coordinates, rewritten in the new coordinates of p."""
