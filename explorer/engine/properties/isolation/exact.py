@@ -319,14 +319,22 @@ def _moves_of(
 
 def _flat(sp: Split) -> tuple[list[tuple], list[tuple[int, ...]]]:
     """Per state, its seen moves as ((aid, result), dst, cost) and its outside moves'
-    dsts: flat tuples, walked for every member of every node."""
+    dsts: flat tuples, walked for every member of every node.  The (aid, result) pairs
+    are few: each is one object, shared by every move that has it."""
     cost, start, obs, dst = sp.cost, sp.start, sp.obs, sp.dst
     seen: list[tuple] = []
     odst: list[tuple[int, ...]] = []
+    shared: dict[tuple[int, Any], tuple[int, Any]] = {}
+    key = shared.setdefault
     for c, o, b in zip(sp.seen_at, sp.out_at, start, strict=True):
-        seen.append(
-            tuple(((a, obs[b + f]), dst[b + f], cost[a]) for a, f in c.items()) if c else ()
-        )
+        if c:
+            moves = []
+            for a, f in c.items():
+                k = (a, obs[b + f])
+                moves.append((key(k, k), dst[b + f], cost[a]))
+            seen.append(tuple(moves))
+        else:
+            seen.append(())
         odst.append(tuple(dst[b + f] for f in o.values()) if o else ())
     return seen, odst
 
