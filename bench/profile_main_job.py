@@ -47,7 +47,7 @@ PHASES = [
     ("isolation: split", assemble, "split_graph", 2),
     ("isolation: exact check", assemble.METHODS, "subset", 2),
     ("isolation: removal search", assemble, "removal_search", 2),
-    ("write out/", job.rep, "write_outputs", 0),
+    ("write out/", report, "write_outputs", 0),
     ("witness texts", report, "witness_text", 1),
     ("witness pictures (DOT built)", report, "witness_picture", 1),
     ("dot: one process for all SVGs", dot, "render_svgs", 1),

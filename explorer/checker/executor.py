@@ -180,10 +180,12 @@ def collect(
     cfg: Config,
     submit: Callable[[int, str], Future],
     progress: Progress | None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[SpecResult]:
     """Hand out the tasks (`submit(spec index, part)`), say every second how many are
     done (a big run's first spec can take minutes), then gather each spec's results in
-    `cfg` order.  The first task to fail (a limit) ends the run at once.
+    `cfg` order.  The first task to fail (a limit) ends the run at once.  `meanwhile`
+    runs once every task is handed out: the caller's own work while they run.
 
     SIGINT and SIGTERM are blocked while the tasks are submitted: a pool's workers fork
     at the first submit, and a Ctrl-C or SIGTERM before they set their own handling is
@@ -194,6 +196,8 @@ def collect(
         futures = {t: submit(*t) for t in work}
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    if meanwhile is not None:
+        meanwhile()
     pending = set(futures.values())
     while pending:
         just_done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)

@@ -14,6 +14,7 @@ import io
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -73,10 +74,13 @@ def _end_quietly(pool: ProcessPoolExecutor) -> None:
 
 
 class Pool:
-    """`jobs` forked worker processes; the memory guard is split between them."""
+    """`jobs` forked worker processes; the memory guard is split between them.
+    `meanwhile`, when given, is this process's own work while the workers search (it
+    runs once they have forked, so what it loads or builds stays out of them)."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, meanwhile: Callable[[], None] | None = None) -> None:
         self.jobs = jobs
+        self.meanwhile = meanwhile
         self.split = f" (the guard is split between the {jobs} processes of this run)"
 
     def execute(
@@ -93,7 +97,10 @@ class Pool:
             ) as pool:
                 try:
                     return collect(
-                        cfg, lambda i, part: pool.submit(_worker_check, i, part), progress
+                        cfg,
+                        lambda i, part: pool.submit(_worker_check, i, part),
+                        progress,
+                        self.meanwhile,
                     )
                 except BaseException as exc:
                     # A limit hit in one worker, or Ctrl-C, ends the run: stop the others

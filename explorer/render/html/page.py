@@ -20,7 +20,7 @@ GENERATOR = '<meta name="generator" content="errseq-explorer">'
 
 
 @cache
-def _template():
+def template():
     import jinja2  # the main job pays for it here, not at start-up
 
     env = jinja2.Environment(
@@ -46,7 +46,7 @@ def render(data: dict[str, Any], title: str = TITLE, extra_js: str = "") -> str:
     """The page for `data` (explorer.render.html.data's, or a claim campaign's)."""
     from markupsafe import Markup
 
-    return _template().render(
+    return template().render(
         title=title,
         data=data,
         data_json=Markup(script_json(data)),
