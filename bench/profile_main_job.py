@@ -50,7 +50,7 @@ PHASES = [
     ("write out/", report, "write_outputs", 0),
     ("witness texts", report, "witness_text", 1),
     ("witness pictures (DOT built)", report, "witness_picture", 1),
-    ("dot: one process for all SVGs", dot, "render_svgs", 1),
+    ("dot: waiting for its one process", dot.Drawing, "wait", 1),
     ("report.json built", report, "report", 1),
     ("terminal: matrix, tables", terminal, "matrix", 0),
     ("terminal: coverage", terminal, "coverage_table", 0),
