@@ -141,6 +141,20 @@ def check_task(cfg: Config, viewers: list[int], cache: Cache, i: int, part: str)
     return done
 
 
+def search_reference(cfg: Config, viewers: list[int], cache: Cache) -> None:
+    """Search the agreement reference into `cache` before the workers fork: each of
+    them checks specs against it, and would otherwise search it again for itself.  A
+    limit hit here is left for the workers to meet and report as they would."""
+    if "agreement" not in cfg.properties or cfg.against is None:
+        return
+    if sum(s.name != cfg.against.name for s in cfg.specs) < 2:
+        return  # one spec checked against it: searched once anyway
+    try:
+        Graphs(cfg, viewers, cache).explore(cfg.against, cfg.symmetry)
+    except SearchLimit:
+        cache.clear()
+
+
 def worker_config(cfg: Config, jobs: int) -> Config:
     """A worker's share of the run: the memory guard bounds what the whole run holds,
     so each of `jobs` workers stops at its part of it (two workers each allowed 3/4 of

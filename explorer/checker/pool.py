@@ -19,7 +19,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from explorer.checker.config import Config
-from explorer.checker.executor import STOPPING, TaskResult, check_task, collect, worker_config
+from explorer.checker.executor import (
+    STOPPING,
+    TaskResult,
+    check_task,
+    collect,
+    search_reference,
+    worker_config,
+)
 from explorer.checker.guard import stopped_by_guard
 from explorer.checker.results import SpecResult
 from explorer.checker.signals import die_with_parent
@@ -87,6 +94,7 @@ class Pool:
         self, cfg: Config, viewers: list[int], progress: Progress | None
     ) -> list[SpecResult]:
         _WORKER.cfg, _WORKER.viewers = worker_config(cfg, self.jobs), viewers
+        search_reference(_WORKER.cfg, viewers, _WORKER.cache)  # the workers inherit it
         ctx = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(
@@ -113,3 +121,4 @@ class Pool:
                     raise
         finally:
             _WORKER.cfg, _WORKER.viewers = None, []
+            _WORKER.cache.clear()
