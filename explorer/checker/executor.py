@@ -134,9 +134,13 @@ def check_task(cfg: Config, viewers: list[int], cache: Cache, i: int, part: str)
     else:
         done = check_spec(cfg, spec, graphs, apart=part == REST)
         done.regions = region.of_task(cfg, cache, spec, done.verdicts)
-    # Only the agreement reference is needed again: free the rest before the next task.
-    against = cfg.against.name if cfg.against else None
-    for key in [k for k in cache if k[0] == spec.name and k[0] != against]:
+    # Only the agreement reference's graph is needed again (the one agreement checks
+    # against): free the rest before the next task.  The reference's graph without
+    # symmetry goes too: left to whichever later tasks this worker runs, it would give
+    # the browser's region of the reference other shortest paths than the workers
+    # without it, and the page would depend on how the tasks fell.
+    keep = (cfg.against.name, cfg.symmetry) if cfg.against else None
+    for key in [k for k in cache if k[0] == spec.name and k != keep]:
         del cache[key]
     return done
 
@@ -144,8 +148,10 @@ def check_task(cfg: Config, viewers: list[int], cache: Cache, i: int, part: str)
 def search_reference(cfg: Config, viewers: list[int], cache: Cache) -> None:
     """Search the agreement reference into `cache` before the workers fork: each of
     them checks specs against it, and would otherwise search it again for itself.  A
-    limit hit here is left for the workers to meet and report as they would."""
-    if "agreement" not in cfg.properties or cfg.against is None:
+    limit hit here is left for the workers to meet and report as they would.  Small
+    runs only: a large run's reference would stay in this process all along, beside
+    the workers' graphs, where the memory guard does not look."""
+    if "agreement" not in cfg.properties or cfg.against is None or large(cfg):
         return
     if sum(s.name != cfg.against.name for s in cfg.specs) < 2:
         return  # one spec checked against it: searched once anyway
@@ -168,8 +174,14 @@ def worth_parallel(cfg: Config) -> bool:
     """Two processes pay off once a run is long enough to repay forking the workers and
     pickling the results (docs/performance.md): the main job with isolation over
     several specs already is."""
-    big = cfg.bounds.mounts >= 3 or cfg.depth >= 10
-    return len(cfg.specs) > 1 and (big or ("isolation" in cfg.properties and len(cfg.specs) >= 4))
+    return len(cfg.specs) > 1 and (
+        large(cfg) or ("isolation" in cfg.properties and len(cfg.specs) >= 4)
+    )
+
+
+def large(cfg: Config) -> bool:
+    """A run whose specs take seconds or more each (three containers, or depth 10)."""
+    return cfg.bounds.mounts >= 3 or cfg.depth >= 10
 
 
 def biggest_first(cfg: Config) -> list[int]:
