@@ -1,6 +1,6 @@
 """The main job loads only what it runs: the other commands' machinery (the claims
-language, conform, browse's server, replay, Ray) and no template engine stay out of
-its process, imports being a good part of a small run's time (docs/performance.md)."""
+language, conform, browse's server, replay, Ray) stays out of its process, imports
+being a good part of a small run's time (docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ NOT_THE_MAIN_JOBS = (
     "explorer.render.claims",
     "explorer.render.html.serve",
     "ray",
-    "jinja2",  # the page is written without a template engine (explorer.render.html.layout)
 )
 
 #: Runs the main job in a fresh interpreter and prints, at its exit, every module loaded.

@@ -1,6 +1,6 @@
 """The main job's run: the executor it runs on, out/ and what the terminal shows.
 
-The renderers (rich, graphviz, the page's) are loaded after the workers have
+The renderers (rich, graphviz, jinja2 and the page) are loaded after the workers have
 forked, while they search (`ready_to_write`): the workers never use them, and the
 parent is otherwise idle then."""
 
@@ -100,13 +100,12 @@ def main_job(cfg: Config, job: Job) -> int:
 
 
 def ready_to_write() -> None:
-    """Load what writing out/ and the terminal need, and read the page's stylesheet
-    and script: the parent's work while its workers search."""
+    """Load what writing out/ and the terminal need, and compile the page's template:
+    the parent's work while its workers search."""
     from explorer.render import report, terminal  # noqa: F401
-    from explorer.render.html import data, page  # noqa: F401
+    from explorer.render.html import page
 
-    page.static("report.css")
-    page.static("report.js")
+    page.template()
 
 
 def header(outcome: Outcome) -> str:
