@@ -33,7 +33,8 @@ def removal_costed(
     check's `cview`, a pair that cannot reach a conflict within the cost left is not
     stored."""
     depth = ex.max_depth
-    cm, om, inside, kind_bit, cost = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit, sp.cost
+    inside, kind_bit, cost = sp.inside, sp.kind_bit, sp.cost
+    seen_at, out_at, start, obs, dst = sp.seen_at, sp.out_at, sp.start, sp.obs, sp.dst
     w = len(sp.kinds)
     low = (1 << w) - 1
     kids = cview.kids if cview is not None else None
@@ -65,13 +66,15 @@ def removal_costed(
             i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
             r, x = removed[n], where[n]
             targets = (frontier, nxt if level < depth else None)  # by cost: 0, 1
-            cj = cm[j] or {}
-            for aid, (oi, ti, ei) in (cm[i] or {}).items():
-                m = cj.get(aid)
+            bi, bj = start[i], start[j]
+            cj = seen_at[j] or _NONE
+            for aid, off in (seen_at[i] or _NONE).items():
+                offj = cj.get(aid)
                 into = targets[cost[aid]]
-                if m is None or into is None:
+                if offj is None or into is None:
                     continue
-                oj, tj, ej = m
+                ei, ej = bi + off, bj + offj
+                oi, oj, ti, tj = obs[ei], obs[ej], dst[ei], dst[ej]
                 if oi == oj:
                     nx = kids[x][(aid, oi)] if kids is not None else 0
                     if far is None or level + cost[aid] + far[nx] <= depth:
@@ -82,21 +85,26 @@ def removal_costed(
                     old = found.get(fk)
                     if old is None or rec[:2] < old[:2]:
                         found[fk] = rec
-            oj_moves = om[j] or {}
-            for aid, (ti, ei) in (om[i] or {}).items():
+            oj_moves = out_at[j] or _NONE
+            for aid, off in (out_at[i] or _NONE).items():
                 into = targets[cost[aid]]
                 if into is None or (far is not None and level + cost[aid] + far[x] > depth):
                     continue  # an outside move stays in node x: no conflict within reach
+                ei = bi + off
+                ti = dst[ei]
                 push(ti, j, mask | kind_bit[aid], r + 1, n, ei, -1, x, into)
-                m2 = oj_moves.get(aid)
-                if m2 is not None:
-                    push(ti, m2[0], mask, r, n, ei, m2[1], x, into)
+                if (offj := oj_moves.get(aid)) is not None:
+                    push(ti, dst[bj + offj], mask, r, n, ei, bj + offj, x, into)
         if complete < depth:
             break
         frontier = list(nxt)
     pairs = _witnesses(found, nodes.parent, complete)
     best = {k: (p.length, p.removals) for k, p in pairs.items()}
     return RemovalResult(len(keys), best, complete, pairs)
+
+
+#: A state without moves of a kind (the split files None): nothing to iterate.
+_NONE: dict = {}
 
 
 def _guard(ex: Exploration, pairs: int, events: int, max_bytes: int) -> None:

@@ -94,7 +94,7 @@ def _close(
 
 def _close_costed(
     seeds: dict[int, int],
-    omoves: list[dict[int, tuple[int, int]] | None],
+    sp: Split,
     depth: int,
     cost: list[int],
     par: dict[int, tuple[int, int, int]] | None = None,
@@ -105,6 +105,7 @@ def _close_costed(
     which the loop is still reading).  With `par`, also each member's parent (node
     `nid`, the member it came from, the edge) for the states the closure adds."""
     length = dict(seeds)
+    out_at, start, dst = sp.out_at, sp.start, sp.dst
     buckets: list[list[int]] = [[] for _ in range(depth + 1)]
     for s, n in seeds.items():
         buckets[n].append(s)
@@ -112,9 +113,12 @@ def _close_costed(
         for s in buckets[n]:
             if length[s] != n:
                 continue
-            o = omoves[s]
+            o = out_at[s]
             if o:
-                for aid, (t, e) in o.items():
+                b = start[s]
+                for aid, off in o.items():
+                    e = b + off
+                    t = dst[e]
                     n1 = n + cost[aid]
                     if n1 <= depth and length.get(t, _FAR) > n1:
                         length[t] = n1
@@ -147,7 +151,8 @@ class _Parents:
         par = self.cache.get(nid)
         if par is not None:
             return par
-        depth, cm, cost = self.ex.max_depth, self.sp.cmoves, self.sp.cost
+        sp, depth = self.sp, self.ex.max_depth
+        seen_at, start, obs, dst, cost = sp.seen_at, sp.start, sp.obs, sp.dst, sp.cost
         creator = self.creators[nid]
         seeds: dict[int, int] = {}
         par = {}
@@ -158,11 +163,15 @@ class _Parents:
             pnid, aid, o = creator
             w = cost[aid]
             for s, n in members(self.nodes[pnid]).items():
-                c = cm[s]
-                m = c.get(aid) if c and n + w <= depth else None
-                if m is not None and m[0] == o and seeds.get(m[1], _FAR) > n + w:
-                    seeds[m[1]], par[m[1]] = n + w, (pnid, s, m[2])
-        _close_costed(seeds, self.sp.omoves, depth, cost, par, nid)
+                c = seen_at[s]
+                off = c.get(aid) if c and n + w <= depth else None
+                if off is None:
+                    continue
+                e = start[s] + off
+                t = dst[e]
+                if obs[e] == o and seeds.get(t, _FAR) > n + w:
+                    seeds[t], par[t] = n + w, (pnid, s, e)
+        _close_costed(seeds, self.sp, depth, cost, par, nid)
         self.cache[nid] = par
         return par
 
@@ -170,11 +179,8 @@ class _Parents:
 def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None) -> ExactResult:
     """Every conflict of the split graph, and the shortest pair of runs of each flip."""
     depth = ex.max_depth
-    cm, om, inside, varies, cost = sp.cmoves, sp.omoves, sp.inside, sp.varies, sp.cost
-    # Per state, its seen moves as ((aid, result), dst, cost) and its outside moves' dsts:
-    # flat tuples, walked for every member of every node (the dicts serve lookups by aid).
-    seen = [tuple(((a, r), t, cost[a]) for a, (r, t, _e) in c.items()) if c else () for c in cm]
-    odst = [tuple(t for t, _e in o.values()) if o else () for o in om]
+    inside, varies, cost = sp.inside, sp.varies, sp.cost
+    seen, odst = _flat(sp)
     costed = ex.costed
     # Each node: its members (sid, length) as the packed key that interns it (a dict again
     # when it is expanded, once), and its creator (parent node, action, result).
@@ -197,7 +203,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
         nid = len(nodes)
         if max_bytes is not None and not nid & 0xFF:  # a node holds hundreds of members
             _guard(ex, nid, max_bytes)
-        closure = _close_costed(seeds, om, depth, cost) if costed else _close(seeds, odst, depth)
+        closure = _close_costed(seeds, sp, depth, cost) if costed else _close(seeds, odst, depth)
         key = _pack(closure)
         got = index.get(key)
         if got is not None:
@@ -230,7 +236,7 @@ def subset_construction(ex: Exploration, sp: Split, max_bytes: int | None = None
         for aid, obs in results.items():
             if len(obs) > 1:
                 hot.add(nid)
-                by_obs = _moves_of(length, cm, depth, cost, aid)
+                by_obs = _moves_of(length, sp, depth, cost, aid)
                 by_obs = {o: m for o, m in by_obs.items() if o in obs}
                 _conflict(nid, aid, by_obs, parents, states, flips, best_of, cost)
                 for o1, o2 in _pairs(by_obs):
@@ -293,7 +299,7 @@ _Move = tuple[int, int, tuple[Any, int, int]]
 
 def _moves_of(
     length: dict[int, int],
-    cm: list[dict[int, tuple[Any, int, int]] | None],
+    sp: Split,
     depth: int,
     cost: list[int],
     aid: int,
@@ -301,12 +307,36 @@ def _moves_of(
     """A node's members' moves by one action, by result: obs -> [(s, n, (obs, t, e))]."""
     by_obs: dict[Any, list[_Move]] = {}
     w = cost[aid]
+    seen_at, start, obs, dst = sp.seen_at, sp.start, sp.obs, sp.dst
     for s, n in length.items():
-        c = cm[s]
-        m = c.get(aid) if c and n + w <= depth else None
-        if m is not None:
-            by_obs.setdefault(m[0], []).append((s, n, m))
+        c = seen_at[s]
+        off = c.get(aid) if c and n + w <= depth else None
+        if off is not None:
+            e = start[s] + off
+            by_obs.setdefault(obs[e], []).append((s, n, (obs[e], dst[e], e)))
     return by_obs
+
+
+def _flat(sp: Split) -> tuple[list[tuple], list[tuple[int, ...]]]:
+    """Per state, its seen moves as ((aid, result), dst, cost) and its outside moves'
+    dsts: flat tuples, walked for every member of every node.  The (aid, result) pairs
+    are few: each is one object, shared by every move that has it."""
+    cost, start, obs, dst = sp.cost, sp.start, sp.obs, sp.dst
+    seen: list[tuple] = []
+    odst: list[tuple[int, ...]] = []
+    shared: dict[tuple[int, Any], tuple[int, Any]] = {}
+    key = shared.setdefault
+    for c, o, b in zip(sp.seen_at, sp.out_at, start, strict=True):
+        if c:
+            moves = []
+            for a, f in c.items():
+                k = (a, obs[b + f])
+                moves.append((key(k, k), dst[b + f], cost[a]))
+            seen.append(tuple(moves))
+        else:
+            seen.append(())
+        odst.append(tuple(dst[b + f] for f in o.values()) if o else ())
+    return seen, odst
 
 
 def _conflict(

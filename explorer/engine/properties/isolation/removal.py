@@ -167,7 +167,7 @@ def _search(
     """One breadth-first search of the pairs to A's length `depth`, removing only the
     kinds of `allowed`: per (kinds, flip) the first level and the best score there;
     the levels it completed; the pairs of the last level that it did not store."""
-    cm, om, inside, kind_bit, settles = sp.cmoves, sp.omoves, sp.inside, sp.kind_bit, sp.settles
+    out_at = sp.out_at
     w, sign, keys, score = store.w, store.sign, store.keys, store.score
     low = (1 << w) - 1
     kids = cview.kids if cview else None
@@ -202,37 +202,108 @@ def _search(
             i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
             r, x = score[n], where[n]
             kx = kids[x] if kids is not None else None
-            cj = cm[j] or {}
-            for aid, (oi, ti, _ei) in (cm[i] or {}).items():
-                m = cj.get(aid)
-                if m is None:
-                    continue
-                oj, tj, _ej = m
-                if oi == oj:
-                    if last:
-                        continue
-                    nx = kx[(aid, oi)] if kx is not None else 0
-                    if far is None or far[nx] <= room:  # else no conflict within reach
-                        push(ti, tj, mask, r, nx, level)
-                elif inside[aid] and settles(oi) and settles(oj):
-                    fk = (mask, (aid, oi, oj))
-                    old = found.get(fk)
-                    if old is None or (old[0] == level + 1 and r < old[1]):
-                        found[fk] = (level + 1, r)  # shortest A first, then the best score
+            _seen(sp, i, j, mask, r, kx, far, room, last, level, push, found)
             if last or (far is not None and far[x] > room):
                 continue  # outside events stay in node x: none of them can lead to a flip
-            oj_moves = om[j] or {}
-            for aid, (ti, _ei) in (om[i] or {}).items():
-                b = kind_bit[aid]
-                if b & allowed:
-                    push(ti, j, mask | b, r + sign, x, level)
-                m2 = oj_moves.get(aid)
-                if m2 is not None:
-                    push(ti, m2[0], mask, r, x, level)
+            oi_moves = out_at[i]
+            if oi_moves:
+                oj_moves = out_at[j] or _NONE
+                _outside(sp, i, j, oi_moves, oj_moves, mask, r, x, level, push, allowed, sign)
         if complete < depth:
             break
         frontier = list(nxt)
     return {k: v for k, v in found.items() if v[0] <= complete}, complete, len(tail)
+
+
+#: A state without moves of a kind (the split files None): nothing to iterate.
+_NONE: dict = {}
+
+
+def _seen(
+    sp: Split,
+    i: int,
+    j: int,
+    mask: int,
+    r: int,
+    kx: dict[tuple[int, Any], int] | None,
+    far: list[int] | None,
+    room: int,
+    last: bool,
+    level: int,
+    push: Callable[..., None],
+    found: Best,
+) -> None:
+    """The seen moves of node (i, j, mask): both runs take each (into c-view node
+    kx[move], when it is within `room` of a conflict), or it flips."""
+    seen_at, start, obs, dst = sp.seen_at, sp.start, sp.obs, sp.dst
+    ci = seen_at[i]
+    if not ci:
+        return
+    bi = start[i]
+    if i == j:
+        # Both runs in one state (nothing removed yet): every seen move agrees.
+        if not last:
+            for aid, off in ci.items():
+                e = bi + off
+                nx = kx[(aid, obs[e])] if kx is not None else 0
+                if far is None or far[nx] <= room:
+                    t = dst[e]
+                    push(t, t, 0, r, nx, level)
+        return
+    cj = seen_at[j]
+    if not cj:
+        return
+    bj = start[j]
+    inside, settles = sp.inside, sp.settles
+    for aid, off in ci.items():
+        offj = cj.get(aid)
+        if offj is None:
+            continue
+        ei, ej = bi + off, bj + offj
+        oi, oj = obs[ei], obs[ej]
+        if oi == oj:
+            if last:
+                continue
+            nx = kx[(aid, oi)] if kx is not None else 0
+            if far is None or far[nx] <= room:  # else no conflict within reach
+                push(dst[ei], dst[ej], mask, r, nx, level)
+        elif inside[aid] and settles(oi) and settles(oj):
+            fk = (mask, (aid, oi, oj))
+            old = found.get(fk)
+            if old is None or (old[0] == level + 1 and r < old[1]):
+                found[fk] = (level + 1, r)  # shortest A first, then the best score
+
+
+def _outside(
+    sp: Split,
+    i: int,
+    j: int,
+    oi_moves: dict[int, int],
+    oj_moves: dict[int, int],
+    mask: int,
+    r: int,
+    x: int,
+    level: int,
+    push: Callable[..., None],
+    allowed: int,
+    sign: int,
+) -> None:
+    """A's outside moves from node (i, j, mask): each removed (B stays at `j`), if its
+    kind may be, and each kept (B takes it too, where B can)."""
+    start, dst, kind_bit = sp.start, sp.dst, sp.kind_bit
+    bi, bj = start[i], start[j]
+    diagonal = i == j
+    for aid, off in oi_moves.items():
+        ti = dst[bi + off]
+        b = kind_bit[aid]
+        if b & allowed:
+            push(ti, j, mask | b, r + sign, x, level)
+        if diagonal:
+            push(ti, ti, mask, r, x, level)
+            continue
+        offj = oj_moves.get(aid)
+        if offj is not None:
+            push(ti, dst[bj + offj], mask, r, x, level)
 
 
 def _tail_pusher(tail: dict[int, int], w: int) -> Callable[..., None]:
@@ -249,15 +320,21 @@ def _tail_pusher(tail: dict[int, int], w: int) -> Callable[..., None]:
 
 def _flips(tail: dict[int, int], sp: Split, w: int, level: int, found: Best) -> None:
     """The flips of the pairs of the last level (`tail`: node -> fewest removals)."""
-    cm, inside = sp.cmoves, sp.inside
+    seen_at, start, obs, inside, settles = sp.seen_at, sp.start, sp.obs, sp.inside, sp.settles
     low = (1 << w) - 1
     for key, r in tail.items():
         i, j, mask = key >> w + 32, key >> w & 0xFFFFFFFF, key & low
-        cj = cm[j] or {}
-        for aid, (oi, _ti, _ei) in (cm[i] or {}).items():
-            m = cj.get(aid)
-            if m is not None and m[0] != oi and inside[aid] and sp.settles(oi) and sp.settles(m[0]):
-                fk = (mask, (aid, oi, m[0]))
+        ci, cj = seen_at[i], seen_at[j]
+        if not ci or not cj:
+            continue
+        bi, bj = start[i], start[j]
+        for aid, off in ci.items():
+            offj = cj.get(aid)
+            if offj is None:
+                continue
+            oi, oj = obs[bi + off], obs[bj + offj]
+            if oi != oj and inside[aid] and settles(oi) and settles(oj):
+                fk = (mask, (aid, oi, oj))
                 old = found.get(fk)
                 if old is None or (old[0] == level + 1 and r < old[1]):
                     found[fk] = (level + 1, r)
@@ -276,7 +353,9 @@ def _pusher(store: Store, where: list[int], nxt: list[int]) -> Callable[..., Non
     `nxt` collects the level being built."""
     keys, score, index, w, starts = store.keys, store.score, store.index, store.w, store.starts
     ties = store.sign < 0  # a walk reads least pairs back from here: keep equal ones
-    masks: dict[int, list[tuple[int, int, int]]] = {}  # i << 32 | j -> [(mask, score, level)]
+    # i << 32 | j -> (mask, score, level) of its first node, a list of them from its second
+    masks: dict[int, Any] = {}
+    new_key, new_node, new_score, new_where = keys.append, nxt.append, score.append, where.append
 
     def push(i: int, j: int, mask: int, r: int, x: int, level: int) -> None:
         """Add the node (i, j, mask) of level + 1 (in c-view node `x`) with score `r`,
@@ -288,7 +367,11 @@ def _pusher(store: Store, where: list[int], nxt: list[int]) -> Callable[..., Non
         pair = i << 32 | j
         key = pair << w | mask
         k = index.get(key)
-        if k is None:
+        if k is not None:
+            if k >= starts[-1] and r < score[k]:
+                score[k] = r
+            return
+        if i != j:  # one state twice has one node (nothing removed): nothing dominates it
             # Dominated: the same two states were reached no later with a subset of these
             # kinds removed and a score no worse.  Whatever this node finds, that one
             # finds with no longer an A, no worse a score and no more kinds (a group
@@ -296,18 +379,19 @@ def _pusher(store: Store, where: list[int], nxt: list[int]) -> Callable[..., Non
             # same level and score) is kept: the order of events decides between them.
             known = masks.get(pair)
             if known is None:
-                masks[pair] = [(mask, r, level)]
+                masks[pair] = (mask, r, level)
             else:
+                if type(known) is tuple:
+                    known = masks[pair] = [known]
                 for m2, r2, l2 in known:
                     if m2 & mask == m2 and r2 <= r and (not ties or l2 < level or r2 < r):
                         return
                 known.append((mask, r, level))
-            index[key] = len(keys)
-            nxt.append(len(keys))
-            keys.append(key)
-            score.append(r)
-            where.append(x)
-        elif k >= starts[-1] and r < score[k]:
-            score[k] = r
+        n = len(keys)
+        index[key] = n
+        new_node(n)
+        new_key(key)
+        new_score(r)
+        new_where(x)
 
     return push

@@ -17,13 +17,39 @@ from explorer.engine.contract import Observers, Role
 from explorer.engine.limits import guard
 from explorer.engine.search import Exploration
 
+#: Per state: its moves of one sort (seen or outside), action id -> the move's place
+#: among the state's out-edges.  States that enable the same actions in the same order
+#: share one (a handful of them serve the whole graph): nothing is stored per edge.
+Layout = dict[int, int]
+
+
+class _Moves:
+    """A state's moves as a dict, action id -> `make(edge)`, built when asked: for the
+    walks and the oracle, which ask for few states (the searches read the layouts)."""
+
+    def __init__(self, at: list[Layout | None], start: list[int], make: Callable) -> None:
+        self.at, self.start, self.make = at, start, make
+
+    def __getitem__(self, s: int) -> dict[int, Any] | None:
+        lay = self.at[s]
+        if lay is None:
+            return None
+        b, make = self.start[s], self.make
+        return {aid: make(b + off) for aid, off in lay.items()}
+
+    def __len__(self) -> int:
+        return len(self.at)
+
 
 @dataclass
 class Split:
     """Per expanded state: seen moves and outside moves, by action id."""
 
-    cmoves: list[dict[int, tuple[Any, int, int]] | None]  # aid -> (obs, dst, edge)
-    omoves: list[dict[int, tuple[int, int]] | None]  # aid -> (dst, edge)
+    seen_at: list[Layout | None]  # per state: its seen moves (None: not expanded)
+    out_at: list[Layout | None]  # per state: its outside moves
+    start: list[int]  # per state: its first out-edge (an edge is start + place)
+    obs: list[Any]  # per edge: its result
+    dst: list[int]  # per edge: the state it leads to
     inside: list[bool]  # per aid: the viewer's own action
     kind_bit: list[int]  # per aid (outside ones): a bit of `kinds`
     kinds: list[str]  # bit index -> kind
@@ -31,6 +57,18 @@ class Split:
     varies: list[bool]  # per aid (seen ones): its result is not the same in every state
     cost: list[int]  # per aid: what it adds to a run's length (1 unless the model says)
     settles: Callable[[Any], bool] = lambda obs: True  # a result runs can differ on
+
+    @property
+    def cmoves(self) -> _Moves:
+        """Per state, its seen moves: aid -> (result, dst, edge), or None."""
+        obs, dst = self.obs, self.dst
+        return _Moves(self.seen_at, self.start, lambda e: (obs[e], dst[e], e))
+
+    @property
+    def omoves(self) -> _Moves:
+        """Per state, its outside moves: aid -> (dst, edge), or None."""
+        dst = self.dst
+        return _Moves(self.out_at, self.start, lambda e: (dst[e], e))
 
     def kinds_of(self, mask: int, rank: Callable[[str], int]) -> list[str]:
         """The kinds whose bits are set in `mask`, by `rank` (the model's kind_rank)."""
@@ -52,9 +90,10 @@ def split_graph(
     first: list[Any] = []  # per aid: the result of its first seen move
     varies: list[bool] = []
     cost: list[int] = []
-    cm: list[dict[int, tuple[Any, int, int]] | None] = [None] * ex.n_states
-    om: list[dict[int, tuple[int, int]] | None] = [None] * ex.n_states
-    act, obs, dst = ex.action, ex.obs, ex.dst
+    seen_at: list[Layout | None] = [None] * ex.n_states
+    out_at: list[Layout | None] = [None] * ex.n_states
+    layouts: dict[tuple[int, ...], tuple[Layout, Layout]] = {}
+    act, obs = ex.action, ex.obs
     for sid in range(ex.n_states):
         if max_bytes is not None and not sid & 0xFFF:
             at = (
@@ -65,8 +104,7 @@ def split_graph(
         edges = ex.out_edges(sid)
         if not edges:
             continue
-        c: dict[int, tuple[Any, int, int]] = {}
-        o: dict[int, tuple[int, int]] = {}
+        aids = []
         for e in edges:
             a = act[e]
             aid = aid_of.get(a)
@@ -87,12 +125,27 @@ def split_graph(
                 first.append(obs[e])
                 varies.append(False)
                 cost.append(ex.edge_cost(e))
-            if outside[aid]:
-                o[aid] = (dst[e], e)
-            else:
-                r = obs[e]
-                if r != first[aid]:
-                    varies[aid] = True
-                c[aid] = (r, dst[e], e)
-        cm[sid], om[sid] = c, o
-    return Split(cm, om, inside, kind_bit, kinds, actions, varies, cost, model.settles)
+            if not outside[aid] and obs[e] != first[aid]:
+                varies[aid] = True
+            aids.append(aid)
+        key = tuple(aids)
+        lay = layouts.get(key)
+        if lay is None:
+            c = {aid: off for off, aid in enumerate(aids) if not outside[aid]}
+            o = {aid: off for off, aid in enumerate(aids) if outside[aid]}
+            lay = layouts[key] = (c, o)
+        seen_at[sid], out_at[sid] = lay
+    return Split(
+        seen_at,
+        out_at,
+        ex.edge_start,
+        obs,
+        ex.dst,
+        inside,
+        kind_bit,
+        kinds,
+        actions,
+        varies,
+        cost,
+        model.settles,
+    )
