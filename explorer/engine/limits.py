@@ -95,7 +95,7 @@ def guard(
 #: The resident memory of a search and the checks that follow it, as a multiple of the
 #: search's own: the most isolation's split, exact check and removal search were
 #: measured to hold, with a margin (bench/bench_isolation.py --phases; docs/performance.md).
-CHECKS_FACTOR = 2.5
+CHECKS_FACTOR = 2.0
 
 
 class Projection:
