@@ -21,12 +21,15 @@ ids and asks this module to compose them and to translate actions and monitor bi
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from operator import itemgetter
 from typing import cast
 
 from explorer.domain.world import Bounds, Event, State
 from explorer.engine import contract
+
+#: Some fields of a state, as a tuple that compares as the canonical order does.
+Getter = Callable[[State], tuple[int, ...]]
 
 
 class PermutationArithmetic:
@@ -76,6 +79,7 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
         self._maps: list[tuple[dict[int, int], dict[int, int], dict[int, int]]] = []
         self._compose: dict[tuple[int, int], int] = {}
         self._canon: dict[State, tuple[State, int]] = {}
+        self._orders: dict[tuple[int, ...], list[tuple[Getter, Getter]]] = {}
         self.identity = self.intern(tuple(range(self.n)))
         self._layout()
 
@@ -107,6 +111,8 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
         self._by_order: dict[tuple, tuple[int, itemgetter]] = {}
         # The positions of the host slots' `open` fields, renamed with the containers.
         self._host_opens = [f for f, _ in self._host] if b.host_any else []
+        # `canonical_after` reasons about this class's canonical form only.
+        self._local = not self._host_opens and type(self).canonical is Symmetry.canonical
 
     @staticmethod
     def _slot_order(s: State, slots: list[tuple[int, int]]) -> tuple[int, ...]:
@@ -155,6 +161,51 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
         if len(self._canon) < 1 << 20:
             self._canon[s] = out
         return out
+
+    def canonical_after(self, t: State, changed: tuple[int, ...]) -> tuple[State, int]:
+        """`canonical(t)` for a state t that differs from a canonical one only in the
+        fields `changed` (a step's writes).  A canonical state has each owner's slots and
+        the containers in order; only the orders those fields take part in can break, so
+        a few comparisons tell that t stands for itself, as most successors do."""
+        if not self._local:
+            return self.canonical(t)
+        pairs = self._orders.get(changed)
+        if pairs is None:
+            pairs = self._orders[changed] = self._pairs(changed)
+        for first, second in pairs:
+            if first(t) < second(t):
+                return self.canonical(t)
+        return t, self.identity
+
+    def _pairs(self, changed: tuple[int, ...]) -> list[tuple[Getter, Getter]]:
+        """(a, b) getters such that a state that was canonical before `changed` were
+        written is canonical after iff a(t) >= b(t) for every pair: the slots of each
+        owner a changed field belongs to, then its container among its neighbours."""
+        b = self.b
+        owners = set()
+        for i in changed:
+            for c in range(b.mounts):
+                if i in self._block_fields(c):
+                    owners.add(c)
+            if any(f <= i < f + 3 for f, _ in self._host):
+                owners.add(b.host)
+        pairs: list[tuple[Getter, Getter]] = []
+        for o in sorted(owners):
+            bases = [b.fd_base(x) for x in b.owner_slots(o)]
+            for x, y in zip(bases, bases[1:], strict=False):
+                pairs.append((itemgetter(x, x + 1, x + 2), itemgetter(y, y + 1, y + 2)))
+        blocks = [itemgetter(*self._block_fields(c)) for c in range(b.mounts)]
+        for c in sorted(owners - {b.host}):
+            for k in (c - 1, c):  # the order of k and k + 1
+                if 0 <= k and k + 1 < b.mounts and (blocks[k], blocks[k + 1]) not in pairs:
+                    pairs.append((blocks[k], blocks[k + 1]))
+        return pairs
+
+    def _block_fields(self, c: int) -> list[int]:
+        """Container c's sort key in slot order: its file, its mount, its fd slots."""
+        b = self.b
+        out = [b.inode_base(c) + j for j in range(3)] + [b.ofs_base(c) + j for j in range(3)]
+        return out + [b.fd_base(x) + j for x in b.owner_slots(c) for j in range(3)]
 
     def _canonical_renaming(self, s: State) -> tuple[State, int]:
         """`canonical` when host fds may hold container files (`--host-files any`)."""
