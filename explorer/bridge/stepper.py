@@ -159,12 +159,13 @@ class Stepper:
         self, state: State, sym: Symmetry
     ) -> list[tuple[Event, State, int, int | None]]:
         """`successors` of a canonical state as (event, canonical successor, the
-        permutation that made it so, result): `sym` is told which fields each step wrote, and most steps leave
-        the state canonical, which it tells by a few comparisons."""
-        if not self.exact:
+        permutation that made it so, result).  Most steps leave the state canonical:
+        the symmetry's order pairs for the fields a step wrote (`Symmetry.order_pairs`,
+        kept with the memo entry) tell so by a few comparisons."""
+        if not self.exact or not sym.local_orders:
             return [(ev, *sym.canonical(t), ret) for ev, t, ret in self.successors(state)]
         out = []
-        after, identity = sym.canonical_after, sym.identity
+        canonical, identity = sym.canonical, sym.identity
         for ev, getter, memo, reads, consts in self._entries(state):
             proj = getter(state)
             hit = memo.get(proj)
@@ -174,14 +175,22 @@ class Stepper:
                     self.exact = False
                     return self.canonical_successors(state, sym)
                 memo[proj] = hit
-            writes, ret, changed = hit
-            if writes:
-                t = list(state)
-                for i, v in writes:
-                    t[i] = v
-                out.append((ev, *after(tuple(t), changed), ret))
-            else:
+            writes, ret, pairs = hit
+            if not writes:
                 out.append((ev, state, identity, ret))
+                continue
+            if pairs is None:
+                pairs = hit[2] = sym.order_pairs(tuple(i for i, _ in writes))
+            new = list(state)
+            for i, v in writes:
+                new[i] = v
+            t = tuple(new)
+            for first, second in pairs:
+                if first(t) < second(t):
+                    out.append((ev, *canonical(t), ret))
+                    break
+            else:
+                out.append((ev, t, identity, ret))
         return out
 
     def direct(self, state: State, ev: Event) -> tuple[State, int | None]:
@@ -210,8 +219,8 @@ class Stepper:
         return tuple(t), ret
 
     def _miss(self, state: State, ev: Event, reads: list[int], consts: list[int]):
-        """Run the hook on a poisoned copy: (writes, result, the fields written), or None if
-        it used anything outside the footprint."""
+        """Run the hook on a poisoned copy: [writes, result, None for the order pairs of
+        `canonical_successors`], or None if it used anything outside the footprint."""
         keep = set(reads)
         poisoned: list[int | Poison] = [POISON] * len(state)
         for i in reads:
@@ -243,4 +252,4 @@ class Stepper:
             applied[i] = v
         if tuple(applied) != direct_state or direct_ret != ret:
             return None
-        return tuple(writes), ret, tuple(i for i, _ in writes)
+        return [tuple(writes), ret, None]  # the last: the symmetry's order pairs, once asked

@@ -111,8 +111,9 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
         self._by_order: dict[tuple, tuple[int, itemgetter]] = {}
         # The positions of the host slots' `open` fields, renamed with the containers.
         self._host_opens = [f for f, _ in self._host] if b.host_any else []
-        # `canonical_after` reasons about this class's canonical form only.
+        # `order_pairs` reasons about this class's canonical form only.
         self._local = not self._host_opens and type(self).canonical is Symmetry.canonical
+        self._blocks = [itemgetter(*self._block_fields(c)) for c in range(b.mounts)]
 
     @staticmethod
     def _slot_order(s: State, slots: list[tuple[int, int]]) -> tuple[int, ...]:
@@ -162,43 +163,31 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
             self._canon[s] = out
         return out
 
-    def canonical_after(self, t: State, changed: tuple[int, ...]) -> tuple[State, int]:
-        """`canonical(t)` for a state t that differs from a canonical one only in the
-        fields `changed` (a step's writes).  A canonical state has each owner's slots and
-        the containers in order; only the orders those fields take part in can break, so
-        a few comparisons tell that t stands for itself, as most successors do."""
-        if not self._local:
-            return self.canonical(t)
-        pairs = self._orders.get(changed)
-        if pairs is None:
-            pairs = self._orders[changed] = self._pairs(changed)
-        for first, second in pairs:
-            if first(t) < second(t):
-                return self.canonical(t)
-        return t, self.identity
+    @property
+    def local_orders(self) -> bool:
+        """Whether `order_pairs` can tell a canonical state's successor canonical: not when
+        host values are renamed, nor for a subclass with another canonical form."""
+        return self._local
 
-    def _pairs(self, changed: tuple[int, ...]) -> list[tuple[Getter, Getter]]:
-        """(a, b) getters such that a state that was canonical before `changed` were
-        written is canonical after iff a(t) >= b(t) for every pair: the slots of each
-        owner a changed field belongs to, then its container among its neighbours."""
-        b = self.b
-        owners = set()
-        for i in changed:
-            for c in range(b.mounts):
-                if i in self._block_fields(c):
-                    owners.add(c)
-            if any(f <= i < f + 3 for f, _ in self._host):
-                owners.add(b.host)
-        pairs: list[tuple[Getter, Getter]] = []
-        for o in sorted(owners):
+    def order_pairs(self, changed: tuple[int, ...]) -> list[tuple[Getter, Getter]]:
+        """(a, b) getters such that a state that was canonical before the fields `changed`
+        were written is canonical after iff a(t) >= b(t) for every pair.  A canonical
+        state has each owner's slots and the containers in order, and only the orders
+        those fields take part in can break: the slots of an owner whose slot was
+        written, a written container against its neighbours (`local_orders` must hold)."""
+        pairs = self._orders.get(changed)
+        if pairs is not None:
+            return pairs
+        b, written = self.b, set(changed)
+        pairs = self._orders[changed] = []
+        for o in range(b.mounts + 1):
             bases = [b.fd_base(x) for x in b.owner_slots(o)]
-            for x, y in zip(bases, bases[1:], strict=False):
-                pairs.append((itemgetter(x, x + 1, x + 2), itemgetter(y, y + 1, y + 2)))
-        blocks = [itemgetter(*self._block_fields(c)) for c in range(b.mounts)]
-        for c in sorted(owners - {b.host}):
-            for k in (c - 1, c):  # the order of k and k + 1
-                if 0 <= k and k + 1 < b.mounts and (blocks[k], blocks[k + 1]) not in pairs:
-                    pairs.append((blocks[k], blocks[k + 1]))
+            if written & {f + j for f in bases for j in range(3)}:
+                for x, y in zip(bases, bases[1:], strict=False):
+                    pairs.append((itemgetter(x, x + 1, x + 2), itemgetter(y, y + 1, y + 2)))
+        moved = [c for c in range(b.mounts) if written & set(self._block_fields(c))]
+        for k in sorted({k for c in moved for k in (c - 1, c) if 0 <= k < b.mounts - 1}):
+            pairs.append((self._blocks[k], self._blocks[k + 1]))
         return pairs
 
     def _block_fields(self, c: int) -> list[int]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from explorer.engine.contract import Model
 from explorer.engine.limits import guard, paused_gc
@@ -121,32 +121,35 @@ def bfs(
         nxt: list[int] = []
         for sid in frontier:
             s = states[sid]
-            edge_start[sid] = len(dst)
+            first = edge_start[sid] = len(dst)
+            # A state's edges are stored column by column, their targets looked up in
+            # one pass: the states met for the first time are then numbered in edge order.
             if canonical is not None:
-                # The model makes its successors canonical: it knows what each step changed.
-                for a, t, p, o in model.canonical_successors(s):
-                    tid = index.get(t)
-                    if tid is None:
-                        _limit(len(states), d + 1, max_states, max_bytes)
-                        tid = _new(ex, t, d + 1, len(dst))
-                        nxt.append(tid)
-                    src.append(sid)
-                    perm.append(p)
-                    act.append(a)
-                    obs.append(o)
-                    dst.append(tid)
+                out = model.canonical_successors(s)
+                if not out:
+                    continue
+                acts, targets, perms, seen = zip(*out, strict=True)
+                perm += perms
             else:
-                for a, t, o in successors(s):
-                    tid = index.get(t)
-                    if tid is None:
-                        _limit(len(states), d + 1, max_states, max_bytes)
-                        tid = _new(ex, t, d + 1, len(dst))
-                        nxt.append(tid)
-                    src.append(sid)
-                    perm.append(0)
-                    act.append(a)
-                    obs.append(o)
-                    dst.append(tid)
+                plain = successors(s)
+                if not plain:
+                    continue
+                acts, targets, seen = zip(*plain, strict=True)
+                perm += [0] * len(plain)
+            act += acts
+            obs += seen
+            src += [sid] * len(acts)
+            ids = list(map(index.get, targets))
+            if None in ids:
+                for j, t in enumerate(targets):
+                    if ids[j] is None:
+                        tid = index.get(t)  # an earlier edge of this state may have met t
+                        if tid is None:
+                            _limit(len(states), d + 1, max_states, max_bytes)
+                            tid = _new(ex, t, d + 1, first + j)
+                            nxt.append(tid)
+                        ids[j] = tid
+            dst += cast(list[int], ids)  # every None was filled in
             if progress is not None and not sid & 0x3FFF:
                 progress(d + 1, len(states), len(dst))
         frontier = nxt
