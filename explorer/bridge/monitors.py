@@ -106,6 +106,8 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
 
     model: ErrseqModel
     name: str = "no-loss"
+    #: state -> `syncfs_reports`: a state is judged once per unreported mask reaching it
+    _syncfs: dict[State, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def initial(self) -> int:
         return 0
@@ -146,6 +148,12 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
     def syncfs_reports(self, s: State) -> bool:
         """Would a syncfs return an error (and so report every file's): on an open fd, or
         on a fresh open in a mounted container or by the host?"""
+        known = self._syncfs.get(s)
+        if known is None:
+            known = self._syncfs[s] = self._syncfs_reports(s)
+        return known
+
+    def _syncfs_reports(self, s: State) -> bool:
         m, b = self.model, self.model.bounds
         for slot in range(b.slots):
             if s[b.fd_base(slot)] and m.next_state(s, Event("syncfs", slot))[1]:

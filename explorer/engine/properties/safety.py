@@ -86,7 +86,7 @@ def check(
                     nxt.append(k)
                     # `after` depends on the node reached only: judge each node once.
                     bad.append(after(m2, states[key[0]]) if after is not None else "")
-                if not reason:
+                if not reason and after is not None:
                     reason = bad[k]
                 if reason:
                     count += 1
