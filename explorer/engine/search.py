@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from explorer.engine.contract import Model
 from explorer.engine.limits import guard, paused_gc
@@ -109,7 +109,8 @@ def bfs(
         return _bfs_costed(model, depth, max_states, progress, max_bytes, levels)
     t0 = time.perf_counter()
     ex = Exploration(max_depth=depth)
-    index, states, edge_start = ex.index, ex.states, ex.edge_start
+    index, states, depths = ex.index, ex.states, ex.depth
+    parent_edge, edge_start = ex.parent_edge, ex.edge_start
     src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
     canonical = model.symmetry.canonical if model.symmetry is not None else None
     ex.reduced = canonical is not None
@@ -121,35 +122,37 @@ def bfs(
         nxt: list[int] = []
         for sid in frontier:
             s = states[sid]
-            first = edge_start[sid] = len(dst)
-            # A state's edges are stored column by column, their targets looked up in
-            # one pass: the states met for the first time are then numbered in edge order.
-            if canonical is not None:
-                out = model.canonical_successors(s)
-                if not out:
-                    continue
-                acts, targets, perms, seen = zip(*out, strict=True)
-                perm += perms
-            else:
-                plain = successors(s)
-                if not plain:
-                    continue
-                acts, targets, seen = zip(*plain, strict=True)
-                perm += [0] * len(plain)
-            act += acts
-            obs += seen
-            src += [sid] * len(acts)
-            ids = list(map(index.get, targets))
-            if None in ids:
-                for j, t in enumerate(targets):
-                    if ids[j] is None:
-                        tid = index.get(t)  # an earlier edge of this state may have met t
-                        if tid is None:
-                            _limit(len(states), d + 1, max_states, max_bytes)
-                            tid = _new(ex, t, d + 1, first + j)
-                            nxt.append(tid)
-                        ids[j] = tid
-            dst += cast(list[int], ids)  # every None was filled in
+            edge_start[sid] = len(dst)
+            if canonical is None:
+                for a, t, o in successors(s):
+                    tid = index.get(t)
+                    if tid is None:
+                        tid = len(states)
+                        _limit(tid, d + 1, max_states, max_bytes)
+                        index[t] = tid
+                        states.append(t)
+                        depths.append(d + 1)
+                        parent_edge.append(len(dst))
+                        edge_start.append(-1)
+                        nxt.append(tid)
+                    src.append(sid)
+                    perm.append(0)
+                    act.append(a)
+                    obs.append(o)
+                    dst.append(tid)
+                continue
+            # The model makes its successors canonical: it knows what each step wrote.
+            for a, t, p, o in model.canonical_successors(s):
+                tid = index.get(t)
+                if tid is None:
+                    _limit(len(states), d + 1, max_states, max_bytes)
+                    tid = _new(ex, t, d + 1, len(dst))
+                    nxt.append(tid)
+                src.append(sid)
+                perm.append(p)
+                act.append(a)
+                obs.append(o)
+                dst.append(tid)
             if progress is not None and not sid & 0x3FFF:
                 progress(d + 1, len(states), len(dst))
         frontier = nxt
