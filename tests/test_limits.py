@@ -288,7 +288,9 @@ def test_progress_says_how_far_the_run_is_without_a_misleading_rate(monkeypatch)
         def isatty(self) -> bool:
             return True
 
-    monkeypatch.setattr(progress.terminal, "console", lambda stderr: Console())
+    from explorer.render import terminal  # progress loads it (and rich) when it shows
+
+    monkeypatch.setattr(terminal, "console", lambda stderr: Console())
     p = progress.Progress(quiet=False, stream=Terminal())
     p("plain", 4, 100, 300)  # within the first second: nothing
     p.t0 -= 5

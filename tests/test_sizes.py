@@ -13,12 +13,13 @@ docstring to its last line.  Blank lines and comments count everywhere.
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from explorer.app.cli import app
+from explorer.app.cli import COMMANDS, app
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_MODULE_LINES = 400
@@ -64,6 +65,8 @@ def first_line(node: Function) -> int:
 def typer_commands() -> set[tuple[str, int]]:
     """(file, first line) of every function the `explore` app runs as a command."""
     found: list[Callable] = [c.callback for c in app.registered_commands if c.callback]
+    # the commands the app builds when asked for (explorer.app.cli.COMMANDS)
+    found += [getattr(importlib.import_module(m), f) for m, f in COMMANDS.values()]
     if app.registered_callback is not None and app.registered_callback.callback:
         found.append(app.registered_callback.callback)
     return {(os.path.realpath(f.__code__.co_filename), f.__code__.co_firstlineno) for f in found}

@@ -8,6 +8,7 @@ command in one place.
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import sys
@@ -17,9 +18,10 @@ from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
+from typer.main import get_command as typer_command
 
 from explorer import __version__
-from explorer.app import browse, claims, diff, explore, listing, replay
+from explorer.app import explore
 from explorer.app.exits import fail, one_line
 from explorer.checker.signals import stopped, terminate_like_interrupt
 from explorer.checker.timelimit import limit_from_environment, time_limit
@@ -79,8 +81,39 @@ def internal_error(exc: BaseException) -> NoReturn:
     raise typer.Exit(70)
 
 
+#: The commands besides the main job, by name: (module, function).  Each module is
+#: imported when its command is run or listed (--help), so that the main job does not
+#: load the claims language, conform's or browse's machinery it never uses.
+COMMANDS = {
+    "replay": ("explorer.app.replay", "replay"),
+    "diff": ("explorer.app.diff", "diff"),
+    "specs": ("explorer.app.listing", "specs_command"),
+    "claim": ("explorer.app.claims", "claim_command"),
+    "browse": ("explorer.app.browse", "browse_command"),
+    "conform": ("explorer.conform.cli", "conform_command"),
+}
+
+
+def command(name: str) -> Any:
+    """The click command of `COMMANDS[name]`, built by typer as `app.command(name)` would."""
+    module, attr = COMMANDS[name]
+    one = typer.Typer(add_completion=False, rich_markup_mode=None)
+    one.command(name)(getattr(importlib.import_module(module), attr))
+    return typer_command(one)
+
+
 class ExploreGroup(TyperGroup):
-    """Turns what a command raises into its exit code and one line on stderr."""
+    """Turns what a command raises into its exit code and one line on stderr; builds
+    each command of `COMMANDS` when it is asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        built = super().list_commands(ctx)
+        return [*built, *(n for n in COMMANDS if n not in built)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            self.commands[cmd_name] = command(cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def make_context(self, info_name: str | None, args: list[str], parent=None, **extra: Any):
         try:
@@ -124,22 +157,12 @@ app = typer.Typer(
 )
 
 app.callback(invoke_without_command=True)(explore.explore)
-app.command()(replay.replay)
-app.command()(diff.diff)
-app.command("specs")(listing.specs_command)
-app.command("claim")(claims.claim_command)
-app.command("browse")(browse.browse_command)
-
-# conform: registered here
-from explorer.conform.cli import conform_command  # noqa: E402
-
-app.command("conform")(conform_command)
 
 
 def ray_address(args: list[str]) -> list[str]:
     """`--ray` alone means a local runtime: give it its value, `local`, when no address
     follows (typer's options take a value always or never)."""
-    commands = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+    commands = set(COMMANDS)
     out = []
     for k, arg in enumerate(args):
         out.append(arg)

@@ -1,8 +1,9 @@
 """The main job's command (`explore --mounts 2 --depth 8`): its options, checked into the
 run's configuration, then the run itself (explorer.app.job, imported when the main job
-runs: the other commands do not load its machinery)."""
+runs: the other commands do not load its machinery).
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer reads the options' annotations at
+every start, and as strings each would be compiled again (typing.get_type_hints)."""
 
 from typing import Annotated
 

@@ -1,4 +1,8 @@
-"""The main job's run: the executor it runs on, out/ and what the terminal shows."""
+"""The main job's run: the executor it runs on, out/ and what the terminal shows.
+
+The renderers (rich, graphviz, jinja2 and the page) are loaded after the workers have
+forked, while they search (`ready_to_write`): the workers never use them, and the
+parent is otherwise idle then."""
 
 from __future__ import annotations
 
@@ -13,12 +17,11 @@ from explorer.app.progress import Progress
 from explorer.checker.config import Config
 from explorer.checker.executor import Executor, Serial, worth_parallel
 from explorer.checker.options import MAX_JOBS, OptionError, errnos_text
+from explorer.checker.pool import Pool
 from explorer.checker.results import Outcome
 from explorer.checker.run import run
 from explorer.checker.signals import stopped
 from explorer.domain.world import NORMAL, VOLATILE
-from explorer.render import report as rep
-from explorer.render import terminal
 from explorer.render.outdir import OutDir
 
 
@@ -73,6 +76,8 @@ def main_job(cfg: Config, job: Job) -> int:
     if job.full_graph:
         executor = Serial(kept)  # the graphs stay in this process
     jobs = job.jobs or (min(2, os.cpu_count() or 1) if worth_parallel(cfg) else 1)
+    if executor is None and jobs > 1 and len(cfg.specs) > 1:
+        executor = Pool(jobs, meanwhile=ready_to_write)
     progress = Progress(job.quiet or job.as_json, specs=[s.name for s in cfg.specs])
     try:
         outcome = run(cfg, progress, jobs, executor)
@@ -84,12 +89,23 @@ def main_job(cfg: Config, job: Job) -> int:
     finally:
         progress.stop()
     code = outcome.exit_code()
+    from explorer.render import report as rep
+
     files, data = rep.write_outputs(outcome, target, code, kept, job.trace)
     if job.as_json:
         print(json.dumps(data, indent=2))
     else:
         print_outcome(outcome, job, files)
     return code
+
+
+def ready_to_write() -> None:
+    """Load what writing out/ and the terminal need, and compile the page's template:
+    the parent's work while its workers search."""
+    from explorer.render import report, terminal  # noqa: F401
+    from explorer.render.html import page
+
+    page.template()
 
 
 def header(outcome: Outcome) -> str:
@@ -123,6 +139,9 @@ def model_options(cfg: Config) -> str:
 def print_outcome(outcome: Outcome, job: Job, files: dict[tuple[str, str, str], list[str]]) -> None:
     """The terminal's account of a run: the matrix, the tables, the notes and the most
     important witnesses, then where the files went."""
+    from explorer.render import report as rep
+    from explorer.render import terminal
+
     cfg, out = outcome.config, job.out
     con = terminal.console()
     con.print(header(outcome))

@@ -9,11 +9,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.status import Status
-
-from explorer.render import terminal
+if TYPE_CHECKING:
+    from rich.status import Status
 
 #: Seconds between progress lines when stderr is not a terminal (a CI log); the
 #: environment variable EXPLORE_PROGRESS_SECONDS (not an option: tests) shortens it.
@@ -96,6 +95,9 @@ class Progress:
             return
         with ctrl_c_deferred():
             if self.status is None:
+                # rich: a run that shows nothing never loads it
+                from explorer.render import terminal
+
                 self.status = terminal.console(stderr=True).status(self.text())
                 self.status.start()
             else:

@@ -134,11 +134,31 @@ def check_task(cfg: Config, viewers: list[int], cache: Cache, i: int, part: str)
     else:
         done = check_spec(cfg, spec, graphs, apart=part == REST)
         done.regions = region.of_task(cfg, cache, spec, done.verdicts)
-    # Only the agreement reference is needed again: free the rest before the next task.
-    against = cfg.against.name if cfg.against else None
-    for key in [k for k in cache if k[0] == spec.name and k[0] != against]:
+    # Only the agreement reference's graph is needed again (the one agreement checks
+    # against): free the rest before the next task.  The reference's graph without
+    # symmetry goes too: left to whichever later tasks this worker runs, it would give
+    # the browser's region of the reference other shortest paths than the workers
+    # without it, and the page would depend on how the tasks fell.
+    keep = (cfg.against.name, cfg.symmetry) if cfg.against else None
+    for key in [k for k in cache if k[0] == spec.name and k != keep]:
         del cache[key]
     return done
+
+
+def search_reference(cfg: Config, viewers: list[int], cache: Cache) -> None:
+    """Search the agreement reference into `cache` before the workers fork: each of
+    them checks specs against it, and would otherwise search it again for itself.  A
+    limit hit here is left for the workers to meet and report as they would.  Small
+    runs only: a large run's reference would stay in this process all along, beside
+    the workers' graphs, where the memory guard does not look."""
+    if "agreement" not in cfg.properties or cfg.against is None or large(cfg):
+        return
+    if sum(s.name != cfg.against.name for s in cfg.specs) < 2:
+        return  # one spec checked against it: searched once anyway
+    try:
+        Graphs(cfg, viewers, cache).explore(cfg.against, cfg.symmetry)
+    except SearchLimit:
+        cache.clear()
 
 
 def worker_config(cfg: Config, jobs: int) -> Config:
@@ -154,8 +174,14 @@ def worth_parallel(cfg: Config) -> bool:
     """Two processes pay off once a run is long enough to repay forking the workers and
     pickling the results (docs/performance.md): the main job with isolation over
     several specs already is."""
-    big = cfg.bounds.mounts >= 3 or cfg.depth >= 10
-    return len(cfg.specs) > 1 and (big or ("isolation" in cfg.properties and len(cfg.specs) >= 4))
+    return len(cfg.specs) > 1 and (
+        large(cfg) or ("isolation" in cfg.properties and len(cfg.specs) >= 4)
+    )
+
+
+def large(cfg: Config) -> bool:
+    """A run whose specs take seconds or more each (three containers, or depth 10)."""
+    return cfg.bounds.mounts >= 3 or cfg.depth >= 10
 
 
 def biggest_first(cfg: Config) -> list[int]:
@@ -180,10 +206,12 @@ def collect(
     cfg: Config,
     submit: Callable[[int, str], Future],
     progress: Progress | None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[SpecResult]:
     """Hand out the tasks (`submit(spec index, part)`), say every second how many are
     done (a big run's first spec can take minutes), then gather each spec's results in
-    `cfg` order.  The first task to fail (a limit) ends the run at once.
+    `cfg` order.  The first task to fail (a limit) ends the run at once.  `meanwhile`
+    runs once every task is handed out: the caller's own work while they run.
 
     SIGINT and SIGTERM are blocked while the tasks are submitted: a pool's workers fork
     at the first submit, and a Ctrl-C or SIGTERM before they set their own handling is
@@ -194,6 +222,8 @@ def collect(
         futures = {t: submit(*t) for t in work}
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    if meanwhile is not None:
+        meanwhile()
     pending = set(futures.values())
     while pending:
         just_done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)

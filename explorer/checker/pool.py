@@ -14,11 +14,19 @@ import io
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from explorer.checker.config import Config
-from explorer.checker.executor import STOPPING, TaskResult, check_task, collect, worker_config
+from explorer.checker.executor import (
+    STOPPING,
+    TaskResult,
+    check_task,
+    collect,
+    search_reference,
+    worker_config,
+)
 from explorer.checker.guard import stopped_by_guard
 from explorer.checker.results import SpecResult
 from explorer.checker.signals import die_with_parent
@@ -73,16 +81,20 @@ def _end_quietly(pool: ProcessPoolExecutor) -> None:
 
 
 class Pool:
-    """`jobs` forked worker processes; the memory guard is split between them."""
+    """`jobs` forked worker processes; the memory guard is split between them.
+    `meanwhile`, when given, is this process's own work while the workers search (it
+    runs once they have forked, so what it loads or builds stays out of them)."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, meanwhile: Callable[[], None] | None = None) -> None:
         self.jobs = jobs
+        self.meanwhile = meanwhile
         self.split = f" (the guard is split between the {jobs} processes of this run)"
 
     def execute(
         self, cfg: Config, viewers: list[int], progress: Progress | None
     ) -> list[SpecResult]:
         _WORKER.cfg, _WORKER.viewers = worker_config(cfg, self.jobs), viewers
+        search_reference(_WORKER.cfg, viewers, _WORKER.cache)  # the workers inherit it
         ctx = multiprocessing.get_context("fork")
         try:
             with ProcessPoolExecutor(
@@ -93,7 +105,10 @@ class Pool:
             ) as pool:
                 try:
                     return collect(
-                        cfg, lambda i, part: pool.submit(_worker_check, i, part), progress
+                        cfg,
+                        lambda i, part: pool.submit(_worker_check, i, part),
+                        progress,
+                        self.meanwhile,
                     )
                 except BaseException as exc:
                     # A limit hit in one worker, or Ctrl-C, ends the run: stop the others
@@ -106,3 +121,4 @@ class Pool:
                     raise
         finally:
             _WORKER.cfg, _WORKER.viewers = None, []
+            _WORKER.cache.clear()

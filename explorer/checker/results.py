@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from explorer.domain import world
-from explorer.domain.claim import Claim, ClaimBounds, ClaimVerdict, Expect
 from explorer.domain.scenario import Event
 from explorer.domain.vfs import Spec
 from explorer.domain.world import Bounds
 from explorer.engine.verdict import Step, Verdict
 
 if TYPE_CHECKING:
+    # The claim types appear only in annotations: the main job, which holds no claim,
+    # does not load the claims language for them.
     from explorer.checker.config import Config
+    from explorer.domain.claim import Claim, ClaimBounds, ClaimVerdict, Expect
 
 
 @dataclass

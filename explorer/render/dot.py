@@ -137,14 +137,31 @@ def _render(path: Path) -> None:
     path.with_suffix(".svg").write_bytes(graphviz.Source(path.read_text()).pipe(format="svg"))
 
 
-def render_svgs(paths: list[Path]) -> None:
-    """Render queued .dot files to .svg with one `dot` process for all of them.
+class Drawing:
+    """Queued .dot files being rendered to .svg by one `dot` process for all of them,
+    while the caller goes on with other work; `wait` puts the pictures in place.
 
     `dot -Tsvg -O a.dot b.dot` writes a.dot.svg and b.dot.svg; starting one process
     per picture cost ten times more than drawing (measured: docs/performance.md).
     """
-    if not paths:
-        return
-    subprocess.run(["dot", "-Tsvg", "-O", *map(str, paths)], check=True)
-    for path in paths:
-        path.with_suffix(".dot.svg").replace(path.with_suffix(".svg"))
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        self.args = ["dot", "-Tsvg", "-O", *map(str, paths)]
+        self.proc = subprocess.Popen(self.args) if paths else None
+
+    def wait(self) -> None:
+        """Wait for `dot` (once; later calls return at once) and move each picture to
+        its .svg name; a `dot` that failed raises CalledProcessError."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.wait() != 0:
+            raise subprocess.CalledProcessError(proc.returncode, self.args)
+        for path in self.paths:
+            path.with_suffix(".dot.svg").replace(path.with_suffix(".svg"))
+
+
+def render_svgs(paths: list[Path]) -> None:
+    """Render queued .dot files to .svg with one `dot` process, and wait for it."""
+    Drawing(paths).wait()

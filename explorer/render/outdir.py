@@ -240,14 +240,23 @@ class OutDir:
             if os.path.lexists(p):
                 p.unlink()
         folders = [f for f in self.folders if (self.root / f).is_dir()]
-        files: dict[str, str] = {}
+        files = {rel: sha256(staged / rel) for rel in produced}
+        # A folder new to the root moves in whole, by one rename: moving its files out
+        # one by one would leave the staging folder's copy to remove (a slow rmdir).
+        whole = {rel.split("/", 1)[0] for rel in produced if "/" in rel}
+        whole = {top for top in whole if not os.path.lexists(self.root / top)}
+        for top in sorted(whole):
+            os.replace(staged / top, self.root / top)
         for rel in produced:
+            top = rel.split("/", 1)[0]
+            if top in whole:
+                folders += [p.as_posix() for p in PurePosixPath(rel).parents[:-1]]
+                continue
             src, dst = staged / rel, self.root / rel
             for parent in reversed(PurePosixPath(rel).parents[:-1]):
                 if not (self.root / parent).is_dir():
                     (self.root / parent).mkdir()
                     folders.append(parent.as_posix())
-            files[rel] = sha256(src)
             os.replace(src, dst)
         # The folders explore created that this run left empty go too (deepest first).
         kept = []

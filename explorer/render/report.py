@@ -113,24 +113,31 @@ def write_outputs(
     Everything is written to a staging folder first, so that `target` is left as it
     was when a path the run needs is taken (OutDir.commit)."""
     staged = target.staging()
+    drawing = dot.Drawing([])
     try:
-        files = write_witnesses(outcome, staged, graphs, trace)
+        # `dot` draws the pictures while the rest is written; the page waits for them
+        files, drawing = write_witnesses(outcome, staged, graphs, trace)
         data = report(outcome, files, exit_code)
         write_report(data, staged / REPORT)
         write_report(timings.timings(outcome), staged / TIMINGS)
         (staged / SUMMARY).write_text(mail.summary_text(outcome, files))
-        (staged / INDEX).write_text(index_html(outcome, files, staged))
+        (staged / INDEX).write_text(index_html(outcome, files, staged, drawing.wait))
+        drawing.wait()
         target.commit(staged)
     finally:
+        if drawing.proc is not None:  # an error on the way: no `dot` left writing here
+            drawing.proc.kill()
+            drawing.proc.wait()
         target.discard(staged)
     return files, data
 
 
 def write_witnesses(
     outcome: Outcome, out_dir: Path, graphs: Graphs | None = None, trace: bool = False
-) -> dict[tuple[str, str, str], list[str]]:
+) -> tuple[dict[tuple[str, str, str], list[str]], dot.Drawing]:
     """Write every violated verdict's files under `out_dir` (and each spec's graph, for
-    --full-graph); return their paths relative to it, by (spec, property, container)."""
+    --full-graph); return their paths relative to it, by (spec, property, container),
+    and the `dot` process drawing their pictures (its `wait` puts the .svg in place)."""
     bounds = outcome.config.bounds
     specs = mail.specs_of(outcome.config)
     files: dict[tuple[str, str, str], list[str]] = {}
@@ -165,8 +172,7 @@ def write_witnesses(
             # DOT only, as --full-graph says: dot needs many minutes to lay out a graph
             # of thousands of states.
             (d / "graph.dot").write_text(dot.state_graph_dot(g).source)
-    dot.render_svgs(svgs)
-    return files
+    return files, dot.Drawing(svgs)
 
 
 def _edge_label(bounds: Bounds, action, obs) -> str:

@@ -158,14 +158,18 @@ def report_data(
     outcome: Outcome,
     files: Mapping[tuple[str, str, str], list[str]],
     out_dir: Path | None = None,
+    pictures: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """The page's data (the module's docstring)."""
+    """The page's data (the module's docstring); the witnesses' pictures are read from
+    `out_dir` after `pictures` (which waits for them) returns."""
     from explorer.render.terminal import heading
 
     cfg = outcome.config
     specs = mail.specs_of(cfg)
+    regions, templates, reasons = browsers(outcome, specs)  # while `dot` draws
+    if pictures is not None:
+        pictures()
     wits, cells = witnesses(outcome, files, out_dir, specs)
-    regions, templates, reasons = browsers(outcome, specs)
     against = cfg.against.name if cfg.against is not None else "-"
     return {
         "schema": SCHEMA,

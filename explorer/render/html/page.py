@@ -20,16 +20,25 @@ GENERATOR = '<meta name="generator" content="errseq-explorer">'
 
 
 @cache
-def _template():
+def template():
+    """The page's template, compiled once per process; its compiled code is kept
+    between runs in jinja2's bytecode cache (a private folder in the temporary
+    directory), since compiling it each run cost more than rendering the page."""
     import jinja2  # the main job pays for it here, not at start-up
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("index.html.j2")
+    def environment(cache: jinja2.BytecodeCache | None) -> jinja2.Environment:
+        return jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            bytecode_cache=cache,
+        )
+
+    try:
+        return environment(jinja2.FileSystemBytecodeCache()).get_template("index.html.j2")
+    except (OSError, RuntimeError):  # no private temporary folder: compile it here
+        return environment(None).get_template("index.html.j2")
 
 
 def script_json(data: Any) -> str:
@@ -46,7 +55,7 @@ def render(data: dict[str, Any], title: str = TITLE, extra_js: str = "") -> str:
     """The page for `data` (explorer.render.html.data's, or a claim campaign's)."""
     from markupsafe import Markup
 
-    return _template().render(
+    return template().render(
         title=title,
         data=data,
         data_json=Markup(script_json(data)),
