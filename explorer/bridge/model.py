@@ -83,6 +83,13 @@ class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
     def successors(self, state: State) -> list[tuple[Event, State, int | None]]:
         return self.stepper.successors(state)
 
+    def canonical_successors(self, state: State) -> list[tuple[Event, State, int, int | None]]:
+        """The stepper knows what each step wrote, which tells its own symmetry's
+        canonical form cheaply; any other symmetry is asked the contract's way."""
+        if type(self.symmetry) is not Symmetry:
+            return super().canonical_successors(state)
+        return self.stepper.canonical_successors(state, self.symmetry)
+
     # --- what the isolation check asks (Observers) -------------------------------------
 
     def viewers(self) -> list[int]:

@@ -27,7 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from explorer.bridge.model import ErrseqModel
-from explorer.domain.vfs import check_result, hook_errors
+from explorer.domain.hookerror import SpecHookError, hook_error
+from explorer.domain.userfile import PASS_THROUGH
+from explorer.domain.vfs import check_result
 from explorer.domain.world import Event, File, State, World
 from explorer.engine.contract import Monitor
 
@@ -42,6 +44,18 @@ class OpenBefore(Monitor[State, Event, "int | None", int]):
 
     def __post_init__(self) -> None:
         self.name = f"open-before-{self.call}"
+        self._reason = f"{self.call} returned 0 on an fd open when the error was recorded"
+        b = self.model.bounds
+        # Per file, the (open field, bit) of each slot whose fd owes an error on it, when
+        # that does not depend on which file a host slot holds: `step` runs on every edge.
+        self._owed = (
+            None
+            if self.call == "fsync" and b.host_any
+            else [
+                [(b.fd_base(x), 1 << x) for x in range(b.slots) if self._covers((), x, ino)]
+                for ino in range(b.files)
+            ]
+        )
 
     def initial(self) -> int:
         return 0
@@ -57,20 +71,28 @@ class OpenBefore(Monitor[State, Event, "int | None", int]):
 
     def step(self, duty: int, s: State, ev: Event, ret: int | None) -> tuple[int, str]:
         """Next duty mask, and why this step violates the guarantee ('' if it does not)."""
-        b = self.model.bounds
-        if ev.verb == "wberror":
+        verb = ev.verb
+        if verb == self.call:
+            bit = 1 << ev.arg
+            if duty & bit:
+                duty ^= bit
+                if ret == 0:
+                    return duty, self._reason
+            return duty, ""
+        if verb == "wberror":
+            owed = self._owed
+            if owed is not None:
+                for f, bit in owed[ev.arg]:
+                    if s[f]:
+                        duty |= bit
+                return duty, ""
+            b = self.model.bounds
             for slot in range(b.slots):
                 if s[b.fd_base(slot)] and self._covers(s, slot, ev.arg):
                     duty |= 1 << slot
             return duty, ""
-        if ev.verb == "close":
+        if verb == "close":
             return duty & ~(1 << ev.arg), ""
-        if ev.verb == self.call:
-            bit = 1 << ev.arg
-            if duty & bit:
-                duty &= ~bit
-                if ret == 0:
-                    return duty, f"{self.call} returned 0 on an fd open when the error was recorded"
         return duty, ""
 
     def translate(self, duty: int, perm: int) -> int:
@@ -84,6 +106,8 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
 
     model: ErrseqModel
     name: str = "no-loss"
+    #: state -> `syncfs_reports`: a state is judged once per unreported mask reaching it
+    _syncfs: dict[State, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def initial(self) -> int:
         return 0
@@ -124,6 +148,12 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
     def syncfs_reports(self, s: State) -> bool:
         """Would a syncfs return an error (and so report every file's): on an open fd, or
         on a fresh open in a mounted container or by the host?"""
+        known = self._syncfs.get(s)
+        if known is None:
+            known = self._syncfs[s] = self._syncfs_reports(s)
+        return known
+
+    def _syncfs_reports(self, s: State) -> bool:
         m, b = self.model, self.model.bounds
         for slot in range(b.slots):
             if s[b.fd_base(slot)] and m.next_state(s, Event("syncfs", slot))[1]:
@@ -157,30 +187,40 @@ class NoLoss(Monitor[State, Event, "int | None", int]):
     def fresh_call(self, s: State, owner: int, ino: int, call: str) -> int:
         """`owner` opens file `ino` in a scratch slot beyond the bounds, then calls syncfs
         or fsync; the result.  The one place no-loss runs spec hooks itself: a container
-        opens through its overlay, the host with the plain VFS rules."""
+        opens through its overlay, the host with the plain VFS rules.  What a hook raises
+        is a SpecHookError naming that hook, as `hook_errors` makes it (one try for both
+        hooks: this runs for many states)."""
         spec, b = self.model.spec, self.model.bounds
         w = World(b, s + (1, 0, 0))
         f = File(w._w, len(s), -1, owner)
         f.ino = ino
         w.inode(ino).cached = 1
-        who = b.owner_name(owner)
-        opening = f"event 'open' by {who} (a fresh open no-loss tries)"
-        what = f"event '{call}' by {who} (after a fresh open no-loss tries)"
-        if owner == b.host:
-            with hook_errors(spec, "vfs_open", opening):
+        host = owner == b.host
+        opener = "vfs_open" if host else "ovl_open"
+        hook = f"vfs_{call}" if host else ("sys_syncfs" if call == "syncfs" else "ovl_fsync")
+        now, what = opener, self._opening(owner)
+        try:
+            if host:
                 opened = spec.vfs_open(w, f)
-            if check_result(spec, "vfs_open", opening, opened):
-                return 0  # the open fails: no fd to call on
-            hook = f"vfs_{call}"
-            with hook_errors(spec, hook, what):
-                ret = spec.vfs_syncfs(w, f) if call == "syncfs" else spec.vfs_fsync(w, f)
-        else:
-            ofs = w.ofs(owner)
-            with hook_errors(spec, "ovl_open", opening):
+            else:
+                ofs = w.ofs(owner)
                 opened = spec.ovl_open(w, ofs, f)
-            if check_result(spec, "ovl_open", opening, opened):
+            if check_result(spec, opener, what, opened):
                 return 0  # the open fails: no fd to call on
-            hook = "sys_syncfs" if call == "syncfs" else "ovl_fsync"
-            with hook_errors(spec, hook, what):
+            now, what = hook, self._calling(owner, call)
+            if host:
+                ret = spec.vfs_syncfs(w, f) if call == "syncfs" else spec.vfs_fsync(w, f)
+            else:
                 ret = spec.sys_syncfs(w, ofs, f) if call == "syncfs" else spec.ovl_fsync(w, ofs, f)
-        return check_result(spec, hook, what, ret)
+            return check_result(spec, hook, what, ret)
+        except (*PASS_THROUGH, SpecHookError):
+            raise
+        except BaseException as exc:
+            raise hook_error(spec, now, what, exc) from exc
+
+    def _opening(self, owner: int) -> str:
+        return f"event 'open' by {self.model.bounds.owner_name(owner)} (a fresh open no-loss tries)"
+
+    def _calling(self, owner: int, call: str) -> str:
+        who = self.model.bounds.owner_name(owner)
+        return f"event '{call}' by {who} (after a fresh open no-loss tries)"

@@ -22,6 +22,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import NoReturn
 
+from explorer.bridge.symmetry import Symmetry
 from explorer.domain import world
 from explorer.domain.vfs import SpecHookError
 from explorer.domain.world import Bounds, Event, State, World
@@ -144,7 +145,7 @@ class Stepper:
                     self.exact = False
                     return self.successors(state)
                 memo[proj] = hit
-            writes, ret = hit
+            writes, ret, _ = hit
             if writes:
                 t = list(state)
                 for i, v in writes:
@@ -152,6 +153,44 @@ class Stepper:
                 out.append((ev, tuple(t), ret))
             else:
                 out.append((ev, state, ret))
+        return out
+
+    def canonical_successors(
+        self, state: State, sym: Symmetry
+    ) -> list[tuple[Event, State, int, int | None]]:
+        """`successors` of a canonical state as (event, canonical successor, the
+        permutation that made it so, result).  Most steps leave the state canonical:
+        the symmetry's order pairs for the fields a step wrote (`Symmetry.order_pairs`,
+        kept with the memo entry) tell so by a few comparisons."""
+        if not self.exact or not sym.local_orders:
+            return [(ev, *sym.canonical(t), ret) for ev, t, ret in self.successors(state)]
+        out = []
+        canonical, identity = sym.canonical, sym.identity
+        for ev, getter, memo, reads, consts in self._entries(state):
+            proj = getter(state)
+            hit = memo.get(proj)
+            if hit is None:
+                hit = self._miss(state, ev, reads, consts)
+                if hit is None:  # as in `successors`
+                    self.exact = False
+                    return self.canonical_successors(state, sym)
+                memo[proj] = hit
+            writes, ret, pairs = hit
+            if not writes:
+                out.append((ev, state, identity, ret))
+                continue
+            if pairs is None:
+                pairs = hit[2] = sym.order_pairs(tuple(i for i, _ in writes))
+            new = list(state)
+            for i, v in writes:
+                new[i] = v
+            t = tuple(new)
+            for first, second in pairs:
+                if first(t) < second(t):
+                    out.append((ev, *canonical(t), ret))
+                    break
+            else:
+                out.append((ev, t, identity, ret))
         return out
 
     def direct(self, state: State, ev: Event) -> tuple[State, int | None]:
@@ -171,7 +210,7 @@ class Stepper:
                 self.exact = False
                 return self.direct(state, ev)
             memo[proj] = hit
-        writes, ret = hit
+        writes, ret, _ = hit
         if not writes:
             return state, ret
         t = list(state)
@@ -180,7 +219,8 @@ class Stepper:
         return tuple(t), ret
 
     def _miss(self, state: State, ev: Event, reads: list[int], consts: list[int]):
-        """Run the hook on a poisoned copy; None if it used anything outside the footprint."""
+        """Run the hook on a poisoned copy: [writes, result, None for the order pairs of
+        `canonical_successors`], or None if it used anything outside the footprint."""
         keep = set(reads)
         poisoned: list[int | Poison] = [POISON] * len(state)
         for i in reads:
@@ -212,4 +252,4 @@ class Stepper:
             applied[i] = v
         if tuple(applied) != direct_state or direct_ret != ret:
             return None
-        return tuple(writes), ret
+        return [tuple(writes), ret, None]  # the last: the symmetry's order pairs, once asked

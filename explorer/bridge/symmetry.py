@@ -21,12 +21,15 @@ ids and asks this module to compose them and to translate actions and monitor bi
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from operator import itemgetter
 from typing import cast
 
 from explorer.domain.world import Bounds, Event, State
 from explorer.engine import contract
+
+#: Some fields of a state, as a tuple that compares as the canonical order does.
+Getter = Callable[[State], tuple[int, ...]]
 
 
 class PermutationArithmetic:
@@ -76,6 +79,7 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
         self._maps: list[tuple[dict[int, int], dict[int, int], dict[int, int]]] = []
         self._compose: dict[tuple[int, int], int] = {}
         self._canon: dict[State, tuple[State, int]] = {}
+        self._orders: dict[tuple[int, ...], list[tuple[Getter, Getter]]] = {}
         self.identity = self.intern(tuple(range(self.n)))
         self._layout()
 
@@ -107,6 +111,9 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
         self._by_order: dict[tuple, tuple[int, itemgetter]] = {}
         # The positions of the host slots' `open` fields, renamed with the containers.
         self._host_opens = [f for f, _ in self._host] if b.host_any else []
+        # `order_pairs` reasons about this class's canonical form only.
+        self._local = not self._host_opens and type(self).canonical is Symmetry.canonical
+        self._blocks = [itemgetter(*self._block_fields(c)) for c in range(b.mounts)]
 
     @staticmethod
     def _slot_order(s: State, slots: list[tuple[int, int]]) -> tuple[int, ...]:
@@ -155,6 +162,39 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
         if len(self._canon) < 1 << 20:
             self._canon[s] = out
         return out
+
+    @property
+    def local_orders(self) -> bool:
+        """Whether `order_pairs` can tell a canonical state's successor canonical: not when
+        host values are renamed, nor for a subclass with another canonical form."""
+        return self._local
+
+    def order_pairs(self, changed: tuple[int, ...]) -> list[tuple[Getter, Getter]]:
+        """(a, b) getters such that a state that was canonical before the fields `changed`
+        were written is canonical after iff a(t) >= b(t) for every pair.  A canonical
+        state has each owner's slots and the containers in order, and only the orders
+        those fields take part in can break: the slots of an owner whose slot was
+        written, a written container against its neighbours (`local_orders` must hold)."""
+        pairs = self._orders.get(changed)
+        if pairs is not None:
+            return pairs
+        b, written = self.b, set(changed)
+        pairs = self._orders[changed] = []
+        for o in range(b.mounts + 1):
+            bases = [b.fd_base(x) for x in b.owner_slots(o)]
+            if written & {f + j for f in bases for j in range(3)}:
+                for x, y in zip(bases, bases[1:], strict=False):
+                    pairs.append((itemgetter(x, x + 1, x + 2), itemgetter(y, y + 1, y + 2)))
+        moved = [c for c in range(b.mounts) if written & set(self._block_fields(c))]
+        for k in sorted({k for c in moved for k in (c - 1, c) if 0 <= k < b.mounts - 1}):
+            pairs.append((self._blocks[k], self._blocks[k + 1]))
+        return pairs
+
+    def _block_fields(self, c: int) -> list[int]:
+        """Container c's sort key in slot order: its file, its mount, its fd slots."""
+        b = self.b
+        out = [b.inode_base(c) + j for j in range(3)] + [b.ofs_base(c) + j for j in range(3)]
+        return out + [b.fd_base(x) + j for x in b.owner_slots(c) for j in range(3)]
 
     def _canonical_renaming(self, s: State) -> tuple[State, int]:
         """`canonical` when host fds may hold container files (`--host-files any`)."""

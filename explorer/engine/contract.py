@@ -114,6 +114,14 @@ class Model(Protocol[S, A, O]):
         """Every enabled action of `state` with its successor and observation."""
         return [(a, *self.next_state(state, a)) for a in self.actions(state)]
 
+    def canonical_successors(self, state: S) -> list[tuple[A, S, int, O]]:
+        """`successors` of a canonical state under `symmetry`, as (action, the canonical
+        successor, the id of the permutation that made it so, observation); a model that
+        knows what each action changed may tell more cheaply which are canonical."""
+        assert self.symmetry is not None, "only a model with a symmetry has canonical states"
+        canonical = self.symmetry.canonical
+        return [(a, *canonical(t), o) for a, t, o in self.successors(state)]
+
     def free_successors(self, state: S) -> list[tuple[A, S, O]]:
         """`successors` of the actions that cost 0 (what the search follows from a state
         at its depth); a model that can skip the others does better than this."""

@@ -112,19 +112,9 @@ def bfs(
     index, states, depths = ex.index, ex.states, ex.depth
     parent_edge, edge_start = ex.parent_edge, ex.edge_start
     src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
-    frontier: list[int] = []
     canonical = model.symmetry.canonical if model.symmetry is not None else None
     ex.reduced = canonical is not None
-    for s in model.initial_states():
-        if canonical is not None:
-            s = canonical(s)[0]
-        if s not in index:
-            index[s] = len(states)
-            frontier.append(len(states))
-            states.append(s)
-            depths.append(0)
-            parent_edge.append(-1)
-            edge_start.append(-1)
+    frontier = _initial(model, ex)
     perm = ex.perm
     successors = model.successors
     sizes = [len(states)]
@@ -133,22 +123,30 @@ def bfs(
         for sid in frontier:
             s = states[sid]
             edge_start[sid] = len(dst)
-            for a, t, o in successors(s):
-                p = 0
-                if canonical is not None:
-                    t, p = canonical(t)
+            if canonical is None:
+                for a, t, o in successors(s):
+                    tid = index.get(t)
+                    if tid is None:
+                        tid = len(states)
+                        _limit(tid, d + 1, max_states, max_bytes)
+                        index[t] = tid
+                        states.append(t)
+                        depths.append(d + 1)
+                        parent_edge.append(len(dst))
+                        edge_start.append(-1)
+                        nxt.append(tid)
+                    src.append(sid)
+                    perm.append(0)
+                    act.append(a)
+                    obs.append(o)
+                    dst.append(tid)
+                continue
+            # The model makes its successors canonical: it knows what each step wrote.
+            for a, t, p, o in model.canonical_successors(s):
                 tid = index.get(t)
                 if tid is None:
-                    tid = len(states)
-                    if max_states is not None and tid >= max_states:
-                        guard(tid, d + 1, max_states, None)
-                    if max_bytes is not None and not tid & 0xFFF:
-                        guard(tid, d + 1, None, max_bytes)
-                    index[t] = tid
-                    states.append(t)
-                    depths.append(d + 1)
-                    parent_edge.append(len(dst))
-                    edge_start.append(-1)
+                    _limit(len(states), d + 1, max_states, max_bytes)
+                    tid = _new(ex, t, d + 1, len(dst))
                     nxt.append(tid)
                 src.append(sid)
                 perm.append(p)

@@ -57,15 +57,15 @@ def check(
     moved: dict[tuple[Any, int], Any] = {}
     count = 0
     starts = [0]  # per level, its first product node
+    step, out_edges = monitor.step, ex.out_edges
     for level in range(ex.max_depth):
         starts.append(len(nodes))
         nxt = []
         for n in frontier:
             sid, m = nodes[n]
             s = states[sid]
-            for e in ex.out_edges(sid):
-                t = dst[e]
-                m2, reason = monitor.step(m, s, act[e], obs[e])
+            for e in out_edges(sid):
+                m2, reason = step(m, s, act[e], obs[e])
                 if translate is not None and m2:
                     # Bookkeeping is a few bits: remember each translation rather than
                     # redo it on every edge.
@@ -74,7 +74,7 @@ def check(
                     if m3 is None:
                         m3 = moved[tk] = translate(m2, perm[e])
                     m2 = m3
-                key = (t, m2)
+                key = (dst[e], m2)
                 k = seen.get(key)
                 if k is None:
                     k = seen[key] = len(nodes)
@@ -85,8 +85,8 @@ def check(
                     parent.append((n, e))
                     nxt.append(k)
                     # `after` depends on the node reached only: judge each node once.
-                    bad.append(after(m2, states[t]) if after is not None else "")
-                if not reason:
+                    bad.append(after(m2, states[key[0]]) if after is not None else "")
+                if not reason and after is not None:
                     reason = bad[k]
                 if reason:
                     count += 1
