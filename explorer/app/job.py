@@ -7,6 +7,7 @@ parent is otherwise idle then."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from explorer.checker.results import Outcome
 from explorer.checker.run import run
 from explorer.checker.signals import stopped
 from explorer.domain.world import NORMAL, VOLATILE
+from explorer.engine.limits import paused_gc
 from explorer.render.outdir import OutDir
 
 
@@ -80,7 +82,11 @@ def main_job(cfg: Config, job: Job) -> int:
         executor = Pool(jobs, meanwhile=ready_to_write)
     progress = Progress(job.quiet or job.as_json, specs=[s.name for s in cfg.specs])
     try:
-        outcome = run(cfg, progress, jobs, executor)
+        with paused_gc():
+            outcome = run(cfg, progress, jobs, executor)
+            # The run's objects live until the process ends: frozen, the collector
+            # never walks them (the first pass after the pause walked them all).
+            gc.freeze()
     except KeyboardInterrupt as exc:
         progress.stop()
         said, code = stopped(exc)
