@@ -11,6 +11,7 @@ processes) and `explorer.scale.execute.RayExecutor` (`explore --ray`).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import signal
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from explorer.checker.properties import checks
 from explorer.checker.results import Region, SpecResult
 from explorer.checker.sites import AnyModel, Cache, Graphs, Progress, SharedSymmetry, Site, model_of
 from explorer.domain.vfs import Spec
-from explorer.engine.limits import SearchLimit
+from explorer.engine.limits import SearchLimit, rss_bytes
 from explorer.engine.search import Exploration, bfs
 from explorer.engine.verdict import Verdict
 
@@ -142,7 +143,18 @@ def check_task(cfg: Config, viewers: list[int], cache: Cache, i: int, part: str)
     keep = (cfg.against.name, cfg.symmetry) if cfg.against else None
     for key in [k for k in cache if k[0] == spec.name and k != keep]:
         del cache[key]
+    release(cfg)
     return done
+
+
+def release(cfg: Config) -> None:
+    """Free what a task left in reference cycles.  The collector is paused for the whole
+    run (explorer.checker.run), so a worker would carry every task's cyclic garbage into
+    the next, and its resident memory, which the guard reads, would stop a later task
+    that fits: only once the process holds a quarter of its guard, as one pass walks
+    every object alive."""
+    if cfg.max_bytes is not None and rss_bytes() > cfg.max_bytes // 4:
+        gc.collect()
 
 
 def search_reference(cfg: Config, viewers: list[int], cache: Cache) -> None:

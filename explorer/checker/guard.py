@@ -8,6 +8,7 @@ that searches on its own (`Property.apart`) is decided as deep as fits instead
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,7 @@ def deepen(
             # alive through the next depth.
             limit = limit or str(exc)
             forget()
+            gc.collect()  # the try's graphs hold cycles, and the collector is paused
             depth = proj.deepest(depth) if proj is not None else depth - 2
             continue
         if limit:
