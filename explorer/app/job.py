@@ -84,8 +84,8 @@ def main_job(cfg: Config, job: Job) -> int:
     try:
         with paused_gc():
             outcome = run(cfg, progress, jobs, executor)
-            # The run's objects live until the process ends: frozen, the collector
-            # never walks them (the first pass after the pause walked them all).
+            # The run's objects live until the process ends: frozen, the collector's
+            # first pass after the pause does not walk them all.
             gc.freeze()
     except KeyboardInterrupt as exc:
         progress.stop()
