@@ -377,3 +377,36 @@ def test_the_injected_errno_must_match_the_block_status_ext4_logged() -> None:
     ok = nospc.replace("I/O error 10 writing", "I/O error 3 writing")
     assert vm.check_run(vm.parse_output("6.12", ok)) is None
     assert vm.parse_output("6.12", TRANSCRIPT).wberror_errno[2] == "EIO"
+
+
+def _boots(monkeypatch: pytest.MonkeyPatch, consoles: list[str]) -> list[int]:
+    """vm.boot over a fake qemu whose successive boots print `consoles`; the boots made."""
+    made: list[int] = []
+
+    def fake(*args: object) -> vm.Boot:
+        made.append(len(made))
+        return vm.Boot(consoles[len(made) - 1], "", 0, 1.0)
+
+    monkeypatch.setattr(vm, "qemu_available", lambda: None)
+    monkeypatch.setattr(vm, "_boot", fake)
+    return made
+
+
+PANIC = "[    1.81] Kernel panic - not syncing: Fatal exception in interrupt\n"
+
+
+def test_a_kernel_that_panics_before_the_driver_starts_is_booted_again(monkeypatch, capsys):
+    made = _boots(monkeypatch, [PANIC, "@@ KVER 6.12.0 1.20\n@@ END\n"])
+    b = vm.boot(None, b"")  # type: ignore[arg-type]
+    assert b.stdout.startswith("@@ KVER") and len(made) == 2
+    assert "panicked at boot" in capsys.readouterr().err
+
+
+def test_a_panic_after_the_driver_started_is_the_runs_and_is_not_retried(monkeypatch):
+    made = _boots(monkeypatch, ["@@ KVER 6.12.0 1.20\n" + PANIC, "@@ KVER 6.12.0\n@@ END\n"])
+    assert "Kernel panic" in vm.boot(None, b"").stdout and len(made) == 1  # type: ignore[arg-type]
+
+
+def test_a_second_panic_at_boot_is_not_hidden(monkeypatch):
+    made = _boots(monkeypatch, [PANIC, PANIC, "@@ KVER x\n"])
+    assert "Kernel panic" in vm.boot(None, b"").stdout and len(made) == 2  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -216,11 +217,33 @@ def boot(
     """One fresh VM whose initramfs is the cached one plus `extra` (a cpio): boot it
     and wait until it powers off.  It is stopped after `timeout` seconds, or after
     `stall` seconds without output (a long run that reports progress: its length
-    depends on the host's load, its silence does not).  Raises VmError if qemu
-    cannot run or is stopped."""
+    depends on the host's load, its silence does not).  A guest kernel that panics
+    before the driver has said a word (`@@ KVER`) ran nothing of ours: it is booted
+    once more, and stderr says so; a panic after that is the run's.  Raises VmError
+    if qemu cannot run or is stopped."""
     why = qemu_available()
     if why:
         raise VmError(why)
+    b = _boot(image, extra, accel, timeout, cpus, append, stall)
+    if "Kernel panic" in b.stdout and "@@ KVER" not in b.stdout:
+        panic = next(ln for ln in b.stdout.splitlines() if "Kernel panic" in ln)
+        print(
+            f"conform: the guest kernel panicked at boot ({panic.strip()}); booting it again",
+            file=sys.stderr,
+        )
+        b = _boot(image, extra, accel, timeout, cpus, append, stall)
+    return b
+
+
+def _boot(
+    image: KernelImage,
+    extra: bytes,
+    accel: str,
+    timeout: float,
+    cpus: int,
+    append: str,
+    stall: float | None,
+) -> Boot:
     with tempfile.TemporaryDirectory(prefix="errseq-vm-") as t:
         initrd = Path(t) / "initrd.cpio"
         with open(initrd, "wb") as f:
