@@ -91,6 +91,7 @@ class Serial:
             r = check_spec(cfg, spec, graphs)
             r.regions = region.of_task(cfg, graphs.cache, spec, r.verdicts)
             results.append(r)
+            release(cfg)
         return results
 
 
@@ -148,11 +149,11 @@ def check_task(cfg: Config, viewers: list[int], cache: Cache, i: int, part: str)
 
 
 def release(cfg: Config) -> None:
-    """Free what a task left in reference cycles.  The collector is paused for the whole
-    run (explorer.checker.run), so a worker would carry every task's cyclic garbage into
-    the next, and its resident memory, which the guard reads, would stop a later task
-    that fits: only once the process holds a quarter of its guard, as one pass walks
-    every object alive."""
+    """Free what a task (or, in one process, a spec) left in reference cycles.  The
+    collector is paused for the whole run (explorer.checker.run), so a process would
+    carry every task's cyclic garbage into the next, and its resident memory, which the
+    guard reads, would stop a later task that fits: only once the process holds a
+    quarter of its guard, as one pass walks every object alive."""
     if cfg.max_bytes is not None and rss_bytes() > cfg.max_bytes // 4:
         gc.collect()
 
