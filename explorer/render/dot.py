@@ -161,6 +161,13 @@ class Drawing:
         for path in self.paths:
             path.with_suffix(".dot.svg").replace(path.with_suffix(".svg"))
 
+    def stop(self) -> None:
+        """Kill `dot` if it still runs (an error on the way: nothing left writing)."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+
 
 def render_svgs(paths: list[Path]) -> None:
     """Render queued .dot files to .svg with one `dot` process, and wait for it."""

@@ -125,9 +125,7 @@ def write_outputs(
         drawing.wait()
         target.commit(staged)
     finally:
-        if drawing.proc is not None:  # an error on the way: no `dot` left writing here
-            drawing.proc.kill()
-            drawing.proc.wait()
+        drawing.stop()  # an error on the way: no `dot` left writing here
         target.discard(staged)
     return files, data
 
