@@ -11,12 +11,13 @@ renderers', from the domain; `describe` labels a state for state-graph pictures.
 from __future__ import annotations
 
 from explorer.bridge.stepper import Stepper
-from explorer.bridge.symmetry import Symmetry
+from explorer.bridge.symmetry import ContainerSymmetry, Symmetry
 from explorer.domain import world
 from explorer.domain.errseq import Flavour
 from explorer.domain.vfs import Spec
 from explorer.domain.world import ERRNO_NAMES, NORMAL, VOLATILE, Bounds, Event, State
 from explorer.engine.contract import Model, Observers, Role
+from explorer.engine.contract import Symmetry as AnySymmetry
 
 #: The kinds of outside events, most important first: a mount that changes what a
 #: container sees is what the seed objects to; someone else's syncfs reporting the
@@ -83,12 +84,20 @@ class ErrseqModel(Model[State, Event, "int | None"], Observers[Event]):
     def successors(self, state: State) -> list[tuple[Event, State, int | None]]:
         return self.stepper.successors(state)
 
-    def canonical_successors(self, state: State) -> list[tuple[Event, State, int, int | None]]:
-        """The stepper knows what each step wrote, which tells its own symmetry's
-        canonical form cheaply; any other symmetry is asked the contract's way."""
-        if type(self.symmetry) is not Symmetry:
-            return super().canonical_successors(state)
-        return self.stepper.canonical_successors(state, self.symmetry)
+    def canonical_successors(
+        self, state: State, symmetry: AnySymmetry[State, Event] | None = None
+    ) -> list[tuple[Event, State, int, int | None]]:
+        """The stepper knows what each step wrote, which tells the canonical form of
+        this module's symmetries cheaply; any other is asked the contract's way."""
+        sym = symmetry if symmetry is not None else self.symmetry
+        if type(sym) is not Symmetry and type(sym) is not ContainerSymmetry:
+            return super().canonical_successors(state, sym)
+        return self.stepper.canonical_successors(state, sym)
+
+    def automorphisms(self) -> ContainerSymmetry | None:
+        """The containers' permutations (explorer.bridge.symmetry.ContainerSymmetry),
+        unless a host fd may hold a container's file."""
+        return None if self.bounds.host_any else ContainerSymmetry(self.bounds)
 
     # --- what the isolation check asks (Observers) -------------------------------------
 

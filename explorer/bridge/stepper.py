@@ -145,7 +145,7 @@ class Stepper:
                     self.exact = False
                     return self.successors(state)
                 memo[proj] = hit
-            writes, ret, _ = hit
+            writes, ret = hit[0], hit[1]
             if writes:
                 t = list(state)
                 for i, v in writes:
@@ -165,7 +165,7 @@ class Stepper:
         if not self.exact or not sym.local_orders:
             return [(ev, *sym.canonical(t), ret) for ev, t, ret in self.successors(state)]
         out = []
-        canonical, identity = sym.canonical, sym.identity
+        canonical, identity, slot = sym.canonical, sym.identity, sym.pairs_slot
         for ev, getter, memo, reads, consts in self._entries(state):
             proj = getter(state)
             hit = memo.get(proj)
@@ -175,12 +175,12 @@ class Stepper:
                     self.exact = False
                     return self.canonical_successors(state, sym)
                 memo[proj] = hit
-            writes, ret, pairs = hit
+            writes, ret, pairs = hit[0], hit[1], hit[slot]
             if not writes:
                 out.append((ev, state, identity, ret))
                 continue
             if pairs is None:
-                pairs = hit[2] = sym.order_pairs(tuple(i for i, _ in writes))
+                pairs = hit[slot] = sym.order_pairs(tuple(i for i, _ in writes))
             new = list(state)
             for i, v in writes:
                 new[i] = v
@@ -210,7 +210,7 @@ class Stepper:
                 self.exact = False
                 return self.direct(state, ev)
             memo[proj] = hit
-        writes, ret, _ = hit
+        writes, ret = hit[0], hit[1]
         if not writes:
             return state, ret
         t = list(state)
@@ -219,8 +219,9 @@ class Stepper:
         return tuple(t), ret
 
     def _miss(self, state: State, ev: Event, reads: list[int], consts: list[int]):
-        """Run the hook on a poisoned copy: [writes, result, None for the order pairs of
-        `canonical_successors`], or None if it used anything outside the footprint."""
+        """Run the hook on a poisoned copy: [writes, result, then None for each
+        symmetry's order pairs in `canonical_successors`], or None if it used anything
+        outside the footprint."""
         keep = set(reads)
         poisoned: list[int | Poison] = [POISON] * len(state)
         for i in reads:
@@ -252,4 +253,5 @@ class Stepper:
             applied[i] = v
         if tuple(applied) != direct_state or direct_ret != ret:
             return None
-        return [tuple(writes), ret, None]  # the last: the symmetry's order pairs, once asked
+        # The last two: the order pairs of each symmetry that asked (`Symmetry.pairs_slot`).
+        return [tuple(writes), ret, None, None]

@@ -21,6 +21,7 @@ ids and asks this module to compose them and to translate actions and monitor bi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable
 from operator import itemgetter
 from typing import cast
@@ -169,6 +170,9 @@ class Symmetry(PermutationArithmetic, contract.Symmetry[State, Event]):
         host values are renamed, nor for a subclass with another canonical form."""
         return self._local
 
+    #: Where the stepper's memo keeps this symmetry's order pairs (each symmetry its own).
+    pairs_slot = 2
+
     def order_pairs(self, changed: tuple[int, ...]) -> list[tuple[Getter, Getter]]:
         """(a, b) getters such that a state that was canonical before the fields `changed`
         were written is canonical after iff a(t) >= b(t) for every pair.  A canonical
@@ -284,3 +288,57 @@ def move_bits(mask: int, new_of: dict[int, int]) -> int:
         out |= 1 << new_of[low.bit_length() - 1]
         mask ^= low
     return out
+
+
+class ContainerSymmetry(Symmetry):
+    """The containers alone interchangeable, each moved with its file, its mount and its
+    fd slots, the slots kept in place.  Each of these permutations moves every run onto
+    a run (`contract.Automorphisms`); sorting fd slots does not (an open takes the lowest
+    free slot, so a moved state may enable other opens).  Not for `--host-files any`,
+    whose host slots name containers."""
+
+    def __init__(self, b: Bounds) -> None:
+        assert not b.host_any, "host values that name containers are not moved here"
+        super().__init__(b)
+        self._fields = [itemgetter(*self._block_fields(c)) for c in range(b.mounts)]
+        self._in_place = [tuple(b.owner_slots(c)) for c in range(b.mounts)]
+        self._host_in_place = tuple(b.owner_slots(b.host))
+
+    def canonical(self, s: State) -> tuple[State, int]:
+        keys = [f(s) for f in self._fields]
+        if all(a >= b for a, b in zip(keys, keys[1:], strict=False)):  # most: in order
+            return s, self.identity
+        blocks = sorted(zip(keys, range(len(keys)), strict=True), reverse=True)
+        orders = (tuple((c, self._in_place[c]) for _, c in blocks), self._host_in_place)
+        plan = self._by_order.get(orders)
+        if plan is None:
+            plan = self._by_order[orders] = self._plan(orders)
+        pid, getter = plan
+        return (s if pid == self.identity else getter(s), pid)
+
+    pairs_slot = 3
+
+    @property
+    def local_orders(self) -> bool:
+        return True
+
+    def order_pairs(self, changed: tuple[int, ...]) -> list[tuple[Getter, Getter]]:
+        """As `Symmetry.order_pairs`, the containers' orders only: slots stay in place."""
+        pairs = self._orders.get(changed)
+        if pairs is None:
+            written = set(changed)
+            moved = [c for c in range(self.b.mounts) if written & set(self._block_fields(c))]
+            near = sorted({k for c in moved for k in (c - 1, c) if 0 <= k < self.b.mounts - 1})
+            pairs = self._orders[changed] = [(self._blocks[k], self._blocks[k + 1]) for k in near]
+        return pairs
+
+    def group(self) -> list[int]:
+        """Every order of the containers, the identity first."""
+        out = []
+        for order in itertools.permutations(range(self.b.mounts)):
+            orders = (tuple((c, self._in_place[c]) for c in order), self._host_in_place)
+            out.append(self._plan(orders)[0])
+        return out
+
+    def mover(self, p: int) -> Callable[[State], State]:
+        return itemgetter(*self.perms[p])

@@ -134,8 +134,12 @@ class Graphs:
             cfg, progress = self.cfg, self.progress
             model = model_of(cfg, spec, self.symmetry(symmetry))
             cb = (lambda d, n, e: progress(spec.name, d, n, e)) if progress else None
-            search = bfs if symmetry else isolation.full_graph
-            ex = search(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes, levels)
+            if symmetry:
+                ex = bfs(model, cfg.depth, cfg.max_states, cb, cfg.max_bytes, levels)
+            else:  # with the run's symmetry on, the whole graph is isolation's: unfolded
+                ex = isolation.full_graph(
+                    model, cfg.depth, cfg.max_states, cb, cfg.max_bytes, levels, cfg.symmetry
+                )
             self.cache[key] = (model, ex)
         return self.cache[key]
 

@@ -16,7 +16,7 @@ renderers ask the model's own module for the words.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from enum import Enum
 from typing import Protocol, TypeVar
 
@@ -75,6 +75,18 @@ class Symmetry(Protocol[S, A]):
         return value
 
 
+class Automorphisms(Symmetry[S, A], Protocol):
+    """A symmetry each of whose permutations moves every run of the model onto a run:
+    the out-edges of a moved state are the state's own, moved (actions by
+    `translate_action`, observations unchanged).  A search up to it can be unfolded
+    into the whole graph without stepping the model again (explorer.engine.unfold).
+    `group()` lists every permutation id, the identity first; `mover(p)` moves a state
+    into p's new coordinates (the map `canonical` applies)."""
+
+    def group(self) -> list[int]: ...
+    def mover(self, p: int) -> Callable[[S], S]: ...
+
+
 class Model(Protocol[S, A, O]):
     """A state machine: initial states, enabled actions, and what each action does.
 
@@ -114,18 +126,28 @@ class Model(Protocol[S, A, O]):
         """Every enabled action of `state` with its successor and observation."""
         return [(a, *self.next_state(state, a)) for a in self.actions(state)]
 
-    def canonical_successors(self, state: S) -> list[tuple[A, S, int, O]]:
-        """`successors` of a canonical state under `symmetry`, as (action, the canonical
-        successor, the id of the permutation that made it so, observation); a model that
-        knows what each action changed may tell more cheaply which are canonical."""
-        assert self.symmetry is not None, "only a model with a symmetry has canonical states"
-        canonical = self.symmetry.canonical
+    def canonical_successors(
+        self, state: S, symmetry: Symmetry[S, A] | None = None
+    ) -> list[tuple[A, S, int, O]]:
+        """`successors` of a canonical state under `symmetry` (the model's own if None),
+        as (action, the canonical successor, the id of the permutation that made it so,
+        observation); a model that knows what each action changed may tell more cheaply
+        which are canonical."""
+        sym = symmetry if symmetry is not None else self.symmetry
+        assert sym is not None, "only a model with a symmetry has canonical states"
+        canonical = sym.canonical
         return [(a, *canonical(t), o) for a, t, o in self.successors(state)]
 
     def free_successors(self, state: S) -> list[tuple[A, S, O]]:
         """`successors` of the actions that cost 0 (what the search follows from a state
         at its depth); a model that can skip the others does better than this."""
         return [x for x in self.successors(state) if not self.cost(x[0])]
+
+    def automorphisms(self) -> Automorphisms[S, A] | None:
+        """The model's automorphisms, if it knows some (None: it does not): its whole
+        graph is then unfolded from a search up to them instead of searched state by
+        state."""
+        return None
 
     def cost(self, action: A) -> int:
         """What `action` adds to the length of a run, which the search's depth bounds: 1,

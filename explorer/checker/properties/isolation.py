@@ -43,7 +43,7 @@ class Isolation(Property):
                 else:
                     model = model_of(cfg, spec)
                     ex = isolation.full_graph(
-                        model, depth, cfg.max_states, None, cfg.max_bytes, proj
+                        model, depth, cfg.max_states, None, cfg.max_bytes, proj, cfg.symmetry
                     )
                 return [
                     isolation.check(
@@ -101,7 +101,9 @@ def with_atomic(cfg: Config, spec: Spec, v: Verdict) -> Verdict:
 
     atomic_cfg = dataclasses.replace(cfg, races=False)
     model = model_of(atomic_cfg, spec)
-    ex = isolation.full_graph(model, cfg.depth, cfg.max_states, None, cfg.max_bytes)
+    ex = isolation.full_graph(
+        model, cfg.depth, cfg.max_states, None, cfg.max_bytes, unfold=cfg.symmetry
+    )
     a = isolation.check(
         ex,
         model,  # type: ignore[arg-type]  # see `check`

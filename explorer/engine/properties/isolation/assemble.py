@@ -30,6 +30,7 @@ from explorer.engine.properties.isolation.removal import (
 )
 from explorer.engine.properties.isolation.split import Split, split_graph
 from explorer.engine.search import Exploration, Step, bfs
+from explorer.engine.unfold import unfoldable, unfolded_bfs
 from explorer.engine.verdict import IsolationResult, RemovalGroup, ReorderedPair, Verdict
 
 #: The exact checks by name: the subset construction, and the self-composition oracle.
@@ -87,10 +88,16 @@ def full_graph(
     progress: Callable[[int, int, int], None] | None = None,
     max_bytes: int | None = None,
     levels: Callable[[list[int]], None] | None = None,
+    unfold: bool = False,
 ) -> Exploration:
     """The exploration isolation is checked on.  It fixes one viewer, which breaks the
     symmetry between viewers: an exploration up to their permutations cannot answer
-    it, so this one stores every state (the graphs are small).  `levels`: see `bfs`."""
+    it, so this one stores every state.  With `unfold`, a model that has automorphisms
+    is searched up to them and the graph unfolded from that (explorer.engine.unfold:
+    the same graph, found without stepping every state).  `levels`: see `bfs`."""
+    auto = unfoldable(model) if unfold else None
+    if auto is not None:
+        return unfolded_bfs(model, auto, depth, max_states, progress, max_bytes, levels)
     if model.symmetry is not None:
         model = _UnreducedCosted(model) if type(model).cost is not Model.cost else _Unreduced(model)
     return bfs(model, depth, max_states, progress, max_bytes, levels)
@@ -113,7 +120,7 @@ def check(
     after the search the split and the two checks hold as much again.
     """
     if ex.reduced:
-        ex = full_graph(model, ex.max_depth, max_bytes=max_bytes)
+        ex = full_graph(model, ex.max_depth, max_bytes=max_bytes, unfold=True)
     sp = split_graph(ex, model, viewer, max_bytes)
     found = METHODS[method](ex, sp, max_bytes)
     # every removal pair is a violation of the exact check: none there, none here
