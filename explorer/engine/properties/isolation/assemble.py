@@ -29,6 +29,7 @@ from explorer.engine.properties.isolation.removal import (
     unoriented,
 )
 from explorer.engine.properties.isolation.split import Split, split_graph
+from explorer.engine.properties.isolation.stabiliser import stabiliser
 from explorer.engine.search import Exploration, Step, bfs
 from explorer.engine.unfold import unfoldable, unfolded_bfs
 from explorer.engine.verdict import IsolationResult, RemovalGroup, ReorderedPair, Verdict
@@ -129,7 +130,8 @@ def check(
     elif ex.costed:
         rem = removal_costed(ex, sp, budget, max_bytes, found.cview)
     else:
-        rem = removal_search(ex, sp, budget, found.cview, max_bytes)
+        stab = stabiliser(ex, model, sp, found.cview) if found.cview is not None else None
+        rem = removal_search(ex, sp, budget, found.cview, max_bytes, stab)
     moves = Moves(sp)
     keyed = _groups(ex, model, sp, found, rem, allow, moves, max_bytes)
     general = _general(ex, model, viewer, sp, found, rem, allow, moves)

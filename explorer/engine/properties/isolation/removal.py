@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 from explorer.engine.limits import guard
 from explorer.engine.properties.isolation.exact import CView, Flip
 from explorer.engine.properties.isolation.split import Split
+from explorer.engine.properties.isolation.stabiliser import Stabiliser
 from explorer.engine.search import Exploration
 
 
@@ -113,6 +114,7 @@ def removal_search(
     budget: int | None = None,
     cview: CView | None = None,
     max_bytes: int | None = None,
+    stab: Stabiliser | None = None,
 ) -> RemovalResult:
     """Per (kinds, flip) every removal pair's shortest A (and its fewest removals).
 
@@ -120,14 +122,16 @@ def removal_search(
     only presents violations the exact check has already proved, so `budget` caps its
     nodes: the search stops at the level that would pass it and keeps what it found in
     full.  With the exact check's `cview`, a pair whose c-view node is too far from
-    every conflict to reach one within the depth is not stored."""
+    every conflict to reach one within the depth is not stored.  With the viewer's
+    stabiliser (`cview` given too), one pair of states per orbit is stored, and counted
+    as its orbit's pairs, so the budget means what it does without."""
     far = cview.to_conflict if cview else None
     everything = (1 << len(sp.kinds)) - 1
     store = Store(len(sp.kinds))
     best, complete, tail = _search(
-        ex, sp, store, cview, far, everything, ex.max_depth, budget, max_bytes
+        ex, sp, store, cview, far, everything, ex.max_depth, budget, max_bytes, stab
     )
-    return RemovalResult(len(store.keys) + tail, best, complete)
+    return RemovalResult(tail, best, complete)
 
 
 def group_search(
@@ -149,7 +153,7 @@ def group_search(
             hot |= cview.hot.get(unoriented(f), set())
         far = cview.distances(hot, length)
     store = Store(len(sp.kinds), -1)
-    best, _, _ = _search(ex, sp, store, cview, far, mask, length, None, max_bytes)
+    best, _, _ = _search(ex, sp, store, cview, far, mask, length, None, max_bytes, None)
     return store, max(-best[(mask, f)][1] for f in flips if best.get((mask, f), (0,))[0] == length)
 
 
@@ -163,10 +167,12 @@ def _search(
     depth: int,
     budget: int | None,
     max_bytes: int | None,
+    stab: Stabiliser | None,
 ) -> tuple[Best, int, int]:
     """One breadth-first search of the pairs to A's length `depth`, removing only the
     kinds of `allowed`: per (kinds, flip) the first level and the best score there;
-    the levels it completed; the pairs of the last level that it did not store."""
+    the levels it completed; the pairs it met, stored or of the last level (each
+    orbit's pairs, with `stab`)."""
     out_at = sp.out_at
     w, sign, keys, score = store.w, store.sign, store.keys, store.score
     low = (1 << w) - 1
@@ -181,6 +187,16 @@ def _search(
     # dominator's, with more kinds: no group keeps them).
     tail: dict[int, int] = {}
     push_tail = _tail_pusher(tail, w)
+    met = [0]  # with `stab`: the pairs of the orbits stored or in `tail`
+    if stab is not None and cview is not None:
+        store_push = _pusher(store, where, nxt, stab, met)
+        push_tail = _tail_pusher(tail, w, stab, met)
+    else:
+        stab = None
+
+    def counted() -> int:
+        return met[0] if stab is not None else len(keys) + len(tail)
+
     found: Best = {}
     complete = depth
     for level in range(depth):
@@ -193,7 +209,7 @@ def _search(
             _flips(tail, sp, w, level, found)
             break
         for n in frontier:
-            if budget is not None and len(keys) + len(tail) > budget:
+            if budget is not None and counted() > budget:
                 complete = level  # witnesses of `level` events are all in; longer ones not
                 break
             if max_bytes is not None and not n & 0xFFF:
@@ -212,7 +228,7 @@ def _search(
         if complete < depth:
             break
         frontier = list(nxt)
-    return {k: v for k, v in found.items() if v[0] <= complete}, complete, len(tail)
+    return {k: v for k, v in found.items() if v[0] <= complete}, complete, counted()
 
 
 #: A state without moves of a kind (the split files None): nothing to iterate.
@@ -306,16 +322,39 @@ def _outside(
             push(ti, dst[bj + offj], mask, r, x, level)
 
 
-def _tail_pusher(tail: dict[int, int], w: int) -> Callable[..., None]:
-    """`push` into the last level's `tail` (node -> fewest removals)."""
+def _tail_pusher(
+    tail: dict[int, int], w: int, stab: Stabiliser | None = None, met: list[int] | None = None
+) -> Callable[..., None]:
+    """`push` into the last level's `tail` (node -> fewest removals); with `stab`, of
+    each pair's least image, `met[0]` counting its orbit's pairs."""
+    if stab is None or met is None:
 
-    def push_tail(i: int, j: int, mask: int, r: int, x: int, level: int) -> None:
+        def push_tail(i: int, j: int, mask: int, r: int, x: int, level: int) -> None:
+            if i != j:
+                key = (i << 32 | j) << w | mask
+                if tail.get(key, r + 1) > r:
+                    tail[key] = r
+
+        return push_tail
+
+    images, orbit = stab.states, stab.orbit
+
+    def push_least_tail(i: int, j: int, mask: int, r: int, x: int, level: int) -> None:
         if i != j:
-            key = (i << 32 | j) << w | mask
-            if tail.get(key, r + 1) > r:
+            pair = i << 32 | j
+            for im in images:
+                k = im[i] << 32 | im[j]
+                if k < pair:
+                    pair = k
+            key = pair << w | mask
+            old = tail.get(key)
+            if old is None:
+                tail[key] = r
+                met[0] += orbit(i, j)
+            elif old > r:
                 tail[key] = r
 
-    return push_tail
+    return push_least_tail
 
 
 def _flips(tail: dict[int, int], sp: Split, w: int, level: int, found: Best) -> None:
@@ -348,10 +387,19 @@ def _guard(ex: Exploration, pairs: int, events: int, max_bytes: int) -> None:
     guard(pairs, events, None, max_bytes, at)
 
 
-def _pusher(store: Store, where: list[int], nxt: list[int]) -> Callable[..., None]:
+def _pusher(
+    store: Store,
+    where: list[int],
+    nxt: list[int],
+    stab: Stabiliser | None = None,
+    met: list[int] | None = None,
+) -> Callable[..., None]:
     """`push` over a store, its lists bound once: it runs for every move of the search;
-    `nxt` collects the level being built."""
+    `nxt` collects the level being built.  With `stab`, each pair is stored as its
+    least image under the viewer's stabiliser, `met[0]` counting its orbit's pairs."""
     keys, score, index, w, starts = store.keys, store.score, store.index, store.w, store.starts
+    moves = list(zip(stab.states, stab.nodes, strict=True)) if stab is not None else []
+    orbit = stab.orbit if stab is not None else None
     ties = store.sign < 0  # a walk reads least pairs back from here: keep equal ones
     # i << 32 | j -> (mask, score, level) of its first node, a list of them from its second
     masks: dict[int, Any] = {}
@@ -365,6 +413,13 @@ def _pusher(store: Store, where: list[int], nxt: list[int]) -> Callable[..., Non
             # be a shorter A with the same B, so no best pair passes through here.
             return
         pair = i << 32 | j
+        if moves:
+            i0, j0, x0 = i, j, x
+            for im, xm in moves:
+                image = im[i0] << 32 | im[j0]
+                if image < pair:
+                    pair, x = image, xm[x0]
+            i, j = pair >> 32, pair & 0xFFFFFFFF
         key = pair << w | mask
         k = index.get(key)
         if k is not None:
@@ -387,6 +442,8 @@ def _pusher(store: Store, where: list[int], nxt: list[int]) -> Callable[..., Non
                     if m2 & mask == m2 and r2 <= r and (not ties or l2 < level or r2 < r):
                         return
                 known.append((mask, r, level))
+        if orbit is not None and met is not None:
+            met[0] += orbit(i, j)
         n = len(keys)
         index[key] = n
         new_node(n)
