@@ -29,6 +29,7 @@ from explorer.domain.catalog import builtin_names, load_spec
 from explorer.domain.world import NORMAL, VOLATILE, Bounds
 from explorer.engine.limits import paused_gc, rss_bytes
 from explorer.engine.properties import isolation
+from explorer.engine.properties.isolation.stabiliser import stabiliser as viewer_stabiliser
 from explorer.engine.search import bfs
 from explorer.engine.verdict import Verdict
 
@@ -40,9 +41,13 @@ CONFIGS = [(2, d) for d in range(6, 11)] + [(3, d) for d in range(6, 9)]
 HOST_FDS = [0]
 
 
-def explore(spec: str, mounts: int, depth: int):
+def explore(spec: str, mounts: int, depth: int, unfold: bool = False):
+    """The spec's whole graph: searched state by state, or (`unfold`, as a run with
+    symmetry finds it) unfolded from a search up to the containers' permutations."""
     b = Bounds(mounts=mounts, host_fds=HOST_FDS[0])
     model = ErrseqModel(load_spec(spec), b, (NORMAL, VOLATILE))
+    if unfold:
+        return model, isolation.full_graph(model, depth, unfold=True)
     return model, bfs(model, depth)
 
 
@@ -64,7 +69,8 @@ def peak(model, ex, method: str) -> int:
 
 
 def phases(mounts: int, depth: int, specs: list[str]) -> None:
-    """One run per spec of each phase, as the runner does them (collector paused), and
+    """One run per spec of each phase, as a run with symmetry does them (the whole graph
+    unfolded, the removal search on the viewer's stabiliser; collector paused), and
     the resident set after each phase.  Each spec's structures are freed before the
     next, but the next reuses that memory: only a first row's growth is its own (ask
     for one spec with --spec to see it)."""
@@ -83,7 +89,7 @@ def phases(mounts: int, depth: int, specs: list[str]) -> None:
         with paused_gc():
             rss = [rss_bytes()]
             t0 = time.perf_counter()
-            model, ex = explore(spec, mounts, depth)
+            model, ex = explore(spec, mounts, depth, unfold=True)
             t1 = time.perf_counter()
             rss.append(rss_bytes())
             sp = isolation.split_graph(ex, model, 0)
@@ -92,7 +98,10 @@ def phases(mounts: int, depth: int, specs: list[str]) -> None:
             gen = isolation.subset_construction(ex, sp)
             t3 = time.perf_counter()
             rss.append(rss_bytes())
-            rem = isolation.removal_search(ex, sp, 1_000_000, gen.cview) if gen.flips else None
+            rem = None
+            if gen.flips:
+                stab = viewer_stabiliser(ex, model, sp, gen.cview)
+                rem = isolation.removal_search(ex, sp, 1_000_000, gen.cview, None, stab)
             t4 = time.perf_counter()
             rss.append(rss_bytes())
         total += t4 - t0

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from explorer.engine.contract import Automorphisms, Model
@@ -126,7 +127,10 @@ def unfold(
 
     edge_start = ex.edge_start = [-1] * len(states)
     src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
-    translated: dict[Any, list[Any]] = {}  # action -> the action moved by each group element
+    # An edge's target, moved by each group element in turn: picked out of the target's
+    # orbit by the edge's p, for every element at once (then its columns per element).
+    pick = [_picker([then[k][q] for k in range(len(group))]) for q in range(len(group))]
+    translated: dict[Any, tuple[Any, ...]] = {}  # action -> moved by each group element
     translate = auto.translate_action
     sid = 0
     for rid in range(r.n_states):
@@ -134,21 +138,26 @@ def unfold(
             break  # expanded representatives are a prefix: so are their orbits
         edges = r.out_edges(rid)
         lo, hi = edges.start, edges.stop
-        acts, outs = r.action[lo:hi], r.obs[lo:hi]
-        targets = [orbit[t] for t in r.dst[lo:hi]]
-        qs = [at[p] for p in r.perm[lo:hi]]
+        n = hi - lo
+        if not n:
+            for _ in new[rid]:
+                edge_start[sid] = len(dst)
+                sid += 1
+            continue
+        outs = r.obs[lo:hi]
         trs = []
-        for a in acts:
+        for a in r.action[lo:hi]:
             tr = translated.get(a)
             if tr is None:
-                tr = translated[a] = [translate(a, g) for g in group]
+                tr = translated[a] = tuple(translate(a, g) for g in group)
             trs.append(tr)
-        n = len(acts)
+        by_member = list(zip(*trs, strict=True))
+        picked = [pick[at[p]](orbit[t]) for t, p in zip(r.dst[lo:hi], r.perm[lo:hi], strict=True)]
+        to_member = list(zip(*picked, strict=True))
         for k in new[rid]:
             edge_start[sid] = len(dst)
-            col = then[k]
-            dst.extend([row[col[q]] for row, q in zip(targets, qs, strict=True)])
-            act.extend([tr[k] for tr in trs])
+            dst.extend(to_member[k])
+            act.extend(by_member[k])
             obs.extend(outs)
             src.extend([sid] * n)
             sid += 1
@@ -164,3 +173,11 @@ def _limits(n: int, more: int, d: int, max_states: int | None, max_bytes: int | 
         guard(max_states, d, max_states, None)
     if max_bytes is not None and n >> 12 != (n + more) >> 12:
         guard(n, d, None, max_bytes)
+
+
+def _picker(ids: list[int]) -> Callable[[Sequence[int]], tuple[int, ...]]:
+    """`itemgetter(*ids)`, a tuple even of one id."""
+    if len(ids) == 1:
+        only = ids[0]
+        return lambda row: (row[only],)
+    return itemgetter(*ids)
