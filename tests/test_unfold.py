@@ -195,3 +195,43 @@ def test_unfold_of_a_graph_without_edges_beyond_its_initial_state() -> None:
     auto = model.automorphisms()
     ex = unfold(bfs(_Under(model, auto), 0), auto)
     assert ex.n_states == 1 and ex.n_edges == 0 and ex.parent_edge == [-1]
+
+
+@pytest.mark.parametrize("bounds,depth", [(Bounds(3, 2, 0), 7), (Bounds(2, 2, 1), 7)])
+def test_orbits_say_where_each_state_came_from(bounds: Bounds, depth: int) -> None:
+    """An unfolded graph's `orbits`: each state's image under a group element, and
+    shapes that are equal only when two states' out-edges carry the same actions."""
+    model = ErrseqModel(load_spec("vivek-v3-seen"), bounds)
+    auto = model.automorphisms()
+    ex = unfolded_bfs(model, auto, depth)
+    orbits = ex.orbits
+    assert orbits is not None and len(orbits.group) == len(auto.group())
+    for q, p in enumerate(orbits.group):
+        move = auto.mover(auto.local(p))
+        assert orbits.image(q) == [ex.index[move(s)] for s in ex.states]
+    actions: dict[int, tuple] = {}
+    for sid in range(ex.n_states):
+        shape = orbits.shape[sid]
+        if ex.edge_start[sid] < 0:
+            assert shape == -1
+            continue
+        acts = tuple(ex.action[e] for e in ex.out_edges(sid))
+        assert actions.setdefault(shape, acts) == acts
+    assert orbits.labels == set(zip(ex.action, ex.obs, strict=True))
+
+
+def test_the_split_read_by_shapes_is_the_split() -> None:
+    """The split files one state per shape on an unfolded graph: the same as filing
+    every state, action ids, kinds and results that vary included."""
+    import dataclasses
+
+    from explorer.engine.properties.isolation import split_graph
+
+    for name in ("plain", "amir", "jeff-split"):
+        model = ErrseqModel(load_spec(name), Bounds(3, 2, 0))
+        ex = unfolded_bfs(model, model.automorphisms(), 7)
+        plain = dataclasses.replace(ex, orbits=None)
+        for viewer in (0, 2):
+            a, b = split_graph(ex, model, viewer), split_graph(plain, model, viewer)
+            for f in ("seen_at", "out_at", "inside", "kind_bit", "kinds", "actions", "varies"):
+                assert getattr(a, f) == getattr(b, f), (name, viewer, f)

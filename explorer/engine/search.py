@@ -18,7 +18,7 @@ parent pointers give a cheapest path to every state, breadth first among equals.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +37,32 @@ class Step:
 
 
 @dataclass
+class Orbits:
+    """How an unfolded exploration's states came from a search up to automorphisms
+    (explorer.engine.unfold).  Group elements are named by their place in `group` (the
+    automorphisms' permutations, `Symmetry.portable`).  Each state is `members[r][k]`
+    for the representative r = `rep[s]` and the element k = `element[s]`, the first to
+    move r onto it; its out-edges are r's, moved by k, so two states of one `shape`
+    (-1: not expanded) have the same actions on their out-edges, in one order."""
+
+    group: list[Any]
+    then: list[list[int]]  # then[k][q]: the place of element k followed by element q
+    rep: list[int] = field(default_factory=list)
+    element: list[int] = field(default_factory=list)
+    members: list[Sequence[int]] = field(default_factory=list)
+    shape: list[int] = field(default_factory=list)
+    labels: set[tuple[Any, Any]] = field(default_factory=set)  # every edge's (action, result)
+
+    def image(self, q: int) -> list[int]:
+        """Each state's image under element q."""
+        members, then = self.members, self.then
+        return [members[r][then[k][q]] for r, k in zip(self.rep, self.element, strict=True)]
+
+
+@dataclass
 class Exploration:
-    """What a search found: states, the edge list, depths and parent pointers."""
+    """What a search found: states, the edge list, depths and parent pointers (and
+    `orbits`, when it was unfolded from a search up to automorphisms)."""
 
     states: list[Any] = field(default_factory=list)
     index: dict[Any, int] = field(default_factory=dict)
@@ -55,6 +79,7 @@ class Exploration:
     reduced: bool = False  # states are canonical representatives
     max_depth: int = 0
     seconds: float = 0.0
+    orbits: Orbits | None = None
 
     def edge_cost(self, e: int) -> int:
         """What edge `e` adds to a run's length (1 unless the model says otherwise)."""

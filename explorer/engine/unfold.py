@@ -25,7 +25,7 @@ from typing import Any
 
 from explorer.engine.contract import Automorphisms, Model
 from explorer.engine.limits import guard
-from explorer.engine.search import Exploration, bfs
+from explorer.engine.search import Exploration, Orbits, bfs
 
 
 class _UpTo(Model):
@@ -91,13 +91,16 @@ def unfold(
     # An edge of a representative carries p (its raw target, moved by p, is the stored
     # target); moved by g, the raw target is the stored one moved by p^-1 then g.
     inverse = [at[auto.inverse(g)] for g in group]
-    then = [[at[auto.compose(group[inverse[q]], g)] for q in range(len(group))] for g in group]
+    raw_then = [[at[auto.compose(group[inverse[q]], g)] for q in range(len(group))] for g in group]
 
     ex = Exploration(max_depth=r.max_depth)
     states, depths = ex.states, ex.depth
+    after = [[at[auto.compose(g, h)] for h in group] for g in group]
+    ex.orbits = orbits = Orbits([auto.portable(g) for g in group], after)
     # Per representative: the id of its state moved by each group element, and the
     # group elements that met a state of the orbit first (orbits never meet).
-    orbit: list[Sequence[int]] = []
+    orbit: list[Sequence[int]] = orbits.members
+    rep_of, element = orbits.rep, orbits.element
     new: list[Sequence[int]] = []
     everyone = range(len(group))
     sizes: list[int] = []
@@ -118,6 +121,8 @@ def unfold(
             ids = {t: base + k for k, t in enumerate(members)}
             orbit.append([ids[t] for t in moved])
             new.append([moved.index(t) for t in members])
+        rep_of.extend([rid] * n)
+        element.extend(new[-1])
         states.extend(members)
         depths.extend([d] * n)
         sizes[d] += n
@@ -129,8 +134,10 @@ def unfold(
     src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
     # An edge's target, moved by each group element in turn: picked out of the target's
     # orbit by the edge's p, for every element at once (then its columns per element).
-    pick = [_picker([then[k][q] for k in range(len(group))]) for q in range(len(group))]
+    pick = [_picker([raw_then[k][q] for k in range(len(group))]) for q in range(len(group))]
     translated: dict[Any, tuple[Any, ...]] = {}  # action -> moved by each group element
+    shapes: dict[tuple, int] = {}  # a representative's actions -> the first of its shapes
+    shape = orbits.shape
     translate = auto.translate_action
     sid = 0
     for rid in range(r.n_states):
@@ -139,6 +146,9 @@ def unfold(
         edges = r.out_edges(rid)
         lo, hi = edges.start, edges.stop
         n = hi - lo
+        acts = r.action[lo:hi]
+        first = shapes.setdefault(tuple(acts), len(shapes) * len(group))
+        shape.extend([first + k for k in new[rid]])
         if not n:
             for _ in new[rid]:
                 edge_start[sid] = len(dst)
@@ -146,7 +156,7 @@ def unfold(
             continue
         outs = r.obs[lo:hi]
         trs = []
-        for a in r.action[lo:hi]:
+        for a in acts:
             tr = translated.get(a)
             if tr is None:
                 tr = translated[a] = tuple(translate(a, g) for g in group)
@@ -161,9 +171,13 @@ def unfold(
             obs.extend(outs)
             src.extend([sid] * n)
             sid += 1
+    shape.extend([-1] * (len(states) - len(shape)))
+    orbits.labels = {
+        (tr, o) for a, o in set(zip(r.action, r.obs, strict=True)) for tr in translated[a]
+    }
     ex.perm = [0] * len(dst)
-    first = dict(zip(reversed(dst), range(len(dst) - 1, -1, -1), strict=True))
-    ex.parent_edge = [first.get(k, -1) if d else -1 for k, d in enumerate(depths)]
+    into = dict(zip(reversed(dst), range(len(dst) - 1, -1, -1), strict=True))
+    ex.parent_edge = [into.get(k, -1) if d else -1 for k, d in enumerate(depths)]
     return ex
 
 

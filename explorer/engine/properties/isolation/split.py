@@ -94,6 +94,11 @@ def split_graph(
     out_at: list[Layout | None] = [None] * ex.n_states
     layouts: dict[tuple[int, ...], tuple[Layout, Layout]] = {}
     act, obs = ex.action, ex.obs
+    shapes = ex.orbits.shape if ex.orbits is not None else None
+    # An unfolded graph names each state's actions by a shape: one state of each
+    # shape is filed (the first, so ids come in the order of a full scan), and each
+    # action's results are told apart over the graph's distinct (action, result)s.
+    by_shape: dict[int, tuple[Layout, Layout]] = {}
     for sid in range(ex.n_states):
         if max_bytes is not None and not sid & 0xFFF:
             at = (
@@ -101,6 +106,14 @@ def split_graph(
                 f"depth {ex.max_depth}), at its state {sid:,}"
             )
             guard(sid, ex.depth[sid], None, max_bytes, at)
+        if shapes is not None:
+            shape = shapes[sid]
+            if shape < 0:
+                break  # the rest are not expanded
+            lay = by_shape.get(shape)
+            if lay is not None:
+                seen_at[sid], out_at[sid] = lay
+                continue
         edges = ex.out_edges(sid)
         if not edges:
             continue
@@ -125,7 +138,7 @@ def split_graph(
                 first.append(obs[e])
                 varies.append(False)
                 cost.append(ex.edge_cost(e))
-            if not outside[aid] and obs[e] != first[aid]:
+            if shapes is None and not outside[aid] and obs[e] != first[aid]:
                 varies[aid] = True
             aids.append(aid)
         key = tuple(aids)
@@ -135,6 +148,13 @@ def split_graph(
             o = {aid: off for off, aid in enumerate(aids) if outside[aid]}
             lay = layouts[key] = (c, o)
         seen_at[sid], out_at[sid] = lay
+        if shapes is not None:
+            by_shape[shapes[sid]] = lay
+    if shapes is not None:
+        for a, o in ex.orbits.labels:  # type: ignore[union-attr]  # shapes come with them
+            aid = aid_of[a]
+            if not outside[aid] and o != first[aid]:
+                varies[aid] = True
     return Split(
         seen_at,
         out_at,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.engine.contract import Model
+from explorer.engine.contract import Automorphisms, Model
 from explorer.engine.properties.isolation.cview import CView
 from explorer.engine.properties.isolation.split import Split
 from explorer.engine.search import Exploration
@@ -69,8 +69,7 @@ def stabiliser(ex: Exploration, model: Model, sp: Split, cview: CView) -> Stabil
         nodes = _nodes(cview, moved)
         if nodes is None:
             return None
-        move, index = auto.mover(g), ex.index
-        out.states.append(list(map(index.__getitem__, map(move, ex.states))))
+        out.states.append(_images(ex, auto, g))
         out.nodes.append(nodes)
     return out if out.states else None
 
@@ -92,3 +91,15 @@ def _nodes(cview: CView, moved: list[int]) -> list[int] | None:
                 image[y] = t
                 queue.append(y)
     return image
+
+
+def _images(ex: Exploration, auto: Automorphisms, g: int) -> list[int]:
+    """Each state's image under g: read off the orbits of an unfolded graph, else
+    found by moving every state."""
+    if ex.orbits is not None:
+        place = {p: k for k, p in enumerate(ex.orbits.group)}
+        q = place.get(auto.portable(g))
+        if q is not None:
+            return ex.orbits.image(q)
+    move, index = auto.mover(g), ex.index
+    return list(map(index.__getitem__, map(move, ex.states)))
