@@ -128,7 +128,11 @@ def unfold(
         sizes[d] += n
     if levels is not None and len(sizes) > 1:
         levels(sizes)
-    ex.index = dict(zip(states, range(len(states)), strict=True))
+    # One int object per state, shared by every edge into it (a range would make one
+    # per edge: about a tenth of the graph's memory).
+    ids = list(range(len(states)))
+    orbit[:] = [ids[o.start : o.stop] if type(o) is range else [ids[i] for i in o] for o in orbit]
+    ex.index = dict(zip(states, ids, strict=True))
 
     edge_start = ex.edge_start = [-1] * len(states)
     src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
