@@ -87,22 +87,33 @@ def unfold(
     """The whole graph of `r`, a search up to `auto` (see the module's docstring)."""
     group = auto.group()
     at = {g: k for k, g in enumerate(group)}
-    movers = [auto.mover(g) for g in group]
-    # An edge of a representative carries p (its raw target, moved by p, is the stored
-    # target); moved by g, the raw target is the stored one moved by p^-1 then g.
-    inverse = [at[auto.inverse(g)] for g in group]
-    raw_then = [[at[auto.compose(group[inverse[q]], g)] for q in range(len(group))] for g in group]
-
     ex = Exploration(max_depth=r.max_depth)
-    states, depths = ex.states, ex.depth
     after = [[at[auto.compose(g, h)] for h in group] for g in group]
-    ex.orbits = orbits = Orbits([auto.portable(g) for g in group], after)
-    # Per representative: the id of its state moved by each group element, and the
-    # group elements that met a state of the orbit first (orbits never meet).
-    orbit: list[Sequence[int]] = orbits.members
-    rep_of, element = orbits.rep, orbits.element
+    ex.orbits = Orbits([auto.portable(g) for g in group], after)
+    new = _states(r, ex, [auto.mover(g) for g in group], max_states, max_bytes, levels)
+    _edges(r, ex, auto, new)
+    ex.perm = [0] * len(ex.dst)
+    # a state's parent edge: its first in-edge, which comes from the depth before it
+    into = dict(zip(reversed(ex.dst), range(len(ex.dst) - 1, -1, -1), strict=True))
+    ex.parent_edge = [into.get(k, -1) if d else -1 for k, d in enumerate(ex.depth)]
+    return ex
+
+
+def _states(
+    r: Exploration,
+    ex: Exploration,
+    movers: list[Callable[[Any], Any]],
+    max_states: int | None,
+    max_bytes: int | None,
+    levels: Callable[[list[int]], None] | None,
+) -> list[Sequence[int]]:
+    """Store each representative's orbit in `ex` (its states, depths, index and
+    `orbits`); per representative, the group elements that met a state first."""
+    assert ex.orbits is not None
+    states, depths = ex.states, ex.depth
+    orbit, rep_of, element = ex.orbits.members, ex.orbits.rep, ex.orbits.element
     new: list[Sequence[int]] = []
-    everyone = range(len(group))
+    everyone = range(len(movers))
     sizes: list[int] = []
     for rid, s in enumerate(r.states):
         d = r.depth[rid]
@@ -111,15 +122,15 @@ def unfold(
                 levels(sizes)
             sizes.append(0)
         moved = [move(s) for move in movers]
-        members = dict.fromkeys(moved)
+        members = dict.fromkeys(moved)  # orbits never meet: only s's own can repeat
         base, n = len(states), len(members)
         _limits(base, n, d, max_states, max_bytes)
         if n == len(moved):  # no group element but the identity fixes s: the usual case
             orbit.append(range(base, base + n))
             new.append(everyone)
         else:
-            ids = {t: base + k for k, t in enumerate(members)}
-            orbit.append([ids[t] for t in moved])
+            met = {t: base + k for k, t in enumerate(members)}
+            orbit.append([met[t] for t in moved])
             new.append([moved.index(t) for t in members])
         rep_of.extend([rid] * n)
         element.extend(new[-1])
@@ -131,43 +142,48 @@ def unfold(
     # One int object per state, shared by every edge into it (a range would make one
     # per edge: about a tenth of the graph's memory).
     ids = list(range(len(states)))
-    orbit[:] = [ids[o.start : o.stop] if type(o) is range else [ids[i] for i in o] for o in orbit]
+    orbit[:] = [
+        ids[o.start : o.stop] if isinstance(o, range) else [ids[i] for i in o] for o in orbit
+    ]
     ex.index = dict(zip(states, ids, strict=True))
+    return new
 
-    edge_start = ex.edge_start = [-1] * len(states)
-    src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst
-    # An edge's target, moved by each group element in turn: picked out of the target's
-    # orbit by the edge's p, for every element at once (then its columns per element).
-    pick = [_picker([raw_then[k][q] for k in range(len(group))]) for q in range(len(group))]
+
+def _edges(r: Exploration, ex: Exploration, auto: Automorphisms, new: list[Sequence[int]]) -> None:
+    """Each state's out-edges: its representative's, moved by its group element; and
+    the shapes and labels of `ex.orbits`."""
+    assert ex.orbits is not None
+    group, orbits = auto.group(), ex.orbits
+    at = {g: k for k, g in enumerate(group)}
+    # An edge of a representative carries p (its raw target, moved by p, is the stored
+    # target); moved by g, the raw target is the stored one moved by p^-1 then g.  So an
+    # edge's targets for every element at once are picked out of its target's orbit.
+    raw = [[at[auto.compose(auto.inverse(p), g)] for g in group] for p in group]
+    pick = [_picker(row) for row in raw]
+    edge_start = ex.edge_start = [-1] * len(ex.states)
+    src, act, obs, dst, orbit = ex.src, ex.action, ex.obs, ex.dst, orbits.members
     translated: dict[Any, tuple[Any, ...]] = {}  # action -> moved by each group element
     shapes: dict[tuple, int] = {}  # a representative's actions -> the first of its shapes
     shape = orbits.shape
-    translate = auto.translate_action
     sid = 0
     for rid in range(r.n_states):
         if r.edge_start[rid] < 0:
             break  # expanded representatives are a prefix: so are their orbits
         edges = r.out_edges(rid)
         lo, hi = edges.start, edges.stop
-        n = hi - lo
         acts = r.action[lo:hi]
         first = shapes.setdefault(tuple(acts), len(shapes) * len(group))
         shape.extend([first + k for k in new[rid]])
-        if not n:
-            for _ in new[rid]:
-                edge_start[sid] = len(dst)
-                sid += 1
-            continue
-        outs = r.obs[lo:hi]
         trs = []
         for a in acts:
             tr = translated.get(a)
             if tr is None:
-                tr = translated[a] = tuple(translate(a, g) for g in group)
+                tr = translated[a] = tuple(auto.translate_action(a, g) for g in group)
             trs.append(tr)
-        by_member = list(zip(*trs, strict=True))
+        by_member = list(zip(*trs, strict=True)) or [()] * len(group)
         picked = [pick[at[p]](orbit[t]) for t, p in zip(r.dst[lo:hi], r.perm[lo:hi], strict=True)]
-        to_member = list(zip(*picked, strict=True))
+        to_member = list(zip(*picked, strict=True)) or [()] * len(group)
+        outs, n = r.obs[lo:hi], hi - lo
         for k in new[rid]:
             edge_start[sid] = len(dst)
             dst.extend(to_member[k])
@@ -175,14 +191,10 @@ def unfold(
             obs.extend(outs)
             src.extend([sid] * n)
             sid += 1
-    shape.extend([-1] * (len(states) - len(shape)))
+    shape.extend([-1] * (len(ex.states) - len(shape)))
     orbits.labels = {
         (tr, o) for a, o in set(zip(r.action, r.obs, strict=True)) for tr in translated[a]
     }
-    ex.perm = [0] * len(dst)
-    into = dict(zip(reversed(dst), range(len(dst) - 1, -1, -1), strict=True))
-    ex.parent_edge = [into.get(k, -1) if d else -1 for k, d in enumerate(depths)]
-    return ex
 
 
 def _limits(n: int, more: int, d: int, max_states: int | None, max_bytes: int | None) -> None:

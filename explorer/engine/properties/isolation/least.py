@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from explorer.engine.properties.isolation.exact import ExactResult, Flip, members
-from explorer.engine.properties.isolation.removal import Store, Witness
+from explorer.engine.properties.isolation.removal import Witness
 from explorer.engine.properties.isolation.split import Split
+from explorer.engine.properties.isolation.store import Store
 from explorer.engine.properties.least import least_path
 from explorer.engine.search import Exploration
 

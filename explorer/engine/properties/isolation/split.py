@@ -76,28 +76,61 @@ class Split:
         return sorted(kinds, key=lambda k: (rank(k), k))
 
 
+class _Ids:
+    """Action ids, in the order the split meets the actions, and what it files per id."""
+
+    def __init__(self, model: Observers, viewer: int) -> None:
+        self.model, self.viewer = model, viewer
+        self.aid_of: dict[Any, int] = {}
+        self.actions: list[Any] = []
+        self.inside: list[bool] = []
+        self.outside: list[bool] = []
+        self.kind_bit: list[int] = []
+        self.kinds: list[str] = []
+        self.first: list[Any] = []  # per aid: the result of its first move met
+        self.varies: list[bool] = []
+        self.cost: list[int] = []
+
+    def new(self, a: Any, obs: Any, cost: int) -> int:
+        """The id of an action met for the first time (with this result and cost)."""
+        aid = self.aid_of[a] = len(self.actions)
+        self.actions.append(a)
+        role = self.model.role(a, self.viewer)
+        self.inside.append(role is Role.INSIDE)
+        self.outside.append(role is Role.OUTSIDE)
+        bit = 0
+        if role is Role.OUTSIDE:
+            k = self.model.kind(a)
+            if k not in self.kinds:
+                self.kinds.append(k)
+            bit = 1 << self.kinds.index(k)
+        self.kind_bit.append(bit)
+        self.first.append(obs)
+        self.varies.append(False)
+        self.cost.append(cost)
+        return aid
+
+    def saw(self, aid: int, obs: Any) -> None:
+        """A seen action's result, which varies if it is not its first one."""
+        if not self.outside[aid] and obs != self.first[aid]:
+            self.varies[aid] = True
+
+
 def split_graph(
     ex: Exploration, model: Observers, viewer: int, max_bytes: int | None = None
 ) -> Split:
-    """File the edges of `ex` for `viewer`; `max_bytes` is the memory guard."""
-    aid_of: dict[Any, int] = {}
-    actions: list[Any] = []
-    inside: list[bool] = []
-    kind_bit: list[int] = []
-    kinds: list[str] = []
-    kind_index: dict[str, int] = {}
-    outside: list[bool] = []
-    first: list[Any] = []  # per aid: the result of its first seen move
-    varies: list[bool] = []
-    cost: list[int] = []
+    """File the edges of `ex` for `viewer`; `max_bytes` is the memory guard.
+
+    An unfolded graph names each state's actions by a shape (`Exploration.orbits`):
+    one state of each shape is filed, the first (so ids come in the order of a full
+    scan), and results are told apart over its distinct (action, result)s."""
+    ids = _Ids(model, viewer)
+    aid_of, outside, first, varies = ids.aid_of, ids.outside, ids.first, ids.varies
     seen_at: list[Layout | None] = [None] * ex.n_states
     out_at: list[Layout | None] = [None] * ex.n_states
     layouts: dict[tuple[int, ...], tuple[Layout, Layout]] = {}
     act, obs = ex.action, ex.obs
     shapes = ex.orbits.shape if ex.orbits is not None else None
-    # An unfolded graph names each state's actions by a shape: one state of each
-    # shape is filed (the first, so ids come in the order of a full scan), and each
-    # action's results are told apart over the graph's distinct (action, result)s.
     by_shape: dict[int, tuple[Layout, Layout]] = {}
     for sid in range(ex.n_states):
         if max_bytes is not None and not sid & 0xFFF:
@@ -107,40 +140,22 @@ def split_graph(
             )
             guard(sid, ex.depth[sid], None, max_bytes, at)
         if shapes is not None:
-            shape = shapes[sid]
-            if shape < 0:
+            if shapes[sid] < 0:
                 break  # the rest are not expanded
-            lay = by_shape.get(shape)
+            lay = by_shape.get(shapes[sid])
             if lay is not None:
                 seen_at[sid], out_at[sid] = lay
                 continue
-        edges = ex.out_edges(sid)
-        if not edges:
-            continue
         aids = []
-        for e in edges:
-            a = act[e]
-            aid = aid_of.get(a)
+        for e in ex.out_edges(sid):
+            aid = aid_of.get(act[e])
             if aid is None:
-                aid = aid_of[a] = len(actions)
-                actions.append(a)
-                role = model.role(a, viewer)
-                inside.append(role is Role.INSIDE)
-                outside.append(role is Role.OUTSIDE)
-                bit = 0
-                if role is Role.OUTSIDE:
-                    k = model.kind(a)
-                    if k not in kind_index:
-                        kind_index[k] = len(kinds)
-                        kinds.append(k)
-                    bit = 1 << kind_index[k]
-                kind_bit.append(bit)
-                first.append(obs[e])
-                varies.append(False)
-                cost.append(ex.edge_cost(e))
-            if shapes is None and not outside[aid] and obs[e] != first[aid]:
-                varies[aid] = True
+                aid = ids.new(act[e], obs[e], ex.edge_cost(e))
+            elif shapes is None and not outside[aid] and obs[e] != first[aid]:
+                varies[aid] = True  # `_Ids.saw`, inlined: this runs for every edge
             aids.append(aid)
+        if not aids:
+            continue
         key = tuple(aids)
         lay = layouts.get(key)
         if lay is None:
@@ -150,22 +165,20 @@ def split_graph(
         seen_at[sid], out_at[sid] = lay
         if shapes is not None:
             by_shape[shapes[sid]] = lay
-    if shapes is not None:
-        for a, o in ex.orbits.labels:  # type: ignore[union-attr]  # shapes come with them
-            aid = aid_of[a]
-            if not outside[aid] and o != first[aid]:
-                varies[aid] = True
+    if ex.orbits is not None:
+        for a, o in ex.orbits.labels:
+            ids.saw(aid_of[a], o)
     return Split(
         seen_at,
         out_at,
         ex.edge_start,
         obs,
         ex.dst,
-        inside,
-        kind_bit,
-        kinds,
-        actions,
-        varies,
-        cost,
+        ids.inside,
+        ids.kind_bit,
+        ids.kinds,
+        ids.actions,
+        ids.varies,
+        ids.cost,
         model.settles,
     )
