@@ -52,7 +52,7 @@ def assert_well_formed(ex: Exploration) -> None:
     for sid in range(ex.n_states):
         assert all(ex.src[e] == sid for e in ex.out_edges(sid))
         assert ex.index[ex.states[sid]] == sid
-        e = ex.parent_edge[sid]
+        e = ex.parent(sid)
         if ex.depth[sid] == 0:
             assert e == -1
         else:
@@ -194,7 +194,7 @@ def test_unfold_of_a_graph_without_edges_beyond_its_initial_state() -> None:
     model = ErrseqModel(load_spec("plain"), Bounds(2, 1, 0))
     auto = model.automorphisms()
     ex = unfold(bfs(_Under(model, auto), 0), auto)
-    assert ex.n_states == 1 and ex.n_edges == 0 and ex.parent_edge == [-1]
+    assert ex.n_states == 1 and ex.n_edges == 0 and ex.parent(0) == -1
 
 
 @pytest.mark.parametrize("bounds,depth", [(Bounds(3, 2, 0), 7), (Bounds(2, 2, 1), 7)])

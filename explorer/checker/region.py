@@ -96,11 +96,11 @@ def add_shortest(part: Region, model: Model, ex: Exploration) -> None:
             if path:
                 add_path(part, model, t, path)
     else:
-        states, index, parent_edge = ex.states, ex.index, ex.parent_edge
+        states, index, parent = ex.states, ex.index, ex.parent
         for t in targets:
             sid = index.get(t)
             while sid is not None and states[sid] not in part.parent:
-                e = parent_edge[sid]
+                e = parent(sid)
                 if e < 0:
                     break
                 part.parent[states[sid]] = (states[ex.src[e]], ex.action[e], ex.obs[e])
@@ -152,7 +152,7 @@ def whole(ex: Exploration) -> Region:
         edges = ex.out_edges(sid)
         if len(edges):
             part.expanded[s] = [(act[e], obs[e], states[dst[e]]) for e in edges]
-        e = ex.parent_edge[sid]
+        e = ex.parent(sid)
         if e >= 0:
             part.parent[s] = (states[ex.src[e]], act[e], obs[e])
     return part

@@ -52,6 +52,22 @@ class Orbits:
     members: list[Sequence[int]] = field(default_factory=list)
     shape: list[int] = field(default_factory=list)
     labels: set[tuple[Any, Any]] = field(default_factory=set)  # every edge's (action, result)
+    # per representative, its parent edge in the search up to automorphisms: (its
+    # source, its place among the source's out-edges, its permutation's place), or None
+    up: list[tuple[int, int, int] | None] = field(default_factory=list)
+
+    def parent(self, ex: Exploration, s: int) -> int:
+        """An edge into state s from the depth before it (-1 for an initial state): the
+        representative's parent edge, moved as s was."""
+        up = self.up[self.rep[s]]
+        if up is None:
+            return -1
+        q, j, p = up
+        source = self.members[q][self.then[p][self.element[s]]]
+        edges = ex.out_edges(source)
+        if ex.dst[edges.start + j] == s:  # moved by the element that made the source
+            return edges.start + j
+        return ex.dst.index(s, edges.start, edges.stop)
 
     def image(self, q: int) -> list[int]:
         """Each state's image under element q."""
@@ -67,7 +83,7 @@ class Exploration:
     states: list[Any] = field(default_factory=list)
     index: dict[Any, int] = field(default_factory=dict)
     depth: list[int] = field(default_factory=list)
-    parent_edge: list[int] = field(default_factory=list)  # -1 for an initial state
+    parent_edge: list[int] = field(default_factory=list)  # -1 for an initial state (`parent`)
     edge_start: list[int] = field(default_factory=list)  # per state; -1 if not expanded
     src: list[int] = field(default_factory=list)
     action: list[Any] = field(default_factory=list)
@@ -103,13 +119,20 @@ class Exploration:
         end = self.edge_start[nxt] if nxt < len(self.edge_start) else -1
         return range(start, end if end >= 0 else len(self.dst))
 
+    def parent(self, sid: int) -> int:
+        """The edge into `sid` on a shortest path to it, -1 for an initial state; an
+        unfolded exploration keeps no `parent_edge` and finds it in its orbits."""
+        if self.orbits is not None:
+            return self.orbits.parent(self, sid)
+        return self.parent_edge[sid]
+
     def path_to(self, sid: int) -> list[int]:
         """Edge indices of a shortest path from an initial state to `sid`."""
         edges = []
-        e = self.parent_edge[sid]
+        e = self.parent(sid)
         while e >= 0:
             edges.append(e)
-            e = self.parent_edge[self.src[e]]
+            e = self.parent(self.src[e])
         return edges[::-1]
 
 

@@ -93,9 +93,11 @@ def unfold(
     new = _states(r, ex, [auto.mover(g) for g in group], max_states, max_bytes, levels)
     _edges(r, ex, auto, new)
     ex.perm = [0] * len(ex.dst)
-    # a state's parent edge: its first in-edge, which comes from the depth before it
-    into = dict(zip(reversed(ex.dst), range(len(ex.dst) - 1, -1, -1), strict=True))
-    ex.parent_edge = [into.get(k, -1) if d else -1 for k, d in enumerate(ex.depth)]
+    # Parent edges are found when asked (`Exploration.parent`), from the representatives'.
+    ex.orbits.up = [
+        (r.src[e], e - r.edge_start[r.src[e]], at[r.perm[e]]) if e >= 0 else None
+        for e in r.parent_edge
+    ]
     return ex
 
 
