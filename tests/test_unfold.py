@@ -235,3 +235,26 @@ def test_the_split_read_by_shapes_is_the_split() -> None:
             a, b = split_graph(ex, model, viewer), split_graph(plain, model, viewer)
             for f in ("seen_at", "out_at", "inside", "kind_bit", "kinds", "actions", "varies"):
                 assert getattr(a, f) == getattr(b, f), (name, viewer, f)
+
+
+def test_levels_are_told_while_the_search_goes_on() -> None:
+    """The whole graph's sizes reach `levels` depth by depth, while the search up to the
+    containers' permutations is still going: a projection of the memory guard stops it
+    there, as it stops a search without symmetry, not after the deepest depth."""
+
+    class Stop(Exception):
+        pass
+
+    model = ErrseqModel(load_spec("amir"), Bounds(3, 1, 0))
+    full = bfs(model, 8)
+    want = [full.depth.count(d) for d in range(9)]
+    calls: list[list[int]] = []
+
+    def stop_at_three(sizes: list[int]) -> None:
+        calls.append(list(sizes))
+        if len(sizes) == 4:
+            raise Stop
+
+    with pytest.raises(Stop):
+        unfolded_bfs(model, model.automorphisms(), 8, levels=stop_at_three)
+    assert calls == [want[:2], want[:3], want[:4]]

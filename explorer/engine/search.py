@@ -144,6 +144,7 @@ def bfs(
     progress: Callable[[int, int, int], None] | None = None,
     max_bytes: int | None = None,
     levels: Callable[[list[int]], None] | None = None,
+    into: Exploration | None = None,
 ) -> Exploration:
     """Explore every sequence of at most `depth` actions; expand each state once.
 
@@ -151,12 +152,15 @@ def bfs(
     stored, and each edge keeps the permutation that took its raw successor to the
     stored one.  `levels`, if given, is called after each depth with the number of
     states of every depth so far (it may stop the search by raising, e.g. a
-    `limits.Projection` that foresees the guard).
+    `limits.Projection` that foresees the guard).  `into`, an empty exploration, is
+    filled instead of a new one (for a `levels` that reads the search so far).
     """
     if type(model).cost is not Model.cost:
+        assert into is None, "a search by cost fills an exploration of its own"
         return _bfs_costed(model, depth, max_states, progress, max_bytes, levels)
     t0 = time.perf_counter()
-    ex = Exploration(max_depth=depth)
+    ex = into if into is not None else Exploration()
+    ex.max_depth = depth
     index, states, depths = ex.index, ex.states, ex.depth
     parent_edge, edge_start = ex.parent_edge, ex.edge_start
     src, act, obs, dst = ex.src, ex.action, ex.obs, ex.dst

@@ -68,11 +68,20 @@ def unfolded_bfs(
     levels: Callable[[list[int]], None] | None = None,
 ) -> Exploration:
     """`bfs(model, depth, ...)` without symmetry, found by searching up to `auto` and
-    unfolding.  The limits count the whole graph's states; `progress` follows the
+    unfolding each depth as the search completes it, so that the limits and `levels`
+    see the whole graph grow as they would in that search; `progress` follows the
     search up to `auto`."""
     t0 = time.perf_counter()
-    reduced = bfs(_UpTo(model, auto), depth, None, progress, max_bytes)
-    ex = unfold(reduced, auto, max_states, max_bytes, levels)
+    r = Exploration()
+    out = _Unfolder(r, auto, max_states, max_bytes, levels)
+
+    def level(sizes: list[int]) -> None:
+        out.states()
+        out.edges(r.n_states - sizes[-1])  # the representatives expanded so far
+        out.level()
+
+    r = bfs(_UpTo(model, auto), depth, None, progress, max_bytes, level, into=r)
+    ex = out.finish()
     ex.seconds = time.perf_counter() - t0
     return ex
 
@@ -84,119 +93,141 @@ def unfold(
     max_bytes: int | None = None,
     levels: Callable[[list[int]], None] | None = None,
 ) -> Exploration:
-    """The whole graph of `r`, a search up to `auto` (see the module's docstring)."""
-    group = auto.group()
-    at = {g: k for k, g in enumerate(group)}
-    ex = Exploration(max_depth=r.max_depth)
-    after = [[at[auto.compose(g, h)] for h in group] for g in group]
-    ex.orbits = Orbits([auto.portable(g) for g in group], after)
-    new = _states(r, ex, [auto.mover(g) for g in group], max_states, max_bytes, levels)
-    _edges(r, ex, auto, new)
-    ex.perm = [0] * len(ex.dst)
-    # Parent edges are found when asked (`Exploration.parent`), from the representatives'.
-    ex.orbits.up = [
-        (r.src[e], e - r.edge_start[r.src[e]], at[r.perm[e]]) if e >= 0 else None
-        for e in r.parent_edge
-    ]
-    return ex
+    """The whole graph of `r`, a finished search up to `auto` (see the module's
+    docstring)."""
+    return _Unfolder(r, auto, max_states, max_bytes, levels).finish()
 
 
-def _states(
-    r: Exploration,
-    ex: Exploration,
-    movers: list[Callable[[Any], Any]],
-    max_states: int | None,
-    max_bytes: int | None,
-    levels: Callable[[list[int]], None] | None,
-) -> list[Sequence[int]]:
-    """Store each representative's orbit in `ex` (its states, depths, index and
-    `orbits`); per representative, the group elements that met a state first."""
-    assert ex.orbits is not None
-    states, depths = ex.states, ex.depth
-    orbit, rep_of, element = ex.orbits.members, ex.orbits.rep, ex.orbits.element
-    new: list[Sequence[int]] = []
-    everyone = range(len(movers))
-    sizes: list[int] = []
-    for rid, s in enumerate(r.states):
-        d = r.depth[rid]
-        if d == len(sizes):
-            if levels is not None and len(sizes) > 1:
-                levels(sizes)
-            sizes.append(0)
-        moved = [move(s) for move in movers]
-        members = dict.fromkeys(moved)  # orbits never meet: only s's own can repeat
-        base, n = len(states), len(members)
-        _limits(base, n, d, max_states, max_bytes)
-        if n == len(moved):  # no group element but the identity fixes s: the usual case
-            orbit.append(range(base, base + n))
-            new.append(everyone)
-        else:
-            met = {t: base + k for k, t in enumerate(members)}
-            orbit.append([met[t] for t in moved])
-            new.append([moved.index(t) for t in members])
-        rep_of.extend([rid] * n)
-        element.extend(new[-1])
-        states.extend(members)
-        depths.extend([d] * n)
-        sizes[d] += n
-    if levels is not None and len(sizes) > 1:
-        levels(sizes)
-    # One int object per state, shared by every edge into it (a range would make one
-    # per edge: about a tenth of the graph's memory).
-    ids = list(range(len(states)))
-    orbit[:] = [
-        ids[o.start : o.stop] if isinstance(o, range) else [ids[i] for i in o] for o in orbit
-    ]
-    ex.index = dict(zip(states, ids, strict=True))
-    return new
+class _Unfolder:
+    """The whole graph of a search up to automorphisms, unfolded as far as that search
+    has gone: each new representative's orbit (`states`), then the out-edges of each
+    representative expanded (`edges`), in the order of the representatives, so the
+    states are numbered orbit by orbit and each one's edges are a slice of its own."""
 
+    def __init__(
+        self,
+        r: Exploration,
+        auto: Automorphisms,
+        max_states: int | None,
+        max_bytes: int | None,
+        levels: Callable[[list[int]], None] | None,
+    ) -> None:
+        self.r, self.auto = r, auto
+        self.limits, self.levels = (max_states, max_bytes), levels
+        self.group = group = auto.group()
+        self.at = at = {g: k for k, g in enumerate(group)}
+        self.movers = [auto.mover(g) for g in group]
+        after = [[at[auto.compose(g, h)] for h in group] for g in group]
+        orbits = Orbits([auto.portable(g) for g in group], after)
+        self.ex = Exploration(max_depth=r.max_depth, orbits=orbits)
+        # An edge of a representative carries p (its raw target, moved by p, is the
+        # stored target); moved by g, the raw target is the stored one moved by p^-1
+        # then g.  So an edge's targets for every element at once are picked out of its
+        # target's orbit.
+        raw = [[at[auto.compose(auto.inverse(p), g)] for g in group] for p in group]
+        self.pick = [_picker(row) for row in raw]
+        self.new: list[Sequence[int]] = []  # per representative: elements that met a state first
+        self.sizes: list[int] = []  # states of the whole graph per depth
+        self.translated: dict[Any, tuple[Any, ...]] = {}  # action -> moved by each element
+        self.shapes: dict[tuple, int] = {}  # a representative's actions -> its first shape
+        self.done = 0  # representatives whose edges are unfolded
 
-def _edges(r: Exploration, ex: Exploration, auto: Automorphisms, new: list[Sequence[int]]) -> None:
-    """Each state's out-edges: its representative's, moved by its group element; and
-    the shapes and labels of `ex.orbits`."""
-    assert ex.orbits is not None
-    group, orbits = auto.group(), ex.orbits
-    at = {g: k for k, g in enumerate(group)}
-    # An edge of a representative carries p (its raw target, moved by p, is the stored
-    # target); moved by g, the raw target is the stored one moved by p^-1 then g.  So an
-    # edge's targets for every element at once are picked out of its target's orbit.
-    raw = [[at[auto.compose(auto.inverse(p), g)] for g in group] for p in group]
-    pick = [_picker(row) for row in raw]
-    edge_start = ex.edge_start = [-1] * len(ex.states)
-    src, act, obs, dst, orbit = ex.src, ex.action, ex.obs, ex.dst, orbits.members
-    translated: dict[Any, tuple[Any, ...]] = {}  # action -> moved by each group element
-    shapes: dict[tuple, int] = {}  # a representative's actions -> the first of its shapes
-    shape = orbits.shape
-    sid = 0
-    for rid in range(r.n_states):
-        if r.edge_start[rid] < 0:
-            break  # expanded representatives are a prefix: so are their orbits
-        edges = r.out_edges(rid)
-        lo, hi = edges.start, edges.stop
-        acts = r.action[lo:hi]
-        first = shapes.setdefault(tuple(acts), len(shapes) * len(group))
-        shape.extend([first + k for k in new[rid]])
-        trs = []
-        for a in acts:
-            tr = translated.get(a)
-            if tr is None:
-                tr = translated[a] = tuple(auto.translate_action(a, g) for g in group)
-            trs.append(tr)
-        by_member = list(zip(*trs, strict=True)) or [()] * len(group)
-        picked = [pick[at[p]](orbit[t]) for t, p in zip(r.dst[lo:hi], r.perm[lo:hi], strict=True)]
-        to_member = list(zip(*picked, strict=True)) or [()] * len(group)
-        outs, n = r.obs[lo:hi], hi - lo
-        for k in new[rid]:
-            edge_start[sid] = len(dst)
-            dst.extend(to_member[k])
-            act.extend(by_member[k])
-            obs.extend(outs)
-            src.extend([sid] * n)
-            sid += 1
-    shape.extend([-1] * (len(ex.states) - len(shape)))
-    orbits.labels = {
-        (tr, o) for a, o in set(zip(r.action, r.obs, strict=True)) for tr in translated[a]
-    }
+    def states(self) -> None:
+        """The orbits of the representatives found since the last call."""
+        r, ex = self.r, self.ex
+        orbits = ex.orbits
+        assert orbits is not None
+        states, depths, index, new = ex.states, ex.depth, ex.index, self.new
+        orbit, rep_of, element = orbits.members, orbits.rep, orbits.element
+        movers, sizes = self.movers, self.sizes
+        everyone = range(len(movers))
+        for rid in range(len(orbit), r.n_states):
+            s, d = r.states[rid], r.depth[rid]
+            moved = [move(s) for move in movers]
+            members = dict.fromkeys(moved)  # orbits never meet: only s's own can repeat
+            base, n = len(states), len(members)
+            _limits(base, n, d, *self.limits)
+            ids = list(range(base, base + n))  # one int per state, shared by its in-edges
+            if n == len(moved):  # no element but the identity fixes s: the usual case
+                orbit.append(ids)
+                new.append(everyone)
+            else:
+                met = dict(zip(members, ids, strict=True))
+                orbit.append([met[t] for t in moved])
+                new.append([moved.index(t) for t in members])
+            index.update(zip(members, ids, strict=True))
+            rep_of.extend([rid] * n)
+            element.extend(new[-1])
+            states.extend(members)
+            depths.extend([d] * n)
+            while len(sizes) <= d:
+                sizes.append(0)
+            sizes[d] += n
+
+    def edges(self, until: int) -> None:
+        """The out-edges of the states of representatives `done` .. `until` - 1, all
+        expanded, their targets' orbits already stored."""
+        r, ex, group, at, pick = self.r, self.ex, self.group, self.at, self.pick
+        orbits = ex.orbits
+        assert orbits is not None
+        edge_start, src, act, obs, dst = ex.edge_start, ex.src, ex.action, ex.obs, ex.dst
+        orbit, shape, new, translated = orbits.members, orbits.shape, self.new, self.translated
+        edge_start.extend([-1] * (len(ex.states) - len(edge_start)))
+        sid = len(shape)
+        for rid in range(self.done, until):
+            edges = r.out_edges(rid)
+            lo, hi = edges.start, edges.stop
+            acts = r.action[lo:hi]
+            first = self.shapes.setdefault(tuple(acts), len(self.shapes) * len(group))
+            shape.extend([first + k for k in new[rid]])
+            trs = []
+            for a in acts:
+                tr = translated.get(a)
+                if tr is None:
+                    tr = translated[a] = tuple(self.auto.translate_action(a, g) for g in group)
+                trs.append(tr)
+            by_member = list(zip(*trs, strict=True)) or [()] * len(group)
+            targets = zip(r.dst[lo:hi], r.perm[lo:hi], strict=True)
+            picked = [pick[at[p]](orbit[t]) for t, p in targets]
+            to_member = list(zip(*picked, strict=True)) or [()] * len(group)
+            outs, n = r.obs[lo:hi], hi - lo
+            for k in new[rid]:
+                edge_start[sid] = len(dst)
+                dst.extend(to_member[k])
+                act.extend(by_member[k])
+                obs.extend(outs)
+                src.extend([sid] * n)
+                sid += 1
+        self.done = max(self.done, until)
+
+    def level(self) -> None:
+        """Tell `levels` the whole graph's states per depth so far."""
+        if self.levels is not None and len(self.sizes) > 1:
+            self.levels(list(self.sizes))
+
+    def finish(self) -> Exploration:
+        """The rest, once the search up to automorphisms is done."""
+        r, ex = self.r, self.ex
+        orbits = ex.orbits
+        assert orbits is not None
+        ex.max_depth = r.max_depth
+        self.states()
+        expanded = next((rid for rid in range(r.n_states) if r.edge_start[rid] < 0), r.n_states)
+        self.edges(expanded)
+        ex.edge_start.extend([-1] * (len(ex.states) - len(ex.edge_start)))
+        orbits.shape.extend([-1] * (len(ex.states) - len(orbits.shape)))
+        translated = self.translated
+        orbits.labels = {
+            (tr, o) for a, o in set(zip(r.action, r.obs, strict=True)) for tr in translated[a]
+        }
+        ex.perm = [0] * len(ex.dst)
+        # Parent edges are found when asked (`Exploration.parent`), from the representatives'.
+        at = self.at
+        orbits.up = [
+            (r.src[e], e - r.edge_start[r.src[e]], at[r.perm[e]]) if e >= 0 else None
+            for e in r.parent_edge
+        ]
+        return ex
 
 
 def _limits(n: int, more: int, d: int, max_states: int | None, max_bytes: int | None) -> None:
