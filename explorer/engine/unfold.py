@@ -23,16 +23,17 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from explorer.engine.contract import Automorphisms, Model
+from explorer.engine.contract import Automorphisms, Model, Symmetry
 from explorer.engine.limits import guard
 from explorer.engine.search import Exploration, Orbits, bfs
 
 
-class _UpTo(Model):
-    """A model searched up to `auto`, and nothing else changed."""
+class UpTo(Model):
+    """`model` searched up to `symmetry` instead of its own (None: up to nothing), and
+    nothing else changed."""
 
-    def __init__(self, model: Model, auto: Automorphisms) -> None:
-        self.model, self.name, self.symmetry = model, model.name, auto
+    def __init__(self, model: Model, symmetry: Symmetry | None) -> None:
+        self.model, self.name, self.symmetry = model, model.name, symmetry
 
     def initial_states(self):
         return self.model.initial_states()
@@ -48,6 +49,16 @@ class _UpTo(Model):
 
     def canonical_successors(self, state, symmetry=None):
         return self.model.canonical_successors(state, self.symmetry)
+
+
+class UpToCosted(UpTo):
+    """`UpTo` of a model whose actions have costs."""
+
+    def cost(self, action):
+        return self.model.cost(action)
+
+    def free_successors(self, state):
+        return self.model.free_successors(state)
 
 
 def unfoldable(model: Model) -> Automorphisms | None:
@@ -80,7 +91,7 @@ def unfolded_bfs(
         out.edges(r.n_states - sizes[-1])  # the representatives expanded so far
         out.level()
 
-    r = bfs(_UpTo(model, auto), depth, None, progress, max_bytes, level, into=r)
+    r = bfs(UpTo(model, auto), depth, None, progress, max_bytes, level, into=r)
     ex = out.finish()
     ex.seconds = time.perf_counter() - t0
     return ex

@@ -31,7 +31,7 @@ from explorer.engine.properties.isolation.removal import (
 from explorer.engine.properties.isolation.split import Split, split_graph
 from explorer.engine.properties.isolation.stabiliser import stabiliser
 from explorer.engine.search import Exploration, Step, bfs
-from explorer.engine.unfold import unfoldable, unfolded_bfs
+from explorer.engine.unfold import UpTo, UpToCosted, unfoldable, unfolded_bfs
 from explorer.engine.verdict import IsolationResult, RemovalGroup, ReorderedPair, Verdict
 
 #: The exact checks by name: the subset construction, and the self-composition oracle.
@@ -53,35 +53,6 @@ def representatives(model: Observers) -> list[int]:
     return sorted(seen.values())
 
 
-class _Unreduced(Model):
-    """A model without its symmetry (and nothing else changed)."""
-
-    def __init__(self, model: Model) -> None:
-        self.model, self.name = model, model.name
-
-    def initial_states(self):
-        return self.model.initial_states()
-
-    def actions(self, state):
-        return self.model.actions(state)
-
-    def next_state(self, state, action):
-        return self.model.next_state(state, action)
-
-    def successors(self, state):
-        return self.model.successors(state)
-
-
-class _UnreducedCosted(_Unreduced):
-    """`_Unreduced` of a model whose actions have costs."""
-
-    def cost(self, action):
-        return self.model.cost(action)
-
-    def free_successors(self, state):
-        return self.model.free_successors(state)
-
-
 def full_graph(
     model: Model,
     depth: int,
@@ -100,7 +71,8 @@ def full_graph(
     if auto is not None:
         return unfolded_bfs(model, auto, depth, max_states, progress, max_bytes, levels)
     if model.symmetry is not None:
-        model = _UnreducedCosted(model) if type(model).cost is not Model.cost else _Unreduced(model)
+        costed = type(model).cost is not Model.cost
+        model = UpToCosted(model, None) if costed else UpTo(model, None)
     return bfs(model, depth, max_states, progress, max_bytes, levels)
 
 
