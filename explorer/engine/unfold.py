@@ -12,8 +12,8 @@ The result is the graph `bfs` finds without symmetry, with the same states, dept
 and edges; it numbers states orbit by orbit instead of in discovery order, and lists
 a state's out-edges in its representative's order.  Depths still never decrease
 along the ids, so expanded states are a prefix and each state's out-edges one
-contiguous slice, and each state's parent edge is its first in-edge, from the depth
-before it.
+contiguous slice; a state's parent edge is found when asked, its representative's
+moved (`Exploration.parent`).
 """
 
 from __future__ import annotations
