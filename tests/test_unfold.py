@@ -258,3 +258,15 @@ def test_levels_are_told_while_the_search_goes_on() -> None:
     with pytest.raises(Stop):
         unfolded_bfs(model, model.automorphisms(), 8, levels=stop_at_three)
     assert calls == [want[:2], want[:3], want[:4]]
+
+
+def test_progress_counts_the_whole_graph() -> None:
+    """The progress line follows the worlds found, not the representatives."""
+    model = ErrseqModel(load_spec("plain"), Bounds(3, 1, 0))
+    seen: list[tuple[int, int, int]] = []
+    ex = unfolded_bfs(model, model.automorphisms(), 6, progress=lambda *a: seen.append(a))
+    full = bfs(model, 6)
+    assert [d for d, _, _ in seen] == list(range(1, 7))
+    assert seen[-1][1] == full.n_states == ex.n_states
+    states_by_depth = [sum(full.depth.count(k) for k in range(d + 1)) for d in range(1, 7)]
+    assert [n for _, n, _ in seen] == states_by_depth

@@ -79,9 +79,8 @@ def unfolded_bfs(
     levels: Callable[[list[int]], None] | None = None,
 ) -> Exploration:
     """`bfs(model, depth, ...)` without symmetry, found by searching up to `auto` and
-    unfolding each depth as the search completes it, so that the limits and `levels`
-    see the whole graph grow as they would in that search; `progress` follows the
-    search up to `auto`."""
+    unfolding each depth as the search completes it, so that the limits, `levels` and
+    `progress` (once a depth) see the whole graph grow as they would in that search."""
     t0 = time.perf_counter()
     r = Exploration()
     out = _Unfolder(r, auto, max_states, max_bytes, levels)
@@ -89,9 +88,11 @@ def unfolded_bfs(
     def level(sizes: list[int]) -> None:
         out.states()
         out.edges(r.n_states - sizes[-1])  # the representatives expanded so far
+        if progress is not None:
+            progress(len(sizes) - 1, out.ex.n_states, out.ex.n_edges)
         out.level()
 
-    r = bfs(UpTo(model, auto), depth, None, progress, max_bytes, level, into=r)
+    r = bfs(UpTo(model, auto), depth, None, None, max_bytes, level, into=r)
     ex = out.finish()
     ex.seconds = time.perf_counter() - t0
     return ex
