@@ -145,7 +145,7 @@ class Stepper:
                     self.exact = False
                     return self.successors(state)
                 memo[proj] = hit
-            writes, ret = hit[0], hit[1]
+            writes, ret, _, _ = hit
             if writes:
                 t = list(state)
                 for i, v in writes:
@@ -175,7 +175,9 @@ class Stepper:
                     self.exact = False
                     return self.canonical_successors(state, sym)
                 memo[proj] = hit
-            writes, ret, pairs = hit[0], hit[1], hit[slot]
+            writes, ret, pairs, other = hit  # the pairs of slot 2, of slot 3
+            if slot != 2:
+                pairs = other
             if not writes:
                 out.append((ev, state, identity, ret))
                 continue
@@ -210,7 +212,7 @@ class Stepper:
                 self.exact = False
                 return self.direct(state, ev)
             memo[proj] = hit
-        writes, ret = hit[0], hit[1]
+        writes, ret, _, _ = hit
         if not writes:
             return state, ret
         t = list(state)
