@@ -140,19 +140,16 @@ def _search(
     where: list[int] = []  # per node, its c-view node
     frontier = store.seed(ex, where, cview.start if cview else 0)
     nxt: list[int] = []
-    store_push = pusher(store, where, nxt)
+    if cview is None:
+        stab = None  # a pair's image needs its c-view node's
+    met = [0]  # with `stab`: the pairs of the orbits stored or in `tail`
+    store_push = pusher(store, where, nxt, stab, met)
     # The last level is only looked at for flips: where no walk reads pairs back (the
     # fewest removals: sign 1), its pairs go to `tail`, each with its best score, and are
     # neither stored as nodes nor pruned by dominance (a dominated pair's flips are its
     # dominator's, with more kinds: no group keeps them).
     tail: dict[int, int] = {}
-    push_tail = tail_pusher(tail, w)
-    met = [0]  # with `stab`: the pairs of the orbits stored or in `tail`
-    if stab is not None and cview is not None:
-        store_push = pusher(store, where, nxt, stab, met)
-        push_tail = tail_pusher(tail, w, stab, met)
-    else:
-        stab = None
+    push_tail = tail_pusher(tail, w, stab, met)
 
     def counted() -> int:
         return met[0] if stab is not None else len(keys) + len(tail)

@@ -5,9 +5,9 @@ Such a permutation moves a pair of runs onto a pair of runs that the viewer tell
 apart in the same way: the same inside actions flip, at the same lengths, after the
 same numbers and kinds of removed outside actions (it renames only what the viewer
 does not own: the other containers, their files, fds and events).  So the removal
-search keeps one pair of states per orbit (`Stabiliser.least`) and finds the same
-shortest A and fewest removals for every (kinds, flip), on fewer nodes: about half
-at three containers, a sixth at four.
+search stores one pair of states per orbit, its least image (`store.pusher`), and
+finds the same shortest A and fewest removals for every (kinds, flip) on fewer nodes:
+about half at three containers, a sixth at four.
 """
 
 from __future__ import annotations
@@ -28,15 +28,6 @@ class Stabiliser:
 
     states: list[list[int]]
     nodes: list[list[int]]
-
-    def least(self, i: int, j: int, x: int) -> tuple[int, int, int]:
-        """The least image of the pair (i, j) in c-view node x (ordered by i, then j)."""
-        best, bx = i << 32 | j, x
-        for im, xm in zip(self.states, self.nodes, strict=True):
-            k = im[i] << 32 | im[j]
-            if k < best:
-                best, bx = k, xm[x]
-        return best >> 32, best & 0xFFFFFFFF, bx
 
     def orbit(self, i: int, j: int) -> int:
         """How many pairs of states the orbit of (i, j) holds."""
